@@ -1,0 +1,36 @@
+/** Float64 CPU tensors for the reference implementations: NHWC, batch first, plain loops. */
+export interface RefTensor {
+  shape: number[];
+  data: Float64Array;
+}
+
+export function refTensor(shape: number[], data?: ArrayLike<number>): RefTensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const values = data ? Float64Array.from(data) : new Float64Array(size);
+  if (values.length !== size) throw new Error(`reference tensor [${shape}] needs ${size} values, got ${values.length}`);
+  return { shape, data: values };
+}
+
+/** mulberry32: small, seedable, good enough for test data. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Uniform values in [-scale, scale), rounded to float32 so GPU and reference see the same inputs. */
+export function randomTensor(shape: number[], random: () => number, scale = 1): RefTensor {
+  const t = refTensor(shape);
+  for (let i = 0; i < t.data.length; i++) t.data[i] = Math.fround((random() * 2 - 1) * scale);
+  return t;
+}
+
+/** Index of NHWC element (n, y, x, c). */
+export function nhwc(shape: number[], n: number, y: number, x: number, c: number): number {
+  return ((n * shape[1] + y) * shape[2] + x) * shape[3] + c;
+}
