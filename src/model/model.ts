@@ -1,0 +1,266 @@
+/**
+ * The executor: runs a ModelSpec's DAG forward, keeps what each layer's backward needs, and runs
+ * backward from gradient seeds on any nodes to the input, to intermediate nodes (Grad-CAM) and, on
+ * request, to the weights. Everything is recorded on the runtime; nothing is read back here.
+ */
+import { LimitError, ShapeError, XaiError } from '../errors.js';
+import type { Runtime } from '../gpu/runtime.js';
+import type { Shape, Tensor } from '../gpu/tensor.js';
+import { add } from '../ops/add.js';
+import { formatShape } from '../ops/shapes.js';
+import { createLayer, type ForwardRecord, type Layer } from './layers.js';
+import type { LayerSpec, ModelSpec } from './spec.js';
+
+/** Name that stands for the model's input in `backward`'s targets, whatever the input node is called. */
+export const INPUT = 'input';
+
+export interface ForwardOptions {
+  /** Keep what backward needs. Default false (inference: intermediates are freed as soon as possible). */
+  forBackward?: boolean;
+  /** Nodes whose outputs the caller wants (owned by the pass; read or copy before `dispose()`). */
+  keep?: string[];
+}
+
+export interface BackwardOptions {
+  /** Nodes whose output gradients to return (`INPUT` for the model input). Default [INPUT]. */
+  to?: string[];
+  /** Also return weight gradients of every layer the gradient passes. */
+  weights?: boolean;
+}
+
+export interface BackwardResult {
+  /** Gradient of the seeded score with respect to each requested node's output; owned by the caller. */
+  gradients: Map<string, Tensor>;
+  /** `layer name -> weight name -> gradient`, when requested; owned by the caller. */
+  weights: Map<string, Record<string, Tensor>>;
+}
+
+export class ForwardPass {
+  /** @internal */
+  constructor(
+    readonly batch: number,
+    /** @internal every node's record (inputs/outputs kept where backward needs them) */
+    readonly records: Map<string, ForwardRecord>,
+    /** Outputs of the nodes asked for with `keep`, and of the model output. */
+    readonly values: Map<string, Tensor>,
+    private readonly owned: Set<Tensor>,
+  ) {}
+
+  value(node: string): Tensor {
+    const v = this.values.get(node);
+    if (!v) throw new XaiError(`The forward pass did not keep node '${node}' (kept: ${[...this.values.keys()].join(', ')})`);
+    return v;
+  }
+
+  dispose(): void {
+    for (const t of this.owned) t.dispose();
+    this.owned.clear();
+  }
+}
+
+export class Model {
+  readonly layers: Map<string, Layer>;
+  /** Topological order (the spec's order, checked). */
+  readonly order: readonly string[];
+  readonly inputName: string;
+  /** Input shape without the batch: [H, W, C]. */
+  readonly inputShape: readonly number[];
+  readonly outputName: string;
+  /** The pre-softmax / pre-sigmoid node when the model ends in one, else the output. */
+  readonly logitsName: string;
+  readonly labels: string[] | undefined;
+  private readonly consumers = new Map<string, string[]>();
+
+  private constructor(private readonly rt: Runtime, readonly spec: ModelSpec) {
+    const seen = new Set<string>();
+    const inputs = spec.layers.filter((l) => l.kind === 'input');
+    if (inputs.length !== 1) throw new ShapeError(`${spec.source}: a model needs exactly one input layer, found ${inputs.length}`);
+    for (const layer of spec.layers) {
+      if (seen.has(layer.name)) throw new ShapeError(`${spec.source}: duplicate node name '${layer.name}'`);
+      for (const input of layer.inputs) {
+        if (!seen.has(input)) throw new ShapeError(`${spec.source}: node '${layer.name}' reads '${input}', which is not defined before it`);
+        const list = this.consumers.get(input);
+        if (list) list.push(layer.name);
+        else this.consumers.set(input, [layer.name]);
+      }
+      seen.add(layer.name);
+    }
+    if (!seen.has(spec.output)) throw new ShapeError(`${spec.source}: output node '${spec.output}' does not exist`);
+    this.order = spec.layers.map((l) => l.name);
+    const input = inputs[0] as Extract<LayerSpec, { kind: 'input' }>;
+    this.inputName = input.name;
+    this.inputShape = input.shape;
+    this.outputName = spec.output;
+    this.labels = spec.labels;
+    this.layers = new Map(spec.layers.map((l) => [l.name, createLayer(rt, l)]));
+    const last = this.layers.get(spec.output)!.spec;
+    const squashes = last.kind === 'softmax' || (last.kind === 'activation' && last.activation === 'sigmoid');
+    this.logitsName = squashes ? last.inputs[0] : spec.output;
+    this.shapes(1); // validates every layer's shapes now, at load time
+  }
+
+  static create(rt: Runtime, spec: ModelSpec): Model {
+    return new Model(rt, spec);
+  }
+
+  get runtime(): Runtime {
+    return this.rt;
+  }
+
+  layer(name: string): Layer {
+    const layer = this.layers.get(name);
+    if (!layer) throw new XaiError(`No layer '${name}' in ${this.spec.source} (layers: ${this.order.join(', ')})`);
+    return layer;
+  }
+
+  /** Every node's output shape for batch `n`. */
+  shapes(n: number): Map<string, Shape> {
+    const shapes = new Map<string, Shape>();
+    for (const name of this.order) {
+      const layer = this.layers.get(name)!;
+      const inputShapes = layer.spec.inputs.map((i) => shapes.get(i)!);
+      shapes.set(name, name === this.inputName ? [n, ...this.inputShape] : layer.outputShape(inputShapes));
+    }
+    return shapes;
+  }
+
+  /** FLOPs of one forward pass of batch `n` (multiply-add = 2). */
+  flops(n: number): number {
+    const shapes = this.shapes(n);
+    let total = 0;
+    for (const name of this.order) {
+      const layer = this.layers.get(name)!;
+      total += layer.flops(layer.spec.inputs.map((i) => shapes.get(i)!));
+    }
+    return total;
+  }
+
+  /**
+   * The largest batch whose every activation fits one storage binding and one buffer of this
+   * device; work on larger batches is split into chunks of at most this size.
+   */
+  maxBatch(): number {
+    const limit = Math.min(this.rt.limits.maxStorageBufferBindingSize, this.rt.limits.maxBufferSize);
+    let perItem = 0;
+    for (const shape of this.shapes(1).values()) perItem = Math.max(perItem, shape.reduce((a, b) => a * b, 1) * 4);
+    const n = Math.floor(limit / perItem);
+    if (n < 1) throw new LimitError(`One image needs a ${perItem}-byte activation, more than this device's ${limit}-byte storage binding limit`);
+    return n;
+  }
+
+  /** Checks that `shape` is [N, ...inputShape]. */
+  checkInputShape(shape: Shape): void {
+    const expected = this.inputShape;
+    if (shape.length !== expected.length + 1 || expected.some((d, i) => d !== shape[i + 1])) {
+      throw new ShapeError(`Input ${formatShape(shape)} does not match the model's input [N, ${expected.join(', ')}] (${this.spec.source})`);
+    }
+  }
+
+  forward(x: Tensor, options: ForwardOptions = {}): ForwardPass {
+    this.checkInputShape(x.shape);
+    const keep = new Set([...(options.keep ?? []), this.outputName]);
+    for (const k of keep) this.layer(k);
+    const forBackward = options.forBackward ?? false;
+    const values = new Map<string, Tensor>([[this.inputName, x]]);
+    const remaining = new Map<string, number>(this.order.map((n) => [n, this.consumers.get(n)?.length ?? 0]));
+    const pinned = new Set<string>(keep);
+    if (forBackward) {
+      for (const name of this.order) {
+        const layer = this.layers.get(name)!;
+        if (layer.saves.output) pinned.add(name);
+        if (layer.saves.inputs) for (const i of layer.spec.inputs) pinned.add(i);
+      }
+    }
+    const records = new Map<string, ForwardRecord>();
+    const owned = new Set<Tensor>();
+    const free = (node: string) => {
+      const t = values.get(node)!;
+      if (node !== this.inputName && !pinned.has(node)) {
+        t.dispose();
+        owned.delete(t);
+        values.delete(node);
+      }
+    };
+    for (const name of this.order) {
+      if (name === this.inputName) continue;
+      const layer = this.layers.get(name)!;
+      const inputs = layer.spec.inputs.map((i) => values.get(i)!);
+      const output = layer.forward(this.rt, inputs);
+      owned.add(output);
+      values.set(name, output);
+      if (forBackward) records.set(name, { inputs, output, inputShapes: inputs.map((t) => t.shape) });
+      for (const i of layer.spec.inputs) {
+        const left = remaining.get(i)! - 1;
+        remaining.set(i, left);
+        if (left === 0) free(i);
+      }
+    }
+    const kept = new Map([...values].filter(([node]) => keep.has(node)));
+    return new ForwardPass(x.shape[0], records, kept, owned);
+  }
+
+  /**
+   * Backward from `seeds` (node -> gradient of the score with respect to that node's output,
+   * consumed) through the layers recorded by a `forBackward` pass.
+   */
+  backward(pass: ForwardPass, seeds: Map<string, Tensor>, options: BackwardOptions = {}): BackwardResult {
+    if (pass.records.size === 0) throw new XaiError('backward needs a forward pass run with { forBackward: true }');
+    const requested = options.to ?? [INPUT];
+    const resolve = (node: string) => (node === INPUT ? this.inputName : node);
+    const targets = new Set(requested.map(resolve));
+    for (const t of targets) this.layer(t);
+    // gradients only flow into nodes that lie downstream of a target (or are one)
+    const wanted = new Set<string>(targets);
+    for (const name of this.order) {
+      if (this.layers.get(name)!.spec.inputs.some((i) => wanted.has(i))) wanted.add(name);
+    }
+    const gradients = new Map<string, Tensor>();
+    const accumulate = (node: string, g: Tensor) => {
+      const previous = gradients.get(node);
+      if (!previous) {
+        gradients.set(node, g);
+        return;
+      }
+      gradients.set(node, add(this.rt, previous, g));
+      previous.dispose();
+      g.dispose();
+    };
+    for (const [node, seed] of seeds) {
+      this.layer(node);
+      accumulate(node, seed);
+    }
+    const weights = new Map<string, Record<string, Tensor>>();
+    for (let index = this.order.length - 1; index >= 0; index--) {
+      const name = this.order[index];
+      const dy = gradients.get(name);
+      if (!dy || name === this.inputName) continue;
+      const layer = this.layers.get(name)!;
+      const wantInputs = layer.spec.inputs.some((i) => wanted.has(i));
+      const wantWeights = !!options.weights && Object.keys(layer.weights).length > 0;
+      if (wantInputs || wantWeights) {
+        const grads = layer.backward(this.rt, pass.records.get(name)!, dy, { inputs: wantInputs, weights: wantWeights });
+        grads.inputs.forEach((g, i) => {
+          if (!g) return;
+          if (wanted.has(layer.spec.inputs[i])) accumulate(layer.spec.inputs[i], g);
+          else g.dispose();
+        });
+        if (wantWeights) weights.set(name, grads.weights);
+      }
+      if (!targets.has(name)) {
+        dy.dispose();
+        gradients.delete(name);
+      }
+    }
+    const result = new Map<string, Tensor>();
+    for (const node of requested) {
+      const g = gradients.get(resolve(node));
+      if (!g) throw new XaiError(`No gradient reaches '${node}' from the seeded node(s) ${[...seeds.keys()].join(', ')}: is it upstream of them?`);
+      result.set(node, g);
+    }
+    return { gradients: result, weights };
+  }
+
+  dispose(): void {
+    for (const layer of this.layers.values()) for (const w of Object.values(layer.weights)) w.dispose();
+  }
+}

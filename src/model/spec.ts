@@ -1,0 +1,51 @@
+/**
+ * The model description every loader produces and code can build directly: a DAG of layers in
+ * topological order, weights as CPU float32 arrays in TensorFlow's layouts. One executor
+ * (`Model`) runs all of them; there is no per-format execution path.
+ */
+import type { Activation } from '../ops/activation.js';
+import type { Padding } from '../ops/shapes.js';
+
+export type Pair = readonly [number, number];
+
+export interface WeightData {
+  shape: number[];
+  data: Float32Array;
+}
+
+interface Base {
+  /** Unique node name (Keras layer name or graph node name). */
+  name: string;
+  /** Names of the nodes feeding this one, in argument order. */
+  inputs: string[];
+}
+
+export type LayerSpec = Base &
+  (
+    | { kind: 'input'; shape: number[] }
+    | { kind: 'conv2d'; filter: WeightData; bias?: WeightData; strides: Pair; dilations: Pair; padding: Padding; activation: Activation }
+    | { kind: 'depthwiseConv2d'; filter: WeightData; bias?: WeightData; strides: Pair; dilations: Pair; padding: Padding; activation: Activation }
+    | { kind: 'maxPool'; poolSize: Pair; strides: Pair; padding: Padding }
+    | { kind: 'avgPool'; poolSize: Pair; strides: Pair; padding: Padding }
+    | { kind: 'globalAvgPool'; keepDims: boolean }
+    | { kind: 'dense'; weights: WeightData; bias?: WeightData; activation: Activation }
+    | { kind: 'activation'; activation: Activation }
+    | { kind: 'softmax' }
+    | { kind: 'add' }
+    | { kind: 'channelAffine'; scale: WeightData; shift: WeightData }
+    | { kind: 'zeroPad'; top: number; bottom: number; left: number; right: number }
+    | { kind: 'reshape'; shape: number[] }
+    | { kind: 'identity' }
+  );
+
+export type LayerKind = LayerSpec['kind'];
+
+export interface ModelSpec {
+  /** Where it came from, for messages ("model.json (TF.js Layers)"). */
+  source: string;
+  layers: LayerSpec[];
+  /** The node whose value the model returns (probabilities or logits). */
+  output: string;
+  /** Class names, when the model ships them. */
+  labels?: string[];
+}
