@@ -1,0 +1,172 @@
+// Max and average pooling over NHWC tensors: forward, and backward to the input.
+// Window of output (n, oy, ox, c): input rows oy * stride_y - pad_top + [0, pool_height) and
+// columns ox * stride_x - pad_left + [0, pool_width), channel c. Cells outside the input are
+// padding: they never win a max and are not counted in an average (TensorFlow's rule, so an
+// average divides by the number of cells inside the input).
+// Max ties: the FIRST maximum in row-major window order wins (strict `>`), as TensorFlow's
+// MaxPoolGrad does; the whole gradient of that window goes to it.
+// Backward entries gather: each input element loops over the windows that contain it, so there
+// are no atomics and no stored argmax indices; max_backward recomputes each window's argmax from
+// the forward input.
+// Layouts: input, input_grad [N, in_height, in_width, channels];
+//          output, output_grad [N, out_height, out_width, channels].
+// Bindings (params in every entry):
+//   max_forward, avg_forward: input (read), output (read_write)
+//   max_backward:             input (read: forward input), output_grad (read), input_grad (read_write)
+//   avg_backward:             output_grad (read), input_grad (read_write)
+
+override WORKGROUP_SIZE: u32 = 64;
+
+// Signed so that window origins can lie in the padding (negative).
+struct Params {
+  in_height: i32,
+  in_width: i32,
+  channels: i32,
+  out_height: i32,
+  out_width: i32,
+  pool_height: i32,
+  pool_width: i32,
+  stride_y: i32,
+  stride_x: i32,
+  pad_top: i32,
+  pad_left: i32,
+}
+
+@group(0) @binding(0) var<storage, read> input: array<f32>;
+@group(0) @binding(1) var<storage, read_write> output: array<f32>;
+@group(0) @binding(2) var<storage, read> output_grad: array<f32>;
+@group(0) @binding(3) var<storage, read_write> input_grad: array<f32>;
+@group(0) @binding(4) var<uniform> params: Params;
+
+/** The input cells of one window, clipped to the input: rows [y0, y1), columns [x0, x1). */
+struct Window {
+  y0: i32,
+  y1: i32,
+  x0: i32,
+  x1: i32,
+}
+
+fn window_of(oy: i32, ox: i32) -> Window {
+  let top = oy * params.stride_y - params.pad_top;
+  let left = ox * params.stride_x - params.pad_left;
+  return Window(max(top, 0), min(top + params.pool_height, params.in_height), max(left, 0), min(left + params.pool_width, params.in_width));
+}
+
+fn input_index(n: i32, y: i32, x: i32, c: i32) -> i32 {
+  return ((n * params.in_height + y) * params.in_width + x) * params.channels + c;
+}
+
+fn output_index(n: i32, oy: i32, ox: i32, c: i32) -> i32 {
+  return ((n * params.out_height + oy) * params.out_width + ox) * params.channels + c;
+}
+
+/** Flat input index of the window's first maximum in row-major order (strict `>`: ties keep the earlier cell). */
+fn first_argmax(n: i32, w: Window, c: i32) -> i32 {
+  // TF 'same'/'valid' geometry never yields an empty window, so the first cell exists
+  var best = input_index(n, w.y0, w.x0, c);
+  var best_value = input[best];
+  for (var y = w.y0; y < w.y1; y++) {
+    for (var x = w.x0; x < w.x1; x++) {
+      let j = input_index(n, y, x, c);
+      let v = input[j];
+      if (v > best_value) {
+        best = j;
+        best_value = v;
+      }
+    }
+  }
+  return best;
+}
+
+/** Output rows (or columns) whose windows contain input row i: [first, last], empty when first > last. */
+fn covering(i: i32, pad: i32, pool: i32, stride: i32, out_size: i32) -> vec2i {
+  // window o covers rows o*stride - pad + [0, pool): o*stride <= i + pad and o*stride >= i + pad - pool + 1
+  let low = i + pad - pool + 1;
+  let first = select(0, (low + stride - 1) / stride, low > 0);
+  let last = min((i + pad) / stride, out_size - 1);
+  return vec2i(first, last);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn max_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let linear = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
+  if (linear >= arrayLength(&output)) {
+    return;
+  }
+  let i = i32(linear);
+  let c = i % params.channels;
+  let ox = (i / params.channels) % params.out_width;
+  let oy = (i / (params.channels * params.out_width)) % params.out_height;
+  let n = i / (params.channels * params.out_width * params.out_height);
+  output[i] = input[first_argmax(n, window_of(oy, ox), c)];
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn max_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let linear = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
+  if (linear >= arrayLength(&input_grad)) {
+    return;
+  }
+  let i = i32(linear);
+  let c = i % params.channels;
+  let x = (i / params.channels) % params.in_width;
+  let y = (i / (params.channels * params.in_width)) % params.in_height;
+  let n = i / (params.channels * params.in_width * params.in_height);
+  let rows = covering(y, params.pad_top, params.pool_height, params.stride_y, params.out_height);
+  let columns = covering(x, params.pad_left, params.pool_width, params.stride_x, params.out_width);
+  var sum = 0.0;
+  for (var oy = rows.x; oy <= rows.y; oy++) {
+    for (var ox = columns.x; ox <= columns.y; ox++) {
+      // this element receives the window's gradient only if it is the window's (first) argmax
+      if (first_argmax(n, window_of(oy, ox), c) == i) {
+        sum += output_grad[output_index(n, oy, ox, c)];
+      }
+    }
+  }
+  input_grad[i] = sum;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn avg_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let linear = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
+  if (linear >= arrayLength(&output)) {
+    return;
+  }
+  let i = i32(linear);
+  let c = i % params.channels;
+  let ox = (i / params.channels) % params.out_width;
+  let oy = (i / (params.channels * params.out_width)) % params.out_height;
+  let n = i / (params.channels * params.out_width * params.out_height);
+  let w = window_of(oy, ox);
+  var sum = 0.0;
+  for (var y = w.y0; y < w.y1; y++) {
+    for (var x = w.x0; x < w.x1; x++) {
+      sum += input[input_index(n, y, x, c)];
+    }
+  }
+  output[i] = sum / f32((w.y1 - w.y0) * (w.x1 - w.x0));
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn avg_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let linear = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
+  if (linear >= arrayLength(&input_grad)) {
+    return;
+  }
+  let i = i32(linear);
+  let c = i % params.channels;
+  let x = (i / params.channels) % params.in_width;
+  let y = (i / (params.channels * params.in_width)) % params.in_height;
+  let n = i / (params.channels * params.in_width * params.in_height);
+  let rows = covering(y, params.pad_top, params.pool_height, params.stride_y, params.out_height);
+  let columns = covering(x, params.pad_left, params.pool_width, params.stride_x, params.out_width);
+  var sum = 0.0;
+  for (var oy = rows.x; oy <= rows.y; oy++) {
+    for (var ox = columns.x; ox <= columns.y; ox++) {
+      // each window spread its gradient evenly over the cells it counted
+      let w = window_of(oy, ox);
+      sum += output_grad[output_index(n, oy, ox, c)] / f32((w.y1 - w.y0) * (w.x1 - w.x0));
+    }
+  }
+  input_grad[i] = sum;
+}
