@@ -1,0 +1,108 @@
+/**
+ * The engine in a real browser: Chromium (puppeteer) loads tests/browser/index.html from a Vite dev
+ * server, gets its device through `requestBrowserDevice`, runs ops forward and backward on random
+ * inputs, and hands the results back; they are checked here against the float64 reference.
+ * Skipped where /usr/bin/chromium is missing; with WEBGPU_XAI_REQUIRE_ADAPTER=1 a missing
+ * Chromium or WebGPU adapter fails instead.
+ */
+import { existsSync } from 'node:fs';
+import type { Browser, Page } from 'puppeteer';
+import type { ViteDevServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Activation } from '../../src/ops/activation.js';
+import { GPU_TOLERANCE, randomSource, relativeError } from '../check.js';
+import { activationBackwardRef, activationRef } from '../reference/activation.js';
+import { sumToChannelsRef } from '../reference/reduce.js';
+import { randomTensor, type RefTensor } from '../reference/tensor.js';
+import { CHROMIUM, PAGE_PATH, closeBrowser, launchBrowser, openPage, startServer } from './harness.js';
+import type { CaseParams, CaseTensor, PageReady } from './protocol.js';
+
+const required = Boolean(process.env.WEBGPU_XAI_REQUIRE_ADAPTER);
+const hasChromium = existsSync(CHROMIUM);
+
+/** One browser run: an op of tests/browser/cases.ts, random inputs, and the expected outputs. */
+interface Case {
+  title: string;
+  op: string;
+  params?: CaseParams;
+  inputs(random: () => number): Record<string, RefTensor>;
+  expected(inputs: Record<string, RefTensor>): Record<string, RefTensor>;
+}
+
+const ACTIVATIONS: Activation[] = ['linear', 'relu', 'relu6', 'sigmoid'];
+const CASES: Case[] = [
+  ...ACTIVATIONS.map((kind): Case => ({
+    title: `activation ${kind} x=[2,5,7,13]`,
+    op: 'activation',
+    params: { kind },
+    // scale 8 reaches ReLU6's kinks and sigmoid's flat tails
+    inputs: (random) => ({ x: randomTensor([2, 5, 7, 13], random, 8), dy: randomTensor([2, 5, 7, 13], random) }),
+    expected: ({ x, dy }) => ({ y: activationRef(x, kind), dx: activationBackwardRef(x, dy, kind) }),
+  })),
+  // 297 rows: past one pass's 256, so the two-pass path runs too
+  ...[[1, 4, 4, 7], [3, 9, 11, 5]].map((shape): Case => ({
+    title: `sumToChannels x=[${shape}]`,
+    op: 'sumToChannels',
+    inputs: (random) => ({ x: randomTensor(shape, random) }),
+    expected: ({ x }) => ({ sum: sumToChannelsRef(x) }),
+  })),
+];
+
+const plain = (t: RefTensor): CaseTensor => ({ shape: t.shape, data: Array.from(t.data) });
+
+const describeBrowser = hasChromium || required ? describe : describe.skip;
+
+describeBrowser(`browser (${CHROMIUM}, WebGPU on SwiftShader)`, () => {
+  let server: ViteDevServer | undefined;
+  let browser: Browser | undefined;
+  let profile: string | undefined;
+  let page: Page;
+  let problems: string[] = [];
+  let ready: PageReady;
+
+  beforeAll(async () => {
+    if (!hasChromium) throw new Error(`WEBGPU_XAI_REQUIRE_ADAPTER is set but ${CHROMIUM} is missing (Debian: apt-get install chromium)`);
+    const started = await startServer();
+    server = started.server;
+    ({ browser, profile } = await launchBrowser());
+    ({ page, problems } = await openPage(browser, started.origin + PAGE_PATH));
+    await page.waitForFunction(() => 'xaiReady' in window, { timeout: 30_000 });
+    ready = await page.evaluate(() => window.xaiReady);
+    if (ready.ok) console.log(`[browser-adapter] ${ready.adapter}`);
+    else if (required) throw new Error(`WEBGPU_XAI_REQUIRE_ADAPTER is set but the browser has no WebGPU adapter: ${ready.error}`);
+    else console.warn(`browser tests skipped: ${ready.error}`);
+  });
+
+  afterAll(async () => {
+    try {
+      await closeBrowser(browser, profile);
+    } finally {
+      await server?.close();
+    }
+  });
+
+  for (const c of CASES) {
+    it(c.title, async ({ skip }) => {
+      if (!ready.ok) skip(`no WebGPU adapter in the browser: ${ready.error}`);
+      const { seed, random } = randomSource();
+      const inputs = c.inputs(random);
+      const plainInputs = Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, plain(t)]));
+      const actual = await page.evaluate((op, ins, params) => window.runCase(op, ins, params), c.op, plainInputs, c.params ?? {});
+      const expected = c.expected(inputs);
+      expect(Object.keys(actual).sort(), `${c.title}: outputs`).toEqual(Object.keys(expected).sort());
+      for (const [name, want] of Object.entries(expected)) {
+        const label = `browser ${c.title} seed=${seed} ${name}`;
+        expect(actual[name].shape, `${label}: shape`).toEqual(want.shape);
+        const error = relativeError(actual[name].data, want.data);
+        console.log(`[op-error] ${label} ${error.toExponential(2)}`);
+        expect(error, `${label}: relative error (NaN means an element was never written)`).toBeLessThanOrEqual(GPU_TOLERANCE);
+      }
+      expect(problems, 'console errors, page errors or failed requests').toEqual([]);
+    });
+  }
+
+  it('page logged no console errors, page errors or failed requests', ({ skip }) => {
+    if (!ready.ok) skip(`no WebGPU adapter in the browser: ${ready.error}`);
+    expect(problems).toEqual([]);
+  });
+});
