@@ -1,0 +1,64 @@
+/**
+ * Attribution results and the display reductions users expect: per pixel and channel values,
+ * reduced over channels (abs-max, abs-sum, signed sum, gradient x input) and normalised by a
+ * percentile. These run on the CPU over the one final map that was read back.
+ */
+import { OptionError } from '../errors.js';
+
+export type ChannelReduction = 'abs-max' | 'abs-sum' | 'sum' | 'gradient-x-input';
+
+export interface Attribution {
+  method: string;
+  /** Values per pixel and channel, [H, W, C] row-major (NHWC without the batch). */
+  values: Float32Array;
+  shape: [number, number, number];
+  /** The class (or unit) explained. */
+  target: number;
+  /** Wall time from call to result, in milliseconds. */
+  milliseconds: number;
+  /** Integrated Gradients only: |sum(attribution) - (f(x) - f(baseline))| / |f(x) - f(baseline)|. */
+  completenessError?: number;
+  /** Integrated Gradients only: f(x) and f(baseline) for the target. */
+  scores?: { input: number; baseline: number };
+}
+
+/** [H, W, C] -> [H, W]. `gradient-x-input` sums gradient * input over channels and needs `input`. */
+export function reduceChannels(attribution: Pick<Attribution, 'values' | 'shape'>, reduction: ChannelReduction, input?: ArrayLike<number>): Float32Array {
+  const [h, w, c] = attribution.shape;
+  const values = attribution.values;
+  if (reduction === 'gradient-x-input' && (!input || input.length !== values.length)) {
+    throw new OptionError(`'gradient-x-input' needs the input image with ${values.length} values`);
+  }
+  const out = new Float32Array(h * w);
+  for (let p = 0; p < h * w; p++) {
+    let acc = 0;
+    for (let k = 0; k < c; k++) {
+      const v = values[p * c + k];
+      switch (reduction) {
+        case 'abs-max': acc = Math.max(acc, Math.abs(v)); break;
+        case 'abs-sum': acc += Math.abs(v); break;
+        case 'sum': acc += v; break;
+        case 'gradient-x-input': acc += v * input![p * c + k]; break;
+        default: throw new OptionError(`Unknown channel reduction '${String(reduction)}' (use abs-max, abs-sum, sum or gradient-x-input)`);
+      }
+    }
+    out[p] = acc;
+  }
+  return out;
+}
+
+/** The q-th percentile (0..100) of |values|, by nearest rank. */
+export function absPercentile(values: ArrayLike<number>, q: number): number {
+  if (!(q > 0 && q <= 100)) throw new OptionError(`percentile must be in (0, 100], got ${q}`);
+  const sorted = Float32Array.from(values, Math.abs).sort();
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((q / 100) * sorted.length) - 1))];
+}
+
+/**
+ * Scales a map for display so that the q-th percentile of |value| maps to 1 and clips beyond:
+ * magnitudes land in [0, 1], signed maps in [-1, 1] with zero staying zero.
+ */
+export function normalizeByPercentile(values: ArrayLike<number>, q = 99): Float32Array {
+  const scale = absPercentile(values, q) || 1;
+  return Float32Array.from(values, (v) => Math.max(-1, Math.min(1, v / scale)));
+}

@@ -1,0 +1,28 @@
+/** Cancellation and progress for long explanations. */
+import { XaiError } from '../errors.js';
+
+export class AbortedError extends XaiError {
+  override readonly code = 'ABORTED';
+}
+
+export interface Progress {
+  /** Units done (steps, samples) and their total. */
+  done: number;
+  total: number;
+  /** Milliseconds since the call started. */
+  elapsed: number;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  onProgress?: (progress: Progress) => void;
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AbortedError(`Explanation cancelled${signal.reason ? `: ${String(signal.reason)}` : ''}`);
+}
+
+/** Splits `total` items into consecutive chunks of at most `size`. */
+export function* chunks(total: number, size: number): Generator<{ start: number; count: number }> {
+  for (let start = 0; start < total; start += size) yield { start, count: Math.min(size, total - start) };
+}
