@@ -44,3 +44,8 @@ export class OptionError extends XaiError {
 export class LimitError extends XaiError {
   override readonly code = 'LIMIT';
 }
+
+/** An input image or file is unusable: unreadable, undecodable, wrong shape, NaN/Inf. */
+export class InputError extends XaiError {
+  override readonly code = 'INPUT';
+}

@@ -1,12 +1,8 @@
 /** What every explanation method works with, and the checks they share before any GPU work. */
-import { OptionError, ShapeError, XaiError } from '../errors.js';
+import { InputError, OptionError, ShapeError } from '../errors.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
 import type { Model } from '../model/model.js';
-
-export class InputError extends XaiError {
-  override readonly code = 'INPUT';
-}
 
 /** An image as values in the model's input range with shape [H, W, C] (or [1, H, W, C]), or a GPU tensor [1, H, W, C]. */
 export type ImageInput = Tensor | { data: ArrayLike<number>; shape: readonly number[] };
