@@ -2,21 +2,26 @@
  * Elementwise activations (linear, ReLU, ReLU6, sigmoid). The backward pass is written in terms
  * of the forward output, which is what every layer with a fused activation keeps anyway.
  */
-import { ShapeError } from '../errors.js';
+import { OptionError } from '../errors.js';
 import type { Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { sameShape } from './shapes.js';
 
 export type Activation = 'linear' | 'relu' | 'relu6' | 'sigmoid';
 
-/** Values of the shader's ACTIVATION override. */
+/** Values of the ACTIVATION override in every shader with a fused activation. */
 const ACTIVATION_CODES: Record<Activation, number> = { linear: 0, relu: 1, relu6: 2, sigmoid: 3 };
 const WORKGROUP_SIZE = 64;
 
-function spec(kind: Activation, entry: 'forward' | 'backward') {
+/** The ACTIVATION override value for `kind`; `op` names the caller in the error. */
+export function activationCode(kind: Activation, op = 'activation'): number {
   const code = ACTIVATION_CODES[kind];
-  if (code === undefined) throw new ShapeError(`Unknown activation '${kind}' (supported: ${Object.keys(ACTIVATION_CODES).join(', ')})`);
-  return { shader: 'activation', entry, constants: { WORKGROUP_SIZE, ACTIVATION: code } };
+  if (code === undefined) throw new OptionError(`${op}: unknown activation '${String(kind)}' (supported: ${Object.keys(ACTIVATION_CODES).join(', ')})`);
+  return code;
+}
+
+function spec(kind: Activation, entry: 'forward' | 'backward') {
+  return { shader: 'activation', entry, constants: { WORKGROUP_SIZE, ACTIVATION: activationCode(kind) } };
 }
 
 /** y = act(x), same shape as x. */

@@ -9,7 +9,7 @@
 import { OptionError, ShapeError } from '../errors.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { sizeOf, type Shape, type Tensor } from '../gpu/tensor.js';
-import { activationBackward, type Activation } from './activation.js';
+import { activationBackward, activationCode, type Activation } from './activation.js';
 import { sumToChannels } from './reduce.js';
 import { formatShape, windowGeometry, type Padding } from './shapes.js';
 
@@ -30,8 +30,6 @@ export interface Conv2dGradients {
   bias?: Tensor;
 }
 
-/** Values of the shader's ACTIVATION override: the codes of shaders/activation.wgsl. */
-const ACTIVATION_CODES: Record<Activation, number> = { linear: 0, relu: 1, relu6: 2, sigmoid: 3 };
 const WORKGROUP_SIZE = 64;
 /** Pixels per invocation along a row: TILE in the shader (8 ran ~20% faster than 4 on lavapipe). */
 const TILE = 8;
@@ -81,9 +79,7 @@ function geometry(op: string, inputShape: Shape, filterShape: Shape, options: Co
   const dilations = pair(options.dilations, 'dilations', op);
   const padding = options.padding ?? 'valid';
   const activation = options.activation ?? 'linear';
-  if (ACTIVATION_CODES[activation] === undefined) {
-    throw new OptionError(`${op}: unknown activation '${activation}' (supported: ${Object.keys(ACTIVATION_CODES).join(', ')})`);
-  }
+  activationCode(activation, op);
   let window;
   try {
     window = windowGeometry(inHeight, inWidth, [kernelHeight, kernelWidth], strides, dilations, padding);
@@ -132,7 +128,7 @@ export function conv2d(rt: Runtime, x: Tensor, filter: Tensor, bias: Tensor | un
   const y = rt.empty(g.output, 'conv2d.output');
   const invocations = batch * outHeight * blocks(outWidth, TILE) * blocks(outChannels, CHANNEL_BLOCK);
   rt.dispatch(
-    { shader: 'conv2d', entry: 'forward', constants: { WORKGROUP_SIZE, ACTIVATION: ACTIVATION_CODES[g.activation], HAS_BIAS: bias ? 1 : 0 } },
+    { shader: 'conv2d', entry: 'forward', constants: { WORKGROUP_SIZE, ACTIVATION: activationCode(g.activation), HAS_BIAS: bias ? 1 : 0 } },
     {
       // Without a bias the shader never reads `bias`, but WebGPU wants every binding bound.
       bindings: { input: x, weights: filter, bias: bias ?? filter, output: y },

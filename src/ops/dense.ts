@@ -13,12 +13,10 @@
 import { LimitError, OptionError, ShapeError } from '../errors.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { sizeOf, type Tensor } from '../gpu/tensor.js';
-import { activationBackward, type Activation } from './activation.js';
+import { activationBackward, activationCode, type Activation } from './activation.js';
 import { sumToChannels } from './reduce.js';
 import { expectRank, formatShape } from './shapes.js';
 
-/** The ACTIVATION codes of shaders/activation.wgsl, which dense.wgsl shares. */
-const ACTIVATION_CODES: Record<Activation, number> = { linear: 0, relu: 1, relu6: 2, sigmoid: 3 };
 const WORKGROUP_SIZE = 64;
 /** Split the inner dimension until about this many invocations run (or chunks reach MIN_CHUNK). */
 const TARGET_INVOCATIONS = 1 << 14;
@@ -64,12 +62,6 @@ interface Epilogue {
 }
 
 const LINEAR: Epilogue = { activation: 0 };
-
-function activationCode(kind: Activation | undefined): number {
-  const code = ACTIVATION_CODES[kind ?? 'linear'];
-  if (code === undefined) throw new OptionError(`dense: unknown activation '${String(kind)}' (supported: ${Object.keys(ACTIVATION_CODES).join(', ')})`);
-  return code;
-}
 
 function bindingLimit(rt: Runtime, options: DenseOptions): number {
   return options.maxBindingBytes ?? rt.limits.maxStorageBufferBindingSize;
@@ -163,7 +155,7 @@ function checkDense(x: Tensor, weights: Tensor, bias: Tensor | undefined): [numb
 /** y = act(x · W + bias): x [N, K], weights [K, M], bias [M] or undefined -> y [N, M]. */
 export function dense(rt: Runtime, x: Tensor, weights: Tensor, bias: Tensor | undefined, options: DenseOptions = {}): Tensor {
   const [n, k, m] = checkDense(x, weights, bias);
-  const epilogue = { activation: activationCode(options.activation), bias };
+  const epilogue = { activation: activationCode(options.activation ?? 'linear', 'dense'), bias };
   const limit = bindingLimit(rt, options);
   checkBindingSize(x.shape, limit, 'input');
   checkBindingSize([n, m], limit, 'output');
@@ -270,7 +262,7 @@ export function denseBackward(
   const { x, weights, y, dy } = saved;
   const [n, , m] = checkDense(x, weights, undefined);
   const kind = options.activation ?? 'linear';
-  activationCode(kind);
+  activationCode(kind ?? 'linear', 'dense');
   for (const [name, t] of [['output', y], ['output gradient', dy]] as const) {
     if (t.shape.length !== 2 || t.shape[0] !== n || t.shape[1] !== m) {
       throw new ShapeError(`denseBackward: ${name} ${formatShape(t.shape)} must be [${n}, ${m}] for input ${formatShape(x.shape)} and weights ${formatShape(weights.shape)}`);

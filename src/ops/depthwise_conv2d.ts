@@ -11,7 +11,7 @@
 import { OptionError, ShapeError } from '../errors.js';
 import type { Runtime } from '../gpu/runtime.js';
 import type { Shape, Tensor } from '../gpu/tensor.js';
-import { activationBackward, type Activation } from './activation.js';
+import { activationBackward, activationCode, type Activation } from './activation.js';
 import { sumToChannels } from './reduce.js';
 import { formatShape, windowGeometry, type Padding, type WindowGeometry } from './shapes.js';
 
@@ -39,8 +39,6 @@ export interface DepthwiseConv2dGradients {
   bias?: Tensor;
 }
 
-/** Values of the shader's ACTIVATION override: the codes of shaders/activation.wgsl. */
-const ACTIVATION_CODES: Record<Activation, number> = { linear: 0, relu: 1, relu6: 2, sigmoid: 3 };
 const WORKGROUP_SIZE = 64;
 const SHADER = 'depthwise_conv2d';
 
@@ -62,9 +60,7 @@ function resolve(options: DepthwiseConv2dOptions): Resolved {
   const padding = options.padding ?? 'valid';
   if (padding !== 'valid' && padding !== 'same') throw new OptionError(`depthwiseConv2d: padding must be 'valid' or 'same', got '${String(padding)}'`);
   const activation = options.activation ?? 'linear';
-  if (ACTIVATION_CODES[activation] === undefined) {
-    throw new OptionError(`depthwiseConv2d: unknown activation '${String(activation)}' (supported: ${Object.keys(ACTIVATION_CODES).join(', ')})`);
-  }
+  activationCode(activation, 'depthwiseConv2d');
   return { strides: pair(options.strides, 'strides'), dilations: pair(options.dilations, 'dilations'), padding, activation };
 }
 
@@ -125,7 +121,7 @@ export function depthwiseConv2d(rt: Runtime, x: Tensor, filter: Tensor, bias: Te
   const bindings: Record<string, Tensor> = { input: x, weights: filter, output: y };
   if (bias) bindings.bias = bias;
   rt.dispatch(
-    { shader: SHADER, entry: bias ? 'forward_bias' : 'forward', constants: { WORKGROUP_SIZE, ACTIVATION: ACTIVATION_CODES[o.activation] } },
+    { shader: SHADER, entry: bias ? 'forward_bias' : 'forward', constants: { WORKGROUP_SIZE, ACTIVATION: activationCode(o.activation) } },
     { bindings, uniforms: uniforms(x.shape, filter.shape, g, o), workgroups: rt.grid(y.size, WORKGROUP_SIZE) },
   );
   return y;

@@ -32,6 +32,6 @@ describeGpu('activation', () => {
 
   it('rejects an unknown activation', () => {
     const rt = testRuntime();
-    expect(() => activation(rt, rt.upload([1], [0]), 'gelu' as Activation)).toThrow(/Unknown activation 'gelu'/);
+    expect(() => activation(rt, rt.upload([1], [0]), 'gelu' as Activation)).toThrow(/unknown activation 'gelu'/);
   });
 });
