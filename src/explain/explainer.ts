@@ -9,9 +9,12 @@ import { Runtime } from '../gpu/runtime.js';
 import { Model } from '../model/model.js';
 import type { ModelSpec } from '../model/spec.js';
 import { OptionError } from '../errors.js';
+import { activations, type ActivationsOptions, type LayerActivations } from './activations.js';
 import type { Attribution } from './attribution.js';
 import type { ExplainContext, ImageInput } from './context.js';
+import { gradCam, type GradCamAttribution, type GradCamOptions } from './gradcam.js';
 import { integratedGradients, type IntegratedGradientsOptions } from './integrated_gradients.js';
+import { occlusion, type OcclusionAttribution, type OcclusionOptions } from './occlusion.js';
 import { saliency, type TargetOptions } from './saliency.js';
 import { smoothGrad, type SmoothGradOptions } from './smoothgrad.js';
 
@@ -57,5 +60,17 @@ export class Explainer {
 
   integratedGradients(image: ImageInput, options?: IntegratedGradientsOptions): Promise<Attribution> {
     return integratedGradients(this.ctx, image, options);
+  }
+
+  gradCam(image: ImageInput, options?: GradCamOptions): Promise<GradCamAttribution> {
+    return gradCam(this.ctx, image, options);
+  }
+
+  occlusion(image: ImageInput, options?: OcclusionOptions): Promise<OcclusionAttribution> {
+    return occlusion(this.ctx, image, options);
+  }
+
+  activations(image: ImageInput, options: ActivationsOptions): Promise<LayerActivations> {
+    return activations(this.ctx, image, options);
   }
 }
