@@ -8,6 +8,22 @@ export class ModelLoadError extends XaiError {
   override readonly code = 'MODEL_LOAD';
 }
 
+/**
+ * The model is well formed but uses something this engine does not run (an op, an attribute
+ * value, a pattern). The message names the node and its op and lists what is supported.
+ */
+export class UnsupportedModelError extends XaiError {
+  override readonly code = 'MODEL_UNSUPPORTED';
+  /** The graph node or layer at fault and its op or class, when known. */
+  readonly node: string | undefined;
+  readonly op: string | undefined;
+  constructor(message: string, where: { node?: string; op?: string } = {}, options?: ErrorOptions) {
+    super(message, options);
+    this.node = where.node;
+    this.op = where.op;
+  }
+}
+
 export interface ModelFiles {
   /** For messages: the URL or path of model.json. */
   readonly description: string;

@@ -1,0 +1,700 @@
+/**
+ * TF.js graph models (model.json with format 'graph-model', written by tensorflowjs_converter from
+ * a SavedModel or frozen graph) to the ModelSpec IR. The topology is a TensorFlow GraphDef in
+ * JSON: `node[]` with `op`, `input` ("name", "name:0", "^control") and `attr` (strings base64,
+ * int64 as decimal strings); each Const's value is the manifest weight named after the node.
+ *
+ * Only the nodes the output depends on are read, in dependency order. Inference graphs spell one
+ * Keras layer as several ops (Conv2D, BiasAdd, Relu; Mul and Add for a batch norm): where an op's
+ * input has no other reader, the op is folded into the layer that produced that input (bias,
+ * per-channel scale, ReLU), and the layer takes the name of the last op folded in, as the
+ * converter names its own fused nodes. Sigmoid is never folded, so the logits stay a node.
+ * Identity nodes are elided. Anything else fails here, at load time, before any weight is read:
+ * UnsupportedModelError names the node and its op.
+ * Format: tfjs-converter src/operations/operation_mapper.ts (signature, outputs, input names);
+ * TensorFlow core/framework/{node_def,attr_value}.proto and core/ops/nn_ops.cc (attributes).
+ */
+import type { Activation } from '../../ops/activation.js';
+import { foldBatchNorm } from '../../ops/channel_affine.js';
+import { formatShape, windowGeometry, type Padding } from '../../ops/shapes.js';
+import type { LayerSpec, ModelSpec, Pair, WeightData } from '../spec.js';
+import { ModelLoadError, UnsupportedModelError, type ModelFiles } from './files.js';
+import { loadWeights, type WeightsManifestGroup } from './weights.js';
+
+interface AttrList {
+  s?: string[];
+  i?: (string | number)[];
+  f?: (string | number)[];
+  b?: boolean[];
+}
+
+interface AttrValue {
+  s?: string;
+  i?: string | number;
+  f?: string | number;
+  b?: boolean;
+  type?: string;
+  shape?: { dim?: { size?: string | number }[]; unknownRank?: boolean };
+  list?: AttrList;
+}
+
+interface GraphNode {
+  name: string;
+  op: string;
+  input?: string[];
+  attr?: Record<string, AttrValue>;
+}
+
+interface SignatureEntry {
+  name?: string;
+}
+
+interface Signature {
+  inputs?: Record<string, SignatureEntry>;
+  outputs?: Record<string, SignatureEntry>;
+}
+
+interface GraphModelJson {
+  format?: string;
+  modelTopology?: { node?: GraphNode[] };
+  weightsManifest?: WeightsManifestGroup[];
+  signature?: Signature;
+  userDefinedMetadata?: { signature?: Signature };
+}
+
+export interface GraphModelOptions {
+  /**
+   * The node to use as the model's output ("name" or "name:0"). Default: the signature's output,
+   * else the one node nothing reads.
+   */
+  output?: string;
+}
+
+const DEPTHWISE = ['DepthwiseConv2dNative', 'DepthwiseConv2d', 'FusedDepthwiseConv2dNative', '_FusedDepthwiseConv2dNative'];
+const BATCH_NORM = ['FusedBatchNorm', 'FusedBatchNormV2', 'FusedBatchNormV3'];
+
+/** Every op this loader maps, for messages. */
+export const GRAPH_MODEL_OPS: readonly string[] = [
+  'Placeholder', 'Const', 'Identity',
+  'Conv2D', '_FusedConv2D', ...DEPTHWISE,
+  'MaxPool', 'AvgPool', 'Mean',
+  'MatMul', '_FusedMatMul',
+  'BiasAdd', 'Add', 'AddV2', 'Sub', 'Mul', 'RealDiv', ...BATCH_NORM,
+  'Relu', 'Relu6', 'Sigmoid', 'Softmax',
+  'Reshape', 'Squeeze', 'Pad', 'PadV2',
+];
+const SUPPORTED = new Set(GRAPH_MODEL_OPS);
+
+/** Reads a TF.js graph model (model.json and its weight shards) into the IR. */
+export async function loadGraphModel(files: ModelFiles, options: GraphModelOptions = {}): Promise<ModelSpec> {
+  const source = `${files.description} (TF.js graph model)`;
+  const json = (await files.readModelJson()) as GraphModelJson;
+  if (typeof json !== 'object' || json === null) throw new ModelLoadError(`${source}: model.json is not a JSON object`);
+  if (json.format !== undefined && json.format !== 'graph-model') {
+    throw new ModelLoadError(`${source}: format is '${json.format}', not 'graph-model' (a Layers model needs the Layers loader)`);
+  }
+  const nodes = json.modelTopology?.node;
+  if (!Array.isArray(nodes)) throw new ModelLoadError(`${source}: modelTopology.node is missing; is this a TF.js graph model?`);
+  // TF.js lets userDefinedMetadata.signature override the top-level one (graph_model.ts)
+  const signature = json.userDefinedMetadata?.signature ?? json.signature;
+  const graph = new Graph(source, nodes, outputOf(source, nodes, signature, options.output));
+  const weights = await loadWeights(files, json.weightsManifest ?? []);
+  return new Converter(graph, weights).convert();
+}
+
+interface Ref {
+  node: string;
+  index: number;
+}
+
+/** "name", "name:0" -> {node, index}; "^name" (a control input) -> undefined. */
+function parseRef(input: string): Ref | undefined {
+  if (input.startsWith('^')) return undefined;
+  const colon = input.lastIndexOf(':');
+  if (colon > 0 && /^\d+$/.test(input.slice(colon + 1))) return { node: input.slice(0, colon), index: Number(input.slice(colon + 1)) };
+  return { node: input, index: 0 };
+}
+
+function outputOf(source: string, nodes: GraphNode[], signature: Signature | undefined, requested: string | undefined): string {
+  const names = new Set(nodes.map((n) => n.name));
+  const pick = (ref: string, from: string) => {
+    const parsed = parseRef(ref);
+    if (!parsed || !names.has(parsed.node)) throw new ModelLoadError(`${source}: ${from} names output '${ref}', which is not a node of the graph`);
+    if (parsed.index !== 0) throw new UnsupportedModelError(`${source}: ${from} names output '${ref}'; only a node's first output (:0) can be the model output`, { node: parsed.node });
+    return parsed.node;
+  };
+  if (requested) return pick(requested, 'the output option');
+  const outputs = Object.entries(signature?.outputs ?? {});
+  if (outputs.length > 1) {
+    throw new UnsupportedModelError(`${source}: the signature has ${outputs.length} outputs (${outputs.map(([key, o]) => o.name ?? key).join(', ')}); pass { output } to choose the one to explain`);
+  }
+  if (outputs.length === 1) return pick(outputs[0][1].name ?? outputs[0][0], 'the signature');
+  const read = new Set<string>();
+  for (const node of nodes) for (const input of node.input ?? []) read.add(parseRef(input)?.node ?? input.slice(1));
+  const sinks = nodes.filter((n) => !read.has(n.name) && n.op !== 'Const' && n.op !== 'NoOp' && !n.op.startsWith('Placeholder'));
+  if (sinks.length !== 1) {
+    throw new UnsupportedModelError(`${source}: no signature, and ${sinks.length} nodes are read by no other (${sinks.map((n) => n.name).join(', ') || 'none'}); pass { output } to choose the model output`);
+  }
+  return sinks[0].name;
+}
+
+/** The graph cut down to what the output depends on, in dependency order, with reader counts. */
+class Graph {
+  readonly byName = new Map<string, GraphNode>();
+  /** Live nodes, each after every node it reads. */
+  readonly order: GraphNode[] = [];
+  /** How many times each node's value is read by live nodes (the model output counts once). */
+  readonly readers = new Map<string, number>();
+
+  constructor(readonly source: string, nodes: GraphNode[], readonly output: string) {
+    for (const node of nodes) {
+      if (typeof node?.name !== 'string' || typeof node.op !== 'string') throw new ModelLoadError(`${source}: a node lacks a name or an op: ${JSON.stringify(node).slice(0, 200)}`);
+      if (this.byName.has(node.name)) throw new ModelLoadError(`${source}: two nodes are named '${node.name}'`);
+      this.byName.set(node.name, node);
+    }
+    // depth-first from the output, each node emitted after its inputs (iterative: graphs can be deep)
+    const state = new Map<string, 'open' | 'done'>();
+    const stack: { node: GraphNode; next: number }[] = [{ node: this.byName.get(output)!, next: 0 }];
+    state.set(output, 'open');
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      const inputs = this.inputs(top.node);
+      if (top.next < inputs.length) {
+        const child = inputs[top.next++].node;
+        const seen = state.get(child);
+        if (seen === 'open') throw new ModelLoadError(`${source}: the graph has a cycle through '${child}'`);
+        if (!seen) {
+          state.set(child, 'open');
+          stack.push({ node: this.byName.get(child)!, next: 0 });
+        }
+        continue;
+      }
+      stack.pop();
+      state.set(top.node.name, 'done');
+      this.order.push(top.node);
+    }
+    this.readers.set(output, 1);
+    for (const node of this.order) {
+      if (!SUPPORTED.has(node.op)) {
+        throw new UnsupportedModelError(`${source}: node '${node.name}' has op '${node.op}', which webgpu-xai does not support (supported: ${GRAPH_MODEL_OPS.join(', ')})`, { node: node.name, op: node.op });
+      }
+      for (const input of this.inputs(node)) this.readers.set(input.node, (this.readers.get(input.node) ?? 0) + 1);
+    }
+    const inputs = this.order.filter((n) => n.op === 'Placeholder');
+    if (inputs.length !== 1) {
+      throw new UnsupportedModelError(`${source}: the output '${output}' depends on ${inputs.length} Placeholder inputs (${inputs.map((n) => n.name).join(', ') || 'none'}); webgpu-xai runs models with exactly one image input`);
+    }
+  }
+
+  /** Data inputs (control inputs dropped); each must name an existing node's first output. */
+  inputs(node: GraphNode): Ref[] {
+    const refs: Ref[] = [];
+    for (const input of node.input ?? []) {
+      const ref = parseRef(input);
+      if (!ref) continue;
+      if (!this.byName.has(ref.node)) throw new ModelLoadError(`${this.source}: node '${node.name}' reads '${input}', which is not a node of the graph`);
+      if (ref.index !== 0) {
+        const producer = this.byName.get(ref.node)!;
+        throw new UnsupportedModelError(`${this.source}: node '${node.name}' reads output ${ref.index} of '${ref.node}' (${producer.op}); only first outputs are supported`, { node: node.name, op: node.op });
+      }
+      refs.push(ref);
+    }
+    return refs;
+  }
+}
+
+/** An activation: the IR layer holding it and its shape without the batch. */
+interface Value {
+  layer: string;
+  dims: number[];
+}
+
+const product = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
+
+/** Decodes a base64 string attribute (TF.js writes bytes fields in base64). */
+function decodeBase64(text: string, what: string): string {
+  try {
+    return new TextDecoder().decode(Uint8Array.from(atob(text), (c) => c.charCodeAt(0)));
+  } catch (cause) {
+    throw new ModelLoadError(`${what} is not valid base64: '${text}'`, { cause });
+  }
+}
+
+class Converter {
+  private readonly layers: LayerSpec[] = [];
+  private readonly layerByName = new Map<string, LayerSpec>();
+  /** Graph node -> the activation it produces. */
+  private readonly values = new Map<string, Value>();
+  /** IR layer -> the graph node whose value it currently is (folding moves it down the chain). */
+  private readonly owner = new Map<string, string>();
+  private readonly source: string;
+
+  constructor(private readonly graph: Graph, private readonly weights: Map<string, WeightData>) {
+    this.source = graph.source;
+  }
+
+  convert(): ModelSpec {
+    for (const node of this.graph.order) this.node(node);
+    const output = this.values.get(this.graph.output);
+    if (!output) throw new UnsupportedModelError(`${this.source}: the output '${this.graph.output}' is a constant, not a function of the input`, { node: this.graph.output });
+    return { source: this.source, layers: this.layers, output: output.layer };
+  }
+
+  // ---- reading nodes
+
+  private fail(node: GraphNode, message: string): never {
+    throw new UnsupportedModelError(`${this.source}: node '${node.name}' (${node.op}): ${message}`, { node: node.name, op: node.op });
+  }
+
+  private attr(node: GraphNode, key: string): AttrValue | undefined {
+    return node.attr?.[key];
+  }
+
+  private string(node: GraphNode, key: string): string | undefined {
+    const s = this.attr(node, key)?.s;
+    return s === undefined ? undefined : decodeBase64(s, `${this.source}: node '${node.name}' attribute ${key}`);
+  }
+
+  private strings(node: GraphNode, key: string): string[] {
+    return (this.attr(node, key)?.list?.s ?? []).map((s) => decodeBase64(s, `${this.source}: node '${node.name}' attribute ${key}`));
+  }
+
+  private ints(node: GraphNode, key: string): number[] | undefined {
+    return this.attr(node, key)?.list?.i?.map(Number);
+  }
+
+  private bool(node: GraphNode, key: string, fallback: boolean): boolean {
+    return this.attr(node, key)?.b ?? fallback;
+  }
+
+  private float(node: GraphNode, key: string, fallback: number): number {
+    const f = this.attr(node, key)?.f;
+    return f === undefined ? fallback : Number(f);
+  }
+
+  private checkNhwc(node: GraphNode): void {
+    const format = this.string(node, 'data_format');
+    if (format !== undefined && format !== 'NHWC') this.fail(node, `data_format '${format}' is not supported; only NHWC (channels last)`);
+  }
+
+  /** A 4-entry NHWC window attribute [1, h, w, 1] -> [h, w]; absent -> fallback. */
+  private window(node: GraphNode, key: string, fallback?: Pair): Pair {
+    const list = this.ints(node, key);
+    if (!list || list.length === 0) {
+      if (fallback) return fallback;
+      this.fail(node, `attribute ${key} is missing`);
+    }
+    if (list.length !== 4 || list[0] !== 1 || list[3] !== 1 || !(list[1] >= 1 && list[2] >= 1)) {
+      this.fail(node, `${key} ${formatShape(list)} must be [1, h, w, 1]: windows over the batch or channel axis are not supported`);
+    }
+    return [list[1], list[2]];
+  }
+
+  /** padding 'SAME'/'VALID', or 'EXPLICIT' with explicit_paddings over H and W only. */
+  private padding(node: GraphNode, allowExplicit: boolean): { padding: Padding; explicit?: [number, number, number, number] } {
+    const padding = this.string(node, 'padding');
+    if (padding === 'SAME') return { padding: 'same' };
+    if (padding === 'VALID') return { padding: 'valid' };
+    if (padding === 'EXPLICIT' && allowExplicit) {
+      const p = this.ints(node, 'explicit_paddings') ?? [];
+      if (p.length !== 8 || p[0] || p[1] || p[6] || p[7] || p.some((v) => !(v >= 0))) {
+        this.fail(node, `explicit_paddings ${formatShape(p)} must be [0, 0, top, bottom, left, right, 0, 0]`);
+      }
+      return { padding: 'valid', explicit: [p[2], p[3], p[4], p[5]] };
+    }
+    return this.fail(node, `padding '${padding}' is not supported (SAME, VALID${allowExplicit ? ', or EXPLICIT over height and width' : ''})`);
+  }
+
+  private inputRefs(node: GraphNode, count: number | [number, number]): string[] {
+    const refs = this.graph.inputs(node).map((r) => r.node);
+    const [low, high] = typeof count === 'number' ? [count, count] : count;
+    if (refs.length < low || refs.length > high) this.fail(node, `expected ${low === high ? low : `${low} to ${high}`} inputs, got ${refs.length}`);
+    return refs;
+  }
+
+  private isConstant(name: string | undefined): boolean {
+    const node = name === undefined ? undefined : this.graph.byName.get(name);
+    if (!node) return false;
+    return node.op === 'Const' || (node.op === 'Identity' && this.isConstant(this.graph.inputs(node)[0]?.node));
+  }
+
+  /** A constant input's value (Const, possibly behind Identity nodes). */
+  private constant(node: GraphNode, name: string): WeightData {
+    const producer = this.graph.byName.get(name)!;
+    if (producer.op === 'Identity') return this.constant(node, this.graph.inputs(producer)[0].node);
+    if (producer.op !== 'Const') this.fail(node, `input '${name}' must be a constant, but it is computed (${producer.op})`);
+    const weight = this.weights.get(name);
+    if (!weight) throw new ModelLoadError(`${this.source}: Const '${name}' (read by '${node.name}') has no entry in the weights manifest`);
+    return weight;
+  }
+
+  private activation(node: GraphNode, name: string): Value {
+    const value = this.values.get(name);
+    if (!value) this.fail(node, `input '${name}' must be computed from the model input, but it is a constant`);
+    return value;
+  }
+
+  private spatial(node: GraphNode, x: Value): [number, number, number] {
+    if (x.dims.length !== 3) this.fail(node, `needs an NHWC input [N, H, W, C], got [N, ${x.dims.join(', ')}]`);
+    return x.dims as [number, number, number];
+  }
+
+  /** A constant that broadcasts over the last axis of an activation with `channels` channels, as [channels]. */
+  private perChannel(node: GraphNode, c: WeightData, channels: number, rank: number): Float32Array {
+    const shape = c.shape;
+    if (product(shape) === 1) return new Float32Array(channels).fill(c.data[0]);
+    const leading = shape.slice(0, -1);
+    if (shape[shape.length - 1] === channels && leading.every((d) => d === 1) && shape.length <= rank + 1) return c.data;
+    return this.fail(node, `constant ${formatShape(shape)} does not broadcast per channel over [N, ..., ${channels}]; only per-channel or scalar constants are supported`);
+  }
+
+  // ---- emitting layers
+
+  private unique(base: string): string {
+    let name = base;
+    for (let k = 2; this.graph.byName.has(name) || this.layerByName.has(name); k++) name = `${base}_${k}`;
+    return name;
+  }
+
+  private emit(layer: LayerSpec, dims: number[], node?: GraphNode): Value {
+    this.layers.push(layer);
+    this.layerByName.set(layer.name, layer);
+    const value = { layer: layer.name, dims };
+    if (node) {
+      this.values.set(node.name, value);
+      this.owner.set(layer.name, node.name);
+    }
+    return value;
+  }
+
+  /**
+   * The layer producing graph node `name` if `name` is read only by the node now being converted
+   * (so changing that layer changes no other reader's value), else undefined.
+   */
+  private foldable(name: string): LayerSpec | undefined {
+    const value = this.values.get(name);
+    if (!value || this.graph.readers.get(name) !== 1 || this.owner.get(value.layer) !== name) return undefined;
+    return this.layerByName.get(value.layer);
+  }
+
+  /** `layer` now computes `node`'s value: it takes the node's name. */
+  private absorb(layer: LayerSpec, node: GraphNode, dims: number[]): void {
+    const old = layer.name;
+    this.layerByName.delete(old);
+    this.owner.delete(old);
+    layer.name = node.name;
+    this.layerByName.set(node.name, layer);
+    this.owner.set(node.name, node.name);
+    for (const [key, value] of this.values) if (value.layer === old) this.values.set(key, { layer: node.name, dims: value.dims });
+    this.values.set(node.name, { layer: node.name, dims });
+  }
+
+  private alias(node: GraphNode, value: Value): void {
+    this.values.set(node.name, value);
+  }
+
+  /**
+   * y = x * scale + shift per channel, x being graph node `from`'s value: folded into the layer
+   * producing x when possible, else a channelAffine.
+   */
+  private affine(node: GraphNode, from: string, scale: Float32Array | undefined, shift: Float32Array | undefined): void {
+    const x = this.activation(node, from);
+    const channels = x.dims[x.dims.length - 1];
+    const producer = this.foldable(from);
+    if (producer && (producer.kind === 'conv2d' || producer.kind === 'depthwiseConv2d' || producer.kind === 'dense') && producer.activation === 'linear') {
+      const bias = new Float32Array(channels);
+      if (producer.bias) bias.set(producer.bias.data);
+      if (scale) {
+        const weights = producer.kind === 'dense' ? producer.weights : producer.filter;
+        const scaled = Float32Array.from(weights.data, (v, i) => v * scale[i % channels]);
+        if (producer.kind === 'dense') producer.weights = { shape: weights.shape, data: scaled };
+        else producer.filter = { shape: weights.shape, data: scaled };
+        for (let c = 0; c < channels; c++) bias[c] *= scale[c];
+      }
+      if (shift) for (let c = 0; c < channels; c++) bias[c] += shift[c];
+      producer.bias = { shape: [channels], data: bias };
+      this.absorb(producer, node, x.dims);
+      return;
+    }
+    if (producer && producer.kind === 'channelAffine') {
+      const s = Float32Array.from(producer.scale.data, (v, c) => v * (scale ? scale[c] : 1));
+      const t = Float32Array.from(producer.shift.data, (v, c) => v * (scale ? scale[c] : 1) + (shift ? shift[c] : 0));
+      producer.scale = { shape: [channels], data: s };
+      producer.shift = { shape: [channels], data: t };
+      this.absorb(producer, node, x.dims);
+      return;
+    }
+    this.emit({
+      kind: 'channelAffine', name: node.name, inputs: [x.layer],
+      scale: { shape: [channels], data: scale ?? new Float32Array(channels).fill(1) },
+      shift: { shape: [channels], data: shift ?? new Float32Array(channels) },
+    }, x.dims, node);
+  }
+
+  private act(node: GraphNode, from: string, kind: Activation): void {
+    const x = this.activation(node, from);
+    const producer = kind === 'sigmoid' ? undefined : this.foldable(from);
+    if (producer && (producer.kind === 'conv2d' || producer.kind === 'depthwiseConv2d' || producer.kind === 'dense') && producer.activation === 'linear') {
+      producer.activation = kind;
+      this.absorb(producer, node, x.dims);
+      return;
+    }
+    this.emit({ kind: 'activation', name: node.name, inputs: [x.layer], activation: kind }, x.dims, node);
+  }
+
+  /**
+   * The `fused_ops` tail of _FusedConv2D / _FusedMatMul: BiasAdd or FusedBatchNorm, then at most
+   * one activation. Returns the per-channel scale (batch norm), bias and activation.
+   */
+  private epilogue(node: GraphNode, channels: number): { scale?: Float32Array; bias?: Float32Array; activation: Activation } {
+    const ops = this.strings(node, 'fused_ops');
+    const args = this.graph.inputs(node).slice(2).map((r) => this.constant(node, r.node));
+    const supported = 'supported fused_ops: [], [BiasAdd], [BiasAdd, Relu|Relu6|Sigmoid], [FusedBatchNorm], [FusedBatchNorm, Relu|Relu6|Sigmoid]';
+    const [first, second, ...rest] = ops;
+    const activations: Record<string, Activation> = { Relu: 'relu', Relu6: 'relu6', Sigmoid: 'sigmoid' };
+    if (rest.length > 0 || (second !== undefined && !activations[second]) || (first !== undefined && first !== 'BiasAdd' && first !== 'FusedBatchNorm')) {
+      this.fail(node, `fused_ops [${ops.join(', ')}] are not supported (${supported})`);
+    }
+    const activation = second ? activations[second] : 'linear';
+    const vector = (w: WeightData, what: string) => {
+      if (w.shape.length !== 1 || w.shape[0] !== channels) this.fail(node, `${what} ${formatShape(w.shape)} must be [${channels}]`);
+      return w.data;
+    };
+    if (first === 'BiasAdd') {
+      if (args.length !== 1) this.fail(node, `BiasAdd needs 1 extra input, got ${args.length}`);
+      return { bias: vector(args[0], 'bias'), activation };
+    }
+    if (first === 'FusedBatchNorm') {
+      if (args.length !== 4) this.fail(node, `FusedBatchNorm needs 4 extra inputs (scale, offset, mean, variance), got ${args.length}`);
+      const [gamma, beta, movingMean, movingVariance] = args.map((a, i) => vector(a, ['scale', 'offset', 'mean', 'variance'][i]));
+      const { scale, shift } = foldBatchNorm({ gamma, beta, movingMean, movingVariance, epsilon: this.float(node, 'epsilon', 1e-4) });
+      return { scale, bias: shift, activation };
+    }
+    if (args.length !== 0) this.fail(node, `${args.length} extra inputs but no fused_ops`);
+    return { activation };
+  }
+
+  /** A conv/dense layer with a fused epilogue; a fused Sigmoid becomes its own layer (the logits stay visible). */
+  private emitWithEpilogue(node: GraphNode, build: (name: string, activation: Activation) => LayerSpec, dims: number[], activation: Activation): void {
+    if (activation !== 'sigmoid') {
+      this.emit(build(node.name, activation), dims, node);
+      return;
+    }
+    const linear = this.emit(build(this.unique(`${node.name}/linear`), 'linear'), dims);
+    this.emit({ kind: 'activation', name: node.name, inputs: [linear.layer], activation: 'sigmoid' }, dims, node);
+  }
+
+  // ---- ops
+
+  private node(node: GraphNode): void {
+    const op = node.op;
+    if (op === 'Const') return;
+    if (op === 'Placeholder') return this.placeholder(node);
+    if (op === 'Identity') {
+      const [x] = this.inputRefs(node, 1);
+      if (!this.isConstant(x)) this.alias(node, this.activation(node, x));
+      return;
+    }
+    if (op === 'Conv2D' || op === '_FusedConv2D') return this.conv(node, false);
+    if (DEPTHWISE.includes(op)) return this.conv(node, true);
+    if (op === 'MaxPool' || op === 'AvgPool') return this.pool(node);
+    if (op === 'Mean') return this.mean(node);
+    if (op === 'MatMul' || op === '_FusedMatMul') return this.matMul(node);
+    if (op === 'BiasAdd' || op === 'Add' || op === 'AddV2' || op === 'Sub' || op === 'Mul' || op === 'RealDiv') return this.binary(node);
+    if (BATCH_NORM.includes(op)) return this.batchNorm(node);
+    if (op === 'Relu' || op === 'Relu6' || op === 'Sigmoid') {
+      const [x] = this.inputRefs(node, 1);
+      return this.act(node, x, ({ Relu: 'relu', Relu6: 'relu6', Sigmoid: 'sigmoid' } as const)[op]);
+    }
+    if (op === 'Softmax') {
+      const x = this.activation(node, this.inputRefs(node, 1)[0]);
+      this.emit({ kind: 'softmax', name: node.name, inputs: [x.layer] }, x.dims, node);
+      return;
+    }
+    if (op === 'Reshape') return this.reshape(node);
+    if (op === 'Squeeze') return this.squeeze(node);
+    if (op === 'Pad' || op === 'PadV2') return this.pad(node);
+    this.fail(node, `no mapping (supported: ${GRAPH_MODEL_OPS.join(', ')})`);
+  }
+
+  private placeholder(node: GraphNode): void {
+    const type = this.attr(node, 'dtype')?.type;
+    if (type !== undefined && type !== 'DT_FLOAT') this.fail(node, `input dtype ${type} is not supported; the input must be float32`);
+    const shape = this.attr(node, 'shape')?.shape;
+    const dims = shape?.dim?.map((d) => Number(d.size ?? -1));
+    if (!dims || shape?.unknownRank || dims.length !== 4 || dims.slice(1).some((d) => !(Number.isInteger(d) && d > 0))) {
+      this.fail(node, `the input shape must be a fixed NHWC image [N, H, W, C], got ${dims ? formatShape(dims) : 'an unknown shape'}`);
+    }
+    this.emit({ kind: 'input', name: node.name, inputs: [], shape: dims.slice(1) }, dims.slice(1), node);
+  }
+
+  private conv(node: GraphNode, depthwise: boolean): void {
+    const fused = node.op.includes('Fused');
+    const refs = this.inputRefs(node, fused ? [2, 6] : 2);
+    this.checkNhwc(node);
+    let x = this.activation(node, refs[0]);
+    const [, , channels] = this.spatial(node, x);
+    const filter = this.constant(node, refs[1]);
+    const [kh, kw, cin, cout] = filter.shape;
+    if (filter.shape.length !== 4 || cin !== channels) this.fail(node, `filter ${formatShape(filter.shape)} must be [kh, kw, ${channels}, ${depthwise ? 'multiplier' : 'out'}] for input [N, ${x.dims.join(', ')}]`);
+    const strides = this.window(node, 'strides');
+    const dilations = this.window(node, 'dilations', [1, 1]);
+    const { padding, explicit } = this.padding(node, true);
+    const outChannels = depthwise ? cin * cout : cout;
+    const { scale, bias, activation } = fused ? this.epilogue(node, outChannels) : { activation: 'linear' as Activation };
+    if (explicit && explicit.some((p) => p > 0)) {
+      const [top, bottom, left, right] = explicit;
+      const [h, w, c] = x.dims;
+      x = this.emit({ kind: 'zeroPad', name: this.unique(`${node.name}/explicit_padding`), inputs: [x.layer], top, bottom, left, right }, [h + top + bottom, w + left + right, c]);
+    }
+    const geometry = this.geometry(node, x, [kh, kw], strides, dilations, padding);
+    const dims = [geometry.outHeight, geometry.outWidth, outChannels];
+    const folded = scale ? { shape: filter.shape, data: Float32Array.from(filter.data, (v, i) => v * scale[i % outChannels]) } : filter;
+    const biasData = bias && { shape: [outChannels], data: bias };
+    const kind = depthwise ? 'depthwiseConv2d' : 'conv2d';
+    this.emitWithEpilogue(node, (name, act) => ({ kind, name, inputs: [x.layer], filter: folded, bias: biasData, strides, dilations, padding, activation: act }), dims, activation);
+  }
+
+  private geometry(node: GraphNode, x: Value, kernel: Pair, strides: Pair, dilations: Pair, padding: Padding) {
+    try {
+      return windowGeometry(x.dims[0], x.dims[1], kernel, strides, dilations, padding);
+    } catch (cause) {
+      return this.fail(node, (cause as Error).message);
+    }
+  }
+
+  private pool(node: GraphNode): void {
+    const [ref] = this.inputRefs(node, 1);
+    this.checkNhwc(node);
+    const x = this.activation(node, ref);
+    const [, , channels] = this.spatial(node, x);
+    const poolSize = this.window(node, 'ksize');
+    const strides = this.window(node, 'strides');
+    const { padding } = this.padding(node, false);
+    const geometry = this.geometry(node, x, poolSize, strides, [1, 1], padding);
+    const kind = node.op === 'MaxPool' ? 'maxPool' : 'avgPool';
+    this.emit({ kind, name: node.name, inputs: [x.layer], poolSize, strides, padding }, [geometry.outHeight, geometry.outWidth, channels], node);
+  }
+
+  private mean(node: GraphNode): void {
+    const [ref, axesRef] = this.inputRefs(node, 2);
+    const x = this.activation(node, ref);
+    const [, , channels] = this.spatial(node, x);
+    const axes = [...this.constant(node, axesRef).data].map((a) => (a < 0 ? a + 4 : a)).sort((p, q) => p - q);
+    if (axes.length !== 2 || axes[0] !== 1 || axes[1] !== 2) this.fail(node, `Mean over axes [${[...this.constant(node, axesRef).data].join(', ')}] is not supported; only over [1, 2] (global average pooling)`);
+    const keepDims = this.bool(node, 'keep_dims', false);
+    this.emit({ kind: 'globalAvgPool', name: node.name, inputs: [x.layer], keepDims }, keepDims ? [1, 1, channels] : [channels], node);
+  }
+
+  private matMul(node: GraphNode): void {
+    const fused = node.op === '_FusedMatMul';
+    const refs = this.inputRefs(node, fused ? [2, 6] : 2);
+    if (this.bool(node, 'transpose_a', false)) this.fail(node, 'transpose_a = true is not supported');
+    const x = this.activation(node, refs[0]);
+    let weights = this.constant(node, refs[1]);
+    if (weights.shape.length !== 2) this.fail(node, `weights ${formatShape(weights.shape)} must be a matrix`);
+    if (this.bool(node, 'transpose_b', false)) {
+      // [out, in] -> [in, out] once, at load time
+      const [m, k] = weights.shape;
+      const data = new Float32Array(k * m);
+      for (let i = 0; i < m; i++) for (let j = 0; j < k; j++) data[j * m + i] = weights.data[i * k + j];
+      weights = { shape: [k, m], data };
+    }
+    const [k, m] = weights.shape;
+    if (x.dims.length !== 1 || x.dims[0] !== k) this.fail(node, `input [N, ${x.dims.join(', ')}] does not fit weights ${formatShape(weights.shape)}; expected [N, ${k}]`);
+    const { scale, bias, activation } = fused ? this.epilogue(node, m) : { activation: 'linear' as Activation };
+    const folded = scale ? { shape: weights.shape, data: Float32Array.from(weights.data, (v, i) => v * scale[i % m]) } : weights;
+    const biasData = bias && { shape: [m], data: bias };
+    this.emitWithEpilogue(node, (name, act) => ({ kind: 'dense', name, inputs: [x.layer], weights: folded, bias: biasData, activation: act }), [m], activation);
+  }
+
+  /** BiasAdd, Add/AddV2, Sub, Mul, RealDiv: of two activations (residual add) or of an activation and a per-channel constant. */
+  private binary(node: GraphNode): void {
+    const [a, b] = this.inputRefs(node, 2);
+    if (node.op === 'BiasAdd') this.checkNhwc(node);
+    const constA = this.isConstant(a);
+    const constB = this.isConstant(b);
+    if (!constA && !constB) {
+      const [x, y] = [this.activation(node, a), this.activation(node, b)];
+      if (node.op !== 'Add' && node.op !== 'AddV2') this.fail(node, `${node.op} of two computed tensors is not supported (only Add/AddV2 of equal shapes)`);
+      if (formatShape(x.dims) !== formatShape(y.dims)) this.fail(node, `adds [N, ${x.dims.join(', ')}] and [N, ${y.dims.join(', ')}]; broadcasting between computed tensors is not supported`);
+      this.emit({ kind: 'add', name: node.name, inputs: [x.layer, y.layer] }, x.dims, node);
+      return;
+    }
+    if (constA && constB) this.fail(node, 'both inputs are constants; constant folding is not supported');
+    if (constA && node.op !== 'Add' && node.op !== 'AddV2' && node.op !== 'Mul' && node.op !== 'Sub') this.fail(node, 'the constant must be the second input');
+    const from = constA ? b : a;
+    const x = this.activation(node, from);
+    const channels = x.dims[x.dims.length - 1];
+    const c = this.perChannel(node, this.constant(node, constA ? a : b), channels, x.dims.length);
+    switch (node.op) {
+      case 'Mul':
+        return this.affine(node, from, c, undefined);
+      case 'RealDiv':
+        return this.affine(node, from, c.map((v) => 1 / v), undefined);
+      case 'Sub':
+        // x - c, or c - x when the constant comes first
+        return constA ? this.affine(node, from, new Float32Array(channels).fill(-1), c) : this.affine(node, from, undefined, c.map((v) => -v));
+      default:
+        return this.affine(node, from, undefined, c);
+    }
+  }
+
+  private batchNorm(node: GraphNode): void {
+    const refs = this.inputRefs(node, 5);
+    this.checkNhwc(node);
+    if (this.bool(node, 'is_training', false)) this.fail(node, 'is_training = true: a training-mode batch norm depends on the batch; export the model for inference');
+    const x = this.activation(node, refs[0]);
+    const channels = x.dims[x.dims.length - 1];
+    const [gamma, beta, movingMean, movingVariance] = refs.slice(1).map((r) => this.perChannel(node, this.constant(node, r), channels, x.dims.length));
+    const { scale, shift } = foldBatchNorm({ gamma, beta, movingMean, movingVariance, epsilon: this.float(node, 'epsilon', 1e-4) });
+    this.affine(node, refs[0], scale, shift);
+  }
+
+  private reshapeTo(node: GraphNode, x: Value, dims: number[]): void {
+    if (formatShape(dims) === formatShape(x.dims)) return this.alias(node, x);
+    this.emit({ kind: 'reshape', name: node.name, inputs: [x.layer], shape: dims }, dims, node);
+  }
+
+  private reshape(node: GraphNode): void {
+    const [ref, shapeRef] = this.inputRefs(node, 2);
+    const x = this.activation(node, ref);
+    const target = [...this.constant(node, shapeRef).data];
+    const size = product(x.dims);
+    // the first entry is the batch: -1, or 1 in graphs exported for one image
+    if (target.length < 1 || (target[0] !== -1 && target[0] !== 1)) this.fail(node, `target shape [${target.join(', ')}] must keep the batch first (-1)`);
+    const rest = target.slice(1);
+    const free = rest.filter((d) => d === -1).length;
+    const known = product(rest.filter((d) => d !== -1));
+    if (free > 1 || rest.some((d) => d !== -1 && !(Number.isInteger(d) && d > 0)) || (free === 1 ? size % known !== 0 : known !== size)) {
+      this.fail(node, `cannot reshape [N, ${x.dims.join(', ')}] to [${target.join(', ')}]`);
+    }
+    this.reshapeTo(node, x, rest.map((d) => (d === -1 ? size / known : d)));
+  }
+
+  private squeeze(node: GraphNode): void {
+    const [ref] = this.inputRefs(node, 1);
+    const x = this.activation(node, ref);
+    const rank = x.dims.length + 1;
+    const listed = (this.ints(node, 'squeeze_dims') ?? []).map((a) => (a < 0 ? a + rank : a));
+    const axes = listed.length > 0 ? listed : x.dims.map((d, i) => (d === 1 ? i + 1 : -1)).filter((a) => a > 0);
+    if (axes.some((a) => a < 1 || a >= rank || x.dims[a - 1] !== 1)) this.fail(node, `cannot squeeze axes [${listed.join(', ')}] of [N, ${x.dims.join(', ')}] (only size-1 axes after the batch)`);
+    this.reshapeTo(node, x, x.dims.filter((_, i) => !axes.includes(i + 1)));
+  }
+
+  private pad(node: GraphNode): void {
+    const refs = this.inputRefs(node, node.op === 'PadV2' ? 3 : 2);
+    const x = this.activation(node, refs[0]);
+    const [h, w, c] = this.spatial(node, x);
+    const p = this.constant(node, refs[1]);
+    if (formatShape(p.shape) !== '[4, 2]') this.fail(node, `paddings ${formatShape(p.shape)} must be [4, 2]`);
+    const [n0, n1, top, bottom, left, right, c0, c1] = p.data;
+    if (n0 || n1 || c0 || c1) this.fail(node, `pads the batch or channel axis (paddings [${[...p.data].join(', ')}]); only height and width can be padded`);
+    if (node.op === 'PadV2') {
+      const fill = this.constant(node, refs[2]);
+      if (product(fill.shape) !== 1 || fill.data[0] !== 0) this.fail(node, `pads with ${fill.data[0]}; only zero padding is supported`);
+    }
+    if (!top && !bottom && !left && !right) return this.alias(node, x);
+    this.emit({ kind: 'zeroPad', name: node.name, inputs: [x.layer], top, bottom, left, right }, [h + top + bottom, w + left + right, c], node);
+  }
+}

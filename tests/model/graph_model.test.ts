@@ -1,0 +1,397 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Runtime } from '../../src/gpu/runtime.js';
+import { filesFromMemory, filesFromPath, ModelLoadError, UnsupportedModelError, type ModelFiles } from '../../src/model/loaders/files.js';
+import { GRAPH_MODEL_OPS, loadGraphModel } from '../../src/model/loaders/graph_model.js';
+import { Model } from '../../src/model/model.js';
+import type { LayerSpec, ModelSpec } from '../../src/model/spec.js';
+import { freshSeed } from '../check.js';
+import { describeGpu, testRuntime } from '../gpu.js';
+import { seededRandom } from '../reference/tensor.js';
+import { photoTensor, SKIMAGE_DATA } from './photo.js';
+import { loadTfjsGraphModel, relativeL2, tfjsInputGradient, tfjsRun, topClassSeed, type HostTensor, type TfjsModel } from './tfjs_oracle.js';
+
+const HUMAN_MODELS = 'node_modules/@vladmandic/human/models';
+
+// ---- hand-written graph-model fixtures
+
+type Attr = Record<string, unknown>;
+interface FixtureNode {
+  name: string;
+  op: string;
+  input?: string[];
+  attr?: Attr;
+}
+interface FixtureWeight {
+  name: string;
+  shape: number[];
+  data: ArrayLike<number>;
+  dtype?: 'float32' | 'int32';
+}
+
+const a = {
+  s: (v: string) => ({ s: btoa(v) }),
+  ints: (v: number[]) => ({ list: { i: v.map(String) } }),
+  strs: (v: string[]) => ({ list: { s: v.map((x) => btoa(x)) } }),
+  b: (v: boolean) => ({ b: v }),
+  f: (v: number) => ({ f: v }),
+  shape: (dims: number[]) => ({ shape: { dim: dims.map((d) => ({ size: String(d) })) } }),
+};
+
+function placeholder(name: string, dims: number[]): FixtureNode {
+  return { name, op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: a.shape(dims) } };
+}
+
+/** A node plus the Const nodes and weights for its constant inputs. */
+class Fixture {
+  readonly nodes: FixtureNode[] = [];
+  readonly weights: FixtureWeight[] = [];
+  constructor(private readonly random: () => number) {}
+
+  constant(name: string, shape: number[], data?: ArrayLike<number>, dtype: 'float32' | 'int32' = 'float32'): string {
+    const size = shape.reduce((p, q) => p * q, 1);
+    const values = data ?? Float32Array.from({ length: size }, () => this.random() * 2 - 1);
+    const type = dtype === 'int32' ? 'DT_INT32' : 'DT_FLOAT';
+    this.nodes.push({ name, op: 'Const', attr: { dtype: { type }, value: { tensor: { dtype: type, tensorShape: a.shape(shape).shape } } } });
+    this.weights.push({ name, shape, data: values, dtype });
+    return name;
+  }
+
+  /** Positive values (batch-norm variances, scales away from zero). */
+  positive(name: string, shape: number[]): string {
+    return this.constant(name, shape, Float32Array.from({ length: shape.reduce((p, q) => p * q, 1) }, () => 0.5 + this.random()));
+  }
+
+  node(name: string, op: string, input: string[], attr: Attr = {}): string {
+    this.nodes.push({ name, op, input, attr });
+    return name;
+  }
+
+  files(description: string, extra: Record<string, unknown> = {}): ModelFiles {
+    const bytes: Uint8Array[] = this.weights.map((w) => new Uint8Array((w.dtype === 'int32' ? Int32Array.from(w.data) : Float32Array.from(w.data)).buffer));
+    const joined = new Uint8Array(bytes.reduce((n, b) => n + b.byteLength, 0));
+    let at = 0;
+    for (const b of bytes) {
+      joined.set(b, at);
+      at += b.byteLength;
+    }
+    const json = {
+      format: 'graph-model',
+      generatedBy: 'test',
+      convertedBy: 'test',
+      modelTopology: { node: this.nodes, library: {}, versions: {} },
+      weightsManifest: [{ paths: ['weights.bin'], weights: this.weights.map((w) => ({ name: w.name, shape: w.shape, dtype: w.dtype ?? 'float32' })) }],
+      ...extra,
+    };
+    return filesFromMemory(description, json, new Map([['weights.bin', joined.buffer]]));
+  }
+}
+
+const conv = (strides = [1, 1, 1, 1], padding = 'VALID', explicit: number[] = []) => ({
+  strides: a.ints(strides), padding: a.s(padding), data_format: a.s('NHWC'), dilations: a.ints([1, 1, 1, 1]), explicit_paddings: a.ints(explicit),
+});
+const pool = (k: number, s: number, padding: string) => ({ ksize: a.ints([1, k, k, 1]), strides: a.ints([1, s, s, 1]), padding: a.s(padding), data_format: a.s('NHWC') });
+
+/**
+ * Every mapping and fold at once: Mul/Add(const first)/Pad/Conv2D/BiasAdd/Mul/Sub/Relu,
+ * DepthwiseConv2dNative/FusedBatchNormV3/Relu6, residual AddV2, MaxPool, AvgPool SAME, Mean
+ * keep_dims, Squeeze, MatMul, BiasAdd, Softmax, Identity; ':0' and '^control' inputs; a dead
+ * Conv3D branch that a signature output leaves out.
+ */
+function foldingFixture(random: () => number, avgPadding: 'SAME' | 'VALID' = 'SAME'): Fixture {
+  const f = new Fixture(random);
+  f.nodes.push(placeholder('x', [-1, 8, 8, 3]));
+  f.node('pre_mul', 'Mul', ['x:0', f.positive('cm', [3])], { T: { type: 'DT_FLOAT' } });
+  f.node('pre_add', 'AddV2', [f.constant('ca', [1, 1, 1, 3]), 'pre_mul', '^cm']);
+  f.node('pad', 'Pad', ['pre_add', f.constant('paddings', [4, 2], [0, 0, 1, 2, 0, 1, 0, 0], 'int32')]);
+  f.node('conv', 'Conv2D', ['pad', f.constant('f1', [3, 3, 3, 4])], conv());
+  f.node('bias', 'BiasAdd', ['conv', f.constant('b1', [4])], { data_format: a.s('NHWC') });
+  f.node('bn_mul', 'Mul', ['bias', f.positive('s1', [4])]);
+  f.node('bn_sub', 'Sub', ['bn_mul', f.constant('t1', [4])]);
+  f.node('relu', 'Relu', ['bn_sub']);
+  f.node('dw', 'DepthwiseConv2dNative', ['relu', f.constant('df', [3, 3, 4, 1])], conv([1, 1, 1, 1], 'SAME'));
+  f.node('dw_bn', 'FusedBatchNormV3', ['dw', f.positive('g', [4]), f.constant('be', [4]), f.constant('mu', [4]), f.positive('var', [4])], {
+    epsilon: a.f(1e-3), data_format: a.s('NHWC'), is_training: a.b(false),
+  });
+  f.node('relu6', 'Relu6', ['dw_bn']);
+  f.node('res', 'AddV2', ['relu6', 'relu']);
+  f.node('pool', 'MaxPool', ['res'], pool(2, 2, 'VALID'));
+  f.node('avg', 'AvgPool', ['pool'], pool(avgPadding === 'SAME' ? 3 : 2, 1, avgPadding));
+  f.node('mean', 'Mean', ['avg', f.constant('axes', [2], [1, 2], 'int32')], { keep_dims: a.b(true) });
+  f.node('sq', 'Squeeze', ['mean'], { squeeze_dims: a.ints([1, 2]) });
+  f.node('mm', 'MatMul', ['sq', f.constant('w', [4, 5])], { transpose_a: a.b(false), transpose_b: a.b(false) });
+  f.node('ba', 'BiasAdd', ['mm', f.constant('b5', [5])], { data_format: a.s('NHWC') });
+  f.node('out', 'Softmax', ['ba']);
+  f.node('Identity', 'Identity', ['out']);
+  f.node('dead', 'Conv3D', ['x']);
+  return f;
+}
+const foldingSignature = { signature: { outputs: { probs: { name: 'Identity:0' } } } };
+
+/**
+ * Fused forms TF.js cannot run or spells differently: _FusedConv2D with FusedBatchNorm + Relu
+ * and EXPLICIT padding, FusedDepthwiseConv2dNative, Mean over negative axes, _FusedMatMul with
+ * transpose_b and a fused Sigmoid. `oracle` spells the same graph in ops TF.js runs.
+ */
+function fusedFixture(random: () => number, oracle: boolean): Fixture {
+  const f = new Fixture(random);
+  f.nodes.push(placeholder('x', [-1, 7, 7, 2]));
+  const filter = f.constant('f', [3, 3, 2, 3]);
+  const bn = [f.positive('gamma', [3]), f.constant('beta', [3]), f.constant('mean', [3]), f.positive('variance', [3])];
+  const convAttr = conv([1, 2, 2, 1], 'EXPLICIT', [0, 0, 1, 1, 2, 0, 0, 0]);
+  if (oracle) {
+    f.node('conv', 'Conv2D', ['x', filter], convAttr);
+    f.node('bn', 'FusedBatchNormV3', ['conv', ...bn], { epsilon: a.f(1e-3), data_format: a.s('NHWC'), is_training: a.b(false) });
+    f.node('c1', 'Relu', ['bn']);
+  } else {
+    f.node('c1', '_FusedConv2D', ['x', filter, ...bn], { ...convAttr, fused_ops: a.strs(['FusedBatchNorm', 'Relu']), num_args: { i: '4' }, epsilon: a.f(1e-3) });
+  }
+  f.node('dwf', 'FusedDepthwiseConv2dNative', ['c1', f.constant('df', [2, 2, 3, 2]), f.constant('db', [6])], { ...conv(), fused_ops: a.strs(['BiasAdd', 'Relu6']), num_args: { i: '1' } });
+  f.node('m', 'Mean', ['dwf', f.constant('axes', [2], [-3, -2], 'int32')], { keep_dims: a.b(false) });
+  const matmul = { transpose_a: a.b(false), transpose_b: a.b(true), num_args: { i: '1' }, epsilon: a.f(0) };
+  const [w, b] = [f.constant('w', [4, 6]), f.constant('b', [4])];
+  if (oracle) {
+    f.node('fm/linear', '_FusedMatMul', ['m', w, b], { ...matmul, fused_ops: a.strs(['BiasAdd']) });
+    f.node('fm', 'Sigmoid', ['fm/linear']);
+  } else {
+    f.node('fm', '_FusedMatMul', ['m', w, b], { ...matmul, fused_ops: a.strs(['BiasAdd', 'Sigmoid']) });
+  }
+  return f;
+}
+
+/** x [-1, 6, 6, 2] -> `op` -> out, for the rejection table. */
+function tinyFixture(build: (f: Fixture) => void, dims = [-1, 6, 6, 2]): ModelFiles {
+  const f = new Fixture(seededRandom(7));
+  f.nodes.push(placeholder('x', dims));
+  build(f);
+  return f.files('tiny.json');
+}
+
+const summary = (spec: ModelSpec) => spec.layers.map((l) => `${l.kind}:${l.name}`);
+const layer = <K extends LayerSpec['kind']>(spec: ModelSpec, name: string, kind: K) => {
+  const found = spec.layers.find((l) => l.name === name);
+  expect(found?.kind, `layer ${name}`).toBe(kind);
+  return found as Extract<LayerSpec, { kind: K }>;
+};
+
+async function rejection(files: ModelFiles): Promise<UnsupportedModelError> {
+  const error = await loadGraphModel(files).then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(UnsupportedModelError);
+  return error as UnsupportedModelError;
+}
+
+describe('loadGraphModel: reading graph-model JSON', () => {
+  it('rejects an unsupported op (Conv3D) at load time, before reading weights, naming the node, the op and the supported ops', async () => {
+    const json = {
+      format: 'graph-model',
+      modelTopology: { node: [placeholder('x', [-1, 4, 4, 4, 1]), { name: 'net/conv3d', op: 'Conv3D', input: ['x', 'k'] }, { name: 'k', op: 'Const' }] },
+      weightsManifest: [{ paths: ['missing.bin'], weights: [{ name: 'k', shape: [1], dtype: 'float32' }] }],
+    };
+    const error = await rejection(filesFromMemory('conv3d.json', json, new Map()));
+    expect(error.code).toBe('MODEL_UNSUPPORTED');
+    expect(error.node).toBe('net/conv3d');
+    expect(error.op).toBe('Conv3D');
+    expect(error.message).toContain("node 'net/conv3d' has op 'Conv3D'");
+    for (const op of ['Conv2D', '_FusedConv2D', 'DepthwiseConv2dNative', 'Mean', 'AddV2', 'Pad']) expect(error.message).toContain(op);
+    expect(GRAPH_MODEL_OPS).not.toContain('Conv3D');
+  });
+
+  it('decodes base64 attributes (padding, strides, fused_ops) of _FusedConv2D', async () => {
+    const files = tinyFixture((f) => {
+      f.node('out', '_FusedConv2D', ['x', f.constant('k', [3, 3, 2, 5]), f.constant('b', [5])], {
+        ...conv([1, 2, 2, 1], 'SAME'), fused_ops: { list: { s: ['Qmlhc0FkZA==', 'UmVsdTY='] } }, num_args: { i: '1' },
+      });
+    });
+    const spec = await loadGraphModel(files);
+    expect(summary(spec)).toEqual(['input:x', 'conv2d:out']);
+    const c = layer(spec, 'out', 'conv2d');
+    expect([c.padding, c.activation, c.strides, c.dilations, c.bias?.shape]).toEqual(['same', 'relu6', [2, 2], [1, 1], [5]]);
+    expect(spec.source).toBe('tiny.json (TF.js graph model)');
+  });
+
+  it('maps Mul/Add, Pad, Mean, Squeeze, BiasAdd and folds them into the layer that produces their input', async () => {
+    const spec = await loadGraphModel(foldingFixture(seededRandom(1)).files('folding.json', foldingSignature));
+    expect(summary(spec)).toEqual([
+      'input:x', 'channelAffine:pre_add', 'zeroPad:pad', 'conv2d:relu', 'depthwiseConv2d:relu6', 'add:res',
+      'maxPool:pool', 'avgPool:avg', 'globalAvgPool:mean', 'reshape:sq', 'dense:ba', 'softmax:out',
+    ]);
+    expect(spec.output).toBe('out');
+    const affine = layer(spec, 'pre_add', 'channelAffine');
+    expect(affine.inputs).toEqual(['x']);
+    expect(layer(spec, 'pad', 'zeroPad')).toMatchObject({ top: 1, bottom: 2, left: 0, right: 1 });
+    expect(layer(spec, 'relu', 'conv2d')).toMatchObject({ activation: 'relu', padding: 'valid', inputs: ['pad'] });
+    expect(layer(spec, 'relu6', 'depthwiseConv2d')).toMatchObject({ activation: 'relu6', padding: 'same', inputs: ['relu'] });
+    expect(layer(spec, 'res', 'add').inputs).toEqual(['relu6', 'relu']);
+    expect(layer(spec, 'avg', 'avgPool')).toMatchObject({ poolSize: [3, 3], strides: [1, 1], padding: 'same' });
+    expect(layer(spec, 'mean', 'globalAvgPool').keepDims).toBe(true);
+    expect(layer(spec, 'sq', 'reshape').shape).toEqual([4]);
+    expect(layer(spec, 'ba', 'dense').bias?.shape).toEqual([5]);
+  });
+
+  it('maps _FusedConv2D with FusedBatchNorm and EXPLICIT padding, fused depthwise, _FusedMatMul with transpose_b and a fused Sigmoid', async () => {
+    const spec = await loadGraphModel(fusedFixture(seededRandom(2), false).files('fused.json'));
+    expect(summary(spec)).toEqual(['input:x', 'zeroPad:c1/explicit_padding', 'conv2d:c1', 'depthwiseConv2d:dwf', 'globalAvgPool:m', 'dense:fm/linear', 'activation:fm']);
+    expect(layer(spec, 'c1/explicit_padding', 'zeroPad')).toMatchObject({ top: 1, bottom: 1, left: 2, right: 0 });
+    expect(layer(spec, 'c1', 'conv2d')).toMatchObject({ padding: 'valid', strides: [2, 2], activation: 'relu' });
+    expect(layer(spec, 'fm/linear', 'dense').weights.shape).toEqual([6, 4]);
+    expect(layer(spec, 'fm', 'activation').activation).toBe('sigmoid');
+  });
+
+  const rejections: [string, (f: Fixture) => void, RegExp][] = [
+    ['NCHW data_format', (f) => f.node('out', 'Conv2D', ['x', f.constant('k', [1, 1, 2, 2])], { ...conv(), data_format: a.s('NCHW') }), /data_format 'NCHW'/],
+    ['a stride over the batch axis', (f) => f.node('out', 'Conv2D', ['x', f.constant('k', [1, 1, 2, 2])], conv([2, 1, 1, 1])), /batch or channel axis/],
+    ['a pooling window over channels', (f) => f.node('out', 'MaxPool', ['x'], { ...pool(2, 2, 'VALID'), ksize: a.ints([1, 2, 2, 2]) }), /batch or channel axis/],
+    ['EXPLICIT padding on MaxPool', (f) => f.node('out', 'MaxPool', ['x'], pool(2, 2, 'EXPLICIT')), /padding 'EXPLICIT'/],
+    ['fused LeakyRelu', (f) => f.node('out', '_FusedConv2D', ['x', f.constant('k', [1, 1, 2, 2]), f.constant('b', [2])], { ...conv(), fused_ops: a.strs(['BiasAdd', 'LeakyRelu']), num_args: { i: '1' } }), /fused_ops \[BiasAdd, LeakyRelu\]/],
+    ['Mean over the channel axis', (f) => f.node('out', 'Mean', ['x', f.constant('axes', [1], [3], 'int32')]), /only over \[1, 2\]/],
+    ['padding the channel axis', (f) => f.node('out', 'Pad', ['x', f.constant('p', [4, 2], [0, 0, 1, 1, 1, 1, 0, 1], 'int32')]), /batch or channel axis/],
+    ['Mul of two activations', (f) => f.node('out', 'Mul', ['x', 'x']), /Mul of two computed/],
+    ['a spatially varying constant', (f) => f.node('out', 'AddV2', ['x', f.constant('c', [6, 6, 2])]), /per channel/],
+    ['transpose_a', (f) => {
+      f.node('flat', 'Reshape', ['x', f.constant('s', [2], [-1, 72], 'int32')]);
+      f.node('out', 'MatMul', ['flat', f.constant('w', [72, 3])], { transpose_a: a.b(true), transpose_b: a.b(false) });
+    }, /transpose_a/],
+    ['a reshape that moves the batch', (f) => f.node('out', 'Reshape', ['x', f.constant('s', [2], [2, -1], 'int32')]), /batch first/],
+    ["reading output 1 of a node", (f) => f.node('out', 'Relu', ['x:1']), /output 1 of 'x'/],
+  ];
+  it.each(rejections)('rejects %s with UnsupportedModelError naming the node', async (_label, build, pattern) => {
+    const error = await rejection(tinyFixture(build));
+    expect(error.message).toMatch(pattern);
+    expect(error.message).toContain("'out'");
+  });
+
+  it('rejects an input without a fixed image shape, and a Layers model.json', async () => {
+    const error = await rejection(tinyFixture((f) => f.node('out', 'Relu', ['x']), [-1, -1, -1, 3]));
+    expect(error.message).toMatch(/fixed NHWC image/);
+    const layers = filesFromMemory('layers.json', { format: 'layers-model', modelTopology: {} }, new Map());
+    await expect(loadGraphModel(layers)).rejects.toBeInstanceOf(ModelLoadError);
+  });
+
+  it('loads antispoof.json (float16 weights) and emotion.json into the IR', async () => {
+    const antispoof = await loadGraphModel(filesFromPath(`${HUMAN_MODELS}/antispoof.json`));
+    expect(antispoof.layers.map((l) => l.kind)).toEqual(['input', 'conv2d', 'maxPool', 'activation', 'conv2d', 'maxPool', 'activation', 'conv2d', 'maxPool', 'activation', 'reshape', 'dense', 'dense', 'activation']);
+    expect(antispoof.output).toBe('StatefulPartitionedCall/sequential/activation_4/Sigmoid');
+    const emotion = await loadGraphModel(filesFromPath(`${HUMAN_MODELS}/emotion.json`));
+    const kinds = emotion.layers.map((l) => l.kind);
+    expect(kinds.filter((k) => k === 'depthwiseConv2d')).toHaveLength(4);
+    expect(kinds.filter((k) => k === 'add')).toHaveLength(2);
+    expect(kinds.slice(-2)).toEqual(['globalAvgPool', 'softmax']);
+  });
+});
+
+// ---- agreement with TF.js
+
+interface Agreement {
+  logits: number;
+  output: number;
+  gradient?: number;
+}
+
+interface Oracle {
+  /** The model as TF.js runs it. */
+  forward: TfjsModel;
+  /** The same values with fused nodes split (fast tf.grad); undefined: no gradient check. */
+  gradient?: TfjsModel;
+}
+
+async function oracleFor(files: ModelFiles, gradient = true): Promise<Oracle> {
+  return { forward: await loadTfjsGraphModel(files), gradient: gradient ? await loadTfjsGraphModel(files, true) : undefined };
+}
+
+/**
+ * Runs x through the engine and TF.js, compares the logits node and the output, and the gradient
+ * of each item's top logit with respect to the input.
+ */
+async function agreement(rt: Runtime, model: Model, oracle: Oracle, x: HostTensor): Promise<Agreement> {
+  const [expectedLogits, expectedOutput] = await tfjsRun(oracle.forward, x, [model.logitsName, undefined]);
+  const seed = topClassSeed(expectedLogits);
+  const expectedGradient = oracle.gradient && (await tfjsInputGradient(oracle.gradient, x, model.logitsName, seed));
+
+  const input = rt.upload(x.shape, x.data, 'input');
+  const pass = model.forward(input, { forBackward: true, keep: [model.logitsName] });
+  const logits = await rt.read(pass.value(model.logitsName));
+  const output = await rt.read(pass.value(model.outputName));
+  const { gradients } = model.backward(pass, new Map([[model.logitsName, rt.upload(seed.shape, seed.data, 'seed')]]));
+  const gradient = gradients.get('input')!;
+  expect(gradient.shape).toEqual(x.shape);
+  const gradientValues = await rt.read(gradient);
+  gradient.dispose();
+  pass.dispose();
+  input.dispose();
+  expect(gradientValues.some((v) => v !== 0), 'the input gradient is not all zeros').toBe(true);
+  return {
+    logits: relativeL2(logits, expectedLogits.data),
+    output: relativeL2(output, expectedOutput.data),
+    gradient: expectedGradient && relativeL2(gradientValues, expectedGradient.data),
+  };
+}
+
+function report(label: string, result: Agreement, seed?: number): void {
+  const gradient = result.gradient === undefined ? '' : ` input-gradient ${result.gradient.toExponential(2)}`;
+  console.log(`[agreement] ${label}: relative L2 logits ${result.logits.toExponential(2)} output ${result.output.toExponential(2)}${gradient}${seed === undefined ? '' : ` (seed ${seed})`}`);
+  expect(result.logits, `${label}: logits`).toBeLessThanOrEqual(1e-4);
+  expect(result.output, `${label}: output`).toBeLessThanOrEqual(1e-4);
+  if (result.gradient !== undefined) expect(result.gradient, `${label}: input gradient`).toBeLessThanOrEqual(1e-3);
+}
+
+function randomImage(shape: number[], random: () => number): HostTensor {
+  return { shape, data: Float32Array.from({ length: shape.reduce((p, q) => p * q, 1) }, () => random()) };
+}
+
+describeGpu('loadGraphModel: the engine agrees with TF.js (cpu backend)', () => {
+  let rt: Runtime;
+  beforeAll(() => {
+    rt = testRuntime();
+  });
+
+  // TF.js's CPU AvgPoolGrad divides every window by kh * kw, also where SAME padding makes its
+  // forward divide by fewer cells (tfjs-backend-cpu kernels/AvgPoolGrad.ts): with SAME padding
+  // only the forward pass is compared; the engine follows TensorFlow's AvgPoolGrad.
+  it.each(['SAME', 'VALID'] as const)('folding fixture x=[2,8,8,3] AvgPool %s', async (avgPadding) => {
+    const seed = freshSeed();
+    const files = foldingFixture(seededRandom(seed), avgPadding).files('folding.json', foldingSignature);
+    const model = Model.create(rt, await loadGraphModel(files));
+    const oracle = await oracleFor(files, avgPadding === 'VALID');
+    report(`folding fixture [2,8,8,3] AvgPool ${avgPadding}`, await agreement(rt, model, oracle, randomImage([2, 8, 8, 3], seededRandom(seed + 1))), seed);
+    model.dispose();
+  });
+
+  it('fused fixture x=[2,7,7,2] (FusedBatchNorm, EXPLICIT padding, transpose_b, fused Sigmoid) vs the same graph unfused', async () => {
+    const seed = freshSeed();
+    const model = Model.create(rt, await loadGraphModel(fusedFixture(seededRandom(seed), false).files('fused.json')));
+    expect(model.logitsName).toBe('fm/linear');
+    const oracle = await oracleFor(fusedFixture(seededRandom(seed), true).files('fused-oracle.json'));
+    report('fused fixture [2,7,7,2]', await agreement(rt, model, oracle, randomImage([2, 7, 7, 2], seededRandom(seed + 1))), seed);
+    model.dispose();
+  });
+
+  describe('antispoof.json (128x128x3, float16 weights, ends in Sigmoid)', () => {
+    let model: Model;
+    let oracle: Oracle;
+    beforeAll(async () => {
+      const files = filesFromPath(`${HUMAN_MODELS}/antispoof.json`);
+      model = Model.create(rt, await loadGraphModel(files));
+      oracle = await oracleFor(files);
+    });
+    afterAll(() => model.dispose());
+
+    it('random inputs x=[2,128,128,3]', async () => {
+      expect(model.logitsName).toBe('StatefulPartitionedCall/sequential/dense_1/BiasAdd');
+      const seed = freshSeed();
+      report('antispoof random [2,128,128,3]', await agreement(rt, model, oracle, randomImage([2, 128, 128, 3], seededRandom(seed))), seed);
+    });
+
+    it('a photo (astronaut.png resized to [1,128,128,3], 0..1)', async () => {
+      report('antispoof astronaut [1,128,128,3]', await agreement(rt, model, oracle, photoTensor(`${SKIMAGE_DATA}/astronaut.png`, 128, 128, 3)));
+    });
+  });
+
+  it('emotion.json (64x64x1: depthwise, residual AddV2, Mean, Softmax) x=[1,64,64,1]', async () => {
+    const files = filesFromPath(`${HUMAN_MODELS}/emotion.json`);
+    const model = Model.create(rt, await loadGraphModel(files));
+    const oracle = await oracleFor(files);
+    const seed = freshSeed();
+    report('emotion random [1,64,64,1]', await agreement(rt, model, oracle, randomImage([1, 64, 64, 1], seededRandom(seed))), seed);
+    report('emotion astronaut [1,64,64,1]', await agreement(rt, model, oracle, photoTensor(`${SKIMAGE_DATA}/astronaut.png`, 64, 64, 1)));
+    model.dispose();
+  });
+});
