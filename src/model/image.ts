@@ -61,3 +61,16 @@ export function imageToInput(image: RgbaImage, options: ImageToInputOptions): { 
   }
   return { data: out, shape: [height, width, channels] };
 }
+
+/** The rectangle [x, x + width) x [y, y + height) of `image`. */
+export function cropImage(image: RgbaImage, x: number, y: number, width: number, height: number): RgbaImage {
+  if (![x, y, width, height].every(Number.isInteger) || x < 0 || y < 0 || width <= 0 || height <= 0 || x + width > image.width || y + height > image.height) {
+    throw new OptionError(`crop ${x},${y},${width},${height} does not lie inside the ${image.width}x${image.height} image`);
+  }
+  const data = new Uint8Array(width * height * 4);
+  for (let row = 0; row < height; row++) {
+    const from = ((y + row) * image.width + x) * 4;
+    data.set(image.data.subarray(from, from + width * 4), row * width * 4);
+  }
+  return { width, height, data };
+}

@@ -1,0 +1,27 @@
+/**
+ * webgpu-xai engine entry: explanations of CNN image classifiers on WebGPU. No DOM and no Lit
+ * here; the Node device helper lives in 'webgpu-xai/node' so that browsers never load Dawn.
+ */
+export * from './errors.js';
+export { requestBrowserDevice, requestDeviceWithAdapterLimits } from './gpu/device.js';
+export { Runtime, type RuntimeOptions, type RuntimeStats } from './gpu/runtime.js';
+export { Tensor, type Shape } from './gpu/tensor.js';
+export type { KernelSpec } from './gpu/kernel.js';
+
+export { Model, INPUT, type ForwardOptions, type BackwardOptions, type BackwardResult } from './model/model.js';
+export type { LayerSpec, ModelSpec, WeightData } from './model/spec.js';
+export { loadModelSpec, modelFiles } from './model/loaders/index.js';
+export { filesFromUrl, filesFromMemory, ModelLoadError, UnsupportedModelError, type ModelFiles } from './model/loaders/files.js';
+export { loadGraphModel } from './model/loaders/graph_model.js';
+export { loadLayersModel } from './model/loaders/layers_model.js';
+export { imageToInput, cropImage, type RgbaImage } from './model/image.js';
+export { browserImagePixels, type BrowserImageSource } from './model/image-browser.js';
+
+export { Explainer, type ExplainerOptions } from './explain/explainer.js';
+export { reduceChannels, normalizeByPercentile, absPercentile, type Attribution, type ChannelReduction } from './explain/attribution.js';
+export { AbortedError, type Progress, type RunOptions } from './explain/progress.js';
+export { quadrature, INTEGRATION_RULES, type IntegrationRule, type Baseline } from './explain/integrated_gradients.js';
+export { encodeNpy } from './explain/npy.js';
+export { sequentialColor, divergingColor } from './explain/colormap.js';
+export type { ImageInput } from './explain/context.js';
+export type { Target, Score } from './explain/score.js';
