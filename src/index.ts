@@ -24,4 +24,11 @@ export { quadrature, INTEGRATION_RULES, type IntegrationRule, type Baseline } fr
 export { encodeNpy } from './explain/npy.js';
 export { sequentialColor, divergingColor } from './explain/colormap.js';
 export type { ImageInput } from './explain/context.js';
+export type { GradCamAttribution, GradCamOptions } from './explain/gradcam.js';
+export type { OcclusionAttribution, OcclusionOptions } from './explain/occlusion.js';
+export type { ActivationsOptions, LayerActivations } from './explain/activations.js';
+export type { Visualization, FilterVisualizationOptions, ClassVisualizationOptions } from './explain/visualize.js';
+export type { SmoothGradOptions, SmoothGradVariant } from './explain/smoothgrad.js';
+export type { IntegratedGradientsOptions } from './explain/integrated_gradients.js';
+export type { TargetOptions } from './explain/saliency.js';
 export type { Target, Score } from './explain/score.js';

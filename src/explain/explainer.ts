@@ -17,6 +17,7 @@ import { integratedGradients, type IntegratedGradientsOptions } from './integrat
 import { occlusion, type OcclusionAttribution, type OcclusionOptions } from './occlusion.js';
 import { saliency, type TargetOptions } from './saliency.js';
 import { smoothGrad, type SmoothGradOptions } from './smoothgrad.js';
+import { visualizeClass, visualizeFilters, type ClassVisualizationOptions, type FilterVisualizationOptions, type Visualization } from './visualize.js';
 
 export interface ExplainerOptions {
   /** Range of valid input values. Default [0, 1]. */
@@ -72,5 +73,15 @@ export class Explainer {
 
   activations(image: ImageInput, options: ActivationsOptions): Promise<LayerActivations> {
     return activations(this.ctx, image, options);
+  }
+
+  /** Gradient ascent on each requested channel's mean activation, all channels as one batch. */
+  visualizeFilters(options: FilterVisualizationOptions): Promise<Visualization> {
+    return visualizeFilters(this.ctx, options);
+  }
+
+  /** Gradient ascent on class logits: argmax_x y_c(x) - R(x), one image per class. */
+  visualizeClass(options: ClassVisualizationOptions): Promise<Visualization> {
+    return visualizeClass(this.ctx, options);
   }
 }
