@@ -1,0 +1,544 @@
+/**
+ * TF.js Layers models: model.json with a Keras `modelTopology` and a `weightsManifest`, turned into
+ * a ModelSpec. Reads both exports in use:
+ * - Keras 2 (tfjs-layers `model.save`, tensorflowjs_converter on tf.keras / Keras 2): InputLayer
+ *   `batch_input_shape`, inbound nodes as `[[[layer, node, tensor, kwargs], ...]]`, weights named
+ *   `layer/weight` (the converter wraps the topology in `model_config`);
+ * - Keras 3: InputLayer `batch_shape`, inbound nodes as `[{args, kwargs}]` whose args hold
+ *   `{class_name: '__keras_tensor__', config: {keras_history: [layer, node, tensor]}}`, weights
+ *   that may carry the model's name as a prefix (`sequential/conv2d/kernel`).
+ * Every layer and option is checked here, at load time: whatever the engine cannot run exactly is an
+ * UnsupportedModelError naming the layer, its class and what is supported. A nested model (a
+ * Sequential or Functional used as a layer) is inlined when it is called once, on one tensor, and
+ * returns one tensor. Batch normalisation is folded into a per-channel affine map.
+ * Format references: tfjs-layers src/keras_format/ and src/engine/container.ts (fromConfig), Keras 3
+ * keras/src/models/functional.py (serialize_node / deserialize_node).
+ */
+import type { Activation } from '../../ops/activation.js';
+import { foldBatchNorm } from '../../ops/channel_affine.js';
+import type { Padding } from '../../ops/shapes.js';
+import type { LayerSpec, ModelSpec, Pair, WeightData } from '../spec.js';
+import { ModelLoadError, UnsupportedModelError, type ModelFiles } from './files.js';
+import { loadWeights, type WeightsManifestGroup } from './weights.js';
+
+type Json = Record<string, unknown>;
+
+interface KerasLayer {
+  class_name: string;
+  name: string;
+  config: Json;
+  inbound_nodes?: unknown;
+}
+
+/** Layer classes this loader turns into engine layers (for messages). */
+export const SUPPORTED_LAYERS = [
+  'InputLayer', 'Conv2D', 'DepthwiseConv2D', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D',
+  'Dense', 'Flatten', 'Reshape', 'Activation', 'ReLU', 'Softmax', 'BatchNormalization', 'ZeroPadding2D', 'Add',
+  'Dropout', 'SpatialDropout2D', 'GaussianDropout', 'GaussianNoise', 'Sequential / Functional (nested, called once)',
+] as const;
+
+const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
+/** Layers with a `data_format` option (only channels_last is supported). */
+const DATA_FORMAT_LAYERS = new Set(['Conv2D', 'DepthwiseConv2D', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'Flatten', 'ZeroPadding2D']);
+/** Layers that are the identity at inference. */
+const INFERENCE_IDENTITY = new Set(['Dropout', 'SpatialDropout2D', 'GaussianDropout', 'GaussianNoise']);
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Reads model.json and its weight shards and returns the ModelSpec. Throws ModelLoadError for
+ * malformed files or missing weights, UnsupportedModelError for layers or options the engine lacks.
+ */
+export async function loadLayersModel(files: ModelFiles): Promise<ModelSpec> {
+  const json = await files.readModelJson();
+  const where = files.description;
+  if (!isObject(json)) throw new ModelLoadError(`${where}: model.json must be a JSON object`);
+  if (json.format === 'graph-model' || (isObject(json.modelTopology) && 'node' in json.modelTopology)) {
+    throw new UnsupportedModelError(`${where} is a TF.js graph model, not a Layers model: load it with the graph-model loader`);
+  }
+  let topology = json.modelTopology;
+  if (isObject(topology) && isObject(topology.model_config)) topology = topology.model_config; // tensorflowjs_converter wraps it
+  if (!isObject(topology) || typeof topology.class_name !== 'string') {
+    throw new ModelLoadError(`${where}: model.json has no Keras modelTopology (expected {class_name, config}); is this a TF.js Layers model?`);
+  }
+  if (!Array.isArray(json.weightsManifest)) throw new ModelLoadError(`${where}: model.json has no weightsManifest`);
+  const weights = new WeightBank(where, await loadWeights(files, json.weightsManifest as WeightsManifestGroup[]));
+  const source = `${where} (TF.js Layers)`;
+  const converter = new Converter(source, weights);
+  const output = converter.model(topology as unknown as KerasLayer, [], '', undefined);
+  return { source, layers: converter.layers, output };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Weights by name
+
+/**
+ * The manifest's weights, looked up by layer and weight name. Keras 2 names them `layer/weight`,
+ * Keras 3 may prefix the model path (`model/layer/weight`), some exporters append `:0`. A name is
+ * found when it ends with `/layer/weight`; among several, the one whose prefix matches more of the
+ * enclosing model path wins, and a tie is an error.
+ */
+class WeightBank {
+  private readonly byName = new Map<string, WeightData>();
+
+  constructor(private readonly where: string, weights: Map<string, WeightData>) {
+    for (const [name, data] of weights) this.byName.set(name.replace(/:\d+$/, ''), data);
+  }
+
+  /** `path` is the enclosing model names then the layer name; `names` are alternatives ('depthwise_kernel', 'kernel'). */
+  get(path: string[], names: string[], layer: KerasLayer): WeightData {
+    const found = this.find(path, names, layer);
+    if (found) return found;
+    const layerName = path[path.length - 1];
+    const related = [...this.byName.keys()].filter((n) => n.split('/').includes(layerName));
+    const all = [...this.byName.keys()];
+    throw new ModelLoadError(
+      `${this.where}: layer '${layer.name}' (${layer.class_name}) needs weight '${layerName}/${names.join("' or '")}', which the weights manifest does not have ` +
+        (related.length ? `(it has for this layer: ${related.join(', ')})` : `(no weight mentions '${layerName}'; the manifest has ${all.length}: ${all.slice(0, 8).join(', ')}${all.length > 8 ? ', ...' : ''})`),
+    );
+  }
+
+  find(path: string[], names: string[], layer: KerasLayer): WeightData | undefined {
+    const layerName = path[path.length - 1];
+    const scope = path.slice(0, -1);
+    for (const weight of names) {
+      const key = `${layerName}/${weight}`;
+      const candidates = [...this.byName.keys()].filter((n) => n === key || n.endsWith(`/${key}`));
+      if (candidates.length === 0) continue;
+      // rank: more trailing components of the prefix equal to the model path, then fewer left over
+      const ranked = candidates
+        .map((n) => {
+          const prefix = n.split('/').slice(0, -key.split('/').length);
+          let matched = 0;
+          while (matched < prefix.length && matched < scope.length && prefix[prefix.length - 1 - matched] === scope[scope.length - 1 - matched]) matched++;
+          return { n, matched, unmatched: prefix.length - matched };
+        })
+        .sort((a, b) => b.matched - a.matched || a.unmatched - b.unmatched);
+      const [best, second] = ranked;
+      if (second && second.matched === best.matched && second.unmatched === best.unmatched) {
+        throw new ModelLoadError(`${this.where}: weight '${key}' of layer '${layer.name}' (${layer.class_name}) is ambiguous: the manifest has ${candidates.join(', ')}`);
+      }
+      return this.byName.get(best.n);
+    }
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Topology
+
+interface TensorRef {
+  layer: string;
+  node: number;
+  tensor: number;
+}
+
+class Converter {
+  readonly layers: LayerSpec[] = [];
+  /** Rank (with the batch) of every emitted node's output, for axis checks. */
+  private readonly ranks = new Map<string, number>();
+
+  constructor(private readonly source: string, private readonly weights: WeightBank) {}
+
+  private unsupported(layer: KerasLayer, what: string): UnsupportedModelError {
+    return new UnsupportedModelError(`${this.source}: layer '${layer.name}' (${layer.class_name}): ${what}`, { node: layer.name, op: layer.class_name });
+  }
+
+  private malformed(layer: KerasLayer, what: string): ModelLoadError {
+    return new ModelLoadError(`${this.source}: layer '${layer.name}' (${layer.class_name}): ${what}`);
+  }
+
+  private emit(spec: LayerSpec, rank: number): string {
+    if (this.ranks.has(spec.name)) throw new ModelLoadError(`${this.source}: two layers are named '${spec.name}'`);
+    this.layers.push(spec);
+    this.ranks.set(spec.name, rank);
+    return spec.name;
+  }
+
+  private rank(node: string): number {
+    return this.ranks.get(node)!;
+  }
+
+  /**
+   * Converts a Sequential or Functional topology. `path` holds the enclosing models' names (for
+   * weight lookup), `prefix` is prepended to node names of nested models, and `input` is the node
+   * feeding a nested model (undefined at the top, where the model's InputLayer becomes the input).
+   * Returns the node holding the model's output.
+   */
+  model(topology: KerasLayer, path: string[], prefix: string, input: string | undefined): string {
+    const kind = topology.class_name;
+    if (!MODEL_CLASSES.has(kind)) {
+      throw new UnsupportedModelError(`${this.source}: the top-level model is a ${kind}; only Sequential and Functional (Model) topologies are supported`, { op: kind });
+    }
+    // very old Keras 2 Sequential configs are a bare list of layers
+    const config: Json = Array.isArray(topology.config) ? { layers: topology.config } : (topology.config ?? {});
+    const name = typeof config.name === 'string' ? config.name : (topology.name ?? kind);
+    const layers = config.layers;
+    if (!Array.isArray(layers) || layers.length === 0) throw new ModelLoadError(`${this.source}: model '${name}' (${kind}) lists no layers`);
+    const entries = layers.map((layer): KerasLayer => {
+      if (!isObject(layer) || typeof layer.class_name !== 'string' || !isObject(layer.config)) {
+        throw new ModelLoadError(`${this.source}: model '${name}' has a malformed layer entry ${JSON.stringify(layer)?.slice(0, 200)}`);
+      }
+      // Sequential entries keep the name in config only
+      const layerName = layer.name ?? layer.config.name;
+      if (typeof layerName !== 'string') throw new ModelLoadError(`${this.source}: a ${layer.class_name} layer of model '${name}' has no name`);
+      return { class_name: layer.class_name, name: layerName, config: layer.config, inbound_nodes: layer.inbound_nodes };
+    });
+    const scope = [...path, name];
+    return kind === 'Sequential'
+      ? this.sequential(entries, scope, prefix, input)
+      : this.functional(config, entries, scope, prefix, input, name);
+  }
+
+  private sequential(layers: KerasLayer[], scope: string[], prefix: string, input: string | undefined): string {
+    let current: string;
+    let rest = layers;
+    const first = layers[0];
+    if (first.class_name === 'InputLayer') {
+      current = this.input(first, prefix, input);
+      rest = layers.slice(1);
+    } else {
+      // Keras names the implicit input '<first layer>_input'
+      const implicit: KerasLayer = { class_name: 'InputLayer', name: `${first.name}_input`, config: { batch_input_shape: batchShapeOf(first) } };
+      current = this.input(implicit, prefix, input);
+    }
+    const topLevel = input === undefined;
+    rest.forEach((layer, i) => {
+      current = this.layer(layer, [current], scope, prefix, topLevel && i === rest.length - 1);
+    });
+    return current;
+  }
+
+  private functional(config: Json, layers: KerasLayer[], scope: string[], prefix: string, input: string | undefined, name: string): string {
+    const inputs = tensorList(config.input_layers);
+    const outputs = tensorList(config.output_layers);
+    if (inputs.length !== 1) throw new UnsupportedModelError(`${this.source}: model '${name}' has ${inputs.length} inputs; only models with one image input are supported`);
+    if (outputs.length !== 1) throw new UnsupportedModelError(`${this.source}: model '${name}' has ${outputs.length} outputs; only single-output models are supported`);
+    const byName = new Map(layers.map((l) => [l.name, l]));
+    const nodes = new Map<string, string>(); // Keras layer name -> node holding its output
+    const visiting = new Set<string>();
+    const topLevel = input === undefined;
+    const resolve = (ref: TensorRef, from: string): string => {
+      const layer = byName.get(ref.layer);
+      if (!layer) throw new ModelLoadError(`${this.source}: '${from}' reads layer '${ref.layer}', which model '${name}' does not define`);
+      // a nested model's node 0 is its own construction, so its call here may be node 1
+      if ((ref.node !== 0 && !MODEL_CLASSES.has(layer.class_name)) || ref.tensor !== 0) {
+        throw this.unsupported(layer, `is used as node ${ref.node}, output ${ref.tensor}; shared layers and layers with several outputs are not supported`);
+      }
+      const done = nodes.get(layer.name);
+      if (done !== undefined) return done;
+      if (visiting.has(layer.name)) throw new ModelLoadError(`${this.source}: model '${name}' has a cycle through layer '${layer.name}'`);
+      visiting.add(layer.name);
+      let node: string;
+      if (layer.class_name === 'InputLayer') {
+        if (layer.name !== inputs[0].layer) throw this.unsupported(layer, `is an input that model '${name}' does not list as its input`);
+        node = this.input(layer, prefix, input);
+      } else {
+        const calls = inboundNodes(layer, this.source);
+        if (calls.length !== 1) throw this.unsupported(layer, `is called ${calls.length} times; shared layers are not supported`);
+        const sources = calls[0].map((r) => resolve(r, layer.name));
+        node = this.layer(layer, sources, scope, prefix, topLevel && layer.name === outputs[0].layer);
+      }
+      visiting.delete(layer.name);
+      nodes.set(layer.name, node);
+      return node;
+    };
+    return resolve(outputs[0], `model '${name}' output`);
+  }
+
+  /** The model input at the top level; inside a nested model, the outer node that feeds it. */
+  private input(layer: KerasLayer, prefix: string, outer: string | undefined): string {
+    if (outer !== undefined) return outer;
+    const batchShape = layer.config.batch_input_shape ?? layer.config.batch_shape;
+    if (!Array.isArray(batchShape)) {
+      throw this.malformed(layer, 'the model input has no batch_input_shape / batch_shape');
+    }
+    const shape = batchShape.slice(1);
+    if (shape.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d <= 0)) {
+      throw this.unsupported(layer, `the input shape [${batchShape.map(String).join(', ')}] has unknown dimensions; the engine needs a fixed input size`);
+    }
+    return this.emit({ kind: 'input', name: prefix + layer.name, inputs: [], shape: shape as number[] }, shape.length + 1);
+  }
+
+  /** Emits the engine layers of one Keras layer; returns the node holding its output. */
+  private layer(layer: KerasLayer, inputs: string[], scope: string[], prefix: string, isOutput: boolean): string {
+    const c = layer.config;
+    const name = prefix + layer.name;
+    const cls = layer.class_name;
+    const path = [...scope, layer.name];
+    const weight = (...names: string[]) => this.weights.get(path, names, layer);
+    const one = () => {
+      if (inputs.length !== 1) throw this.unsupported(layer, `has ${inputs.length} inputs; it takes one`);
+      return inputs[0];
+    };
+    const rankOf = (expected?: number) => {
+      const r = this.rank(one());
+      if (expected !== undefined && r !== expected) {
+        throw this.unsupported(layer, `needs a rank-${expected} input, got rank ${r}` + (expected === 2 ? ' (flatten or pool first; per-pixel dense layers are not supported)' : ' (NHWC images)'));
+      }
+      return r;
+    };
+    if (MODEL_CLASSES.has(cls)) {
+      return this.model(layer, scope, `${name}/`, one());
+    }
+    if (DATA_FORMAT_LAYERS.has(cls)) this.channelsLast(layer);
+    switch (cls) {
+      case 'Conv2D':
+      case 'DepthwiseConv2D': {
+        const x = one();
+        rankOf(4);
+        const depthwise = cls === 'DepthwiseConv2D';
+        const kernelSize = this.pair(layer, 'kernel_size');
+        const groups = c.groups ?? 1;
+        if (groups !== 1) throw this.unsupported(layer, `groups=${String(groups)} is not supported (only 1)`);
+        const filter = depthwise ? weight('depthwise_kernel', 'kernel') : weight('kernel');
+        const last = depthwise ? (c.depth_multiplier ?? 1) : c.filters;
+        this.expectShape(layer, 'kernel', filter, [kernelSize[0], kernelSize[1], undefined, last as number]);
+        const outChannels = depthwise ? filter.shape[2] * filter.shape[3] : filter.shape[3];
+        const bias = this.bias(layer, weight, outChannels);
+        const options = { strides: this.pair(layer, 'strides', [1, 1]), dilations: this.pair(layer, 'dilation_rate', [1, 1]), padding: this.padding(layer) };
+        return this.withActivation(layer, name, isOutput, 4, (n, activation) => ({
+          kind: depthwise ? 'depthwiseConv2d' : 'conv2d', name: n, inputs: [x], filter, bias, ...options, activation,
+        }));
+      }
+      case 'MaxPooling2D':
+      case 'AveragePooling2D': {
+        const x = one();
+        rankOf(4);
+        const poolSize = this.pair(layer, 'pool_size', [2, 2]);
+        const strides = c.strides == null ? poolSize : this.pair(layer, 'strides');
+        const kind = cls === 'MaxPooling2D' ? 'maxPool' : 'avgPool';
+        return this.emit({ kind, name, inputs: [x], poolSize, strides, padding: this.padding(layer) }, 4);
+      }
+      case 'GlobalAveragePooling2D': {
+        const x = one();
+        rankOf(4);
+        const keepDims = c.keepdims === true;
+        return this.emit({ kind: 'globalAvgPool', name, inputs: [x], keepDims }, keepDims ? 4 : 2);
+      }
+      case 'Dense': {
+        const x = one();
+        rankOf(2);
+        const weights = weight('kernel');
+        this.expectShape(layer, 'kernel', weights, [undefined, c.units as number]);
+        const bias = this.bias(layer, weight, weights.shape[1]);
+        return this.withActivation(layer, name, isOutput, 2, (n, activation) => ({ kind: 'dense', name: n, inputs: [x], weights, bias, activation }));
+      }
+      case 'Flatten': {
+        const x = one();
+        const r = rankOf();
+        return r === 2 ? this.emit({ kind: 'identity', name, inputs: [x] }, 2) : this.emit({ kind: 'reshape', name, inputs: [x], shape: [-1] }, 2);
+      }
+      case 'Reshape': {
+        const x = one();
+        const target = c.target_shape;
+        if (!Array.isArray(target) || target.some((d) => typeof d !== 'number' || !Number.isInteger(d) || (d <= 0 && d !== -1))) {
+          throw this.malformed(layer, `target_shape ${JSON.stringify(target)} is not a list of positive integers (one may be -1)`);
+        }
+        return this.emit({ kind: 'reshape', name, inputs: [x], shape: target as number[] }, target.length + 1);
+      }
+      case 'Activation': {
+        const x = one();
+        const r = rankOf();
+        const activation = this.activation(layer, c.activation);
+        if (activation === 'linear') return this.emit({ kind: 'identity', name, inputs: [x] }, r);
+        if (activation === 'softmax') return this.emit({ kind: 'softmax', name, inputs: [x] }, r);
+        return this.emit({ kind: 'activation', name, inputs: [x], activation }, r);
+      }
+      case 'ReLU': {
+        const x = one();
+        const r = rankOf();
+        const negativeSlope = c.negative_slope ?? 0;
+        const threshold = c.threshold ?? 0;
+        if (negativeSlope !== 0 || threshold !== 0) {
+          throw this.unsupported(layer, `negative_slope=${String(negativeSlope)}, threshold=${String(threshold)} are not supported (only 0: plain ReLU or ReLU6)`);
+        }
+        const maxValue = c.max_value;
+        if (maxValue != null && maxValue !== 6) throw this.unsupported(layer, `max_value=${String(maxValue)} is not supported (only none or 6)`);
+        return this.emit({ kind: 'activation', name, inputs: [x], activation: maxValue === 6 ? 'relu6' : 'relu' }, r);
+      }
+      case 'Softmax': {
+        const x = one();
+        const r = rankOf();
+        this.lastAxis(layer, c.axis ?? -1, r);
+        return this.emit({ kind: 'softmax', name, inputs: [x] }, r);
+      }
+      case 'BatchNormalization': {
+        const x = one();
+        const r = rankOf();
+        this.lastAxis(layer, c.axis ?? -1, r);
+        const center = c.center ?? true;
+        const scaleOn = c.scale ?? true;
+        const epsilon = typeof c.epsilon === 'number' ? c.epsilon : 1e-3;
+        const movingMean = weight('moving_mean');
+        const movingVariance = weight('moving_variance');
+        const gamma = scaleOn ? weight('gamma') : undefined;
+        const beta = center ? weight('beta') : undefined;
+        const channels = movingMean.data.length;
+        for (const [label, w] of [['moving_variance', movingVariance], ['gamma', gamma], ['beta', beta]] as const) {
+          if (w) this.expectShape(layer, label, w, [channels]);
+        }
+        const folded = foldBatchNorm({ gamma: gamma?.data, beta: beta?.data, movingMean: movingMean.data, movingVariance: movingVariance.data, epsilon });
+        return this.emit({ kind: 'channelAffine', name, inputs: [x], scale: { shape: [channels], data: folded.scale }, shift: { shape: [channels], data: folded.shift } }, r);
+      }
+      case 'ZeroPadding2D': {
+        const x = one();
+        rankOf(4);
+        const [[top, bottom], [left, right]] = this.zeroPadding(layer);
+        return this.emit({ kind: 'zeroPad', name, inputs: [x], top, bottom, left, right }, 4);
+      }
+      case 'Add': {
+        if (inputs.length < 2) throw this.unsupported(layer, `has ${inputs.length} input(s); Add needs at least two`);
+        const r = this.rank(inputs[0]);
+        // a + b + c ... as a chain of two-input adds; the last one carries the layer's name
+        let sum = inputs[0];
+        for (let i = 1; i < inputs.length; i++) {
+          const node = i === inputs.length - 1 ? name : `${name}/partial${i}`;
+          sum = this.emit({ kind: 'add', name: node, inputs: [sum, inputs[i]] }, r);
+        }
+        return sum;
+      }
+      default:
+        if (INFERENCE_IDENTITY.has(cls)) {
+          const x = one();
+          return this.emit({ kind: 'identity', name, inputs: [x] }, rankOf());
+        }
+        throw new UnsupportedModelError(
+          `${this.source}: layer '${layer.name}' is a ${cls}, which this engine does not support (supported layers: ${SUPPORTED_LAYERS.join(', ')})`,
+          { node: layer.name, op: cls },
+        );
+    }
+  }
+
+  /**
+   * A layer with a fused activation. Softmax is not fusable: the layer runs linear and a softmax
+   * node named after the Keras layer follows. At the model output a sigmoid is split off the same
+   * way, so that the executor finds the logits before it.
+   */
+  private withActivation(layer: KerasLayer, name: string, isOutput: boolean, rank: number, make: (name: string, activation: Activation) => LayerSpec): string {
+    const activation = this.activation(layer, layer.config.activation);
+    if (activation === 'softmax' || (activation === 'sigmoid' && isOutput)) {
+      const logits = this.emit(make(`${name}/logits`, 'linear'), rank);
+      return activation === 'softmax'
+        ? this.emit({ kind: 'softmax', name, inputs: [logits] }, rank)
+        : this.emit({ kind: 'activation', name, inputs: [logits], activation: 'sigmoid' }, rank);
+    }
+    return this.emit(make(name, activation), rank);
+  }
+
+  private activation(layer: KerasLayer, value: unknown): Activation | 'softmax' {
+    // Keras 3 may serialize an activation as {module, class_name: 'function', config: 'relu'}
+    const raw = value == null ? 'linear' : isObject(value) && typeof value.config === 'string' ? value.config : value;
+    const known: Record<string, Activation | 'softmax'> = { linear: 'linear', relu: 'relu', relu6: 'relu6', sigmoid: 'sigmoid', softmax: 'softmax' };
+    const found = typeof raw === 'string' ? known[raw] : undefined;
+    if (!found) throw this.unsupported(layer, `activation ${JSON.stringify(raw)} is not supported (supported: ${Object.keys(known).join(', ')})`);
+    return found;
+  }
+
+  private bias(layer: KerasLayer, weight: (...names: string[]) => WeightData, channels: number): WeightData | undefined {
+    if (layer.config.use_bias === false) return undefined;
+    const bias = weight('bias');
+    this.expectShape(layer, 'bias', bias, [channels]);
+    return bias;
+  }
+
+  private expectShape(layer: KerasLayer, label: string, w: WeightData, expected: (number | undefined)[]): void {
+    if (w.shape.length !== expected.length || expected.some((d, i) => d !== undefined && d !== w.shape[i])) {
+      const shown = expected.map((d) => (d === undefined ? '?' : String(d))).join(', ');
+      throw this.malformed(layer, `weight '${label}' has shape [${w.shape.join(', ')}] but the layer's config implies [${shown}]`);
+    }
+  }
+
+  private channelsLast(layer: KerasLayer): void {
+    const format = layer.config.data_format;
+    if (format != null && format !== 'channels_last') throw this.unsupported(layer, `data_format '${String(format)}' is not supported (only channels_last)`);
+  }
+
+  private lastAxis(layer: KerasLayer, axis: unknown, rank: number): void {
+    const value = Array.isArray(axis) && axis.length === 1 ? axis[0] : axis;
+    if (typeof value !== 'number' || (value !== -1 && value !== rank - 1)) {
+      throw this.unsupported(layer, `axis ${JSON.stringify(axis)} is not supported on a rank-${rank} input (only the last axis, -1)`);
+    }
+  }
+
+  private pair(layer: KerasLayer, key: string, fallback?: Pair): Pair {
+    const v = layer.config[key];
+    if (v == null && fallback) return fallback;
+    if (typeof v === 'number' && Number.isInteger(v) && v > 0) return [v, v];
+    if (Array.isArray(v) && v.length === 2 && v.every((d) => typeof d === 'number' && Number.isInteger(d) && d > 0)) return [v[0], v[1]];
+    throw this.malformed(layer, `${key} ${JSON.stringify(v)} must be a positive integer or a pair of them`);
+  }
+
+  private padding(layer: KerasLayer): Padding {
+    const p = layer.config.padding ?? 'valid';
+    if (p === 'valid' || p === 'same') return p;
+    throw this.unsupported(layer, `padding ${JSON.stringify(p)} is not supported (supported: valid, same)`);
+  }
+
+  /** ZeroPadding2D's `padding`: n, [h, w] or [[top, bottom], [left, right]]. */
+  private zeroPadding(layer: KerasLayer): [Pair, Pair] {
+    const p = layer.config.padding ?? 1;
+    const count = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+    if (count(p)) return [[p as number, p as number], [p as number, p as number]];
+    if (Array.isArray(p) && p.length === 2) {
+      if (p.every(count)) return [[p[0], p[0]], [p[1], p[1]]];
+      if (p.every((q) => Array.isArray(q) && q.length === 2 && q.every(count))) return [[p[0][0], p[0][1]], [p[1][0], p[1][1]]];
+    }
+    throw this.malformed(layer, `padding ${JSON.stringify(p)} must be n, [h, w] or [[top, bottom], [left, right]]`);
+  }
+}
+
+/** The batch shape declared on a layer, or on the first layer of a nested model. */
+function batchShapeOf(layer: { class_name?: unknown; config?: unknown }): unknown {
+  const config = layer.config;
+  const isModel = typeof layer.class_name === 'string' && MODEL_CLASSES.has(layer.class_name);
+  const layers = Array.isArray(config) ? config : isObject(config) ? config.layers : undefined;
+  if (isObject(config)) {
+    const own = config.batch_input_shape ?? config.batch_shape;
+    if (own !== undefined) return own;
+  }
+  if (isModel && Array.isArray(layers) && isObject(layers[0])) return batchShapeOf(layers[0]);
+  return isObject(config) ? config.build_input_shape : undefined;
+}
+
+/** input_layers / output_layers: [[layer, node, tensor], ...], or one such triple (Keras 3, single input). */
+function tensorList(value: unknown): TensorRef[] {
+  if (!Array.isArray(value)) return [];
+  const list = typeof value[0] === 'string' ? [value] : value;
+  return list.map((entry) => {
+    const [layer, node = 0, tensor = 0] = entry as [string, number?, number?];
+    return { layer, node, tensor };
+  });
+}
+
+/** A layer's calls, each the list of tensors it was called on, from either export's inbound_nodes. */
+function inboundNodes(layer: KerasLayer, source: string): TensorRef[][] {
+  const nodes = layer.inbound_nodes;
+  if (!Array.isArray(nodes)) throw new ModelLoadError(`${source}: layer '${layer.name}' (${layer.class_name}) has no inbound_nodes`);
+  return nodes.map((node) => {
+    if (Array.isArray(node)) {
+      // Keras 2: [[layer, node, tensor, kwargs], ...]
+      return node.map((entry) => {
+        if (!Array.isArray(entry) || typeof entry[0] !== 'string') throw new ModelLoadError(`${source}: layer '${layer.name}' has a malformed inbound node ${JSON.stringify(entry)}`);
+        return { layer: entry[0], node: Number(entry[1] ?? 0), tensor: Number(entry[2] ?? 0) };
+      });
+    }
+    if (isObject(node) && Array.isArray(node.args)) {
+      // Keras 3: {args: [tensor or [tensors]], kwargs}; tensors are __keras_tensor__ entries
+      const refs: TensorRef[] = [];
+      collectKerasTensors(node.args, refs);
+      if (refs.length === 0) throw new ModelLoadError(`${source}: layer '${layer.name}' has an inbound node with no input tensors`);
+      return refs;
+    }
+    throw new ModelLoadError(`${source}: layer '${layer.name}' has a malformed inbound node ${JSON.stringify(node)?.slice(0, 200)}`);
+  });
+}
+
+function collectKerasTensors(value: unknown, into: TensorRef[]): void {
+  if (Array.isArray(value)) {
+    for (const v of value) collectKerasTensors(v, into);
+  } else if (isObject(value) && value.class_name === '__keras_tensor__' && isObject(value.config) && Array.isArray(value.config.keras_history)) {
+    const [layer, node = 0, tensor = 0] = value.config.keras_history as [string, number?, number?];
+    into.push({ layer, node, tensor });
+  }
+}

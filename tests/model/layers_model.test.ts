@@ -1,0 +1,518 @@
+/**
+ * The TF.js Layers loader end to end: small Keras models built in TF.js, saved to memory, loaded by
+ * `loadLayersModel` and run by the engine, against TF.js on its CPU backend (forward output, logits
+ * and the input gradient of each item's top logit). Also a Keras 3 rewrite of the same topologies
+ * and the load-time errors.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { filesFromMemory, ModelLoadError, UnsupportedModelError } from '../../src/model/loaders/files.js';
+import { loadLayersModel } from '../../src/model/loaders/layers_model.js';
+import { INPUT, Model } from '../../src/model/model.js';
+import type { ModelSpec } from '../../src/model/spec.js';
+import { randomSource } from '../check.js';
+import { describeGpu, testRuntime } from '../gpu.js';
+
+type Json = Record<string, any>;
+
+interface Saved {
+  topology: Json;
+  weightSpecs: tf.io.WeightsManifestEntry[];
+  weightData: ArrayBuffer;
+}
+
+const OUTPUT_TOLERANCE = 1e-4;
+const GRADIENT_TOLERANCE = 1e-3;
+const BATCH = 2;
+
+/** ||a - b|| / ||b||; NaN anywhere gives NaN. */
+function relativeL2(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  if (actual.length !== expected.length) throw new Error(`length ${actual.length} vs expected ${expected.length}`);
+  let difference = 0;
+  let norm = 0;
+  for (let i = 0; i < expected.length; i++) {
+    difference += (actual[i] - expected[i]) ** 2;
+    norm += expected[i] ** 2;
+  }
+  return Math.sqrt(difference) / Math.max(Math.sqrt(norm), 1e-30);
+}
+
+const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+
+/** Replaces every weight with seeded values of a sensible scale (non-trivial batch-norm statistics). */
+function randomizeWeights(model: tf.LayersModel, random: () => number): void {
+  const uniform = (lo: number, hi: number) => lo + (hi - lo) * random();
+  const values = model.weights.map((w) => {
+    const shape = w.shape as number[];
+    const size = shape.reduce((a, b) => a * b, 1);
+    const fanIn = shape.length > 1 ? size / shape[shape.length - 1] : 1;
+    const name = w.originalName;
+    const draw = name.endsWith('moving_variance') ? () => uniform(0.3, 2)
+      : name.endsWith('gamma') ? () => uniform(0.5, 1.5)
+      : name.endsWith('moving_mean') || name.endsWith('beta') ? () => uniform(-0.5, 0.5)
+      : name.endsWith('bias') ? () => uniform(-0.3, 0.3)
+      : () => uniform(-1, 1) * Math.sqrt(3 / fanIn) * 1.5;
+    return tf.tensor(Float32Array.from({ length: size }, draw), shape);
+  });
+  model.setWeights(values);
+  tf.dispose(values);
+}
+
+async function save(model: tf.LayersModel): Promise<Saved> {
+  let saved: Saved | undefined;
+  await model.save(tf.io.withSaveHandler(async (artifacts) => {
+    const data = artifacts.weightData!;
+    saved = {
+      topology: artifacts.modelTopology as Json,
+      weightSpecs: artifacts.weightSpecs!,
+      weightData: Array.isArray(data) ? tf.io.concatenateArrayBuffers(data) : data,
+    };
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+  return saved!;
+}
+
+function modelJson(saved: Saved): Json {
+  return { format: 'layers-model', generatedBy: 'test', modelTopology: saved.topology, weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: saved.weightSpecs }] };
+}
+
+async function load(saved: Saved, description = 'test model.json'): Promise<ModelSpec> {
+  return loadLayersModel(filesFromMemory(description, modelJson(saved), new Map([['group1-shard1of1.bin', saved.weightData]])));
+}
+
+/** The config of the model's output layer (Sequential: the last one). */
+function outputLayer(topology: Json): Json {
+  const layers = topology.config.layers as Json[];
+  if (topology.class_name === 'Sequential') return layers[layers.length - 1];
+  return layers.find((l) => l.name === topology.config.output_layers[0][0])!;
+}
+
+/**
+ * TF.js model computing the logits: the saved model with its output layer's activation made linear.
+ * Two TF.js gradient gaps are worked around here, in the reference only, by equivalent layers:
+ * conv2d gradients refuse dilation (a dilated k x k kernel equals an undilated (k-1)d+1 kernel
+ * with zeros between the taps), and batch norm gradients fail without gamma and beta (gamma = 1,
+ * beta = 0 are the same thing). A third, avgPool 'same' (tfjs-backend-cpu AvgPoolGrad divides every
+ * window by kh * kw, padded taps included, while the forward divides by the taps inside the
+ * image), is handled by `logitsFunction`.
+ */
+async function logitsModel(tfModel: tf.LayersModel, saved: Saved): Promise<tf.LayersModel> {
+  const topology = clone(saved.topology);
+  outputLayer(topology).config.activation = 'linear';
+  const rewrites = new Map<string, (weights: tf.Tensor[]) => tf.Tensor[]>();
+  for (const layer of topology.config.layers as Json[]) {
+    const c = layer.config;
+    if (layer.class_name === 'Conv2D' && (c.dilation_rate[0] !== 1 || c.dilation_rate[1] !== 1)) {
+      const [dh, dw] = c.dilation_rate as number[];
+      const [kh, kw] = c.kernel_size as number[];
+      c.kernel_size = [(kh - 1) * dh + 1, (kw - 1) * dw + 1];
+      c.dilation_rate = [1, 1];
+      rewrites.set(c.name, ([kernel, ...rest]) => {
+        const [, , cin, cout] = kernel.shape;
+        const source = kernel.dataSync();
+        const dilated = new Float32Array(c.kernel_size[0] * c.kernel_size[1] * cin * cout);
+        for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let i = 0; i < cin * cout; i++) {
+          dilated[((y * dh) * c.kernel_size[1] + x * dw) * cin * cout + i] = source[(y * kw + x) * cin * cout + i];
+        }
+        return [tf.tensor(dilated, [c.kernel_size[0], c.kernel_size[1], cin, cout]), ...rest];
+      });
+    }
+    if (layer.class_name === 'BatchNormalization' && (c.center === false || c.scale === false)) {
+      const [center, scale] = [c.center, c.scale];
+      c.center = true;
+      c.scale = true;
+      rewrites.set(c.name, (weights) => {
+        const [mean, variance] = weights.slice(-2);
+        const gamma = scale ? weights[0] : tf.onesLike(mean);
+        const beta = center ? weights[scale ? 1 : 0] : tf.zerosLike(mean);
+        return [gamma, beta, mean, variance];
+      });
+    }
+  }
+  const model = (await tf.models.modelFromJSON({ modelTopology: topology })) as tf.LayersModel;
+  for (const layer of model.layers) {
+    const weights = tfModel.getLayer(layer.name).getWeights();
+    layer.setWeights(rewrites.get(layer.name)?.(weights) ?? weights);
+  }
+  return model;
+}
+
+/** TF's SAME padding before and after along one axis. */
+function samePadding(size: number, kernel: number, stride: number): [number, number] {
+  const total = Math.max((Math.ceil(size / stride) - 1) * stride + kernel - size, 0);
+  return [Math.floor(total / 2), total - Math.floor(total / 2)];
+}
+
+/** avgPool 'same' from ops with correct gradients: window sums of the zero-padded input over window sizes. */
+function averagePoolSame(x: tf.Tensor4D, pool: [number, number], strides: [number, number]): tf.Tensor4D {
+  const [, h, w, c] = x.shape;
+  const padding: [number, number][] = [[0, 0], samePadding(h, pool[0], strides[0]), samePadding(w, pool[1], strides[1]), [0, 0]];
+  const ones = tf.ones([pool[0], pool[1], c, 1]) as tf.Tensor4D;
+  const sums = tf.depthwiseConv2d(tf.pad(x, padding), ones, strides, 'valid');
+  const counts = tf.depthwiseConv2d(tf.pad(tf.onesLike(x), padding), ones, strides, 'valid');
+  return tf.div(sums, counts);
+}
+
+/** The logits model as a function; Sequential models run layer by layer so that avgPool 'same' can be replaced. */
+function logitsFunction(model: tf.LayersModel): (x: tf.Tensor) => tf.Tensor {
+  if (!(model instanceof tf.Sequential)) return (x) => model.apply(x) as tf.Tensor;
+  return (x) => model.layers.reduce((h, layer) => {
+    const c = layer.getConfig();
+    if (layer.getClassName() === 'AveragePooling2D' && c.padding === 'same') {
+      return averagePoolSame(h as tf.Tensor4D, c.poolSize as [number, number], c.strides as [number, number]);
+    }
+    return layer.apply(h) as tf.Tensor;
+  }, x);
+}
+
+interface Reference {
+  x: Float32Array;
+  shape: number[];
+  output: Float32Array;
+  logits: Float32Array;
+  /** One-hot at each item's largest logit. */
+  seed: Float32Array;
+  gradient: Float32Array;
+}
+
+async function reference(tfModel: tf.LayersModel, saved: Saved, random: () => number): Promise<Reference> {
+  const shape = [BATCH, ...(tfModel.inputs[0].shape.slice(1) as number[])];
+  const size = shape.reduce((a, b) => a * b, 1);
+  const x = Float32Array.from({ length: size }, () => random() * 4 - 2);
+  const logitsTf = await logitsModel(tfModel, saved);
+  const xt = tf.tensor(x, shape);
+  const output = (tfModel.predict(xt) as tf.Tensor).dataSync() as Float32Array;
+  const logitsT = logitsTf.predict(xt) as tf.Tensor;
+  const logits = logitsT.dataSync() as Float32Array;
+  const classes = logitsT.shape[logitsT.shape.length - 1]!;
+  const seed = new Float32Array(logits.length);
+  for (let n = 0; n < logits.length / classes; n++) {
+    let top = 0;
+    for (let k = 1; k < classes; k++) if (logits[n * classes + k] > logits[n * classes + top]) top = k;
+    seed[n * classes + top] = 1;
+  }
+  const seedT = tf.tensor(seed, logitsT.shape);
+  const f = logitsFunction(logitsTf);
+  expect(relativeL2(f(xt).dataSync(), logits), 'reference logits function').toBeLessThan(1e-6);
+  const gradient = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(f(input), seedT)))(xt).dataSync() as Float32Array;
+  tf.dispose([xt, logitsT, seedT]);
+  logitsTf.dispose();
+  return { x, shape, output, logits, seed, gradient };
+}
+
+/** Runs the engine on the reference's input and checks output, logits and the input gradient. */
+async function expectEngineMatches(spec: ModelSpec, ref: Reference, label: string): Promise<void> {
+  const rt = testRuntime();
+  const model = Model.create(rt, spec);
+  const x = rt.upload(ref.shape, ref.x, 'x');
+  const pass = model.forward(x, { forBackward: true, keep: [model.logitsName] });
+  const output = await rt.read(pass.value(model.outputName));
+  const logitsTensor = pass.value(model.logitsName);
+  const logits = await rt.read(logitsTensor);
+  const seed = rt.upload(logitsTensor.shape, ref.seed, 'seed');
+  const { gradients } = model.backward(pass, new Map([[model.logitsName, seed]]));
+  const dx = gradients.get(INPUT)!;
+  expect(dx.shape).toEqual(ref.shape);
+  const gradient = await rt.read(dx);
+  dx.dispose();
+  pass.dispose();
+  x.dispose();
+  model.dispose();
+  const errors = { output: relativeL2(output, ref.output), logits: relativeL2(logits, ref.logits), gradient: relativeL2(gradient, ref.gradient) };
+  console.log(`[layers-model] ${label} output ${errors.output.toExponential(2)} logits ${errors.logits.toExponential(2)} input-gradient ${errors.gradient.toExponential(2)}`);
+  // non-trivial: the reference gradient reaches the input
+  expect(Math.hypot(...ref.gradient), `${label}: reference gradient is zero`).toBeGreaterThan(1e-3);
+  expect(errors.output, `${label}: output (NaN means an element was never written)`).toBeLessThanOrEqual(OUTPUT_TOLERANCE);
+  expect(errors.logits, `${label}: logits`).toBeLessThanOrEqual(OUTPUT_TOLERANCE);
+  expect(errors.gradient, `${label}: input gradient of the top logit`).toBeLessThanOrEqual(GRADIENT_TOLERANCE);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Test models (inputs 9x7x3)
+
+const INPUT_SHAPE = [9, 7, 3];
+
+/** Conv2D same/valid/strided/dilated with relu, relu6 and sigmoid; max pool, flatten, dropout, dense softmax. */
+function convNet(): tf.LayersModel {
+  return tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: INPUT_SHAPE, filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', name: 'conv_same_relu' }),
+      tf.layers.conv2d({ filters: 5, kernelSize: [3, 2], strides: 2, padding: 'valid', activation: 'relu6', name: 'conv_valid_s2_relu6' }),
+      tf.layers.conv2d({ filters: 6, kernelSize: 2, dilationRate: 2, padding: 'same', activation: 'sigmoid', name: 'conv_dilated_sigmoid' }),
+      tf.layers.conv2d({ filters: 4, kernelSize: 1, useBias: false, name: 'conv_1x1_nobias' }),
+      tf.layers.maxPooling2d({ poolSize: 2, strides: 1, padding: 'valid', name: 'max_pool' }),
+      tf.layers.flatten({ name: 'flatten' }),
+      tf.layers.dropout({ rate: 0.5, name: 'dropout' }),
+      tf.layers.dense({ units: 3, activation: 'softmax', name: 'probabilities' }),
+    ],
+  });
+}
+
+/** Depthwise (multiplier 2), batch norm with and without centre/scale, average pool 'same', Activation, GAP, dense softmax. */
+function depthwiseNet(): tf.LayersModel {
+  return tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: INPUT_SHAPE, filters: 3, kernelSize: 1, name: 'pointwise' }),
+      tf.layers.batchNormalization({ name: 'bn_full', epsilon: 1e-3 }),
+      tf.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'same', activation: 'relu', name: 'depthwise' }),
+      tf.layers.batchNormalization({ name: 'bn_bare', center: false, scale: false, epsilon: 0.01 }),
+      tf.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'valid', useBias: false, name: 'depthwise_s2' }),
+      tf.layers.averagePooling2d({ poolSize: 3, strides: 2, padding: 'same', name: 'avg_pool_same' }),
+      tf.layers.activation({ activation: 'relu6', name: 'act_relu6' }),
+      tf.layers.globalAveragePooling2d({ name: 'gap' }),
+      tf.layers.dense({ units: 8, activation: 'relu', name: 'hidden' }),
+      tf.layers.dense({ units: 4, activation: 'softmax', name: 'probabilities' }),
+    ],
+  });
+}
+
+/** Functional residual block: zero padding, conv, batch norm, Add, ReLU(max 6), GAP, dense with a sigmoid output. */
+function residualNet(): tf.LayersModel {
+  const input = tf.input({ shape: INPUT_SHAPE, name: 'image' });
+  const padded = tf.layers.zeroPadding2d({ padding: [[1, 0], [0, 2]], name: 'pad' }).apply(input) as tf.SymbolicTensor;
+  const a = tf.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'relu', name: 'conv_a' }).apply(padded) as tf.SymbolicTensor;
+  const b = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'conv_b' }).apply(a) as tf.SymbolicTensor;
+  const bn = tf.layers.batchNormalization({ name: 'bn' }).apply(b) as tf.SymbolicTensor;
+  const sum = tf.layers.add({ name: 'residual' }).apply([a, bn]) as tf.SymbolicTensor;
+  const relu = tf.layers.reLU({ maxValue: 6, name: 'relu6' }).apply(sum) as tf.SymbolicTensor;
+  const sum3 = tf.layers.add({ name: 'sum3' }).apply([relu, a, bn]) as tf.SymbolicTensor;
+  const pooled = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(sum3) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 3, activation: 'sigmoid', name: 'scores' }).apply(pooled) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out, name: 'residual_net' });
+}
+
+/** A Sequential inside a Sequential, then Activation('softmax') as its own layer. */
+function nestedNet(): tf.LayersModel {
+  const inner = tf.sequential({
+    name: 'backbone',
+    layers: [
+      tf.layers.conv2d({ inputShape: INPUT_SHAPE, filters: 4, kernelSize: 3, activation: 'relu', name: 'inner_conv' }),
+      tf.layers.maxPooling2d({ poolSize: 2, name: 'inner_pool' }),
+    ],
+  });
+  return tf.sequential({
+    layers: [inner, tf.layers.flatten({ name: 'flatten' }), tf.layers.dense({ units: 3, name: 'logits' }), tf.layers.activation({ activation: 'softmax', name: 'softmax' })],
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keras 3 rewrite of a tfjs-layers (Keras 2) topology
+
+const dtypePolicy = { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' }, registered_name: null };
+const kerasTensor = ([layer, node, tensor]: [string, number, number]) => ({
+  class_name: '__keras_tensor__',
+  config: { shape: null, dtype: 'float32', keras_history: [layer, node, tensor] },
+});
+
+/**
+ * What Keras 3 writes for the same model: `Functional` / `Sequential` with an explicit InputLayer
+ * (`batch_shape`), `{args, kwargs}` inbound nodes of `__keras_tensor__`s, DTypePolicy objects,
+ * activations as serialized functions, DepthwiseConv2D's kernel named `kernel`, and every weight
+ * prefixed with the model's name.
+ */
+function toKeras3(saved: Saved): Saved {
+  const topology = clone(saved.topology);
+  const config = topology.config;
+  const modelName: string = config.name;
+  const layer3 = (l: Json): Json => {
+    const c = { ...l.config, dtype: dtypePolicy };
+    delete c.batch_input_shape;
+    if (typeof c.activation === 'string') c.activation = { module: 'keras.activations', class_name: 'function', config: c.activation, registered_name: 'function' };
+    const out: Json = { module: 'keras.layers', class_name: l.class_name, config: c, registered_name: null, name: c.name };
+    if (l.inbound_nodes) {
+      out.inbound_nodes = (l.inbound_nodes as [string, number, number, Json][][]).map((node) => ({
+        args: node.length === 1 ? [kerasTensor([node[0][0], node[0][1], node[0][2]])] : [node.map((t) => kerasTensor([t[0], t[1], t[2]]))],
+        kwargs: l.class_name === 'Dropout' || l.class_name === 'BatchNormalization' ? { training: false } : {},
+      }));
+    }
+    return out;
+  };
+  if (topology.class_name === 'Sequential') {
+    const first = config.layers[0].config;
+    const input = { module: 'keras.layers', class_name: 'InputLayer', config: { batch_shape: first.batch_input_shape, dtype: 'float32', sparse: false, name: 'input_layer' }, registered_name: null };
+    config.layers = [input, ...config.layers.map(layer3)];
+  } else {
+    topology.class_name = 'Functional';
+    config.layers = config.layers.map((l: Json) => {
+      if (l.class_name !== 'InputLayer') return layer3(l);
+      return { module: 'keras.layers', class_name: 'InputLayer', config: { batch_shape: l.config.batch_input_shape, dtype: 'float32', sparse: false, name: l.name }, registered_name: null, name: l.name, inbound_nodes: [] };
+    });
+    // a single input / output is written as one triple, not a list of them
+    config.input_layers = config.input_layers[0];
+    config.output_layers = config.output_layers[0];
+  }
+  topology.keras_version = '3.4.1';
+  topology.backend = 'tensorflow';
+  const depthwise = new Set(config.layers.filter((l: Json) => l.class_name === 'DepthwiseConv2D').map((l: Json) => l.config.name));
+  const weightSpecs = saved.weightSpecs.map((w) => {
+    const [layer, weight] = w.name.split('/');
+    const renamed = depthwise.has(layer) && weight === 'depthwise_kernel' ? 'kernel' : weight;
+    return { ...w, name: `${modelName}/${layer}/${renamed}` };
+  });
+  return { topology, weightSpecs, weightData: saved.weightData };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describeGpu('loadLayersModel (TF.js Layers, Keras 2 export) vs TF.js CPU', () => {
+  const cases: [string, () => tf.LayersModel][] = [
+    ['conv2d same/valid/strided/dilated relu/relu6/sigmoid, maxPool, flatten, dropout, dense softmax x=[2,9,7,3]', convNet],
+    ['depthwise x2, batchNorm (full and bare), avgPool same, activation relu6, GAP, dense softmax x=[2,9,7,3]', depthwiseNet],
+    ['functional residual: zeroPad, conv, batchNorm, add (2 and 3 inputs), ReLU max 6, GAP, dense sigmoid x=[2,9,7,3]', residualNet],
+    ['nested Sequential, flatten, dense, Activation softmax x=[2,9,7,3]', nestedNet],
+  ];
+  for (const [name, build] of cases) {
+    it(name, async () => {
+      const { seed, random } = randomSource();
+      console.log(`[layers-model] ${name} seed ${seed}`);
+      const tfModel = build();
+      randomizeWeights(tfModel, random);
+      const saved = await save(tfModel);
+      const spec = await load(saved);
+      expect(spec.source).toContain('TF.js Layers');
+      await expectEngineMatches(spec, await reference(tfModel, saved, random), name);
+      tfModel.dispose();
+    });
+  }
+
+  it('splits a fused softmax / output sigmoid into its own node after the linear layer', async () => {
+    const spec = await load(await save(residualNet()));
+    const scores = spec.layers.find((l) => l.name === 'scores')!;
+    expect(scores).toMatchObject({ kind: 'activation', activation: 'sigmoid', inputs: ['scores/logits'] });
+    expect(spec.layers.find((l) => l.name === 'scores/logits')).toMatchObject({ kind: 'dense', activation: 'linear' });
+    expect(spec.output).toBe('scores');
+    expect(spec.layers.filter((l) => l.kind === 'add').map((l) => l.name)).toEqual(['residual', 'sum3/partial1', 'sum3']);
+    const dw = await load(await save(depthwiseNet()));
+    expect(dw.layers.find((l) => l.name === 'probabilities')).toMatchObject({ kind: 'softmax', inputs: ['probabilities/logits'] });
+    expect(dw.layers.find((l) => l.name === 'hidden')).toMatchObject({ kind: 'dense', activation: 'relu' });
+    expect(dw.layers.find((l) => l.name === 'bn_full')).toMatchObject({ kind: 'channelAffine' });
+    expect(dw.layers[0]).toMatchObject({ kind: 'input', shape: INPUT_SHAPE, name: 'pointwise_input' });
+  });
+});
+
+describeGpu('loadLayersModel (Keras 3 export)', () => {
+  const cases: [string, () => tf.LayersModel][] = [
+    ['Sequential depthwise/batchNorm net x=[2,9,7,3]', depthwiseNet],
+    ['Functional residual net x=[2,9,7,3]', residualNet],
+  ];
+  for (const [name, build] of cases) {
+    it(`${name} loads to the same outputs as its Keras 2 export`, async () => {
+      const { seed, random } = randomSource();
+      console.log(`[layers-model] keras 3 ${name} seed ${seed}`);
+      const tfModel = build();
+      randomizeWeights(tfModel, random);
+      const saved = await save(tfModel);
+      const keras3 = toKeras3(saved);
+      expect(keras3.weightSpecs[0].name.split('/')).toHaveLength(3);
+      const spec = await load(keras3, 'keras3 model.json');
+      await expectEngineMatches(spec, await reference(tfModel, saved, random), `keras 3 ${name}`);
+      tfModel.dispose();
+    });
+  }
+
+  it('GlobalAveragePooling2D keepdims=True then Flatten matches the keepdims=False model x=[2,9,7,3]', async () => {
+    const { seed, random } = randomSource();
+    console.log(`[layers-model] keepdims seed ${seed}`);
+    const tfModel = depthwiseNet();
+    randomizeWeights(tfModel, random);
+    const saved = await save(tfModel);
+    const edited = toKeras3(saved);
+    const layers = edited.topology.config.layers as Json[];
+    const gap = layers.findIndex((l) => l.class_name === 'GlobalAveragePooling2D');
+    layers[gap].config.keepdims = true;
+    layers.splice(gap + 1, 0, { module: 'keras.layers', class_name: 'Flatten', config: { name: 'flatten_kept', data_format: 'channels_last', dtype: dtypePolicy }, registered_name: null });
+    const spec = await load(edited);
+    expect(spec.layers.find((l) => l.name === 'gap')).toMatchObject({ kind: 'globalAvgPool', keepDims: true });
+    await expectEngineMatches(spec, await reference(tfModel, saved, random), 'keepdims');
+    tfModel.dispose();
+  });
+});
+
+describe('loadLayersModel errors', () => {
+  let saved: Saved;
+  beforeAll(async () => {
+    saved = await save(residualNet());
+  });
+  const edit = (change: (topology: Json, weights: tf.io.WeightsManifestEntry[]) => void): Saved => {
+    const copy = { topology: clone(saved.topology), weightSpecs: clone(saved.weightSpecs), weightData: saved.weightData };
+    change(copy.topology, copy.weightSpecs);
+    return copy;
+  };
+  const layerNamed = (topology: Json, name: string) => (topology.config.layers as Json[]).find((l) => l.name === name)!;
+
+  it('an unsupported layer class names the class, the layer and what is supported', async () => {
+    const lstm = edit((t) => {
+      const layer = layerNamed(t, 'conv_b');
+      layer.class_name = 'LSTM';
+      layer.config = { name: 'conv_b', units: 4 };
+    });
+    const error = await load(lstm).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnsupportedModelError);
+    expect((error as UnsupportedModelError).node).toBe('conv_b');
+    expect((error as UnsupportedModelError).op).toBe('LSTM');
+    expect((error as Error).message).toMatch(/'conv_b' is a LSTM.*supported layers: InputLayer, Conv2D/);
+    const conv3d = edit((t) => {
+      layerNamed(t, 'conv_a').class_name = 'Conv3D';
+    });
+    await expect(load(conv3d)).rejects.toThrow(/layer 'conv_a' is a Conv3D/);
+  });
+
+  it('unsupported options name the layer and the option', async () => {
+    const cases: [string, (t: Json) => void, RegExp][] = [
+      ['ReLU max_value 3', (t) => { layerNamed(t, 'relu6').config.max_value = 3; }, /'relu6' \(ReLU\): max_value=3 is not supported \(only none or 6\)/],
+      ['ReLU negative_slope', (t) => { layerNamed(t, 'relu6').config.negative_slope = 0.1; }, /'relu6' \(ReLU\): negative_slope=0.1/],
+      ['tanh activation', (t) => { layerNamed(t, 'conv_a').config.activation = 'tanh'; }, /'conv_a' \(Conv2D\): activation "tanh" is not supported \(supported: linear, relu, relu6, sigmoid, softmax\)/],
+      ['channels_first', (t) => { layerNamed(t, 'conv_a').config.data_format = 'channels_first'; }, /'conv_a' \(Conv2D\): data_format 'channels_first'/],
+      ['causal padding', (t) => { layerNamed(t, 'conv_a').config.padding = 'causal'; }, /'conv_a' \(Conv2D\): padding "causal"/],
+      ['batch norm on axis 1', (t) => { layerNamed(t, 'bn').config.axis = 1; }, /'bn' \(BatchNormalization\): axis 1 is not supported on a rank-4 input/],
+      ['shared layer', (t) => { layerNamed(t, 'conv_b').inbound_nodes.push([['conv_a', 0, 0, {}]]); }, /'conv_b' \(Conv2D\): is called 2 times; shared layers/],
+      ['dense on an image', (t) => { layerNamed(t, 'scores').inbound_nodes = [[['sum3', 0, 0, {}]]]; }, /'scores' \(Dense\): needs a rank-2 input, got rank 4 \(flatten or pool first/],
+      ['unknown input size', (t) => { layerNamed(t, 'image').config.batch_input_shape = [null, null, null, 3]; }, /fixed input size/],
+    ];
+    for (const [label, change, message] of cases) {
+      const error = await load(edit(change)).catch((e: unknown) => e);
+      expect(error, label).toBeInstanceOf(UnsupportedModelError);
+      expect((error as Error).message, label).toMatch(message);
+    }
+  });
+
+  it('a missing weight names the layer, the weight and what the manifest has', async () => {
+    const missing = edit((_t, weights) => {
+      weights.find((w) => w.name === 'conv_b/kernel')!.name = 'conv_b/kernel_renamed';
+    });
+    const error = await load(missing).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelLoadError);
+    expect((error as Error).message).toMatch(/layer 'conv_b' \(Conv2D\) needs weight 'conv_b\/kernel'.*it has for this layer: conv_b\/kernel_renamed, conv_b\/bias/);
+  });
+
+  it('an ambiguous weight name is an error, a unique prefixed one is found', async () => {
+    const ambiguous = edit((_t, weights) => {
+      weights.find((w) => w.name === 'conv_b/kernel')!.name = 'one/conv_b/kernel';
+      weights.find((w) => w.name === 'conv_b/bias')!.name = 'two/conv_b/kernel';
+    });
+    await expect(load(ambiguous)).rejects.toThrow(/weight 'conv_b\/kernel' of layer 'conv_b' \(Conv2D\) is ambiguous: the manifest has one\/conv_b\/kernel, two\/conv_b\/kernel/);
+    const prefixed = edit((_t, weights) => {
+      for (const w of weights) w.name = `residual_net/${w.name}:0`;
+    });
+    expect((await load(prefixed)).layers.map((l) => l.name)).toContain('conv_b');
+  });
+
+  it('a weight shape that contradicts the config is an error', async () => {
+    const wrong = edit((t) => {
+      layerNamed(t, 'conv_b').config.filters = 5;
+    });
+    await expect(load(wrong)).rejects.toThrow(/'conv_b' \(Conv2D\): weight 'kernel' has shape \[3, 3, 4, 4\] but the layer's config implies \[3, 3, \?, 5\]/);
+  });
+
+  it('a graph model or a file without a topology is refused clearly', async () => {
+    const graph = filesFromMemory('graph/model.json', { format: 'graph-model', modelTopology: { node: [] }, weightsManifest: [] }, new Map());
+    await expect(loadLayersModel(graph)).rejects.toThrow(UnsupportedModelError);
+    await expect(loadLayersModel(graph)).rejects.toThrow(/graph model, not a Layers model/);
+    const empty = filesFromMemory('empty/model.json', { weightsManifest: [] }, new Map());
+    await expect(loadLayersModel(empty)).rejects.toThrow(/no Keras modelTopology/);
+  });
+});
