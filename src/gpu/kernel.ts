@@ -185,29 +185,47 @@ export class KernelCache {
   }
 }
 
-/** Writes `values` into `target` at the reflected offsets; every member must be given, nothing else may be. */
+/**
+ * The layout of the uniform struct variable `name` of a WGSL source, for code outside the kernel
+ * path (render pipelines such as the heatmap) that must pack the same way.
+ */
+export function reflectUniformLayout(code: string, name: string): UniformLayout {
+  const variable = new WgslReflect(code).uniforms.find((u) => u.name === name);
+  if (!variable) throw new Error(`No uniform '${name}' in the shader`);
+  return uniformLayout(variable);
+}
+
+/**
+ * Writes `values` into `target` at the reflected offsets; every member must be given, nothing
+ * else may be. `label` names the shader in errors.
+ */
+export function packUniformStruct(layout: UniformLayout, values: Record<string, number | readonly number[]>, target: DataView, base: number, label: string): void {
+  for (const name of Object.keys(values)) {
+    if (!layout.members.has(name)) throw new Error(`${label}: uniform member '${name}' does not exist (members: ${[...layout.members.keys()].join(', ')})`);
+  }
+  for (const [name, member] of layout.members) {
+    const value = values[name];
+    if (value === undefined) throw new Error(`${label}: uniform member '${name}' was not given`);
+    const components = typeof value === 'number' ? [value] : value;
+    if (components.length !== member.components) throw new Error(`${label}: uniform '${name}' takes ${member.components} value(s), got ${components.length}`);
+    components.forEach((v, i) => {
+      const at = base + member.offset + 4 * i;
+      if (member.scalar === 'f32') target.setFloat32(at, v, true);
+      else if (member.scalar === 'i32') target.setInt32(at, v, true);
+      else {
+        if (!Number.isInteger(v) || v < 0) throw new Error(`${label}: uniform '${name}' is u32 but got ${v}`);
+        target.setUint32(at, v, true);
+      }
+    });
+  }
+}
+
+/** Packs a kernel's uniform struct (see packUniformStruct). */
 export function packUniforms(kernel: Kernel, values: Record<string, number | readonly number[]>, target: DataView, base: number): void {
   const layout = kernel.uniform?.uniform;
   if (!layout) {
     if (Object.keys(values).length) throw new Error(`${kernel.label} declares no uniform, but uniforms were given: ${Object.keys(values).join(', ')}`);
     return;
   }
-  for (const name of Object.keys(values)) {
-    if (!layout.members.has(name)) throw new Error(`${kernel.label}: uniform member '${name}' does not exist (members: ${[...layout.members.keys()].join(', ')})`);
-  }
-  for (const [name, member] of layout.members) {
-    const value = values[name];
-    if (value === undefined) throw new Error(`${kernel.label}: uniform member '${name}' was not given`);
-    const components = typeof value === 'number' ? [value] : value;
-    if (components.length !== member.components) throw new Error(`${kernel.label}: uniform '${name}' takes ${member.components} value(s), got ${components.length}`);
-    components.forEach((v, i) => {
-      const at = base + member.offset + 4 * i;
-      if (member.scalar === 'f32') target.setFloat32(at, v, true);
-      else if (member.scalar === 'i32') target.setInt32(at, v, true);
-      else {
-        if (!Number.isInteger(v) || v < 0) throw new Error(`${kernel.label}: uniform '${name}' is u32 but got ${v}`);
-        target.setUint32(at, v, true);
-      }
-    });
-  }
+  packUniformStruct(layout, values, target, base, kernel.label);
 }

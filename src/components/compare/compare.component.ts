@@ -1,0 +1,267 @@
+import { html, nothing } from 'lit';
+import { property, state } from 'lit/decorators.js';
+import { Task, TaskStatus } from '@lit/task';
+import { AbortedError, type Attribution, type Explainer, type IntegrationRule, type RgbaImage, type Target } from '../../index.js';
+import { displayMap, formatDuration, remainingTime, sharedScale, type ColormapKind, type Reduction } from '../internal/display.js';
+import { methodsConverter, targetConverter } from '../internal/converters.js';
+import { XaiEngineElement } from '../internal/engine-element.js';
+import { isMethod, runMethod, type BaselineName, type MethodSettings } from '../internal/methods.js';
+import { sharedStyles } from '../internal/shared.styles.js';
+import { classNames } from '../internal/sources.js';
+import { METHODS, METHOD_TITLES, type MethodName } from '../internal/types.js';
+import { errorMessage } from '../internal/xai-element.js';
+import '../heatmap/heatmap.js';
+import styles from './compare.styles.js';
+
+/** One method's state in a comparison. */
+export interface CompareEntry {
+  method: MethodName;
+  status: 'waiting' | 'running' | 'done' | 'cancelled' | 'error';
+  attribution?: Attribution;
+  error?: string;
+}
+
+interface CompareRequest {
+  explainer: Explainer;
+  pixels: RgbaImage;
+  methods: MethodName[];
+  settings: MethodSettings;
+}
+
+/**
+ * @summary One picture under several explanation methods side by side, on one shared scale
+ * (the percentile of |value| over all the maps together), each with the time it took.
+ *
+ * @csspart base - The wrapper.
+ * @csspart controls - Class, scale mode and the Compare button.
+ * @csspart run-button - Starts the comparison.
+ * @csspart progress - Progress, time left and the cancel button.
+ * @csspart progress-bar - The <progress> element.
+ * @csspart progress-text - Which method runs, and the time left.
+ * @csspart cancel-button - Cancels the comparison.
+ * @csspart grid - The cards.
+ * @csspart card - One method: its heatmap and time.
+ * @csspart heatmap - Each <xai-heatmap>.
+ * @csspart time - A method's time and the class it explained, or its state.
+ * @csspart heatmap-canvas, heatmap-colorbar, heatmap-ticks, heatmap-caption, heatmap-downloads, heatmap-placeholder - The heatmaps' parts.
+ * @csspart error - A load or run error (role="alert").
+ *
+ * @cssproperty --xai-compare-size - Displayed width of each map (default 180px).
+ *
+ * @event xai-model-ready - The Explainer is ready.
+ * @event xai-explained - One method's map is done (detail: { method, target, milliseconds, attribution }).
+ * @event xai-compared - Every method is done (detail: { results, scale }).
+ * @event xai-progress - Progress of the running method (detail: { method, done, total, elapsed, remaining }).
+ * @event xai-cancelled - The comparison was cancelled (detail: { method }: the one that was running).
+ * @event xai-error - Loading or a method failed (detail: { error, phase, message }).
+ */
+export class XaiCompare extends XaiEngineElement {
+  static override styles = [sharedStyles, styles];
+
+  /** The methods to compare, in order (attribute: space- or comma-separated). Default: all five. */
+  @property({ converter: methodsConverter }) methods: MethodName[] = [...METHODS];
+  /** The class to explain: "top" or an index. */
+  @property({ converter: targetConverter }) target: Target = 'top';
+  /** shared: one scale for every map (the percentile of |value| over all of them); per-map: each its own. */
+  @property({ attribute: 'scale-mode' }) scaleMode: 'shared' | 'per-map' = 'shared';
+  @property({ type: Number }) percentile = 99;
+  @property({ type: Number }) samples = 32;
+  @property({ type: Number }) noise = 0.15;
+  @property({ type: Number }) steps = 32;
+  @property() baseline: BaselineName = 'black';
+  @property() rule: IntegrationRule = 'gauss-legendre';
+  @property({ type: Number }) window?: number;
+  @property() layer?: string;
+  @property() reduction: Reduction = 'auto';
+  @property() colormap: ColormapKind = 'auto';
+  @property({ type: Number }) opacity = 0.6;
+
+  @state() private entries: CompareEntry[] = [];
+  @state() private progressText?: string;
+  @state() private progressValue?: number;
+  @state() private runError?: string;
+  private runningMethod: MethodName = 'saliency';
+  private scaleCache?: { key: unknown[]; scale: number };
+
+  private readonly compareTask = new Task(this, {
+    autoRun: false,
+    task: async ([request]: readonly [CompareRequest], { signal }) => this.compare(request, signal),
+    onError: (error) => {
+      this.progressText = undefined;
+      if (error instanceof AbortedError) this.emit('xai-cancelled', { method: this.runningMethod });
+      else this.runError = this.reportError(error, 'run');
+    },
+  });
+
+  /** Each method's state and result, in order. */
+  get results(): readonly CompareEntry[] {
+    return this.entries;
+  }
+
+  /** The scale the maps share (undefined with scale-mode="per-map" or before any map). */
+  get sharedScale(): number | undefined {
+    if (this.scaleMode !== 'shared') return undefined;
+    const attributions = this.entries.flatMap((e) => (e.attribution ? [e.attribution] : []));
+    if (!attributions.length) return undefined;
+    const key = [this.reduction, this.percentile, ...attributions];
+    const cached = this.scaleCache;
+    if (cached && cached.key.length === key.length && cached.key.every((k, i) => k === key[i])) return cached.scale;
+    const scale = sharedScale(attributions.map((a) => displayMap(a, this.reduction, this.modelInputData())), this.percentile);
+    this.scaleCache = { key, scale };
+    return scale;
+  }
+
+  get running(): boolean {
+    return this.compareTask.status === TaskStatus.PENDING;
+  }
+
+  /** Runs every method in turn; rejects with AbortedError when cancelled (finished maps stay). */
+  async run(): Promise<Attribution[]> {
+    const { explainer, pixels } = await this.sources(true);
+    const methods = this.methods.filter(isMethod);
+    if (!methods.length) throw new Error(`No known method in methods="${this.methods.join(' ')}" (use ${METHODS.join(', ')})`);
+    await this.compareTask.run([{ explainer, pixels: pixels!, methods, settings: this.settings() }]);
+    return this.compareTask.taskComplete;
+  }
+
+  cancel(): void {
+    this.compareTask.abort('cancelled by the user');
+  }
+
+  private settings(): MethodSettings {
+    return { target: this.target, samples: this.samples, noise: this.noise, steps: this.steps, baseline: this.baseline, rule: this.rule, window: this.window, layer: this.layer };
+  }
+
+  private modelInputData(): Float32Array | undefined {
+    const explainer = this.activeExplainer;
+    return explainer && this.pixels ? this.inputOf(explainer, this.pixels).data : undefined;
+  }
+
+  private async compare({ explainer, pixels, methods, settings }: CompareRequest, signal: AbortSignal): Promise<Attribution[]> {
+    this.runError = undefined;
+    const entries: CompareEntry[] = methods.map((method) => ({ method, status: 'waiting' }));
+    this.entries = entries;
+    const update = (i: number, patch: Partial<CompareEntry>) => {
+      entries[i] = { ...entries[i], ...patch };
+      this.entries = [...entries];
+    };
+    const input = this.inputOf(explainer, pixels);
+    const started = performance.now();
+    const results: Attribution[] = [];
+    for (const [i, method] of methods.entries()) {
+      this.runningMethod = method;
+      this.progressValue = i / methods.length;
+      this.progressText = `${METHOD_TITLES[method]} (${i + 1} of ${methods.length})`;
+      update(i, { status: 'running' });
+      try {
+        if (signal.aborted) throw new AbortedError('Comparison cancelled');
+        const attribution = await runMethod(explainer, method, input, settings, {
+          signal,
+          onProgress: (p) => {
+            if (signal.aborted) return;
+            const fraction = (i + p.done / p.total) / methods.length;
+            const elapsed = performance.now() - started;
+            const remaining = remainingTime({ done: fraction, total: 1, elapsed });
+            this.progressValue = fraction;
+            this.progressText = `${METHOD_TITLES[method]} (${i + 1} of ${methods.length}) · ${p.done} of ${p.total}${remaining !== undefined ? ` · about ${formatDuration(remaining)} left` : ''}`;
+            this.emit('xai-progress', { ...p, method, remaining: remainingTime(p) });
+          },
+        });
+        if (signal.aborted) throw new AbortedError('Comparison cancelled');
+        update(i, { status: 'done', attribution });
+        results.push(attribution);
+        this.emit('xai-explained', { method: attribution.method, target: attribution.target, milliseconds: attribution.milliseconds, attribution });
+      } catch (error) {
+        if (error instanceof AbortedError || signal.aborted) {
+          for (let j = i; j < entries.length; j++) update(j, { status: 'cancelled' });
+          throw error instanceof AbortedError ? error : new AbortedError('Comparison cancelled');
+        }
+        update(i, { status: 'error', error: errorMessage(error) });
+        this.reportError(error, 'run');
+      }
+    }
+    this.progressText = undefined;
+    this.emit('xai-compared', { results, scale: this.sharedScale });
+    return results;
+  }
+
+  private renderControls(explainer: Explainer | undefined) {
+    const count = explainer ? (explainer.model.shapes(1).get(explainer.model.logitsName)?.at(-1) ?? 0) : 0;
+    const names = explainer ? classNames(explainer, this.labels, count) : [];
+    return html`
+      <form part="controls" class="controls" aria-label="Comparison settings" @submit=${(e: Event) => {
+        e.preventDefault();
+        this.run().catch(() => {});
+      }}>
+        <div class="field">
+          <label for="target">Class</label>
+          <select id="target" ?disabled=${!explainer} @change=${(e: Event) => {
+            const v = (e.target as HTMLSelectElement).value;
+            this.target = v === 'top' ? 'top' : Number(v);
+          }}>
+            <option value="top" ?selected=${this.target === 'top'}>Predicted</option>
+            ${names.map((name, i) => html`<option value=${i} ?selected=${this.target === i}>${name}</option>`)}
+          </select>
+        </div>
+        <div class="field">
+          <label for="scale-mode">Scale</label>
+          <select id="scale-mode" @change=${(e: Event) => (this.scaleMode = (e.target as HTMLSelectElement).value as 'shared' | 'per-map')}>
+            <option value="shared" ?selected=${this.scaleMode === 'shared'}>Shared by all maps</option>
+            <option value="per-map" ?selected=${this.scaleMode === 'per-map'}>Per map</option>
+          </select>
+        </div>
+        <button part="run-button" class="primary" type="submit" ?disabled=${!explainer || !this.pixels || this.running}>Compare</button>
+      </form>
+    `;
+  }
+
+  protected override render() {
+    const explainer = this.activeExplainer;
+    const scale = this.sharedScale;
+    const done = this.entries.filter((e) => e.attribution).length;
+    const names = explainer ? classNames(explainer, this.labels, 1 + Math.max(0, ...this.entries.map((e) => e.attribution?.target ?? 0))) : [];
+    return html`
+      <div part="base">
+        ${this.renderControls(explainer)} ${this.renderSourceState(true)}
+        ${this.running
+          ? html`<div part="progress" class="progress" role="status" aria-live="polite">
+              <progress part="progress-bar" aria-label="Comparison progress" max="1" value=${this.progressValue ?? 0}></progress>
+              <span part="progress-text">${this.progressText ?? 'Starting…'}</span>
+              <button part="cancel-button" type="button" @click=${() => this.cancel()}>Cancel</button>
+            </div>`
+          : nothing}
+        ${this.runError ? html`<p part="error" role="alert">${this.runError}</p>` : nothing}
+        <div part="grid">
+          ${this.entries.map((entry) => {
+            const a = entry.attribution;
+            const title = METHOD_TITLES[entry.method];
+            return html`<section part="card" aria-label=${title}>
+              <xai-heatmap
+                part="heatmap"
+                .attribution=${a}
+                .image=${this.pixels}
+                .device=${explainer?.runtime.device}
+                .input=${a ? this.modelInputData() : undefined}
+                .reduction=${this.reduction}
+                .colormap=${this.colormap}
+                .percentile=${this.percentile}
+                .scale=${scale}
+                .scaleNote=${`shared by ${done} map${done === 1 ? '' : 's'}`}
+                .opacity=${this.opacity}
+                .label=${title}
+                exportparts="canvas: heatmap-canvas, colorbar: heatmap-colorbar, ticks: heatmap-ticks, caption: heatmap-caption, downloads: heatmap-downloads, placeholder: heatmap-placeholder"
+              ></xai-heatmap>
+              <p part="time">${entry.status === 'done' && a
+                ? `${formatDuration(a.milliseconds)} · ${names[a.target] ?? `class ${a.target}`}`
+                : entry.status === 'error'
+                  ? html`<span part="error" role="alert">${entry.error}</span>`
+                  : entry.status === 'running'
+                    ? 'running…'
+                    : entry.status}</p>
+            </section>`;
+          })}
+        </div>
+      </div>
+    `;
+  }
+}
