@@ -48,8 +48,9 @@ export class BufferPool {
   }
 
   acquire(bytes: number, label: string): GPUBuffer {
-    const size = sizeClass(bytes);
-    if (size > this.device.limits.maxBufferSize) {
+    // a size class may round past the device's largest buffer even when the bytes fit it
+    const size = Math.min(sizeClass(bytes), this.device.limits.maxBufferSize - (this.device.limits.maxBufferSize % 4));
+    if (bytes > size) {
       throw new ShapeError(`A ${bytes}-byte tensor exceeds this device's maxBufferSize (${this.device.limits.maxBufferSize}); use a smaller batch`);
     }
     this.inUse++;

@@ -36,6 +36,8 @@ export interface BackwardResult {
 }
 
 export class ForwardPass {
+  private disposed = false;
+
   /** @internal */
   constructor(
     readonly batch: number,
@@ -52,7 +54,12 @@ export class ForwardPass {
     return v;
   }
 
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
   dispose(): void {
+    this.disposed = true;
     for (const t of this.owned) t.dispose();
     this.owned.clear();
   }
@@ -92,11 +99,17 @@ export class Model {
     this.inputShape = input.shape;
     this.outputName = spec.output;
     this.labels = spec.labels;
-    this.layers = new Map(spec.layers.map((l) => [l.name, createLayer(rt, l)]));
+    this.layers = new Map();
+    try {
+      for (const l of spec.layers) this.layers.set(l.name, createLayer(rt, l));
+      this.shapes(1); // validates every layer's shapes now, at load time
+    } catch (error) {
+      this.dispose(); // the weights uploaded so far
+      throw error;
+    }
     const last = this.layers.get(spec.output)!.spec;
     const squashes = last.kind === 'softmax' || (last.kind === 'activation' && last.activation === 'sigmoid');
     this.logitsName = squashes ? last.inputs[0] : spec.output;
-    this.shapes(1); // validates every layer's shapes now, at load time
   }
 
   static create(rt: Runtime, spec: ModelSpec): Model {
@@ -204,11 +217,27 @@ export class Model {
    * consumed) through the layers recorded by a `forBackward` pass.
    */
   backward(pass: ForwardPass, seeds: Map<string, Tensor>, options: BackwardOptions = {}): BackwardResult {
+    if (pass.isDisposed) throw new XaiError('backward: this forward pass was disposed; run forward again');
     if (pass.records.size === 0) throw new XaiError('backward needs a forward pass run with { forBackward: true }');
     const requested = options.to ?? [INPUT];
     const resolve = (node: string) => (node === INPUT ? this.inputName : node);
     const targets = new Set(requested.map(resolve));
     for (const t of targets) this.layer(t);
+    // every check before any work is recorded, so that a bad call leaves nothing allocated
+    const shapes = this.shapes(pass.batch);
+    for (const [node, seed] of seeds) {
+      const expected = shapes.get(this.layer(node).spec.name)!;
+      if (formatShape(seed.shape) !== formatShape(expected)) {
+        throw new ShapeError(`backward: the seed for '${node}' is ${formatShape(seed.shape)}, but the node's output is ${formatShape(expected)}`);
+      }
+    }
+    const upstream = new Set(seeds.keys());
+    for (let i = this.order.length - 1; i >= 0; i--) {
+      if (upstream.has(this.order[i])) for (const input of this.layers.get(this.order[i])!.spec.inputs) upstream.add(input);
+    }
+    for (const node of requested) {
+      if (!upstream.has(resolve(node))) throw new XaiError(`No gradient reaches '${node}' from the seeded node(s) ${[...seeds.keys()].join(', ')}: is it upstream of them?`);
+    }
     // gradients only flow into nodes that lie downstream of a target (or are one)
     const wanted = new Set<string>(targets);
     for (const name of this.order) {
@@ -225,10 +254,7 @@ export class Model {
       previous.dispose();
       g.dispose();
     };
-    for (const [node, seed] of seeds) {
-      this.layer(node);
-      accumulate(node, seed);
-    }
+    for (const [node, seed] of seeds) accumulate(node, seed);
     const weights = new Map<string, Record<string, Tensor>>();
     for (let index = this.order.length - 1; index >= 0; index--) {
       const name = this.order[index];
@@ -253,9 +279,7 @@ export class Model {
     }
     const result = new Map<string, Tensor>();
     for (const node of requested) {
-      const g = gradients.get(resolve(node));
-      if (!g) throw new XaiError(`No gradient reaches '${node}' from the seeded node(s) ${[...seeds.keys()].join(', ')}: is it upstream of them?`);
-      result.set(node, g);
+      result.set(node, gradients.get(resolve(node))!);
     }
     return { gradients: result, weights };
   }

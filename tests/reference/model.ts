@@ -1,0 +1,251 @@
+/**
+ * Float64 CPU executor of a ModelSpec, built only from the reference ops: the oracle for the GPU
+ * executor (src/model/model.ts) and for every explanation method that runs a model. Plain loops,
+ * no pooling, no pruning tricks beyond the one the GPU executor documents (gradients flow only
+ * toward the requested nodes), so that the two return the same set of results.
+ */
+import type { LayerSpec, ModelSpec, Pair, WeightData } from '../../src/model/spec.js';
+import { activationBackwardRef, activationDerivative, activationRef } from './activation.js';
+import { addRef } from './add.js';
+import { channelAffineBackwardRef, channelAffineRef } from './channel_affine.js';
+import { conv2dBackwardRef, conv2dRef } from './conv2d.js';
+import { denseBackwardRef, denseRef } from './dense.js';
+import { depthwiseConv2dBackwardFilterRef, depthwiseConv2dBackwardInputRef, depthwiseConv2dRef } from './depthwise_conv2d.js';
+import { avgPoolBackwardRef, avgPoolRef, globalAvgPoolBackwardRef, globalAvgPoolRef, maxPoolBackwardRef, maxPoolRef, type RefPoolOptions } from './pool.js';
+import { sumToChannelsRef } from './reduce.js';
+import { reshapeRef } from './reshape.js';
+import { softmaxBackwardRef, softmaxRef } from './softmax.js';
+import { refTensor, type RefTensor } from './tensor.js';
+import { zeroPad2dBackwardRef, zeroPad2dRef } from './zero_pad.js';
+
+/** Key of the model input's gradient, whatever the input node is called (the GPU executor's INPUT). */
+export const REF_INPUT = 'input';
+
+export interface ReferenceBackwardOptions {
+  /** Nodes whose output gradients to return (`'input'` for the model input). Default ['input']. */
+  to?: string[];
+  /** Also return weight gradients (filter, bias, weights, scale, shift) of every layer the gradient passes. */
+  weights?: boolean;
+}
+
+export interface ReferenceBackwardResult {
+  /** d score / d node output, by requested name. */
+  gradients: Map<string, RefTensor>;
+  /** layer name -> weight name -> gradient, when requested. */
+  weights: Map<string, Record<string, RefTensor>>;
+}
+
+const product = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+const pair = (p: Pair): [number, number] => [p[0], p[1]];
+const weight = (w: WeightData): RefTensor => refTensor(w.shape, w.data);
+const optionalWeight = (w: WeightData | undefined) => (w ? weight(w) : undefined);
+
+function convOptions(spec: Extract<LayerSpec, { kind: 'conv2d' | 'depthwiseConv2d' }>) {
+  return { strides: pair(spec.strides), dilations: pair(spec.dilations), padding: spec.padding, activation: spec.activation };
+}
+
+function poolOptions(spec: Extract<LayerSpec, { kind: 'maxPool' | 'avgPool' }>): RefPoolOptions {
+  return { poolSize: pair(spec.poolSize), strides: pair(spec.strides), padding: spec.padding };
+}
+
+/** [N, ...target] with one -1 entry inferred from the element count (Keras Reshape / Flatten). */
+function reshapeTarget(shape: number[], target: number[]): number[] {
+  const full = [shape[0], ...target];
+  const free = full.indexOf(-1);
+  if (free >= 0) full[free] = product(shape) / -product(full);
+  if (product(full) !== product(shape)) throw new Error(`reference: cannot reshape [${shape}] to [${full}]`);
+  return full;
+}
+
+function inputLayer(spec: ModelSpec): Extract<LayerSpec, { kind: 'input' }> {
+  const inputs = spec.layers.filter((l) => l.kind === 'input');
+  if (inputs.length !== 1) throw new Error(`reference: ${spec.source} has ${inputs.length} input layers`);
+  return inputs[0] as Extract<LayerSpec, { kind: 'input' }>;
+}
+
+/** One layer's forward on its input values. */
+function layerForward(layer: LayerSpec, inputs: RefTensor[]): RefTensor {
+  const [x] = inputs;
+  switch (layer.kind) {
+    case 'input':
+      throw new Error('reference: input layers are fed, not run');
+    case 'conv2d':
+      return conv2dRef(x, weight(layer.filter), optionalWeight(layer.bias), convOptions(layer));
+    case 'depthwiseConv2d':
+      return depthwiseConv2dRef(x, weight(layer.filter), optionalWeight(layer.bias), convOptions(layer));
+    case 'maxPool':
+      return maxPoolRef(x, poolOptions(layer));
+    case 'avgPool':
+      return avgPoolRef(x, poolOptions(layer));
+    case 'globalAvgPool': {
+      const pooled = globalAvgPoolRef(x);
+      return layer.keepDims ? reshapeRef(pooled, [x.shape[0], 1, 1, x.shape[3]]) : pooled;
+    }
+    case 'dense':
+      return denseRef(x, weight(layer.weights), optionalWeight(layer.bias), layer.activation);
+    case 'activation':
+      return activationRef(x, layer.activation);
+    case 'softmax':
+      return softmaxRef(x);
+    case 'add':
+      return addRef(inputs[0], inputs[1]);
+    case 'channelAffine':
+      return channelAffineRef(x, weight(layer.scale), weight(layer.shift));
+    case 'zeroPad':
+      return zeroPad2dRef(x, layer);
+    case 'reshape':
+      return reshapeRef(x, reshapeTarget(x.shape, layer.shape));
+    case 'identity':
+      return refTensor(x.shape, x.data);
+  }
+}
+
+/**
+ * One layer's backward: d score / d each input, and d score / d each weight, from the layer's
+ * inputs (recomputing what it needs) and dy = d score / d output.
+ */
+function layerBackward(layer: LayerSpec, inputs: RefTensor[], dy: RefTensor): { inputs: RefTensor[]; weights: Record<string, RefTensor> } {
+  const [x] = inputs;
+  switch (layer.kind) {
+    case 'input':
+      return { inputs: [], weights: {} };
+    case 'conv2d': {
+      const g = conv2dBackwardRef(x, weight(layer.filter), optionalWeight(layer.bias), dy, convOptions(layer));
+      return { inputs: [g.input], weights: layer.bias ? { filter: g.filter, bias: g.bias } : { filter: g.filter } };
+    }
+    case 'depthwiseConv2d': {
+      // through the activation at the pre-activation z, then the (linear) depthwise transpose
+      const options = convOptions(layer);
+      const filter = weight(layer.filter);
+      const z = depthwiseConv2dRef(x, filter, optionalWeight(layer.bias), { ...options, activation: 'linear' });
+      const preGrad = refTensor(z.shape, z.data.map((v, i) => dy.data[i] * activationDerivative(v, layer.activation)));
+      const input = depthwiseConv2dBackwardInputRef(preGrad, filter, x.shape, options);
+      const filterGrad = depthwiseConv2dBackwardFilterRef(x, preGrad, filter.shape, options);
+      return { inputs: [input], weights: layer.bias ? { filter: filterGrad, bias: sumToChannelsRef(preGrad) } : { filter: filterGrad } };
+    }
+    case 'maxPool':
+      return { inputs: [maxPoolBackwardRef(x, dy, poolOptions(layer))], weights: {} };
+    case 'avgPool':
+      return { inputs: [avgPoolBackwardRef(dy, x.shape, poolOptions(layer))], weights: {} };
+    case 'globalAvgPool':
+      return { inputs: [globalAvgPoolBackwardRef(reshapeRef(dy, [x.shape[0], x.shape[3]]), x.shape)], weights: {} };
+    case 'dense': {
+      const g = denseBackwardRef(x, weight(layer.weights), optionalWeight(layer.bias), dy, layer.activation);
+      return { inputs: [g.input], weights: layer.bias ? { weights: g.weights, bias: g.bias } : { weights: g.weights } };
+    }
+    case 'activation':
+      return { inputs: [activationBackwardRef(x, dy, layer.activation)], weights: {} };
+    case 'softmax':
+      return { inputs: [softmaxBackwardRef(x, dy)], weights: {} };
+    case 'add':
+      return { inputs: [refTensor(dy.shape, dy.data), refTensor(dy.shape, dy.data)], weights: {} };
+    case 'channelAffine': {
+      const g = channelAffineBackwardRef(x, dy, weight(layer.scale));
+      return { inputs: [g.input], weights: { scale: g.scale, shift: g.shift } };
+    }
+    case 'zeroPad':
+      return { inputs: [zeroPad2dBackwardRef(dy, layer)], weights: {} };
+    case 'reshape':
+    case 'identity':
+      return { inputs: [reshapeRef(dy, x.shape)], weights: {} };
+  }
+}
+
+/** Every node's output for input `x` [N, ...inputShape], by node name (the input node included). */
+export function referenceForward(spec: ModelSpec, x: RefTensor): Map<string, RefTensor> {
+  const input = inputLayer(spec);
+  if (x.shape.length !== input.shape.length + 1 || input.shape.some((d, i) => d !== x.shape[i + 1])) {
+    throw new Error(`reference: input [${x.shape}] does not match [N, ${input.shape}]`);
+  }
+  const values = new Map<string, RefTensor>();
+  for (const layer of spec.layers) {
+    if (layer.kind === 'input') {
+      values.set(layer.name, x);
+      continue;
+    }
+    const inputs = layer.inputs.map((name) => {
+      const v = values.get(name);
+      if (!v) throw new Error(`reference: '${layer.name}' reads '${name}', which is not defined before it`);
+      return v;
+    });
+    values.set(layer.name, layerForward(layer, inputs));
+  }
+  return values;
+}
+
+/**
+ * Backward from `seeds` (node -> d score / d that node's output) to the requested nodes and,
+ * on request, to the weights. Gradients from several consumers of a node, and a seed on a node
+ * that also receives gradient from downstream, add up. As in the GPU executor, gradient flows
+ * only into nodes downstream of (or equal to) a requested node, so weight gradients come for the
+ * layers between the requested nodes and the seeds.
+ */
+export function referenceBackward(spec: ModelSpec, x: RefTensor, seeds: Map<string, RefTensor>, options: ReferenceBackwardOptions = {}): ReferenceBackwardResult {
+  const values = referenceForward(spec, x);
+  const inputName = inputLayer(spec).name;
+  const requested = options.to ?? [REF_INPUT];
+  const resolve = (node: string) => (node === REF_INPUT ? inputName : node);
+  const wanted = new Set(requested.map(resolve));
+  for (const layer of spec.layers) if (layer.inputs.some((i) => wanted.has(i))) wanted.add(layer.name);
+
+  const gradients = new Map<string, RefTensor>();
+  const accumulate = (node: string, g: RefTensor) => {
+    const previous = gradients.get(node);
+    gradients.set(node, previous ? addRef(previous, g) : refTensor(g.shape, g.data));
+  };
+  for (const [node, seed] of seeds) {
+    const value = values.get(node);
+    if (!value) throw new Error(`reference: no node '${node}' to seed`);
+    if (value.shape.join() !== seed.shape.join()) throw new Error(`reference: seed [${seed.shape}] for '${node}' of shape [${value.shape}]`);
+    accumulate(node, seed);
+  }
+
+  const weights = new Map<string, Record<string, RefTensor>>();
+  for (const layer of [...spec.layers].reverse()) {
+    const dy = gradients.get(layer.name);
+    if (!dy || layer.kind === 'input') continue;
+    const wantInputs = layer.inputs.some((i) => wanted.has(i));
+    const hasWeights = ['conv2d', 'depthwiseConv2d', 'dense', 'channelAffine'].includes(layer.kind);
+    if (!wantInputs && !(options.weights && hasWeights)) continue;
+    const grads = layerBackward(layer, layer.inputs.map((i) => values.get(i)!), dy);
+    layer.inputs.forEach((name, i) => {
+      if (wanted.has(name)) accumulate(name, grads.inputs[i]);
+    });
+    if (options.weights && hasWeights) weights.set(layer.name, grads.weights);
+  }
+
+  const result = new Map<string, RefTensor>();
+  for (const node of requested) {
+    const g = gradients.get(resolve(node));
+    if (!g) throw new Error(`reference: no gradient reaches '${node}' from ${[...seeds.keys()].join(', ')}`);
+    result.set(node, g);
+  }
+  return { gradients: result, weights };
+}
+
+/**
+ * The seed of score = sum_n scale * sum_positions node[n, ..., targets[n]] for a node of `shape`:
+ * `scale` at channel targets[n] of every position of item n, zero elsewhere (a one-hot per item
+ * for logits; scale = 1 / positions for a channel's mean activation).
+ */
+export function scoreSeed(shape: number[], targets: number[], scale = 1): RefTensor {
+  const batch = shape[0];
+  const channels = shape[shape.length - 1];
+  if (targets.length !== batch) throw new Error(`reference: ${targets.length} targets for a batch of ${batch}`);
+  const seed = refTensor(shape);
+  const perItem = seed.data.length / batch;
+  for (let n = 0; n < batch; n++) {
+    for (let i = targets[n]; i < perItem; i += channels) seed.data[n * perItem + i] = scale;
+  }
+  return seed;
+}
+
+/**
+ * d/dx of sum_n scale * sum_positions node[n, ..., targets[n]]: what the gradient explanation
+ * methods compute (src/explain/gradients.ts `inputGradient`).
+ */
+export function referenceScoreGradient(spec: ModelSpec, x: RefTensor, node: string, targets: number[], scale = 1): RefTensor {
+  const shape = referenceForward(spec, x).get(node)?.shape;
+  if (!shape) throw new Error(`reference: no node '${node}'`);
+  return referenceBackward(spec, x, new Map([[node, scoreSeed(shape, targets, scale)]])).gradients.get(REF_INPUT)!;
+}
