@@ -9,20 +9,9 @@ import { randomSource } from '../check.js';
 import { describeGpu, testRuntime } from '../gpu.js';
 import { randomInput, residualCnn, tinyCnn } from '../model/fixtures.js';
 import { referenceForward } from '../reference/model.js';
+import { relativeL2 } from '../reference/tensor.js';
 
 const TOLERANCE = 1e-4;
-
-/** ||actual - expected||_2 / ||expected||_2 (0 when both are all zeros). */
-function relativeL2(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  expect(actual.length).toBe(expected.length);
-  let difference = 0;
-  let norm = 0;
-  for (let i = 0; i < expected.length; i++) {
-    difference += (actual[i] - expected[i]) ** 2;
-    norm += expected[i] ** 2;
-  }
-  return Math.sqrt(difference) / Math.max(Math.sqrt(norm), 1e-30);
-}
 
 function context(rt: Runtime, spec: ModelSpec): ExplainContext {
   return { model: Model.create(rt, spec), rt, inputRange: [-1, 1], maxChunk: 256 };

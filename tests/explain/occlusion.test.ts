@@ -11,20 +11,9 @@ import { describeGpu, testRuntime } from '../gpu.js';
 import { build, randomInput, sigmoidHead, tinyCnn } from '../model/fixtures.js';
 import { referenceForward } from '../reference/model.js';
 import { refTensor, type RefTensor } from '../reference/tensor.js';
+import { relativeL2 } from '../reference/tensor.js';
 
 const TOLERANCE = 1e-4;
-
-/** ||actual - expected||_2 / ||expected||_2 (0 when both are all zeros). */
-function relativeL2(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  expect(actual.length).toBe(expected.length);
-  let difference = 0;
-  let norm = 0;
-  for (let i = 0; i < expected.length; i++) {
-    difference += (actual[i] - expected[i]) ** 2;
-    norm += expected[i] ** 2;
-  }
-  return Math.sqrt(difference) / Math.max(Math.sqrt(norm), 1e-30);
-}
 
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, label: string): void {
   const error = relativeL2(actual, expected);

@@ -7,6 +7,7 @@ import type { ModelSpec } from '../../src/model/spec.js';
 import { referenceForward, referenceScoreGradient } from '../reference/model.js';
 import { gaussian } from '../reference/random.js';
 import { refTensor, type RefTensor } from '../reference/tensor.js';
+export { relativeL2 } from '../reference/tensor.js';
 
 /** Index of the largest value of the last axis (first on ties). */
 export function argmax(values: ArrayLike<number>): number {
@@ -18,17 +19,6 @@ export function argmax(values: ArrayLike<number>): number {
 /** The model's top class for a single image: argmax of the logits node. */
 export function topClass(spec: ModelSpec, logitsNode: string, x: RefTensor): number {
   return argmax(referenceForward(spec, x).get(logitsNode)!.data);
-}
-
-/** ||a - b||_2 / ||b||_2 */
-export function relativeL2(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let difference = 0;
-  let norm = 0;
-  for (let i = 0; i < expected.length; i++) {
-    difference += (actual[i] - expected[i]) ** 2;
-    norm += expected[i] ** 2;
-  }
-  return Math.sqrt(difference) / Math.max(Math.sqrt(norm), 1e-30);
 }
 
 /** SmoothGrad moments over `samples` copies x + sigma * N(0,1) drawn from stream 1 of `seed`. */

@@ -12,6 +12,7 @@ import { INPUT, Model } from '../../src/model/model.js';
 import type { ModelSpec } from '../../src/model/spec.js';
 import { randomSource } from '../check.js';
 import { describeGpu, testRuntime } from '../gpu.js';
+import { relativeL2 } from '../reference/tensor.js';
 
 type Json = Record<string, any>;
 
@@ -24,18 +25,6 @@ interface Saved {
 const OUTPUT_TOLERANCE = 1e-4;
 const GRADIENT_TOLERANCE = 1e-3;
 const BATCH = 2;
-
-/** ||a - b|| / ||b||; NaN anywhere gives NaN. */
-function relativeL2(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  if (actual.length !== expected.length) throw new Error(`length ${actual.length} vs expected ${expected.length}`);
-  let difference = 0;
-  let norm = 0;
-  for (let i = 0; i < expected.length; i++) {
-    difference += (actual[i] - expected[i]) ** 2;
-    norm += expected[i] ** 2;
-  }
-  return Math.sqrt(difference) / Math.max(Math.sqrt(norm), 1e-30);
-}
 
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelFiles } from '../../src/model/loaders/files.js';
 import type { WeightsManifestGroup } from '../../src/model/loaders/weights.js';
+export { relativeL2 } from '../reference/tensor.js';
 
 export interface HostTensor {
   shape: number[];
@@ -159,14 +160,3 @@ export function topClassSeed(logits: HostTensor): HostTensor {
   return { shape: [n, k], data: seed };
 }
 
-/** ||actual - expected|| / ||expected|| over all elements (NaN anywhere gives NaN). */
-export function relativeL2(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  if (actual.length !== expected.length) throw new Error(`length ${actual.length} vs expected ${expected.length}`);
-  let difference = 0;
-  let norm = 0;
-  for (let i = 0; i < expected.length; i++) {
-    difference += (actual[i] - expected[i]) ** 2;
-    norm += expected[i] ** 2;
-  }
-  return Math.sqrt(difference) / Math.max(Math.sqrt(norm), 1e-30);
-}

@@ -34,3 +34,15 @@ export function randomTensor(shape: number[], random: () => number, scale = 1): 
 export function nhwc(shape: number[], n: number, y: number, x: number, c: number): number {
   return ((n * shape[1] + y) * shape[2] + x) * shape[3] + c;
 }
+
+/** ||actual - expected||_2 / ||expected||_2 over all elements (NaN anywhere gives NaN). */
+export function relativeL2(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  if (actual.length !== expected.length) throw new Error(`length ${actual.length} vs expected ${expected.length}`);
+  let difference = 0;
+  let norm = 0;
+  for (let i = 0; i < expected.length; i++) {
+    difference += (actual[i] - expected[i]) ** 2;
+    norm += expected[i] ** 2;
+  }
+  return Math.sqrt(difference) / Math.max(Math.sqrt(norm), 1e-30);
+}
