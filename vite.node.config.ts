@@ -14,6 +14,7 @@ export default defineConfig({
     rollupOptions: {
       input: {
         cli: 'src/cli/bin.ts',
+        'check-models': 'scripts/check-models.ts',
       },
       output: { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
     },
