@@ -1,0 +1,74 @@
+/**
+ * The benchmark in Node: `npm run bench -- [flags]` (bench/node.ts) and `webgpu-xai bench [flags]`
+ * (src/cli/main.ts imports this module lazily). Prints the table and writes the JSON report.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cpus, release } from 'node:os';
+import { dirname, join } from 'node:path';
+import { filesFromPath } from '../src/model/loaders/files.js';
+import { BENCH_HELP, BenchUsageError, defaultReportPath, parseBenchArgs } from './args.js';
+import { benchNodeDevices } from './device-node.js';
+import { gitInfoSync } from './git.js';
+import type { ModelSource } from './models.js';
+import { formatTable } from './report.js';
+import { runBench } from './run.js';
+
+/** Installed npm packages' files, under ./node_modules. */
+export function nodeModelSource(root = process.cwd()): ModelSource {
+  return {
+    files: (path) => filesFromPath(join(root, 'node_modules', path)),
+    readText: (path) => readFile(join(root, 'node_modules', path), 'utf8'),
+  };
+}
+
+async function packageVersion(name: string): Promise<string | undefined> {
+  try {
+    return (JSON.parse(await readFile(join(process.cwd(), 'node_modules', name, 'package.json'), 'utf8')) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function runBenchCli(argv: string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseBenchArgs(argv);
+  } catch (error) {
+    if (error instanceof BenchUsageError) {
+      console.error(`webgpu-xai bench: ${error.message}\n\n${BENCH_HELP}`);
+      process.exitCode = 2;
+      return;
+    }
+    throw error;
+  }
+  if (parsed.help) {
+    console.log(BENCH_HELP);
+    return;
+  }
+  const { device, gpu, adapter } = await benchNodeDevices();
+  const log = (line: string) => console.error(`[bench] ${line}`);
+  log(`adapter: ${adapter}`);
+  const report = await runBench({
+    info: {
+      runtime: `node ${process.version}`,
+      platform: `${process.platform} ${release()} ${process.arch}`,
+      cpu: `${cpus()[0]?.model ?? '?'} x ${cpus().length}`,
+      dawn: `webgpu (npm) ${(await packageVersion('webgpu')) ?? '?'}`,
+      vulkanIcd: process.env.VK_ICD_FILENAMES,
+    },
+    git: gitInfoSync(),
+    source: nodeModelSource(),
+    device,
+    gpu,
+    log,
+  }, parsed.options);
+  console.log(formatTable(report));
+  if (parsed.save) {
+    const path = parsed.out ?? defaultReportPath(adapter, parsed.options.quick, report.date);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, `${JSON.stringify(report, null, 1)}\n`);
+    console.log(`\nreport: ${path}`);
+  }
+  device.destroy();
+  if (report.rows.some((r) => r.status === 'error')) process.exitCode = 1;
+}

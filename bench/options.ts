@@ -1,0 +1,41 @@
+/** The benchmark's options and their defaults (no engine imports: the browser driver reads these too). */
+
+export type WorkloadId = 'pokemon' | 'antispoof' | 'emotion' | 'mobilenetv2' | 'tiny';
+export const WORKLOAD_IDS: readonly WorkloadId[] = ['pokemon', 'antispoof', 'emotion', 'mobilenetv2', 'tiny'];
+
+export type MethodId = 'saliency' | 'smoothgrad' | 'ig' | 'filters' | 'occlusion';
+export const METHOD_IDS: readonly MethodId[] = ['saliency', 'smoothgrad', 'ig', 'filters', 'occlusion'];
+
+export interface BenchOptions {
+  quick: boolean;
+  workloads: WorkloadId[];
+  methods: MethodId[];
+  peer: 'tfjs' | 'none';
+  warmup: number;
+  repeats: number;
+  minRepeats: number;
+  /** Per row: stop repeating (after minRepeats) once the timed runs took this long. */
+  budgetMs: number;
+  /** Largest relative L2 between peer and engine outputs for the peer to be timed. */
+  tolerance: number;
+  /** fp32 peak of the device in TFLOPS, for the %peak column. */
+  peak?: number;
+  /** Time with timestamp queries where the device has them (else wall time only). */
+  gpuTiming: boolean;
+}
+
+export const DEFAULT_OPTIONS: BenchOptions = {
+  quick: false,
+  workloads: ['pokemon', 'antispoof', 'emotion', 'mobilenetv2'],
+  methods: [...METHOD_IDS],
+  peer: 'tfjs',
+  warmup: 2,
+  repeats: 10,
+  minRepeats: 3,
+  budgetMs: 20_000,
+  tolerance: 1e-2,
+  gpuTiming: true,
+};
+
+/** --quick: the tiny model, small methods, few repeats: minutes on a CPU adapter. */
+export const QUICK_OPTIONS: Partial<BenchOptions> = { quick: true, workloads: ['tiny'], warmup: 1, repeats: 5, budgetMs: 5_000 };

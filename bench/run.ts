@@ -1,0 +1,239 @@
+/**
+ * The benchmark run shared by Node (bench/cli.ts) and the browser page (bench/browser/page.ts):
+ * for every workload and method, time the engine; then check the peer's output against the
+ * engine's and time the peer only when they agree. Returns the report; printing and saving are
+ * the caller's.
+ */
+import type { ExplainContext } from '../src/explain/context.js';
+import { SMOOTHGRAD_STREAM } from '../src/explain/smoothgrad.js';
+import { Runtime } from '../src/gpu/runtime.js';
+import { Model } from '../src/model/model.js';
+import { addGaussianNoise } from '../src/ops/random.js';
+import { FULL_SIZES, QUICK_SIZES, planMethod, runEngine, type MethodPlan, type PlannedMethod } from './methods.js';
+import { WORKLOADS, benchImage, type ModelSource } from './models.js';
+import type { BenchOptions } from './options.js';
+import { loadTfjsModel, loadTfjsPeer, runTfjs, tfjsUnsupported, type CheckInputs, type TfjsModel, type TfjsPeer } from './peers/tfjs.js';
+import { FLOP_CONVENTION, SCHEMA, derive, linkPeers, timingFrom, type DeviceInfo, type PeerInfo, type Report, type Row } from './report.js';
+import { GpuTimer, measure, type MeasureOptions } from './timing.js';
+
+export const ENGINE = 'webgpu-xai';
+
+export interface BenchEnvironment {
+  /** Extra facts for the report (runtime, OS, user agent, ...). */
+  info: Record<string, unknown>;
+  git: { commit?: string; dirty?: boolean };
+  source: ModelSource;
+  /** The engine's device. */
+  device: GPUDevice;
+  /** navigator.gpu for TF.js where the platform has none (Node: a Dawn GPU object). */
+  gpu?: GPU;
+  log(line: string): void;
+}
+
+export function describeDevice(device: GPUDevice): DeviceInfo {
+  const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  const limits: Record<string, number> = {};
+  for (const name of ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupsPerDimension'] as const) {
+    limits[name] = device.limits[name];
+  }
+  const software = !!info && ((info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter || info.architecture === 'software' || info.architecture === 'swiftshader' || /llvmpipe|swiftshader/i.test(`${info.device} ${info.description}`));
+  return {
+    vendor: info?.vendor || undefined,
+    architecture: info?.architecture || undefined,
+    device: info?.device || undefined,
+    description: info?.description || undefined,
+    driver: info?.description || undefined,
+    software,
+    features: [...device.features].sort(),
+    limits,
+    timestampQuery: device.features.has('timestamp-query'),
+  };
+}
+
+function relativeL2(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  if (actual.length !== expected.length) return Number.POSITIVE_INFINITY;
+  let difference = 0;
+  let norm = 0;
+  for (let i = 0; i < expected.length; i++) {
+    difference += (actual[i] - expected[i]) ** 2;
+    norm += expected[i] ** 2;
+  }
+  return Math.sqrt(difference) / Math.max(Math.sqrt(norm), 1e-30);
+}
+
+function norm(values: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i] * values[i];
+  return Math.sqrt(sum);
+}
+
+function message(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0].slice(0, 300);
+}
+
+function paramsOf(plan: MethodPlan): Record<string, unknown> {
+  const { id: _id, ...rest } = plan;
+  return plan.id === 'filters' ? { ...rest, channels: plan.channels.length } : rest;
+}
+
+export async function runBench(env: BenchEnvironment, options: BenchOptions): Promise<Report> {
+  const rt = new Runtime(env.device);
+  const timer = options.gpuTiming ? GpuTimer.attach(env.device) : undefined;
+  const device = describeDevice(env.device);
+  const rows: Row[] = [];
+  const peers: PeerInfo[] = [];
+  const sizes = options.quick ? QUICK_SIZES : FULL_SIZES;
+  const measureOptions: MeasureOptions = { warmup: options.warmup, repeats: options.repeats, budgetMs: options.budgetMs, minRepeats: options.minRepeats };
+
+  let peer: TfjsPeer | undefined;
+  let peerTimer: GpuTimer | undefined;
+  const peerErrors: string[] = [];
+  const takePeerErrors = () => {
+    const unique = [...new Set(peerErrors.splice(0))];
+    return unique.length ? ` (TF.js WebGPU errors: ${unique.slice(0, 2).join('; ')}${unique.length > 2 ? '; ...' : ''})` : '';
+  };
+  if (options.peer === 'tfjs') {
+    try {
+      peer = await loadTfjsPeer(env.gpu);
+      peerTimer = options.gpuTiming ? GpuTimer.attach(peer.device) : undefined;
+      // TF.js leaves WebGPU validation errors uncaptured: collect them for the row's note
+      peer.device.addEventListener('uncapturederror', (event) => {
+        event.preventDefault();
+        if (peerErrors.length < 100) peerErrors.push((event as GPUUncapturedErrorEvent).error.message.split('\n')[0]);
+      });
+      peers.push({ name: 'tfjs-webgpu', status: 'ok', version: peer.version, adapter: { ...peer.adapter, timestampQuery: !!peerTimer } });
+      env.log(`peer: TF.js ${peer.version} WebGPU backend on ${[peer.adapter.vendor, peer.adapter.architecture].filter(Boolean).join(' / ') || 'its adapter'}`);
+    } catch (error) {
+      peers.push({ name: 'tfjs-webgpu', status: 'unavailable', reason: message(error) });
+      env.log(`peer: TF.js WebGPU unavailable: ${message(error)}`);
+    }
+  } else {
+    peers.push({ name: 'tfjs-webgpu', status: 'not-requested' });
+  }
+
+  for (const id of options.workloads) {
+    const workload = WORKLOADS[id];
+    env.log(`workload ${id}: loading ${workload.title}`);
+    let model: Model;
+    let files;
+    let spec;
+    try {
+      ({ spec, files } = await workload.load(env.source));
+      model = Model.create(rt, spec);
+    } catch (error) {
+      env.log(`workload ${id}: cannot load: ${message(error)}`);
+      rows.push({ workload: id, method: '-', implementation: ENGINE, precision: 'fp32', label: 'load', params: {}, status: 'error', note: message(error), images: 0, flops: 0 });
+      continue;
+    }
+    const ctx: ExplainContext = { model, rt, inputRange: workload.inputRange, maxChunk: 256 };
+    const image = benchImage(model.inputShape, workload.inputRange);
+    const classes = model.shapes(1).get(model.logitsName)!.at(-1)!;
+    env.log(`workload ${id}: ${(model.flops(1) / 1e9).toFixed(3)} GFLOP per forward of one image, input [${model.inputShape.join(', ')}], ${classes} logits`);
+
+    let tfModel: TfjsModel | undefined;
+    let tfError: string | undefined;
+    if (peer) {
+      try {
+        tfModel = await loadTfjsModel(peer, spec, model.logitsName, classes, files);
+      } catch (error) {
+        tfError = `TF.js could not load the model: ${message(error)}`;
+        env.log(`workload ${id}: ${tfError}`);
+      }
+    }
+
+    for (const methodId of options.methods) {
+      let planned: PlannedMethod;
+      try {
+        planned = planMethod(methodId, model, workload, sizes);
+      } catch (error) {
+        rows.push({ workload: id, method: methodId, implementation: ENGINE, precision: 'fp32', label: methodId, params: {}, status: 'error', note: message(error), images: 0, flops: 0 });
+        continue;
+      }
+      const { plan, label } = planned;
+      const base = { workload: id, method: plan.id, precision: 'fp32', label, params: paramsOf(plan), images: planned.images, flops: planned.flops };
+      env.log(`${id} / ${label}: ${ENGINE} ...`);
+      let engineValues: Float32Array | undefined;
+      try {
+        engineValues = await runEngine(ctx, image, plan);
+        const measurement = await measure(() => runEngine(ctx, image, plan), measureOptions, timer);
+        const row = derive({ ...base, implementation: ENGINE, status: 'ok', timing: timingFrom(measurement, !!timer), outputL2: norm(engineValues) }, options.peak);
+        rows.push(row);
+        env.log(`${id} / ${label}: ${ENGINE} ${row.timing!.ms.toFixed(2)} ms (${row.timing!.basis}), wall ${row.timing!.wall.median.toFixed(2)} ms`);
+      } catch (error) {
+        rows.push({ ...base, implementation: ENGINE, status: 'error', note: message(error) });
+        env.log(`${id} / ${label}: ${ENGINE} failed: ${message(error)}`);
+      }
+
+      if (!peer) continue;
+      const peerRow: Row = { ...base, implementation: 'tfjs-webgpu', status: 'ok' };
+      const unsupported = tfjsUnsupported(plan);
+      if (unsupported || !tfModel) {
+        rows.push({ ...peerRow, status: unsupported ? 'unsupported' : 'error', note: unsupported ?? tfError });
+        continue;
+      }
+      if (!engineValues) {
+        rows.push({ ...peerRow, status: 'refused', note: 'the engine run failed, so there is nothing to check the peer against' });
+        continue;
+      }
+      try {
+        // the check: the peer's output on the same input (and, for SmoothGrad, the engine's noise)
+        const check: CheckInputs = {};
+        let checkNote: string | undefined;
+        if (plan.id === 'smoothgrad') {
+          const x = rt.upload([1, ...model.inputShape], image, 'bench.image');
+          const sigma = plan.noise * (workload.inputRange[1] - workload.inputRange[0]);
+          const noisy = addGaussianNoise(rt, x, plan.samples, sigma, { seed: plan.seed, stream: SMOOTHGRAD_STREAM });
+          check.noisy = await rt.read(noisy);
+          noisy.dispose();
+          x.dispose();
+          checkNote = 'checked on the engine\'s noisy copies; timed with tf.randomNormal noise';
+        }
+        takePeerErrors();
+        const peerValues = await runTfjs(peer, tfModel, image, model.inputShape, plan, workload.inputRange, check);
+        await peer.device.queue.onSubmittedWorkDone();
+        const errors = takePeerErrors();
+        const error = relativeL2(peerValues, engineValues);
+        const ok = error <= options.tolerance;
+        peerRow.check = { against: ENGINE, relativeL2: error, tolerance: options.tolerance, ok, note: checkNote };
+        peerRow.outputL2 = norm(peerValues);
+        if (!ok) {
+          rows.push({ ...peerRow, status: 'refused', note: `output differs from ${ENGINE} (relative L2 ${error.toExponential(2)} > ${options.tolerance}): not timed${errors}` });
+          env.log(`${id} / ${label}: tfjs-webgpu REFUSED, relative L2 ${error.toExponential(2)}`);
+          continue;
+        }
+        const measurement = await measure(() => runTfjs(peer!, tfModel!, image, model.inputShape, plan, workload.inputRange), measureOptions, peerTimer);
+        const row = derive({ ...peerRow, timing: timingFrom(measurement, !!peerTimer), note: errors ? `passed the check despite${errors}` : undefined }, options.peak);
+        rows.push(row);
+        env.log(`${id} / ${label}: tfjs-webgpu ${row.timing!.ms.toFixed(2)} ms (${row.timing!.basis}), wall ${row.timing!.wall.median.toFixed(2)} ms, relative L2 ${error.toExponential(2)}`);
+      } catch (error) {
+        rows.push({ ...peerRow, status: 'error', note: `${message(error)}${takePeerErrors()}` });
+        env.log(`${id} / ${label}: tfjs-webgpu failed: ${message(error)}`);
+      }
+    }
+    tfModel?.dispose();
+    model.dispose();
+    rt.trim();
+  }
+
+  linkPeers(rows, ENGINE, 'tfjs-webgpu');
+  device.timestampQuantized = timer?.quantized;
+  const gpuNote = 'GPU busy time: sum of the compute passes\' durations from timestamp queries (kernels only; copies and idle gaps excluded)';
+  const basisUsed = rows.some((r) => r.timing?.basis === 'gpu-busy');
+  timer?.detach();
+  peerTimer?.detach();
+  return {
+    schema: SCHEMA,
+    date: new Date().toISOString(),
+    git: env.git,
+    environment: env.info,
+    device,
+    timer: basisUsed
+      ? { basis: 'gpu-busy', note: `${gpuNote}${timer?.quantized ? ' [timestamps quantized to 65.5 us]' : ''}; wall = performance.now() from call to result on the CPU` }
+      : { basis: 'wall', note: `wall time from call to result on the CPU (performance.now()); ${device.timestampQuery ? 'GPU timing off' : 'no timestamp-query on this device'}` },
+    options: { ...options, sizes },
+    flopConvention: FLOP_CONVENTION,
+    peers,
+    rows,
+  };
+}
+
