@@ -1,0 +1,317 @@
+/**
+ * End to end, in Debian's Chromium on its SwiftShader adapter (tests/browser/harness.ts):
+ *
+ * - the demo (demo/, served by Vite with the repository's vite.config.ts) opens on the emotion
+ *   model and the astronaut's face and runs every method of its story; then the antispoof model;
+ *   then the same page in a browser without WebGPU shows its message;
+ * - the static site of `npm run build:demo` (built into a temporary folder) loads its bundled
+ *   model and photo from relative paths and explains on request;
+ * - the example page (examples/index.html) runs one <xai-explainer> from the BUILT package, served
+ *   as plain static files with an import map (no bundler): the library is built into a temporary
+ *   folder first and served at /dist/.
+ *
+ * Every page must log no console error, page error or failed request. Small settings come in
+ * through the URL so that the whole file stays near a minute on SwiftShader; screenshots go to
+ * test-results/demo/. WEBGPU_XAI_DOCS=1 instead runs the demo with the settings a first visitor
+ * gets and writes the screenshots to docs/ (demo-emotion.png, demo-antispoof.png, example.png):
+ * several minutes on SwiftShader.
+ * Skipped where /usr/bin/chromium is missing; with WEBGPU_XAI_REQUIRE_ADAPTER=1 that, or a browser
+ * without a WebGPU adapter, fails instead.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import puppeteer, { type Browser, type Page } from 'puppeteer';
+import { build, createServer, type ViteDevServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveStatic } from '../../examples/serve.mjs';
+import { ASTRONAUT, copyModels } from '../../scripts/copy-models.mjs';
+import { CHROMIUM, CHROMIUM_FLAGS, REPO_ROOT, closeBrowser, openPage } from '../browser/harness.js';
+
+const required = Boolean(process.env.WEBGPU_XAI_REQUIRE_ADAPTER);
+const hasChromium = existsSync(CHROMIUM);
+const hasPhoto = existsSync(ASTRONAUT);
+const forDocs = Boolean(process.env.WEBGPU_XAI_DOCS);
+const SCREENSHOTS = resolve(REPO_ROOT, forDocs ? 'docs' : 'test-results/demo');
+const CONFIG = resolve(REPO_ROOT, 'vite.config.ts');
+/** SmoothGrad samples, IG steps, filters and ascent steps small enough for SwiftShader. */
+const SMALL = forDocs ? '' : 'samples=4&steps=4&filters=3&vizSteps=8';
+/** How long one model's story may take. */
+const STORY_TIMEOUT = forDocs ? 600_000 : 120_000;
+/** The story's last section: the demo screenshots end there. */
+const STORY_END = 'section[data-method="filters"]';
+const METHODS = ['saliency', 'smoothgrad', 'integrated-gradients', 'filters'];
+
+const describeBrowser = hasChromium || required ? describe : describe.skip;
+
+/**
+ * The harness's flags, plus what WebGPU canvases (<xai-heatmap>) need in headless Chromium on
+ * SwiftShader: without them configuring a 'webgpu' canvas context finds no shared-image backing
+ * and the GPU process dies ("Instance dropped", device destroyed); with Vulkan enabled but not on
+ * SwiftShader the canvases stay blank in screenshots.
+ */
+const FLAGS = [...CHROMIUM_FLAGS, '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-angle=swiftshader'];
+
+async function launchBrowser(): Promise<{ browser: Browser; profile: string }> {
+  const profile = await mkdtemp(join(tmpdir(), 'webgpu-xai-demo-chromium-'));
+  try {
+    return { browser: await puppeteer.launch({ executablePath: CHROMIUM, headless: false, args: [...FLAGS, `--user-data-dir=${profile}`] }), profile };
+  } catch (error) {
+    await rm(profile, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** The demo's dev server: the repository's config (demo/ root, models copied), on 127.0.0.1, no watcher. */
+async function startDemoServer(): Promise<{ server: ViteDevServer; origin: string }> {
+  const server = await createServer({
+    configFile: CONFIG,
+    logLevel: 'warn',
+    clearScreen: false,
+    server: { host: '127.0.0.1', port: 0, strictPort: true, hmr: false, watch: null },
+  });
+  await server.listen();
+  const { port } = server.httpServer!.address() as AddressInfo;
+  return { server, origin: `http://127.0.0.1:${port}` };
+}
+
+interface StoryState {
+  page: string | undefined;
+  sections: Record<string, { status: string | undefined; text: string }>;
+  times: Record<string, { settings: string; time: string }>;
+  adapter: string;
+  prediction: string;
+  completeness: string;
+}
+
+function readStory(page: Page): Promise<StoryState> {
+  return page.evaluate(() => {
+    const sections: StoryState['sections'] = {};
+    for (const el of document.querySelectorAll<HTMLElement>('section[data-method]')) {
+      sections[el.dataset.method!] = { status: el.dataset.status, text: el.querySelector('.status')?.textContent ?? '' };
+    }
+    const times: StoryState['times'] = {};
+    for (const row of document.querySelectorAll<HTMLTableRowElement>('#times tbody tr')) {
+      times[row.dataset.method!] = { settings: row.cells[1].textContent ?? '', time: row.cells[2].textContent ?? '' };
+    }
+    return {
+      page: document.body.dataset.demo,
+      sections,
+      times,
+      adapter: document.querySelector('#adapter')?.textContent ?? '',
+      prediction: document.querySelector('#prediction')?.textContent ?? '',
+      completeness: document.querySelector('.completeness')?.textContent ?? '',
+    };
+  });
+}
+
+/** Waits until the page is idle with every section finished (done, or failed: the test then says which). */
+async function waitForStory(page: Page, timeout: number): Promise<StoryState> {
+  await page.waitForFunction(
+    (methods: string[]) =>
+      document.body.dataset.demo === 'idle' &&
+      methods.every((m) => ['done', 'error', 'cancelled'].includes(document.querySelector<HTMLElement>(`section[data-method="${m}"]`)?.dataset.status ?? '')),
+    { timeout, polling: 250 },
+    METHODS,
+  );
+  return readStory(page);
+}
+
+function expectStoryDone(state: StoryState, label: string): void {
+  for (const m of METHODS) expect(state.sections[m], `${label}: section ${m}: ${state.sections[m]?.text}`).toMatchObject({ status: 'done' });
+  for (const m of METHODS) expect(state.times[m]?.time, `${label}: time of ${m}`).toMatch(/^\d+(\.\d+)? m?s$/);
+  console.log(`[demo-times] ${label}: ${METHODS.map((m) => `${m} ${state.times[m].time} (${state.times[m].settings})`).join('; ')}`);
+}
+
+/** Resolves once every <xai-heatmap> on the page (outside shadow roots) has drawn its map. */
+function drawn(page: Page): Promise<unknown> {
+  return page.evaluate(() => Promise.all([...document.querySelectorAll('xai-heatmap')].map((h) => (h as unknown as { drawComplete: Promise<void> }).drawComplete)));
+}
+
+/** Saves the page from its top down to the bottom of `until` (default: the whole page). */
+async function screenshot(page: Page, name: string, until?: string): Promise<void> {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  const path = join(SCREENSHOTS, name) as `${string}.png`;
+  const bottom = until ? await page.$eval(until, (el) => el.getBoundingClientRect().bottom + window.scrollY + 16) : undefined;
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  await page.screenshot(bottom ? { path, clip: { x: 0, y: 0, width, height: bottom }, captureBeyondViewport: true } : { path, fullPage: true });
+}
+
+describeBrowser(`demo and example in ${CHROMIUM} (WebGPU on SwiftShader)`, () => {
+  let browser: Browser | undefined;
+  let profile: string | undefined;
+
+  beforeAll(async () => {
+    if (!hasChromium) throw new Error(`WEBGPU_XAI_REQUIRE_ADAPTER is set but ${CHROMIUM} is missing (Debian: apt-get install chromium)`);
+    await copyModels(undefined, { warn: () => {} });
+    ({ browser, profile } = await launchBrowser());
+  });
+
+  afterAll(async () => {
+    await closeBrowser(browser, profile);
+  });
+
+  describe('demo', () => {
+    let server: ViteDevServer | undefined;
+    let origin = '';
+
+    beforeAll(async () => {
+      ({ server, origin } = await startDemoServer());
+    });
+
+    afterAll(async () => {
+      await server?.close();
+    });
+
+    it('emotion on the astronaut: every method of the story, then antispoof; no console errors', async ({ skip }) => {
+      if (!hasPhoto) skip(`${ASTRONAUT} is missing (Debian: apt-get install python3-skimage): the demo opens without a picture`);
+      const { page, problems } = await openPage(browser!, `${origin}/?${SMALL}`);
+      try {
+        await page.setViewport({ width: 1100, height: 900 });
+        await page.waitForFunction(() => document.body.dataset.demo && document.body.dataset.demo !== 'loading', { timeout: 60_000 });
+        const first = await readStory(page);
+        if (first.page === 'no-webgpu') {
+          if (required) throw new Error(`WEBGPU_XAI_REQUIRE_ADAPTER is set but the browser has no WebGPU adapter: ${first.adapter}`);
+          skip('no WebGPU adapter in the browser');
+        }
+        console.log(`[browser-adapter] ${first.adapter}`);
+
+        const emotion = await waitForStory(page, STORY_TIMEOUT);
+        expectStoryDone(emotion, 'emotion');
+        expect(emotion.prediction, 'the astronaut smiles').toMatch(/says happy/);
+        expect(emotion.completeness).toMatch(/Completeness error\s*\d+(\.\d+)?%/);
+        // <xai-activations> computes its feature maps by itself once it has the model and the picture
+        const activations = await page.$eval('#activations', (el) => (el as unknown as { whenComputed(): Promise<{ shape: number[] } | undefined> }).whenComputed().then((a) => a?.shape));
+        expect(activations, 'feature maps of a spatial layer').toHaveLength(3);
+        await drawn(page);
+        await screenshot(page, 'demo-emotion.png', STORY_END);
+
+        if (!forDocs) {
+          // antispoof is ~10x the work of emotion per pass: smaller settings through the page's own inputs
+          for (const [name, value] of Object.entries({ samples: '2', steps: '2', filters: '2' })) {
+            await page.$eval(`input[name="${name}"]`, (el, v) => ((el as HTMLInputElement).value = v), value);
+          }
+          await page.$eval('#gallery', (gallery) => ((gallery as unknown as { steps: number }).steps = 4));
+        }
+        await page.click('input[name="model"][value="antispoof"]');
+        await page.waitForFunction(() => /antispoof\) says/.test(document.querySelector('#prediction')?.textContent ?? ''), { timeout: 60_000 });
+        const antispoof = await waitForStory(page, STORY_TIMEOUT);
+        expectStoryDone(antispoof, 'antispoof');
+        expect(antispoof.prediction).toMatch(/says (real|spoof)/);
+        await drawn(page);
+        await screenshot(page, 'demo-antispoof.png', STORY_END);
+
+        expect(problems, 'console errors, page errors or failed requests').toEqual([]);
+      } finally {
+        await page.close();
+      }
+    }, forDocs ? 1_500_000 : 240_000);
+
+    it('without WebGPU the page says so instead of staying blank', async () => {
+      const page = await browser!.newPage();
+      const problems: string[] = [];
+      page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+      page.on('pageerror', (e) => problems.push(String(e)));
+      try {
+        // a browser without WebGPU: navigator.gpu is undefined
+        await page.evaluateOnNewDocument(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true }));
+        await page.goto(`${origin}/?auto=0`, { waitUntil: 'load' });
+        await page.waitForFunction(() => document.body.dataset.demo === 'no-webgpu', { timeout: 30_000 });
+        const shown = await page.evaluate(() => ({
+          message: document.querySelector<HTMLElement>('#no-webgpu')!.hidden ? '' : document.querySelector('#no-webgpu')!.textContent ?? '',
+          appHidden: document.querySelector<HTMLElement>('#app')!.hidden,
+        }));
+        expect(shown.message).toMatch(/no WebGPU/);
+        expect(shown.appHidden).toBe(true);
+        expect(problems).toEqual([]);
+      } finally {
+        await page.close();
+      }
+    });
+  });
+
+  describe('built demo (npm run build:demo), served as static files', () => {
+    let site: string | undefined;
+    let close: (() => Promise<void>) | undefined;
+    let origin = '';
+
+    beforeAll(async () => {
+      site = await mkdtemp(join(tmpdir(), 'webgpu-xai-demo-'));
+      await build({ configFile: CONFIG, mode: 'demo', logLevel: 'error', build: { outDir: site, emptyOutDir: true } });
+      ({ origin, close } = await serveStatic({ root: site }));
+    });
+
+    afterAll(async () => {
+      await close?.();
+      if (site) await rm(site, { recursive: true, force: true });
+    });
+
+    it('loads its bundled model and photo from relative paths and explains on demand', async ({ skip }) => {
+      if (!hasPhoto) skip(`${ASTRONAUT} is missing (Debian: apt-get install python3-skimage)`);
+      const { page, problems } = await openPage(browser!, `${origin}/?auto=0`);
+      try {
+        await page.waitForFunction(() => document.body.dataset.demo && !['loading', 'running'].includes(document.body.dataset.demo), { timeout: 60_000 });
+        const state = await readStory(page);
+        if (state.page === 'no-webgpu') {
+          if (required) throw new Error(`WEBGPU_XAI_REQUIRE_ADAPTER is set but the browser has no WebGPU adapter: ${state.adapter}`);
+          skip('no WebGPU adapter in the browser');
+        }
+        expect(state.prediction).toMatch(/says happy/);
+        expect(state.sections.saliency.status, 'auto=0: nothing runs by itself').toBe('idle');
+        await page.click('section[data-method="saliency"] button.run');
+        await page.waitForFunction(() => document.querySelector<HTMLElement>('section[data-method="saliency"]')?.dataset.status === 'done', { timeout: 60_000 });
+        expect(problems, 'console errors, page errors or failed requests').toEqual([]);
+      } finally {
+        await page.close();
+      }
+    });
+  });
+
+  describe('example (built package, static files, import map)', () => {
+    let dist: string | undefined;
+    let close: (() => Promise<void>) | undefined;
+    let origin = '';
+
+    beforeAll(async () => {
+      // a fresh library build, served at /dist/, so the test checks today's sources without touching dist/
+      dist = await mkdtemp(join(tmpdir(), 'webgpu-xai-dist-'));
+      await build({ configFile: CONFIG, mode: 'production', logLevel: 'warn', build: { outDir: dist, emptyOutDir: true } });
+      ({ origin, close } = await serveStatic({ root: REPO_ROOT, mounts: { '/dist/': dist } }));
+    });
+
+    afterAll(async () => {
+      await close?.();
+      if (dist) await rm(dist, { recursive: true, force: true });
+    });
+
+    it('examples/index.html: <xai-explainer> explains the face from dist/ with no bundler', async ({ skip }) => {
+      if (!hasPhoto) skip(`${ASTRONAUT} is missing (Debian: apt-get install python3-skimage)`);
+      const { page, problems } = await openPage(browser!, `${origin}/examples/index.html`);
+      try {
+        await page.setViewport({ width: 900, height: 900 });
+        const webgpu = await page.evaluate(async () => Boolean(await navigator.gpu?.requestAdapter()));
+        if (!webgpu) {
+          if (required) throw new Error('WEBGPU_XAI_REQUIRE_ADAPTER is set but the browser has no WebGPU adapter');
+          skip('no WebGPU adapter in the browser');
+        }
+        await page.waitForFunction(() => /saliency of “happy” in \d+ ms/.test(document.querySelector('#log')?.textContent ?? ''), { timeout: 60_000 });
+        const log = await page.$eval('#log', (el) => el.textContent);
+        console.log(`[example] ${log}`);
+        await page.evaluate(() => (document.querySelector('xai-explainer') as unknown as { updateComplete: Promise<unknown> }).updateComplete);
+        await page.evaluate(() => {
+          const heatmap = document.querySelector('xai-explainer')!.shadowRoot!.querySelector('xai-heatmap') as unknown as { drawComplete: Promise<void> };
+          return heatmap.drawComplete;
+        });
+        await screenshot(page, 'example.png');
+        const scripts = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname).filter((p) => p.endsWith('.js')));
+        expect(scripts, 'the engine and the components come from the built package').toEqual(expect.arrayContaining(['/dist/components.js']));
+        expect(scripts.filter((p) => p.startsWith('/src/')), 'no source module is loaded').toEqual([]);
+        expect(problems, 'console errors, page errors or failed requests').toEqual([]);
+      } finally {
+        await page.close();
+      }
+    });
+  });
+});
