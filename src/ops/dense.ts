@@ -10,7 +10,7 @@
  * its own tensor: the forward pass sums the blocks' partial products, the input gradient fills the
  * blocks' columns of dx, and the weight gradient is computed block by block and copied into dW.
  */
-import { LimitError, OptionError, ShapeError } from '../errors.js';
+import { LimitError, ShapeError } from '../errors.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { sizeOf, type Tensor } from '../gpu/tensor.js';
 import { activationBackward, activationCode, type Activation } from './activation.js';

@@ -27,6 +27,13 @@ export const CHROMIUM_FLAGS = [
   '--disable-sync',
   '--no-first-run',
   '--disable-quic',
+  // Vulkan (SwiftShader) for the compositor too: without it a 'webgpu' canvas context finds no
+  // shared-image backing and the GPU process dies ("Instance dropped"); with Vulkan elsewhere
+  // than SwiftShader, WebGPU canvases stay blank in screenshots
+  '--enable-features=Vulkan',
+  '--use-vulkan=swiftshader',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
 ];
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
@@ -55,11 +62,22 @@ export async function startServer(): Promise<{ server: ViteDevServer; origin: st
 }
 
 /** Chromium with a fresh profile in a temporary directory (removed by `closeBrowser`). */
-export async function launchBrowser(): Promise<{ browser: Browser; profile: string }> {
+export interface LaunchOptions {
+  /** Flags beyond CHROMIUM_FLAGS. */
+  extraArgs?: string[];
+  viewport?: { width: number; height: number };
+}
+
+export async function launchBrowser(options: LaunchOptions = {}): Promise<{ browser: Browser; profile: string }> {
   const profile = await mkdtemp(join(tmpdir(), 'webgpu-xai-chromium-'));
   try {
     // headless: false, because the flags already say --headless=new (puppeteer's own would duplicate it)
-    const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: false, args: [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`] });
+    const browser = await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: false,
+      args: [...CHROMIUM_FLAGS, ...(options.extraArgs ?? []), `--user-data-dir=${profile}`],
+      defaultViewport: options.viewport,
+    });
     return { browser, profile };
   } catch (error) {
     await rm(profile, { recursive: true, force: true });

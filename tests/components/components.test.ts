@@ -15,7 +15,6 @@ import type { ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { absPercentile, normalizeByPercentile, reduceChannels } from '../../src/explain/attribution.js';
 import { divergingColor, sequentialColor } from '../../src/explain/colormap.js';
-import { imageToInput } from '../../src/model/image.js';
 import { freshSeed } from '../check.js';
 import { seededRandom } from '../reference/tensor.js';
 import { CHROMIUM, PAGE_PATH, closeBrowser, launchBrowser, openPage, startServer, type Browser, type Page } from './harness.js';

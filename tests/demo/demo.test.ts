@@ -23,12 +23,12 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer';
+import type { Browser, Page } from 'puppeteer';
 import { build, createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveStatic } from '../../examples/serve.mjs';
 import { ASTRONAUT, copyModels } from '../../scripts/copy-models.mjs';
-import { CHROMIUM, CHROMIUM_FLAGS, REPO_ROOT, closeBrowser, openPage } from '../browser/harness.js';
+import { CHROMIUM, REPO_ROOT, closeBrowser, launchBrowser, openPage } from '../browser/harness.js';
 
 const required = Boolean(process.env.WEBGPU_XAI_REQUIRE_ADAPTER);
 const hasChromium = existsSync(CHROMIUM);
@@ -45,24 +45,6 @@ const STORY_END = 'section[data-method="filters"]';
 const METHODS = ['saliency', 'smoothgrad', 'integrated-gradients', 'filters'];
 
 const describeBrowser = hasChromium || required ? describe : describe.skip;
-
-/**
- * The harness's flags, plus what WebGPU canvases (<xai-heatmap>) need in headless Chromium on
- * SwiftShader: without them configuring a 'webgpu' canvas context finds no shared-image backing
- * and the GPU process dies ("Instance dropped", device destroyed); with Vulkan enabled but not on
- * SwiftShader the canvases stay blank in screenshots.
- */
-const FLAGS = [...CHROMIUM_FLAGS, '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-angle=swiftshader'];
-
-async function launchBrowser(): Promise<{ browser: Browser; profile: string }> {
-  const profile = await mkdtemp(join(tmpdir(), 'webgpu-xai-demo-chromium-'));
-  try {
-    return { browser: await puppeteer.launch({ executablePath: CHROMIUM, headless: false, args: [...FLAGS, `--user-data-dir=${profile}`] }), profile };
-  } catch (error) {
-    await rm(profile, { recursive: true, force: true });
-    throw error;
-  }
-}
 
 /** The demo's dev server: the repository's config (demo/ root, models copied), on 127.0.0.1, no watcher. */
 async function startDemoServer(): Promise<{ server: ViteDevServer; origin: string }> {

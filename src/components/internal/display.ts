@@ -1,15 +1,21 @@
 /** Small display helpers: which [H, W] map an attribution shows, its scale, and number formats. */
 import { absPercentile, reduceChannels, type Attribution, type ChannelReduction } from '../../index.js';
 
-/** 'auto': a one-channel map as it is, Integrated Gradients' signed sum, otherwise abs-max over channels. */
+/**
+ * 'auto': gradients (saliency, SmoothGrad) as magnitudes, abs-max over channels, since their sign
+ * says little per pixel; contributions (Integrated Gradients, occlusion, Grad-CAM) as their signed
+ * sum over channels, where the sign is the point.
+ */
 export type Reduction = 'auto' | ChannelReduction;
 /** 'auto': diverging when the map has a negative value, else sequential. */
 export type ColormapKind = 'auto' | 'sequential' | 'diverging';
 
+const SIGNED_METHODS = new Set(['integrated-gradients', 'occlusion', 'grad-cam', 'grad-cam++']);
+
 export function resolveReduction(attribution: Pick<Attribution, 'shape' | 'method'>, reduction: Reduction): ChannelReduction | 'none' {
   if (reduction !== 'auto') return reduction;
-  if (attribution.shape[2] === 1) return 'none';
-  return attribution.method === 'integrated-gradients' ? 'sum' : 'abs-max';
+  if (!SIGNED_METHODS.has(attribution.method)) return 'abs-max';
+  return attribution.shape[2] === 1 ? 'none' : 'sum';
 }
 
 /** The [H, W] map of `attribution` under `reduction` (gradient-x-input needs the model input). */
