@@ -17,6 +17,7 @@ import { filesFromMemory, type ModelFiles } from '../src/model/loaders/files.js'
 import { loadModelSpec } from '../src/model/loaders/index.js';
 import type { LayerSpec, ModelSpec, WeightData } from '../src/model/spec.js';
 import type { Padding } from '../src/ops/shapes.js';
+import { seededRandom } from '../tests/reference/tensor.js';
 import type { WorkloadId } from './options.js';
 
 /** Reads the installed npm packages' files: `path` is relative to node_modules/. */
@@ -40,18 +41,6 @@ export interface LoadedWorkload {
   spec: ModelSpec;
   /** The model's TF.js files (model.json + shards), when it has them; code-built models have none. */
   files?: ModelFiles;
-}
-
-/** mulberry32: a small seeded generator of uniforms in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Standard normal values (Box-Muller over `random`). */

@@ -15,6 +15,7 @@ import type { BenchOptions } from './options.js';
 import { loadTfjsModel, loadTfjsPeer, runTfjs, tfjsUnsupported, type CheckInputs, type TfjsModel, type TfjsPeer } from './peers/tfjs.js';
 import { FLOP_CONVENTION, SCHEMA, derive, linkPeers, timingFrom, type DeviceInfo, type PeerInfo, type Report, type Row } from './report.js';
 import { GpuTimer, measure, type MeasureOptions } from './timing.js';
+import { relativeL2 } from '../tests/reference/tensor.js';
 
 export const ENGINE = 'webgpu-xai';
 
@@ -50,15 +51,9 @@ export function describeDevice(device: GPUDevice): DeviceInfo {
   };
 }
 
-function relativeL2(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  if (actual.length !== expected.length) return Number.POSITIVE_INFINITY;
-  let difference = 0;
-  let norm = 0;
-  for (let i = 0; i < expected.length; i++) {
-    difference += (actual[i] - expected[i]) ** 2;
-    norm += expected[i] ** 2;
-  }
-  return Math.sqrt(difference) / Math.max(Math.sqrt(norm), 1e-30);
+/** Relative L2 error; a result of the wrong length counts as total disagreement. */
+function disagreement(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  return actual.length === expected.length ? relativeL2(actual, expected) : Number.POSITIVE_INFINITY;
 }
 
 function norm(values: ArrayLike<number>): number {
@@ -192,7 +187,7 @@ export async function runBench(env: BenchEnvironment, options: BenchOptions): Pr
         const peerValues = await runTfjs(peer, tfModel, image, model.inputShape, plan, workload.inputRange, check);
         await peer.device.queue.onSubmittedWorkDone();
         const errors = takePeerErrors();
-        const error = relativeL2(peerValues, engineValues);
+        const error = disagreement(peerValues, engineValues);
         const ok = error <= options.tolerance;
         peerRow.check = { against: ENGINE, relativeL2: error, tolerance: options.tolerance, ok, note: checkNote };
         peerRow.outputL2 = norm(peerValues);

@@ -28,7 +28,8 @@ import { decodeImageFile } from '../src/model/image-node.js';
 import { filesFromMemory, filesFromPath, type ModelFiles } from '../src/model/loaders/files.js';
 import { loadModelSpec } from '../src/model/loaders/index.js';
 import { INPUT, Model } from '../src/model/model.js';
-import { loadTfjsGraphModel, relativeL2, tfjsInputGradient, tfjsRun, useCpuBackend } from '../tests/model/tfjs_oracle.js';
+import { loadTfjsGraphModel, tfjsInputGradient, tfjsRun, useCpuBackend } from '../tests/model/tfjs_oracle.js';
+import { relativeL2, seededRandom } from '../tests/reference/tensor.js';
 
 const OUTPUT_TOLERANCE = 1e-4;
 const GRADIENT_TOLERANCE = 1e-3;
@@ -170,18 +171,6 @@ async function compare(rt: Runtime, model: Model, oracle: Oracle, label: string,
   return check;
 }
 
-/** mulberry32: a fixed pseudo-random input in the model's [0, 1] range. */
-function seeded(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Subject {
   name: string;
   load: (rt: Runtime) => Promise<{ model: Model; oracle: Oracle }>;
@@ -220,7 +209,7 @@ export async function main(): Promise<number> {
     const { model, oracle } = await subject.load(rt);
     const [height, width, channels] = model.inputShape;
     console.log(`\n${subject.name}: ${model.spec.layers.length} nodes, input [${model.inputShape.join(', ')}], logits '${model.logitsName}', ${(model.flops(1) / 1e9).toFixed(3)} GFLOP; loaded in ${(performance.now() - start).toFixed(0)} ms`);
-    const random = seeded(12345);
+    const random = seededRandom(12345);
     checks.push(await compare(rt, model, oracle, `${subject.name}, random input`, Float32Array.from({ length: height * width * channels }, random), random));
     const picture = subject.crop ? cropImage(photo, ...subject.crop) : photo;
     const { data } = imageToInput(picture, { shape: [height, width, channels], inputRange: [0, 1] });
