@@ -35,6 +35,31 @@ export interface RuntimeStats {
   mapCalls: number;
 }
 
+/** Loss and uncaptured errors of one device, watched once however many runtimes share it. */
+interface DeviceHealth {
+  lostReason: string | undefined;
+  /** Validation messages that escaped every error scope, reported by the next flush. */
+  uncaptured: string[];
+}
+
+const watched = new WeakMap<GPUDevice, DeviceHealth>();
+
+function watchDevice(device: GPUDevice): DeviceHealth {
+  let health = watched.get(device);
+  if (!health) {
+    const state: DeviceHealth = { lostReason: undefined, uncaptured: [] };
+    device.lost.then((info) => {
+      state.lostReason = `${info.reason}: ${info.message}`;
+    });
+    device.addEventListener('uncapturederror', (event) => {
+      state.uncaptured.push((event as GPUUncapturedErrorEvent).error.message);
+    });
+    watched.set(device, state);
+    health = state;
+  }
+  return health;
+}
+
 export class Runtime {
   readonly kernels: KernelCache;
   readonly pool: BufferPool;
@@ -45,10 +70,8 @@ export class Runtime {
   private uniformUsed = 0;
   /** Upload staging buffers to destroy once the submission that copies from them is done. */
   private staging: GPUBuffer[] = [];
-  private lostReason: string | undefined;
   private readonly uniformAlignment: number;
-  /** Pending validation messages from the device's uncaptured-error channel. */
-  private uncaptured: string[] = [];
+  private readonly health: DeviceHealth;
 
   constructor(
     readonly device: GPUDevice,
@@ -57,12 +80,7 @@ export class Runtime {
     this.kernels = new KernelCache(device);
     this.pool = new BufferPool(device);
     this.uniformAlignment = device.limits.minUniformBufferOffsetAlignment;
-    device.lost.then((info) => {
-      this.lostReason = `${info.reason}: ${info.message}`;
-    });
-    device.addEventListener('uncapturederror', (event) => {
-      this.uncaptured.push((event as GPUUncapturedErrorEvent).error.message);
-    });
+    this.health = watchDevice(device);
   }
 
   get limits(): GPUSupportedLimits {
@@ -70,8 +88,8 @@ export class Runtime {
   }
 
   private checkAlive(): void {
-    if (this.lostReason !== undefined) {
-      throw new DeviceLostError(`The GPU device was lost (${this.lostReason}). Create a new device and Runtime; tensors of the old one are gone.`);
+    if (this.health.lostReason !== undefined) {
+      throw new DeviceLostError(`The GPU device was lost (${this.health.lostReason}). Create a new device and Runtime; tensors of the old one are gone.`);
     }
   }
 
@@ -241,8 +259,8 @@ export class Runtime {
     this.checkAlive();
     if (memoryError) throw new GpuValidationError(`The GPU ran out of memory: ${memoryError.message}. Use a smaller batch or fewer samples.`);
     if (validationError) throw new GpuValidationError(`WebGPU rejected the submitted work: ${validationError.message}`);
-    if (this.uncaptured.length) {
-      const messages = this.uncaptured.splice(0);
+    if (this.health.uncaptured.length) {
+      const messages = this.health.uncaptured.splice(0);
       throw new GpuValidationError(`WebGPU reported errors: ${messages.join('; ')}`);
     }
   }
