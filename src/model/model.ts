@@ -171,6 +171,10 @@ export class Model {
 
   forward(x: Tensor, options: ForwardOptions = {}): ForwardPass {
     this.checkInputShape(x.shape);
+    const limit = this.maxBatch();
+    if (x.shape[0] > limit) {
+      throw new LimitError(`A batch of ${x.shape[0]} needs activations larger than this device's buffer limits allow (at most ${limit} per batch): split it (the Explainer's methods do)`);
+    }
     const keep = new Set([...(options.keep ?? []), this.outputName]);
     for (const k of keep) this.layer(k);
     const forBackward = options.forBackward ?? false;

@@ -278,6 +278,8 @@ describeGpu('model executor vs float64 reference', () => {
     const x = randomInput(spec, 4, seededRandom(5));
     const pass = model.forward(toGpu(rt, x));
     await expectMatchesReference(rt, pass.value('probs'), referenceForward(spec, x).get('probs')!, 'tinyCnn x=[4,9,7,3] at maxBatch forward');
+    // one more is refused with a typed error before any work
+    expect(() => model.forward(toGpu(rt, randomInput(spec, 5, seededRandom(6))))).toThrow(/A batch of 5 .*at most 4 per batch/);
   });
 
   it('memory: a forward without forBackward frees intermediates; dispose returns to the baseline (tinyCnn x=[2,9,7,3])', async () => {
