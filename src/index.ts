@@ -6,7 +6,7 @@ export * from './errors.js';
 export { requestBrowserDevice, requestDeviceWithAdapterLimits } from './gpu/device.js';
 export { Runtime, type RuntimeOptions, type RuntimeStats } from './gpu/runtime.js';
 export { Tensor, type Shape } from './gpu/tensor.js';
-export { reflectUniformLayout, packUniformStruct, type KernelSpec, type UniformLayout } from './gpu/kernel.js';
+export { reflectBindings, reflectUniformLayout, packUniformStruct, type KernelSpec, type ReflectedBinding, type UniformLayout } from './gpu/kernel.js';
 export { shaderSource } from './gpu/shaders.js';
 
 export { Model, INPUT, type ForwardOptions, type BackwardOptions, type BackwardResult } from './model/model.js';

@@ -78,7 +78,7 @@ function bindingKind(variable: VariableInfo): KernelBinding['kind'] {
   // wgsl_reflect ResourceType: 0 = uniform, 1 = storage
   if (variable.resourceType === 0) return 'uniform';
   if (variable.resourceType === 1) return variable.access === 'read_write' ? 'storage' : 'read-only-storage';
-  throw new Error(`Binding '${variable.name}' is neither a uniform nor a storage buffer; compute kernels here use buffers only`);
+  throw new Error(`Binding '${variable.name}' is neither a uniform nor a storage buffer`);
 }
 
 function formatCompilationMessages(label: string, code: string, messages: readonly GPUCompilationMessage[]): string {
@@ -193,6 +193,44 @@ export function reflectUniformLayout(code: string, name: string): UniformLayout 
   const variable = new WgslReflect(code).uniforms.find((u) => u.name === name);
   if (!variable) throw new Error(`No uniform '${name}' in the shader`);
   return uniformLayout(variable);
+}
+
+/** A resource of a render shader: where it is bound and its bind-group layout entry. */
+export interface ReflectedBinding {
+  group: number;
+  binding: number;
+  layout: GPUBindGroupLayoutEntry;
+}
+
+const SAMPLE_TYPES: Record<string, GPUTextureSampleType> = { f32: 'float', i32: 'sint', u32: 'uint' };
+
+/**
+ * The resources that the entry points `entries` of a render (or any) shader use, by variable
+ * name, with layout entries for `visibility`: buffers, sampled textures and samplers. Code
+ * outside the kernel path builds explicit bind-group layouts from this instead of restating them.
+ */
+export function reflectBindings(code: string, entries: readonly string[], visibility: GPUShaderStageFlags): Map<string, ReflectedBinding> {
+  const reflection = new WgslReflect(code);
+  const functions = [...reflection.entry.vertex, ...reflection.entry.fragment, ...reflection.entry.compute];
+  const result = new Map<string, ReflectedBinding>();
+  for (const name of entries) {
+    const entry = functions.find((f) => f.name === name);
+    if (!entry) throw new Error(`No entry point '${name}' in the shader (has: ${functions.map((f) => f.name).join(', ')})`);
+    for (const resource of entry.resources) {
+      if (result.has(resource.name)) continue;
+      let layout: GPUBindGroupLayoutEntry;
+      if (resource.resourceType === 3) {
+        const format = (resource.type as unknown as { format?: { name: string } }).format?.name ?? 'f32';
+        layout = { binding: resource.binding, visibility, texture: { sampleType: SAMPLE_TYPES[format] ?? 'float' } };
+      } else if (resource.resourceType === 4) {
+        layout = { binding: resource.binding, visibility, sampler: {} };
+      } else {
+        layout = { binding: resource.binding, visibility, buffer: { type: bindingKind(resource) } };
+      }
+      result.set(resource.name, { group: resource.group, binding: resource.binding, layout });
+    }
+  }
+  return result;
 }
 
 /**

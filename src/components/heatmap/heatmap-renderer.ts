@@ -6,7 +6,7 @@
  * The uniform struct is packed by member name at the offsets wgsl_reflect finds in the shader
  * (never restated here), and the bind group layout is explicit (no layout: 'auto').
  */
-import { packUniformStruct, reflectUniformLayout, shaderSource, type RgbaImage, type UniformLayout } from '../../index.js';
+import { packUniformStruct, reflectBindings, reflectUniformLayout, shaderSource, type ReflectedBinding, type RgbaImage, type UniformLayout } from '../../index.js';
 
 const source = shaderSource('heatmap');
 
@@ -30,6 +30,23 @@ let layout: UniformLayout | undefined;
 function uniformLayout(): UniformLayout {
   layout ??= reflectUniformLayout(source, 'params');
   return layout;
+}
+
+let bindings: Map<string, ReflectedBinding> | undefined;
+
+/** The shader's resources (one group) with their layout entries, reflected from the shader. */
+function shaderBindings(): Map<string, ReflectedBinding> {
+  bindings ??= reflectBindings(source, ['heatmap', 'colorbar'], GPUShaderStage.FRAGMENT);
+  return bindings;
+}
+
+/** Bind-group entries from resources given by the shader's variable names; every one is needed. */
+function bindGroupEntries(resources: Record<string, GPUBindingResource>): GPUBindGroupEntry[] {
+  return [...shaderBindings()].map(([name, { binding }]) => {
+    const resource = resources[name];
+    if (!resource) throw new Error(`shaders/heatmap.wgsl: no resource given for '${name}'`);
+    return { binding, resource };
+  });
 }
 
 /** The uniform bytes, every member given by name and nothing else. */
@@ -56,14 +73,7 @@ function resources(device: GPUDevice): DeviceResources {
   let r = perDevice.get(device);
   if (r) return r;
   const module = device.createShaderModule({ label: 'heatmap', code: source });
-  const bindGroupLayout = device.createBindGroupLayout({
-    label: 'heatmap',
-    entries: [
-      { binding: 0, visibility: GPUShaderStage.FRAGMENT, buffer: { type: 'uniform' } },
-      { binding: 1, visibility: GPUShaderStage.FRAGMENT, buffer: { type: 'read-only-storage' } },
-      { binding: 2, visibility: GPUShaderStage.FRAGMENT, texture: { sampleType: 'float' } },
-    ],
-  });
+  const bindGroupLayout = device.createBindGroupLayout({ label: 'heatmap', entries: [...shaderBindings().values()].map((b) => b.layout) });
   const pipelineLayout = device.createPipelineLayout({ label: 'heatmap', bindGroupLayouts: [bindGroupLayout] });
   const blank = device.createTexture({ label: 'heatmap.blank', size: [1, 1], format: 'rgba8unorm', usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST });
   r = { module, bindGroupLayout, pipelineLayout, pipelines: new Map(), blank };
@@ -144,7 +154,7 @@ export class HeatmapRenderer {
       const bindGroup = device.createBindGroup({
         label: `heatmap.${entry}`,
         layout: r.bindGroupLayout,
-        entries: [{ binding: 0, resource: { buffer: uniforms } }, { binding: 1, resource: { buffer: map } }, { binding: 2, resource: image.createView() }],
+        entries: bindGroupEntries({ params: { buffer: uniforms }, attribution: { buffer: map }, image: image.createView() }),
       });
       const render = encoder.beginRenderPass({
         label: `heatmap.${entry}`,
