@@ -1,6 +1,6 @@
 /** Command-line flags of the benchmark, shared by `npm run bench` and `npm run bench:browser`. */
 import { parseArgs } from 'node:util';
-import { DEFAULT_OPTIONS, METHOD_IDS, QUICK_OPTIONS, WORKLOAD_IDS, type BenchOptions, type MethodId, type WorkloadId } from './options.js';
+import { DEFAULT_OPTIONS, KERNEL_CHOICES, METHOD_IDS, QUICK_OPTIONS, WORKLOAD_IDS, type BenchOptions, type MethodId, type WorkloadId } from './options.js';
 
 export const BENCH_HELP = `webgpu-xai bench [options]   (npm run bench -- [options]; npm run bench:browser -- [options])
 
@@ -11,6 +11,8 @@ prints a table and writes a JSON report. See bench/README.md for how to read it.
   --models a,b          ${WORKLOAD_IDS.join(', ')} (default: ${DEFAULT_OPTIONS.workloads.join(',')}; --quick: tiny)
   --methods a,b         ${METHOD_IDS.join(', ')} (default: all)
   --peer P              tfjs (default) | none
+  --kernels K           the engine's conv2d/dense kernels: auto (default: register on software adapters,
+                        tiled on hardware) | register | tiled
   --peak TFLOPS         fp32 peak of the device, for the %peak column (e.g. 67 for an H100 SXM)
   --warmup N            untimed runs per row (default ${DEFAULT_OPTIONS.warmup}; --quick ${QUICK_OPTIONS.warmup})
   --repeats N           timed runs per row (default ${DEFAULT_OPTIONS.repeats}; --quick ${QUICK_OPTIONS.repeats})
@@ -51,7 +53,7 @@ export function parseBenchArgs(argv: string[]): ParsedBenchArgs {
     ({ values } = parseArgs({
       args: argv,
       options: {
-        quick: { type: 'boolean' }, models: { type: 'string' }, methods: { type: 'string' }, peer: { type: 'string' }, peak: { type: 'string' },
+        quick: { type: 'boolean' }, models: { type: 'string' }, methods: { type: 'string' }, peer: { type: 'string' }, kernels: { type: 'string' }, peak: { type: 'string' },
         warmup: { type: 'string' }, repeats: { type: 'string' }, 'min-repeats': { type: 'string' }, 'budget-ms': { type: 'string' },
         tolerance: { type: 'string' }, wall: { type: 'boolean' }, out: { type: 'string' }, 'no-save': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
@@ -62,12 +64,15 @@ export function parseBenchArgs(argv: string[]): ParsedBenchArgs {
   const options: BenchOptions = { ...DEFAULT_OPTIONS, ...(values.quick ? QUICK_OPTIONS : {}) };
   const peer = values.peer;
   if (peer !== undefined && peer !== 'tfjs' && peer !== 'none') throw new BenchUsageError(`--peer must be tfjs or none, got '${peer}'`);
+  const kernels = values.kernels;
+  if (kernels !== undefined && !KERNEL_CHOICES.includes(kernels as BenchOptions['kernels'])) throw new BenchUsageError(`--kernels must be ${KERNEL_CHOICES.join(', ')}, got '${kernels}'`);
   const set = <K extends keyof BenchOptions>(key: K, value: BenchOptions[K] | undefined) => {
     if (value !== undefined) options[key] = value;
   };
   set('workloads', list<WorkloadId>(values.models, 'models', WORKLOAD_IDS));
   set('methods', list<MethodId>(values.methods, 'methods', METHOD_IDS));
   set('peer', peer as BenchOptions['peer'] | undefined);
+  set('kernels', kernels as BenchOptions['kernels'] | undefined);
   set('peak', number(values.peak, 'peak', false, 0));
   set('warmup', number(values.warmup, 'warmup', true, 0));
   set('repeats', number(values.repeats, 'repeats', true, 1));

@@ -1,10 +1,14 @@
 /** The benchmark's options and their defaults (no engine imports: the browser driver reads these too). */
+import type { KernelPreference } from '../src/gpu/variants.js';
 
 export type WorkloadId = 'pokemon' | 'antispoof' | 'emotion' | 'mobilenetv2' | 'tiny';
 export const WORKLOAD_IDS: readonly WorkloadId[] = ['pokemon', 'antispoof', 'emotion', 'mobilenetv2', 'tiny'];
 
 export type MethodId = 'saliency' | 'smoothgrad' | 'ig' | 'filters' | 'occlusion';
 export const METHOD_IDS: readonly MethodId[] = ['saliency', 'smoothgrad', 'ig', 'filters', 'occlusion'];
+
+/** The engine's kernel variants (RuntimeOptions.kernels; src/gpu/variants.ts). */
+export const KERNEL_CHOICES: readonly KernelPreference[] = ['auto', 'register', 'tiled'];
 
 export interface BenchOptions {
   quick: boolean;
@@ -22,6 +26,8 @@ export interface BenchOptions {
   peak?: number;
   /** Time with timestamp queries where the device has them (else wall time only). */
   gpuTiming: boolean;
+  /** The engine's kernel variant: 'auto' lets the runtime pick from the adapter (the report says which it used). */
+  kernels: KernelPreference;
 }
 
 export const DEFAULT_OPTIONS: BenchOptions = {
@@ -35,6 +41,7 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   budgetMs: 20_000,
   tolerance: 1e-2,
   gpuTiming: true,
+  kernels: 'auto',
 };
 
 /** --quick: the tiny model, small methods, few repeats: minutes on a CPU adapter. */

@@ -83,6 +83,8 @@ export interface DeviceInfo {
   timestampQuery: boolean;
   /** Timestamps looked quantized (Dawn's 65.5 us), so short GPU times are coarse. */
   timestampQuantized?: boolean;
+  /** The engine's kernel variant in this run (options.kernels resolved for the device). */
+  kernels?: string;
 }
 
 export interface PeerInfo {
@@ -206,7 +208,7 @@ export function formatTable(report: Report): string {
   const d = report.device;
   const intro = [
     `webgpu-xai bench  ${report.date}  commit ${report.git.commit?.slice(0, 12) ?? '?'}${report.git.dirty ? ' (dirty)' : ''}  ${String(report.environment.runtime ?? '')}`,
-    `adapter: ${[d.vendor, d.architecture, d.device].filter(Boolean).join(' / ')}${d.description ? ` (${d.description})` : ''}${d.software ? '  [software adapter]' : ''}`,
+    `adapter: ${[d.vendor, d.architecture, d.device].filter(Boolean).join(' / ')}${d.description ? ` (${d.description})` : ''}${d.software ? '  [software adapter]' : ''}${d.kernels ? `  kernels: ${d.kernels}` : ''}`,
     `time basis: ${report.timer.note}`,
     `peers: ${report.peers.map((p) => `${p.name} ${p.status}${p.version ? ` ${p.version}` : ''}${p.reason ? ` (${p.reason})` : ''}`).join('; ') || 'none'}`,
     `x peer = peer ms / our ms (>1: webgpu-xai faster); rel L2 = peer output vs ours (! = over tolerance, not timed); FLOPs: bench/README.md`,

@@ -7,6 +7,7 @@
 import type { ExplainContext } from '../src/explain/context.js';
 import { SMOOTHGRAD_STREAM } from '../src/explain/smoothgrad.js';
 import { Runtime } from '../src/gpu/runtime.js';
+import { isSoftwareAdapterInfo } from '../src/gpu/variants.js';
 import { Model } from '../src/model/model.js';
 import { addGaussianNoise } from '../src/ops/random.js';
 import { FULL_SIZES, QUICK_SIZES, planMethod, runEngine, type MethodPlan, type PlannedMethod } from './methods.js';
@@ -37,7 +38,7 @@ export function describeDevice(device: GPUDevice): DeviceInfo {
   for (const name of ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupsPerDimension'] as const) {
     limits[name] = device.limits[name];
   }
-  const software = !!info && ((info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter || info.architecture === 'software' || info.architecture === 'swiftshader' || /llvmpipe|swiftshader/i.test(`${info.device} ${info.description}`));
+  const software = isSoftwareAdapterInfo(info);
   return {
     vendor: info?.vendor || undefined,
     architecture: info?.architecture || undefined,
@@ -72,9 +73,9 @@ function paramsOf(plan: MethodPlan): Record<string, unknown> {
 }
 
 export async function runBench(env: BenchEnvironment, options: BenchOptions): Promise<Report> {
-  const rt = new Runtime(env.device);
+  const rt = new Runtime(env.device, { kernels: options.kernels });
   const timer = options.gpuTiming ? GpuTimer.attach(env.device) : undefined;
-  const device = describeDevice(env.device);
+  const device = { ...describeDevice(env.device), kernels: rt.kernelVariant };
   const rows: Row[] = [];
   const peers: PeerInfo[] = [];
   const sizes = options.quick ? QUICK_SIZES : FULL_SIZES;

@@ -24,7 +24,18 @@
 //                    `chunk_pixels` consecutive output pixels (chunks give parallelism for small filters).
 // Channel blocks past Cin/Cout load clamped (in-bounds) channels and are never stored.
 //
+// forward_tiled, the same forward for hardware GPUs, as an implicit GEMM staged in workgroup memory
+// (the design of tfjs-backend-webgpu's conv2d_mm / matmul_packed): out[m, co] for the M = N*OH*OW
+// output pixels m (NHWC's flat pixel index, so out[m, co] = output[m * Cout + co]) and the Cout
+// channels co, summed over K = KH*KW*Cin with k = (kh * KW + kw) * Cin + ci, so the HWIO weights are
+// already B = [K, Cout] row-major and A[m, k] = input[n, ih, iw, ci] is gathered on the fly. A workgroup
+// of (TILE_N / 4) x (TILE_M / 4) invocations owns a TILE_M x TILE_N output tile; per TILE_K-deep
+// stage it stages A's TILE_M x TILE_K patch and B's TILE_K x TILE_N slice in workgroup memory (zeros
+// for padding and past M / K), then each invocation accumulates its 4 x 4 register block from them.
+// Barriers make it slow on CPU adapters (src/gpu/variants.ts picks it only on hardware).
+//
 // Bindings: forward          input, weights, bias (read; any buffer when HAS_BIAS is false), output (read_write)
+//           forward_tiled    the same as forward
 //           backward_input   output_grad, weights (read), input_grad (read_write)
 //           backward_filter  input, output_grad (read), weight_grad (read_write, [chunks, KH, KW, Cin, Cout])
 //           every entry      params (uniform)
@@ -281,6 +292,118 @@ fn backward_filter(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
     let o = chunk * filter_size + ((kh * p.kernel_width + kw) * p.in_channels + ci + j) * p.out_channels + co;
     for (var k = 0u; k < out_count; k++) {
       weight_grad[o + k] = acc[j][k];
+    }
+  }
+}
+
+// ---- forward_tiled: implicit GEMM through workgroup memory (see the header) ----
+
+/** Output pixels (GEMM rows) per workgroup: a multiple of 4, 4 * (workgroup size y). */
+override TILE_M: u32 = 64u;
+/** Output channels (GEMM columns) per workgroup: a multiple of 4, 4 * (workgroup size x). */
+override TILE_N: u32 = 64u;
+/** Reduction depth per stage. */
+override TILE_K: u32 = 16u;
+
+// Derived, never set by the host: the workgroup is THREADS_X x THREADS_Y invocations of 4 x 4
+// outputs each. (wgsl_reflect 1.6.0 cannot parse an expression inside @workgroup_size.)
+override THREADS_X: u32 = TILE_N / 4u;
+override THREADS_Y: u32 = TILE_M / 4u;
+
+// tile_a[k * TILE_M / 4 + y] = A[4y .. 4y + 3, k] of the stage (4 rows packed, so an invocation
+// reads the column of its 4 rows as one vec4); tile_b[k * TILE_N / 4 + x] = B[k, 4x .. 4x + 3].
+var<workgroup> tile_a: array<vec4f, TILE_K * THREADS_Y>;
+var<workgroup> tile_b: array<vec4f, TILE_K * THREADS_X>;
+
+@compute @workgroup_size(THREADS_X, THREADS_Y)
+fn forward_tiled(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let p = params;
+  let pixels = p.batch * p.out_height * p.out_width;
+  let depth = p.kernel_height * p.kernel_width * p.in_channels;
+  // Column tiles fastest: neighbouring workgroups gather the same input patch (cache reuse).
+  let column_tiles = (p.out_channels + TILE_N - 1u) / TILE_N;
+  let tile = wid.x + wid.y * groups.x;
+  if (tile >= column_tiles * ((pixels + TILE_M - 1u) / TILE_M)) {
+    return; // whole workgroups only (workgroup_id is uniform), so the barriers below stay uniform
+  }
+  let m0 = (tile / column_tiles) * TILE_M + lid.y * 4u;
+  let co = (tile % column_tiles) * TILE_N + lid.x * 4u;
+  let cos = channel_block(co, p.out_channels);
+
+  // The invocation stages the same 4 rows it accumulates: decode their pixels once. Input row of
+  // tap kh: ih = oh * stride_height - pad_top + kh * dilation_height (columns alike).
+  var row_in: vec4<bool>;
+  var image_row: vec4u; // n * H: first input row of the pixel's image
+  var ih0: vec4i;
+  var iw0: vec4i;
+  for (var r = 0u; r < 4u; r++) {
+    let m = min(m0 + r, pixels - 1u);
+    row_in[r] = m0 + r < pixels;
+    let ow = m % p.out_width;
+    let oh = (m / p.out_width) % p.out_height;
+    image_row[r] = (m / (p.out_width * p.out_height)) * p.in_height;
+    ih0[r] = i32(oh * p.stride_height) - i32(p.pad_top);
+    iw0[r] = i32(ow * p.stride_width) - i32(p.pad_left);
+  }
+
+  var acc: array<vec4f, 4>;
+  for (var k0 = 0u; k0 < depth; k0 += TILE_K) {
+    // A: columns lid.x, lid.x + THREADS_X, ... of the stage, gathered with zero padding.
+    for (var kk = lid.x; kk < TILE_K; kk += THREADS_X) {
+      let k = k0 + kk;
+      var v = vec4f(0.0);
+      if (k < depth) {
+        let ci = k % p.in_channels;
+        let tap = k / p.in_channels;
+        let ih = ih0 + vec4i(i32((tap / p.kernel_width) * p.dilation_height));
+        let iw = iw0 + vec4i(i32((tap % p.kernel_width) * p.dilation_width));
+        let inside = row_in & (ih >= vec4i(0)) & (ih < vec4i(i32(p.in_height))) & (iw >= vec4i(0)) & (iw < vec4i(i32(p.in_width)));
+        for (var r = 0u; r < 4u; r++) {
+          // outside the image: read element 0 (in bounds) and discard it
+          let x_index = select(0u, ((image_row[r] + u32(ih[r])) * p.in_width + u32(iw[r])) * p.in_channels + ci, inside[r]);
+          v[r] = select(0.0, input[x_index], inside[r]);
+        }
+      }
+      tile_a[kk * THREADS_Y + lid.y] = v;
+    }
+    // B: rows lid.y, lid.y + THREADS_Y, ... of the stage; weights[k, co] = weights[k * Cout + co].
+    for (var kk = lid.y; kk < TILE_K; kk += THREADS_Y) {
+      let k = k0 + kk;
+      var w = vec4f(0.0);
+      if (k < depth) {
+        let row = k * p.out_channels;
+        w = vec4f(weights[row + cos.x], weights[row + cos.y], weights[row + cos.z], weights[row + cos.w]);
+      }
+      tile_b[kk * THREADS_X + lid.x] = w;
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < TILE_K; kk++) {
+      let a = tile_a[kk * THREADS_Y + lid.y];
+      let b = tile_b[kk * THREADS_X + lid.x];
+      acc[0] = fma(vec4f(a.x), b, acc[0]);
+      acc[1] = fma(vec4f(a.y), b, acc[1]);
+      acc[2] = fma(vec4f(a.z), b, acc[2]);
+      acc[3] = fma(vec4f(a.w), b, acc[3]);
+    }
+    workgroupBarrier(); // before the next stage overwrites the tiles
+  }
+
+  if (co >= p.out_channels) {
+    return;
+  }
+  var b = vec4f(0.0);
+  if (HAS_BIAS) {
+    b = vec4f(bias[cos.x], bias[cos.y], bias[cos.z], bias[cos.w]);
+  }
+  let channels = min(4u, p.out_channels - co);
+  for (var r = 0u; r < 4u; r++) {
+    if (!row_in[r]) {
+      break;
+    }
+    let v = acc[r] + b;
+    let o = (m0 + r) * p.out_channels + co;
+    for (var j = 0u; j < channels; j++) {
+      output[o + j] = activate(v[j]);
     }
   }
 }

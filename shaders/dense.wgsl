@@ -22,9 +22,18 @@
 // `sum_splits` adds them up, applies the epilogue and writes out[r, c]. With splits = 1, `matmul`
 // applies the epilogue itself.
 //
+// matmul_tiled computes the same (same Params, same split-K contract) through workgroup memory, for
+// hardware GPUs: a workgroup of (TILE_N / 4) x (TILE_M / 4) invocations owns a TILE_M x TILE_N output
+// tile; per TILE_K-deep stage it copies A's TILE_M x TILE_K and B's TILE_K x TILE_N blocks into
+// workgroup memory (zeros past the chunk's end), and each invocation accumulates a 4 x 4 register
+// block from them (tfjs-backend-webgpu's matmul_packed design). Workgroup w = wid.x + wid.y * groups.x
+// takes split w / tiles and tile w % tiles. Barriers make it slow on CPU adapters.
+//
 // Overrides: ACTIVATION 0 linear, 1 relu, 2 relu6, 3 sigmoid (the codes of shaders/activation.wgsl);
 // HAS_BIAS adds bias[c] (when false, `bias` is bound to any read-only tensor and never read).
+// TILE_M, TILE_N (multiples of 4) and TILE_K size matmul_tiled's tiles and workgroup.
 // Bindings: matmul     a (read), b (read), bias (read), output (read_write), params
+//           matmul_tiled the same as matmul
 //           sum_splits partial (read, [splits, rows, cols]), bias (read), output (read_write), sum_params
 
 override WORKGROUP_SIZE: u32 = 64;
@@ -149,4 +158,78 @@ fn sum_splits(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
   let r = i / sum_params.cols;
   let c = i % sum_params.cols;
   output[sum_params.out_offset + r * sum_params.out_row + c] = epilogue(sum, c);
+}
+
+/** matmul_tiled: output rows per workgroup, 4 * (workgroup size y). */
+override TILE_M: u32 = 64u;
+/** matmul_tiled: output columns per workgroup, 4 * (workgroup size x). */
+override TILE_N: u32 = 64u;
+/** matmul_tiled: inner-dimension depth per stage. */
+override TILE_K: u32 = 16u;
+
+// Derived, never set by the host: the workgroup is THREADS_X x THREADS_Y invocations of 4 x 4
+// outputs each. (wgsl_reflect 1.6.0 cannot parse an expression inside @workgroup_size.)
+override THREADS_X: u32 = TILE_N / 4u;
+override THREADS_Y: u32 = TILE_M / 4u;
+
+// tile_a[q * TILE_M / 4 + y] = A[4y .. 4y + 3, q] of the stage (an invocation's 4 rows packed, read as
+// one vec4); tile_b[q * TILE_N / 4 + x] = B[q, 4x .. 4x + 3].
+var<workgroup> tile_a: array<vec4f, TILE_K * THREADS_Y>;
+var<workgroup> tile_b: array<vec4f, TILE_K * THREADS_X>;
+
+@compute @workgroup_size(THREADS_X, THREADS_Y)
+fn matmul_tiled(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let tile_cols = (params.cols + TILE_N - 1u) / TILE_N;
+  let tiles = tile_cols * ((params.rows + TILE_M - 1u) / TILE_M);
+  let w = wid.x + wid.y * groups.x;
+  if (w >= tiles * params.splits) {
+    return; // whole workgroups only (workgroup_id is uniform), so the barriers below stay uniform
+  }
+  let split = w / tiles;
+  let tile = w % tiles;
+  let r0 = (tile / tile_cols) * TILE_M + lid.y * 4u;
+  let c0 = (tile % tile_cols) * TILE_N + lid.x * 4u;
+  // The invocation stages the rows of A and columns of B it accumulates, clamped to the last one
+  // (computed redundantly, never written), as in matmul.
+  let last_r = params.rows - 1u;
+  let last_c = params.cols - 1u;
+  let ra = min(vec4u(r0) + vec4u(0u, 1u, 2u, 3u), vec4u(last_r)) * params.a_row + params.a_offset;
+  let cb = min(vec4u(c0) + vec4u(0u, 1u, 2u, 3u), vec4u(last_c)) * params.b_col;
+  let q_begin = split * params.chunk;
+  let q_end = min(q_begin + params.chunk, params.inner);
+
+  var acc: array<vec4f, 4>;
+  for (var q0 = q_begin; q0 < q_end; q0 += TILE_K) {
+    for (var qq = lid.x; qq < TILE_K; qq += THREADS_X) {
+      let q = q0 + qq;
+      var v = vec4f(0.0);
+      if (q < q_end) {
+        let qa = q * params.a_inner;
+        v = vec4f(a[ra.x + qa], a[ra.y + qa], a[ra.z + qa], a[ra.w + qa]);
+      }
+      tile_a[qq * THREADS_Y + lid.y] = v;
+    }
+    for (var qq = lid.y; qq < TILE_K; qq += THREADS_Y) {
+      let q = q0 + qq;
+      var v = vec4f(0.0);
+      if (q < q_end) {
+        let qb = q * params.b_inner;
+        v = vec4f(b[qb + cb.x], b[qb + cb.y], b[qb + cb.z], b[qb + cb.w]);
+      }
+      tile_b[qq * THREADS_X + lid.x] = v;
+    }
+    workgroupBarrier();
+    for (var qq = 0u; qq < TILE_K; qq++) {
+      let av = tile_a[qq * THREADS_Y + lid.y];
+      let bv = tile_b[qq * THREADS_X + lid.x];
+      acc[0] = fma(vec4f(av.x), bv, acc[0]);
+      acc[1] = fma(vec4f(av.y), bv, acc[1]);
+      acc[2] = fma(vec4f(av.z), bv, acc[2]);
+      acc[3] = fma(vec4f(av.w), bv, acc[3]);
+    }
+    workgroupBarrier(); // before the next stage overwrites the tiles
+  }
+  for (var r = 0u; r < 4u; r++) {
+    store_row(split, r0 + r, c0, acc[r]);
+  }
 }

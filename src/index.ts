@@ -5,6 +5,7 @@
 export * from './errors.js';
 export { requestBrowserDevice, requestDeviceWithAdapterLimits } from './gpu/device.js';
 export { Runtime, type RuntimeOptions, type RuntimeStats } from './gpu/runtime.js';
+export { selectKernelVariant, type KernelPreference, type KernelVariant } from './gpu/variants.js';
 export { Tensor, type Shape } from './gpu/tensor.js';
 export { reflectBindings, reflectUniformLayout, packUniformStruct, type KernelSpec, type ReflectedBinding, type UniformLayout } from './gpu/kernel.js';
 export { shaderSource } from './gpu/shaders.js';

@@ -5,6 +5,7 @@
 import { describe } from 'vitest';
 import { requestNodeDevice } from '../src/gpu/node-device.js';
 import { Runtime } from '../src/gpu/runtime.js';
+import type { KernelVariant } from '../src/gpu/variants.js';
 
 let device: GPUDevice | undefined;
 let unavailable: unknown;
@@ -17,10 +18,16 @@ try {
 
 export const hasAdapter = device !== undefined;
 
-/** A fresh runtime on the worker's device that poisons every new tensor with NaN. */
-export function testRuntime(): Runtime {
+/** Both kernel variants, for ops that have them: tests run each whatever the adapter would pick. */
+export const KERNEL_VARIANTS: readonly KernelVariant[] = ['register', 'tiled'];
+
+/**
+ * A fresh runtime on the worker's device that poisons every new tensor with NaN; `kernels` forces
+ * a kernel variant (default: the device's own choice).
+ */
+export function testRuntime(kernels?: KernelVariant): Runtime {
   if (!device) throw new Error(`no WebGPU adapter: ${String(unavailable)}`);
-  return new Runtime(device, { poison: true });
+  return new Runtime(device, { poison: true, kernels });
 }
 
 /** `describe` that skips (visibly) when this machine has no WebGPU adapter. */

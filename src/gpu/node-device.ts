@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { GpuUnavailableError } from '../errors.js';
 import { requestDeviceWithAdapterLimits } from './device.js';
+import { isSoftwareAdapterInfo } from './variants.js';
 
 /** Vulkan ICD manifests of software drivers, in order of preference (lavapipe is 5-10x faster). */
 const SOFTWARE_VULKAN_DRIVERS = [
@@ -32,8 +33,7 @@ export function describeAdapter(adapter: GPUAdapter): string {
 }
 
 export function isSoftwareAdapter(adapter: GPUAdapter): boolean {
-  const { architecture, vendor, isFallbackAdapter } = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
-  return Boolean(isFallbackAdapter) || architecture === 'software' || architecture === 'swiftshader' || vendor === 'mesa' && /llvmpipe/.test(adapter.info.device);
+  return isSoftwareAdapterInfo(adapter.info);
 }
 
 async function adapterFromNewInstance(): Promise<GPUAdapter | null> {

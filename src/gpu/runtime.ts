@@ -8,6 +8,7 @@ import { BufferUsage, MapMode } from './flags.js';
 import { DeviceLostError, GpuValidationError, XaiError } from '../errors.js';
 import { KernelCache, packUniforms, type Kernel, type KernelSpec } from './kernel.js';
 import { BufferPool, Tensor, checkShape, sizeOf, type Shape } from './tensor.js';
+import { selectKernelVariant, type KernelPreference, type KernelVariant } from './variants.js';
 
 export type Workgroups = readonly [number, number?, number?];
 
@@ -26,6 +27,12 @@ type Command =
 export interface RuntimeOptions {
   /** Fill every tensor from `empty()` with NaN before use, so unwritten elements show up in tests. */
   poison?: boolean;
+  /**
+   * Which form of the hot kernels (conv2d forward, dense) the ops use: 'register' (no workgroup
+   * memory; fastest on CPU adapters), 'tiled' (workgroup-memory tiles; for hardware GPUs), or
+   * 'auto' (default): chosen from the adapter and limits by `selectKernelVariant` (gpu/variants.ts).
+   */
+  kernels?: KernelPreference;
 }
 
 export interface RuntimeStats {
@@ -64,6 +71,8 @@ export class Runtime {
   readonly kernels: KernelCache;
   readonly pool: BufferPool;
   readonly stats: RuntimeStats = { submits: 0, dispatches: 0, mapCalls: 0 };
+  /** The kernel variant ops dispatch (RuntimeOptions.kernels, resolved for this device). */
+  readonly kernelVariant: KernelVariant;
   private commands: Command[] = [];
   /** Uniform bytes of the recorded dispatches, at 256-byte aligned offsets. */
   private uniformBytes = new ArrayBuffer(1 << 16);
@@ -81,6 +90,7 @@ export class Runtime {
     this.pool = new BufferPool(device);
     this.uniformAlignment = device.limits.minUniformBufferOffsetAlignment;
     this.health = watchDevice(device);
+    this.kernelVariant = selectKernelVariant(device, options.kernels);
   }
 
   get limits(): GPUSupportedLimits {

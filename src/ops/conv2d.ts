@@ -1,13 +1,16 @@
 /**
  * 2-D convolution, TensorFlow's Conv2D: NHWC input, HWIO filter, optional bias, strides,
  * dilations, 'valid'/'same' padding and a fused activation; with the gradients with respect to
- * the input, the filter and the bias. Kernels: shaders/conv2d.wgsl.
+ * the input, the filter and the bias. Kernels: shaders/conv2d.wgsl; the forward pass runs `forward`
+ * (register-blocked) or `forward_tiled` (implicit GEMM in workgroup memory) as `rt.kernelVariant`
+ * says; the gradients always run the register-blocked kernels.
  *
  * Backward needs x, the filter and the forward output y (the activation's gradient is written in
  * terms of y, as in activation.ts).
  */
 import { OptionError, ShapeError } from '../errors.js';
 import type { Runtime } from '../gpu/runtime.js';
+import { matmulTiles } from '../gpu/variants.js';
 import { sizeOf, type Shape, type Tensor } from '../gpu/tensor.js';
 import { activationBackward, activationCode, type Activation } from './activation.js';
 import { sumToChannels } from './reduce.js';
@@ -126,16 +129,20 @@ export function conv2d(rt: Runtime, x: Tensor, filter: Tensor, bias: Tensor | un
   const [batch, outHeight, outWidth, outChannels] = g.output;
   if (bias) expectShape(bias, [outChannels], 'bias', 'conv2d');
   const y = rt.empty(g.output, 'conv2d.output');
+  const fused = { ACTIVATION: activationCode(g.activation), HAS_BIAS: bias ? 1 : 0 };
+  // Without a bias the shader never reads `bias`, but WebGPU wants every binding bound.
+  const bindings = { input: x, weights: filter, bias: bias ?? filter, output: y };
+  const uniforms = { ...g.uniforms, chunk_pixels: 0 };
+  if (rt.kernelVariant === 'tiled') {
+    // implicit GEMM: [N*OH*OW pixels, KH*KW*Cin] x [KH*KW*Cin, Cout], one workgroup per output tile
+    const pixels = batch * outHeight * outWidth;
+    const tiles = matmulTiles(rt.limits, pixels, outChannels);
+    const count = blocks(pixels, tiles.TILE_M) * blocks(outChannels, tiles.TILE_N);
+    rt.dispatch({ shader: 'conv2d', entry: 'forward_tiled', constants: { ...tiles, ...fused } }, { bindings, uniforms, workgroups: rt.grid(count, 1) });
+    return y;
+  }
   const invocations = batch * outHeight * blocks(outWidth, TILE) * blocks(outChannels, CHANNEL_BLOCK);
-  rt.dispatch(
-    { shader: 'conv2d', entry: 'forward', constants: { WORKGROUP_SIZE, ACTIVATION: activationCode(g.activation), HAS_BIAS: bias ? 1 : 0 } },
-    {
-      // Without a bias the shader never reads `bias`, but WebGPU wants every binding bound.
-      bindings: { input: x, weights: filter, bias: bias ?? filter, output: y },
-      uniforms: { ...g.uniforms, chunk_pixels: 0 },
-      workgroups: rt.grid(invocations, WORKGROUP_SIZE),
-    },
-  );
+  rt.dispatch({ shader: 'conv2d', entry: 'forward', constants: { WORKGROUP_SIZE, ...fused } }, { bindings, uniforms, workgroups: rt.grid(invocations, WORKGROUP_SIZE) });
   return y;
 }
 

@@ -3,7 +3,8 @@
  * layout, so loaded weights need no transposition) and an optional bias [M]. The backward pass
  * needs x, W and the forward output y (for the activation's derivative): with g = dy * act'(y),
  * dx = g · Wᵀ, dW = xᵀ · g and db = sum over the batch of g. All three products run on one
- * register-blocked, split-K kernel (shaders/dense.wgsl) that reads transposed operands in place.
+ * split-K kernel (shaders/dense.wgsl) that reads transposed operands in place: `matmul`
+ * (register-blocked) or `matmul_tiled` (workgroup-memory tiles), as `rt.kernelVariant` says.
  *
  * Weights larger than one storage binding (maxStorageBufferBindingSize; 128 MiB on some adapters,
  * less than Dense 1024 on a 13x13x256 flatten) are processed in blocks of W's rows, each copied to
@@ -11,15 +12,19 @@
  * blocks' columns of dx, and the weight gradient is computed block by block and copied into dW.
  */
 import { LimitError, ShapeError } from '../errors.js';
-import type { Runtime } from '../gpu/runtime.js';
+import type { KernelSpec } from '../gpu/kernel.js';
+import type { Runtime, Workgroups } from '../gpu/runtime.js';
+import { matmulTiles } from '../gpu/variants.js';
 import { sizeOf, type Tensor } from '../gpu/tensor.js';
 import { activationBackward, activationCode, type Activation } from './activation.js';
 import { sumToChannels } from './reduce.js';
 import { expectRank, formatShape } from './shapes.js';
 
 const WORKGROUP_SIZE = 64;
-/** Split the inner dimension until about this many invocations run (or chunks reach MIN_CHUNK). */
+/** Register kernel: split the inner dimension until about this many invocations run (or chunks reach MIN_CHUNK). */
 const TARGET_INVOCATIONS = 1 << 14;
+/** Tiled kernel: split until about this many workgroups run (a few per multiprocessor of a large GPU; untuned). */
+const TARGET_WORKGROUPS = 1024;
 /** Shortest inner-dimension chunk worth a partial sum of its own. */
 const MIN_CHUNK = 256;
 
@@ -75,34 +80,49 @@ function checkBindingSize(shape: readonly number[], limit: number, what: string)
   }
 }
 
-/** Chunks of the inner dimension: enough to keep ~TARGET_INVOCATIONS busy, none shorter than MIN_CHUNK. */
-function planSplits(tiles: number, inner: number): { splits: number; chunk: number } {
-  const wanted = Math.max(1, Math.min(Math.ceil(TARGET_INVOCATIONS / tiles), Math.floor(inner / MIN_CHUNK)));
-  const chunk = Math.ceil(inner / wanted);
+/**
+ * Chunks of the inner dimension: enough for about `target` tiles in flight, none shorter than
+ * MIN_CHUNK, each a multiple of `align` (the tiled kernel's stage depth, so no stage straddles two).
+ */
+function planSplits(tiles: number, inner: number, target: number, align = 1): { splits: number; chunk: number } {
+  const wanted = Math.max(1, Math.min(Math.ceil(target / tiles), Math.floor(inner / MIN_CHUNK)));
+  const chunk = Math.ceil(Math.ceil(inner / wanted) / align) * align;
   return { splits: Math.ceil(inner / chunk), chunk };
+}
+
+/** The matmul kernel for the runtime's variant, with its split of the inner dimension and its grid. */
+function matmulKernel(rt: Runtime, p: Product, fused: Record<string, number>): { spec: KernelSpec; splits: number; chunk: number; workgroups: Workgroups } {
+  if (rt.kernelVariant === 'tiled') {
+    const tiles = matmulTiles(rt.limits, p.rows, p.cols);
+    const count = Math.ceil(p.rows / tiles.TILE_M) * Math.ceil(p.cols / tiles.TILE_N);
+    const { splits, chunk } = planSplits(count, p.inner, TARGET_WORKGROUPS, tiles.TILE_K);
+    // one workgroup per (split, tile), folded into a second grid dimension where there are many
+    return { spec: { shader: 'dense', entry: 'matmul_tiled', constants: { ...tiles, ...fused } }, splits, chunk, workgroups: rt.grid(count * splits, 1) };
+  }
+  const tiles = Math.ceil(p.rows / 4) * Math.ceil(p.cols / 4);
+  const { splits, chunk } = planSplits(tiles, p.inner, TARGET_INVOCATIONS);
+  return { spec: { shader: 'dense', entry: 'matmul', constants: { WORKGROUP_SIZE, ...fused } }, splits, chunk, workgroups: rt.grid(tiles * splits, WORKGROUP_SIZE) };
 }
 
 /** Records one product into `target` (split K when that helps), applying the epilogue. */
 function product(rt: Runtime, p: Product, target: Target, epilogue: Epilogue, label: string): void {
-  const constants = { WORKGROUP_SIZE, ACTIVATION: epilogue.activation, HAS_BIAS: epilogue.bias ? 1 : 0 };
+  const fused = { ACTIVATION: epilogue.activation, HAS_BIAS: epilogue.bias ? 1 : 0 };
   // Without a bias the shader never reads `bias`; any read-only tensor satisfies the layout.
   const bias = epilogue.bias ?? p.b;
-  const tiles = Math.ceil(p.rows / 4) * Math.ceil(p.cols / 4);
-  const { splits, chunk } = planSplits(tiles, p.inner);
+  const { spec, splits, chunk, workgroups } = matmulKernel(rt, p, fused);
   const uniforms = {
     rows: p.rows, cols: p.cols, inner: p.inner,
     a_offset: p.aOffset, a_row: p.aRow, a_inner: p.aInner, b_inner: p.bInner, b_col: p.bCol,
     splits, chunk, out_offset: target.offset, out_row: target.row,
   };
-  const workgroups = rt.grid(tiles * splits, WORKGROUP_SIZE);
   if (splits === 1) {
-    rt.dispatch({ shader: 'dense', entry: 'matmul', constants }, { bindings: { a: p.a, b: p.b, bias, output: target.tensor }, uniforms, workgroups });
+    rt.dispatch(spec, { bindings: { a: p.a, b: p.b, bias, output: target.tensor }, uniforms, workgroups });
     return;
   }
   const partial = rt.empty([splits, p.rows, p.cols], `${label}.partial`);
-  rt.dispatch({ shader: 'dense', entry: 'matmul', constants }, { bindings: { a: p.a, b: p.b, bias, output: partial }, uniforms, workgroups });
+  rt.dispatch(spec, { bindings: { a: p.a, b: p.b, bias, output: partial }, uniforms, workgroups });
   rt.dispatch(
-    { shader: 'dense', entry: 'sum_splits', constants },
+    { shader: 'dense', entry: 'sum_splits', constants: { WORKGROUP_SIZE, ...fused } },
     {
       bindings: { partial, bias, output: target.tensor },
       uniforms: { rows: p.rows, cols: p.cols, splits, out_offset: target.offset, out_row: target.row },

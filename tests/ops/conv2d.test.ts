@@ -3,8 +3,9 @@ import { OptionError, ShapeError } from '../../src/errors.js';
 import type { Activation } from '../../src/ops/activation.js';
 import { conv2d, conv2dBackward, conv2dBackwardFilter, conv2dBackwardInput } from '../../src/ops/conv2d.js';
 import type { Runtime } from '../../src/gpu/runtime.js';
+import type { KernelVariant } from '../../src/gpu/variants.js';
 import { expectMatchesReference, expectReferenceGradient, finiteDifferenceVjp, randomSource, toGpu } from '../check.js';
-import { describeGpu, testRuntime } from '../gpu.js';
+import { KERNEL_VARIANTS, describeGpu, testRuntime } from '../gpu.js';
 import { activationDerivative } from '../reference/activation.js';
 import { conv2dBackwardRef, conv2dPreActivationRef, conv2dRef, type Conv2dRefOptions } from '../reference/conv2d.js';
 import { randomTensor, refTensor } from '../reference/tensor.js';
@@ -48,53 +49,76 @@ const CASES: Case[] = [
   c([1, 6, 26, 4], [2, 3, 4, 6], [2, 3], [1, 1], 'valid', 'relu', true),
 ];
 
+// Shapes past one tile of the tiled forward in every GEMM dimension, none a multiple of the tiles:
+// M = N*OH*OW pixels over several 64-row tiles (and one under 16 rows), Cout = 70 over two 64-column
+// tiles (and 17, 40 in 32- and 64-column tiles), K = KH*KW*Cin = 180, 132, 45 over several or partial
+// 32-deep stages, with padding, strides and dilations in the gather.
+const TILE_CASES: Case[] = [
+  c([2, 13, 11, 20], [3, 3, 20, 70], [1, 1], [1, 1], 'same', 'relu', true),
+  c([1, 9, 10, 33], [2, 2, 33, 17], [2, 1], [2, 1], 'valid', 'linear', false),
+  c([1, 4, 4, 5], [3, 3, 5, 40], [2, 2], [1, 1], 'same', 'sigmoid', true),
+];
+
 function caseName(k: Case): string {
   return `x=[${k.x}] f=[${k.filter}] s=${k.strides.join('x')} d=${k.dilations.join('x')} ${k.padding} ${k.activation}${k.bias ? ' bias' : ''}`;
 }
 
-describeGpu('conv2d', () => {
-  for (const k of CASES) {
-    it(caseName(k), async () => {
-      const rt = testRuntime();
-      const { seed, random } = randomSource();
-      const label = `conv2d ${caseName(k)} seed=${seed}`;
-      const options: Conv2dRefOptions = { strides: k.strides, dilations: k.dilations, padding: k.padding, activation: k.activation };
-      // x scale 2 pushes pre-activations past ReLU6's upper kink and into sigmoid's tails
-      const x = randomTensor(k.x, random, 2);
-      const filter = randomTensor(k.filter, random);
-      const bias = k.bias ? randomTensor([k.filter[3]], random) : undefined;
-      const expectedY = conv2dRef(x, filter, bias, options);
-      const dy = randomTensor(expectedY.shape, random);
-      const expected = conv2dBackwardRef(x, filter, bias, dy, options);
+/**
+ * Forward and all three gradients of case `k` on a runtime with `kernels`, against the float64
+ * reference; with `finiteDifferences`, also the reference backward against central differences of
+ * the reference forward (independent of the GPU, so once per case, not once per variant).
+ */
+async function checkCase(k: Case, kernels: KernelVariant, finiteDifferences: boolean): Promise<void> {
+  const rt = testRuntime(kernels);
+  expect(rt.kernelVariant).toBe(kernels);
+  const { seed, random } = randomSource();
+  const label = `conv2d [${kernels}] ${caseName(k)} seed=${seed}`;
+  const options: Conv2dRefOptions = { strides: k.strides, dilations: k.dilations, padding: k.padding, activation: k.activation };
+  // x scale 2 pushes pre-activations past ReLU6's upper kink and into sigmoid's tails
+  const x = randomTensor(k.x, random, 2);
+  const filter = randomTensor(k.filter, random);
+  const bias = k.bias ? randomTensor([k.filter[3]], random) : undefined;
+  const expectedY = conv2dRef(x, filter, bias, options);
+  const dy = randomTensor(expectedY.shape, random);
+  const expected = conv2dBackwardRef(x, filter, bias, dy, options);
 
-      const xGpu = toGpu(rt, x);
-      const filterGpu = toGpu(rt, filter);
-      const y = conv2d(rt, xGpu, filterGpu, bias && toGpu(rt, bias), options);
-      await expectMatchesReference(rt, y, expectedY, `${label} forward`);
-      const dyGpu = toGpu(rt, dy);
-      const inUse = rt.pool.buffersInUse;
-      const gradients = conv2dBackward(rt, { x: xGpu, filter: filterGpu, y, dy: dyGpu }, options);
-      expect(rt.pool.buffersInUse, 'conv2dBackward keeps only the three gradients').toBe(inUse + 3);
-      await expectMatchesReference(rt, gradients.input!, expected.input, `${label} backward-input`);
-      await expectMatchesReference(rt, gradients.filter!, expected.filter, `${label} backward-filter`);
-      await expectMatchesReference(rt, gradients.bias!, expected.bias, `${label} backward-bias`);
+  const xGpu = toGpu(rt, x);
+  const filterGpu = toGpu(rt, filter);
+  const y = conv2d(rt, xGpu, filterGpu, bias && toGpu(rt, bias), options);
+  await expectMatchesReference(rt, y, expectedY, `${label} forward`);
+  const dyGpu = toGpu(rt, dy);
+  const inUse = rt.pool.buffersInUse;
+  const gradients = conv2dBackward(rt, { x: xGpu, filter: filterGpu, y, dy: dyGpu }, options);
+  expect(rt.pool.buffersInUse, 'conv2dBackward keeps only the three gradients').toBe(inUse + 3);
+  await expectMatchesReference(rt, gradients.input!, expected.input, `${label} backward-input`);
+  await expectMatchesReference(rt, gradients.filter!, expected.filter, `${label} backward-filter`);
+  await expectMatchesReference(rt, gradients.bias!, expected.bias, `${label} backward-bias`);
+  if (!finiteDifferences) return;
 
-      // The reference backward against central differences of the reference forward. Through
-      // ReLU/ReLU6 a pre-activation within epsilon of a kink breaks the difference quotient in
-      // about 1% of random cases, so those differentiate the (linear) pre-activation map with the
-      // upstream gradient already taken through the activation; activation.test.ts checks that step.
-      let forward = (xt: typeof x, ft: typeof filter) => conv2dRef(xt, ft, bias, options);
-      let upstream = dy;
-      if (k.activation === 'relu' || k.activation === 'relu6') {
-        const pre = conv2dPreActivationRef(x, filter, bias, options);
-        upstream = refTensor(dy.shape, dy.data.map((v, i) => v * activationDerivative(pre.data[i], k.activation)));
-        forward = (xt, ft) => conv2dPreActivationRef(xt, ft, bias, options);
-      }
-      expectReferenceGradient(expected.input, finiteDifferenceVjp((t) => forward(t, filter), x, upstream), `${label} input`);
-      expectReferenceGradient(expected.filter, finiteDifferenceVjp((t) => forward(x, t), filter, upstream), `${label} filter`);
-    });
+  // The reference backward against central differences of the reference forward. Through
+  // ReLU/ReLU6 a pre-activation within epsilon of a kink breaks the difference quotient in
+  // about 1% of random cases, so those differentiate the (linear) pre-activation map with the
+  // upstream gradient already taken through the activation; activation.test.ts checks that step.
+  let forward = (xt: typeof x, ft: typeof filter) => conv2dRef(xt, ft, bias, options);
+  let upstream = dy;
+  if (k.activation === 'relu' || k.activation === 'relu6') {
+    const pre = conv2dPreActivationRef(x, filter, bias, options);
+    upstream = refTensor(dy.shape, dy.data.map((v, i) => v * activationDerivative(pre.data[i], k.activation)));
+    forward = (xt, ft) => conv2dPreActivationRef(xt, ft, bias, options);
   }
+  expectReferenceGradient(expected.input, finiteDifferenceVjp((t) => forward(t, filter), x, upstream), `${label} input`);
+  expectReferenceGradient(expected.filter, finiteDifferenceVjp((t) => forward(x, t), filter, upstream), `${label} filter`);
+}
 
+// Every case on both kernel variants, whatever this adapter would pick.
+for (const kernels of KERNEL_VARIANTS) {
+  describeGpu(`conv2d [${kernels} kernels]`, () => {
+    for (const k of CASES) it(caseName(k), () => checkCase(k, kernels, kernels === 'register'));
+    for (const k of TILE_CASES) it(`${caseName(k)} (multi-tile)`, () => checkCase(k, kernels, false));
+  });
+}
+
+describeGpu('conv2d', () => {
   it('backward kernels called directly and a partial request x=[1,7,5,3] f=[3,3,3,8] s=2x2 same', async () => {
     const rt = testRuntime();
     const { seed, random } = randomSource();
