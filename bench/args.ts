@@ -13,6 +13,8 @@ prints a table and writes a JSON report. See bench/README.md for how to read it.
   --peer P              tfjs (default) | none
   --kernels K           the engine's conv2d/dense kernels: auto (default: register on software adapters,
                         tiled on hardware) | register | tiled
+  --samples N           SmoothGrad copies (default 50)
+  --steps N             IG steps (default 64)
   --peak TFLOPS         fp32 peak of the device, for the %peak column (e.g. 67 for an H100 SXM)
   --warmup N            untimed runs per row (default ${DEFAULT_OPTIONS.warmup}; --quick ${QUICK_OPTIONS.warmup})
   --repeats N           timed runs per row (default ${DEFAULT_OPTIONS.repeats}; --quick ${QUICK_OPTIONS.repeats})
@@ -55,7 +57,7 @@ export function parseBenchArgs(argv: string[]): ParsedBenchArgs {
       options: {
         quick: { type: 'boolean' }, models: { type: 'string' }, methods: { type: 'string' }, peer: { type: 'string' }, kernels: { type: 'string' }, peak: { type: 'string' },
         warmup: { type: 'string' }, repeats: { type: 'string' }, 'min-repeats': { type: 'string' }, 'budget-ms': { type: 'string' },
-        tolerance: { type: 'string' }, wall: { type: 'boolean' }, out: { type: 'string' }, 'no-save': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        tolerance: { type: 'string' }, samples: { type: 'string' }, steps: { type: 'string' }, wall: { type: 'boolean' }, out: { type: 'string' }, 'no-save': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (error) {
@@ -79,6 +81,8 @@ export function parseBenchArgs(argv: string[]): ParsedBenchArgs {
   set('minRepeats', number(values['min-repeats'], 'min-repeats', true, 1));
   set('budgetMs', number(values['budget-ms'], 'budget-ms', false, 0));
   set('tolerance', number(values.tolerance, 'tolerance', false, 0));
+  set('samples', number(values.samples, 'samples', true, 1));
+  set('steps', number(values.steps, 'steps', true, 1));
   if (values.wall) options.gpuTiming = false;
   return { help: !!values.help, options, out: values.out, save: !values['no-save'] };
 }

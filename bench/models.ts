@@ -4,6 +4,7 @@
  *
  *   pokemon      the Pokemon-vs-Digimon saliency CNN (120x120x3, 6 conv 3x3 + ReLU, 3 max pools,
  *                Dense 1024 ReLU, Dense 2), built in code with seeded He-normal weights; ~1.77 GFLOP
+ *   pokemon48    the same network at 48x48x3 (~0.21 GFLOP), small enough for CPU adapters
  *   antispoof    @vladmandic/human's face anti-spoofing graph model (128x128x3, sigmoid output)
  *   emotion      @vladmandic/human's emotion graph model (64x64x1, 7 classes, separable convs)
  *   mobilenetv2  nsfwjs' MobileNetV2 Layers model (224x224x3, 5 classes), shipped as UMD JavaScript
@@ -110,9 +111,9 @@ export function sequentialSpec(source: string, input: [number, number, number], 
   return { source, layers, output: previous };
 }
 
-/** The Pokemon-vs-Digimon CNN of the issue: every conv 3x3 + ReLU. */
-export function pokemonSpec(seed = 1): ModelSpec {
-  return sequentialSpec('Pokemon-vs-Digimon CNN (code, seeded He-normal weights)', [120, 120, 3], [
+/** The Pokemon-vs-Digimon CNN of the issue: every conv 3x3 + ReLU; `size` 48 gives a CPU-sized variant. */
+export function pokemonSpec(seed = 1, size = 120): ModelSpec {
+  return sequentialSpec(`Pokemon-vs-Digimon CNN ${size}x${size}x3 (code, seeded He-normal weights)`, [size, size, 3], [
     { conv: 32, padding: 'same' }, { conv: 32, padding: 'valid' }, { pool: 2 },
     { conv: 64, padding: 'same' }, { conv: 64, padding: 'valid' }, { pool: 2 },
     { conv: 256, padding: 'same' }, { conv: 256, padding: 'valid' }, { pool: 2 },
@@ -164,6 +165,13 @@ export const WORKLOADS: Record<WorkloadId, Workload> = {
     id: 'pokemon',
     title: 'Pokemon-vs-Digimon CNN 120x120x3',
     load: async () => ({ spec: pokemonSpec() }),
+    inputRange: [0, 1],
+    filterLayer: 'conv2d_3',
+  },
+  pokemon48: {
+    id: 'pokemon48',
+    title: 'Pokemon-vs-Digimon CNN at 48x48x3',
+    load: async () => ({ spec: pokemonSpec(1, 48) }),
     inputRange: [0, 1],
     filterLayer: 'conv2d_3',
   },

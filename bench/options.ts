@@ -1,8 +1,8 @@
 /** The benchmark's options and their defaults (no engine imports: the browser driver reads these too). */
 import type { KernelPreference } from '../src/gpu/variants.js';
 
-export type WorkloadId = 'pokemon' | 'antispoof' | 'emotion' | 'mobilenetv2' | 'tiny';
-export const WORKLOAD_IDS: readonly WorkloadId[] = ['pokemon', 'antispoof', 'emotion', 'mobilenetv2', 'tiny'];
+export type WorkloadId = 'pokemon' | 'pokemon48' | 'antispoof' | 'emotion' | 'mobilenetv2' | 'tiny';
+export const WORKLOAD_IDS: readonly WorkloadId[] = ['pokemon', 'pokemon48', 'antispoof', 'emotion', 'mobilenetv2', 'tiny'];
 
 export type MethodId = 'saliency' | 'smoothgrad' | 'ig' | 'filters' | 'occlusion';
 export const METHOD_IDS: readonly MethodId[] = ['saliency', 'smoothgrad', 'ig', 'filters', 'occlusion'];
@@ -28,6 +28,9 @@ export interface BenchOptions {
   gpuTiming: boolean;
   /** The engine's kernel variant: 'auto' lets the runtime pick from the adapter (the report says which it used). */
   kernels: KernelPreference;
+  /** SmoothGrad copies and IG steps instead of the defaults (50 and 64), e.g. to match a peer's published run. */
+  samples?: number;
+  steps?: number;
 }
 
 export const DEFAULT_OPTIONS: BenchOptions = {

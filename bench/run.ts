@@ -78,7 +78,11 @@ export async function runBench(env: BenchEnvironment, options: BenchOptions): Pr
   const device = { ...describeDevice(env.device), kernels: rt.kernelVariant };
   const rows: Row[] = [];
   const peers: PeerInfo[] = [];
-  const sizes = options.quick ? QUICK_SIZES : FULL_SIZES;
+  const sizes = {
+    ...(options.quick ? QUICK_SIZES : FULL_SIZES),
+    ...(options.samples ? { smoothgradSamples: options.samples } : {}),
+    ...(options.steps ? { igSteps: options.steps } : {}),
+  };
   const measureOptions: MeasureOptions = { warmup: options.warmup, repeats: options.repeats, budgetMs: options.budgetMs, minRepeats: options.minRepeats };
 
   let peer: TfjsPeer | undefined;
