@@ -16,24 +16,34 @@ export interface ExplainContext {
   maxChunk: number;
 }
 
-/** Uploads (or checks) the image; rejects wrong shapes and NaN/Inf before any GPU work. */
-export function prepareImage(ctx: ExplainContext, image: ImageInput): { tensor: Tensor; owned: boolean; data?: ArrayLike<number> } {
+/**
+ * Checks an image without touching the GPU: shape [H, W, C] or [1, H, W, C] equal to the model's
+ * input, finite values, and a device that can hold one image's activations.
+ */
+export function checkImage(ctx: ExplainContext, image: ImageInput): void {
+  ctx.model.maxBatch(); // LimitError when not even one image fits the device's buffers
   const expected = ctx.model.inputShape;
   if (image instanceof Tensor) {
     ctx.model.checkInputShape(image.shape);
     if (image.shape[0] !== 1) throw new ShapeError(`Explain one image at a time: got a batch of ${image.shape[0]}`);
-    return { tensor: image, owned: false };
+    return;
   }
   const shape = image.shape.length === expected.length + 1 && image.shape[0] === 1 ? image.shape.slice(1) : image.shape;
   if (shape.length !== expected.length || shape.some((d, i) => d !== expected[i])) {
-    throw new ShapeError(`Input [${image.shape.join(', ')}] does not match the model's input [${expected.join(', ')}]: resize the image first (see loadImage)`);
+    throw new ShapeError(`Input [${image.shape.join(', ')}] does not match the model's input [${expected.join(', ')}]: resize the image first (imageToInput)`);
   }
   for (let i = 0; i < image.data.length; i++) {
     if (!Number.isFinite(image.data[i])) {
       throw new InputError(`The input image has ${Number.isNaN(image.data[i]) ? 'NaN' : 'an infinite value'} at element ${i}: attributions of it would be meaningless`);
     }
   }
-  return { tensor: ctx.rt.upload([1, ...expected], image.data, 'image'), owned: true, data: image.data };
+}
+
+/** Checks (see checkImage) and uploads the image; a tensor given by the caller stays the caller's. */
+export function prepareImage(ctx: ExplainContext, image: ImageInput): { tensor: Tensor; owned: boolean; data?: ArrayLike<number> } {
+  checkImage(ctx, image);
+  if (image instanceof Tensor) return { tensor: image, owned: false };
+  return { tensor: ctx.rt.upload([1, ...ctx.model.inputShape], image.data, 'image'), owned: true, data: image.data };
 }
 
 /** Batch size of one chunk for `total` copies of the image. */

@@ -9,7 +9,7 @@ import type { Tensor } from '../gpu/tensor.js';
 import { gaussianBlur } from '../ops/blur.js';
 import { randomUniform } from '../ops/random.js';
 import type { Attribution } from './attribution.js';
-import { chunkSize, positiveInteger, prepareImage, type ExplainContext, type ImageInput } from './context.js';
+import { checkImage, chunkSize, positiveInteger, prepareImage, type ExplainContext, type ImageInput } from './context.js';
 import { inputGradient } from './gradients.js';
 import { chunks, throwIfAborted, type RunOptions } from './progress.js';
 import { resolveTargets, type TargetOptions } from './saliency.js';
@@ -95,6 +95,17 @@ export const BASELINE_STREAM = 2;
 const WORKGROUP_SIZE = 64;
 const attributionKernel = (entry: string) => ({ shader: 'attribution', entry, constants: { WORKGROUP_SIZE } });
 
+const BASELINES = ['black', 'white', 'blur', 'uniform'];
+
+/** Rejects an unknown baseline name or a baseline image of the wrong shape before any GPU work. */
+function checkBaseline(ctx: ExplainContext, baseline: Baseline): void {
+  if (typeof baseline === 'string') {
+    if (!BASELINES.includes(baseline)) throw new OptionError(`Unknown baseline '${baseline}' (use ${BASELINES.join(', ')} or a tensor)`);
+  } else {
+    checkImage(ctx, baseline);
+  }
+}
+
 function makeBaseline(ctx: ExplainContext, image: Tensor, options: IntegratedGradientsOptions): Tensor {
   const { rt } = ctx;
   const [low, high] = ctx.inputRange;
@@ -109,7 +120,6 @@ function makeBaseline(ctx: ExplainContext, image: Tensor, options: IntegratedGra
     const sigma = options.blurSigma ?? 0.05 * Math.max(image.shape[1], image.shape[2]);
     return gaussianBlur(rt, image, sigma);
   }
-  if (typeof baseline === 'string') throw new OptionError(`Unknown baseline '${baseline}' (use black, white, blur, uniform or a tensor)`);
   const prepared = prepareImage(ctx, baseline);
   if (prepared.owned) return prepared.tensor;
   const copy = rt.empty(image.shape, 'baseline');
@@ -127,6 +137,8 @@ export async function integratedGradients(ctx: ExplainContext, image: ImageInput
   throwIfAborted(options.signal);
   const { rt, model } = ctx;
 
+  const chunk = chunkSize(ctx, steps);
+  checkBaseline(ctx, options.baseline ?? 'black');
   const input = prepareImage(ctx, image);
   const elements = input.tensor.size;
   const baseline = makeBaseline(ctx, input.tensor, options);
@@ -143,7 +155,6 @@ export async function integratedGradients(ctx: ExplainContext, image: ImageInput
 
   const sum = rt.empty([elements], 'ig.sum');
   rt.fill(sum, 0);
-  const chunk = chunkSize(ctx, steps);
   const owned = [baseline, targets, endScores, sum];
   try {
     for (const { start, count } of chunks(steps, chunk)) {

@@ -44,6 +44,7 @@ export async function smoothGrad(ctx: ExplainContext, image: ImageInput, options
   const sigma = noise * (ctx.inputRange[1] - ctx.inputRange[0]);
   throwIfAborted(options.signal);
 
+  const chunk = chunkSize(ctx, samples);
   const input = prepareImage(ctx, image);
   const elements = input.tensor.size;
   // the class explained is the clean image's, for every noisy copy
@@ -52,7 +53,6 @@ export async function smoothGrad(ctx: ExplainContext, image: ImageInput, options
   const squares = rt.empty([elements], 'smoothgrad.squares');
   rt.fill(sum, 0);
   rt.fill(squares, 0);
-  const chunk = chunkSize(ctx, samples);
   const ones = rt.upload([chunk], new Float32Array(chunk).fill(1), 'weights');
   try {
     for (const { start, count } of chunks(samples, chunk)) {

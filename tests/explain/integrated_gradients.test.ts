@@ -93,9 +93,14 @@ describeGpu('integratedGradients', () => {
     const chunked = await (await Explainer.create(testRuntime(), spec, { maxChunk: 5 })).integratedGradients(image, { steps: 16, baseline: 'blur', target: 3 });
     console.log(`[explain-error] ig chunked vs whole seed=${seed} ${relativeL2(chunked.values, whole.values).toExponential(2)}`);
     expect(relativeL2(chunked.values, whole.values)).toBeLessThanOrEqual(1e-6);
-    const xai = await Explainer.create(testRuntime(), spec);
+    const rt = testRuntime();
+    const xai = await Explainer.create(rt, spec);
+    // bad options are refused before any GPU work: nothing recorded, nothing allocated
+    const [pending, inUse] = [rt.pendingCommands, rt.pool.buffersInUse];
     await expect(xai.integratedGradients(image, { steps: 0 })).rejects.toThrow(/steps must be an integer in 1\.\./);
     await expect(xai.integratedGradients(image, { baseline: 'grey' as 'black' })).rejects.toThrow(/Unknown baseline 'grey'/);
     await expect(xai.integratedGradients(image, { baseline: { data: new Float32Array(3), shape: [1, 1, 3] } })).rejects.toThrow(/does not match the model's input/);
+    await expect(xai.smoothGrad(image, { samples: 0 })).rejects.toThrow(/samples must be/);
+    expect([rt.pendingCommands, rt.pool.buffersInUse]).toEqual([pending, inUse]);
   });
 });
