@@ -7,6 +7,7 @@ import { XaiEngineElement } from '../internal/engine-element.js';
 import { drawFeatureMap, paletteGradient } from '../internal/pictures.js';
 import { sharedStyles } from '../internal/shared.styles.js';
 import { spatialLayers } from '../internal/sources.js';
+import { selectField } from '../internal/templates.js';
 import type { LayerMaps } from '../internal/types.js';
 import { errorMessage } from '../internal/xai-element.js';
 import styles from './activations.styles.js';
@@ -93,12 +94,15 @@ export class XaiActivations extends XaiEngineElement {
     return html`
       <div part="base" style=${shape ? `--xai-aspect: ${shape[1]} / ${shape[0]}` : ''}>
         <div part="controls" class="controls">
-          <div class="field">
-            <label for="layer">Layer</label>
-            <select id="layer" ?disabled=${!explainer} @change=${(e: Event) => (this.layer = (e.target as HTMLSelectElement).value)}>
-              ${layers.map((l) => html`<option value=${l} ?selected=${l === layer}>${l} [${explainer!.model.shapes(1).get(l)!.slice(1).join(' × ')}]</option>`)}
-            </select>
-          </div>
+          ${selectField({
+            id: 'layer',
+            label: 'Layer',
+            values: layers,
+            selected: layer,
+            text: (l) => `${l} [${explainer!.model.shapes(1).get(l)!.slice(1).join(' × ')}]`,
+            disabled: !explainer,
+            onChange: (l) => (this.layer = l),
+          })}
         </div>
         ${this.renderSourceState(true)}
         ${this.mapsTask.status === TaskStatus.ERROR ? html`<p part="error" role="alert">${errorMessage(this.mapsTask.error)}</p>` : nothing}

@@ -1,24 +1,8 @@
 import { css } from 'lit';
+import { thumbnailStyles } from '../internal/shared.styles.js';
 
 export default css`
-  [part~='grid'] {
-    display: grid;
-    grid-template-columns: repeat(auto-fill, minmax(var(--xai-thumb-size, 72px), 1fr));
-    gap: 0.4em;
-  }
-  [part~='map'] {
-    margin: 0;
-    font-size: 0.75em;
-    color: var(--xai-muted-color, #59636e);
-    font-variant-numeric: tabular-nums;
-  }
-  [part~='map'] canvas {
-    display: block;
-    width: 100%;
-    aspect-ratio: var(--xai-aspect, 1);
-    image-rendering: pixelated;
-    border-radius: 3px;
-  }
+  ${thumbnailStyles('map', { size: 72, gap: 0.4, radius: 3 })}
   [part~='legend'] {
     display: flex;
     align-items: center;

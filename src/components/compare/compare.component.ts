@@ -1,16 +1,16 @@
 import { html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { Task, TaskStatus } from '@lit/task';
-import { AbortedError, type Attribution, type Explainer, type IntegrationRule, type RgbaImage, type Target } from '../../index.js';
-import { displayMap, formatDuration, remainingTime, sharedScale, type ColormapKind, type Reduction } from '../internal/display.js';
-import { methodsConverter, targetConverter } from '../internal/converters.js';
-import { XaiEngineElement } from '../internal/engine-element.js';
-import { isMethod, runMethod, type BaselineName, type MethodSettings } from '../internal/methods.js';
+import { AbortedError, type Attribution, type Explainer, type RgbaImage } from '../../index.js';
+import { displayMap, formatDuration, remainingTime, sharedScale } from '../internal/display.js';
+import { methodsConverter } from '../internal/converters.js';
+import { XaiMethodElement } from '../internal/method-element.js';
+import { isMethod, runMethod, type MethodSettings } from '../internal/methods.js';
 import { sharedStyles } from '../internal/shared.styles.js';
 import { classNames } from '../internal/sources.js';
+import { progressRow, selectField, submitTo } from '../internal/templates.js';
 import { METHODS, METHOD_TITLES, type MethodName } from '../internal/types.js';
 import { errorMessage } from '../internal/xai-element.js';
-import '../heatmap/heatmap.js';
 import styles from './compare.styles.js';
 
 /** One method's state in a comparison. */
@@ -55,26 +55,16 @@ interface CompareRequest {
  * @event xai-cancelled - The comparison was cancelled (detail: { method }: the one that was running).
  * @event xai-error - Loading or a method failed (detail: { error, phase, message }).
  */
-export class XaiCompare extends XaiEngineElement {
+export class XaiCompare extends XaiMethodElement {
   static override styles = [sharedStyles, styles];
 
   /** The methods to compare, in order (attribute: space- or comma-separated). Default: all five. */
   @property({ converter: methodsConverter }) methods: MethodName[] = [...METHODS];
-  /** The class to explain: "top" or an index. */
-  @property({ converter: targetConverter }) target: Target = 'top';
   /** shared: one scale for every map (the percentile of |value| over all of them); per-map: each its own. */
   @property({ attribute: 'scale-mode' }) scaleMode: 'shared' | 'per-map' = 'shared';
-  @property({ type: Number }) percentile = 99;
-  @property({ type: Number }) samples = 32;
-  @property({ type: Number }) noise = 0.15;
-  @property({ type: Number }) steps = 32;
-  @property() baseline: BaselineName = 'black';
-  @property() rule: IntegrationRule = 'gauss-legendre';
-  @property({ type: Number }) window?: number;
-  @property() layer?: string;
-  @property() reduction: Reduction = 'auto';
-  @property() colormap: ColormapKind = 'auto';
-  @property({ type: Number }) opacity = 0.6;
+  // fewer than the engine's defaults (and <xai-explainer>'s): a comparison runs every method
+  override samples = 32;
+  override steps = 32;
 
   @state() private entries: CompareEntry[] = [];
   @state() private progressText?: string;
@@ -126,15 +116,6 @@ export class XaiCompare extends XaiEngineElement {
 
   cancel(): void {
     this.compareTask.abort('cancelled by the user');
-  }
-
-  private settings(): MethodSettings {
-    return { target: this.target, samples: this.samples, noise: this.noise, steps: this.steps, baseline: this.baseline, rule: this.rule, window: this.window, layer: this.layer };
-  }
-
-  private modelInputData(): Float32Array | undefined {
-    const explainer = this.activeExplainer;
-    return explainer && this.pixels ? this.inputOf(explainer, this.pixels).data : undefined;
   }
 
   private async compare({ explainer, pixels, methods, settings }: CompareRequest, signal: AbortSignal): Promise<Attribution[]> {
@@ -189,27 +170,16 @@ export class XaiCompare extends XaiEngineElement {
     const count = explainer ? (explainer.model.shapes(1).get(explainer.model.logitsName)?.at(-1) ?? 0) : 0;
     const names = explainer ? classNames(explainer, this.labels, count) : [];
     return html`
-      <form part="controls" class="controls" aria-label="Comparison settings" @submit=${(e: Event) => {
-        e.preventDefault();
-        this.run().catch(() => {});
-      }}>
-        <div class="field">
-          <label for="target">Class</label>
-          <select id="target" ?disabled=${!explainer} @change=${(e: Event) => {
-            const v = (e.target as HTMLSelectElement).value;
-            this.target = v === 'top' ? 'top' : Number(v);
-          }}>
-            <option value="top" ?selected=${this.target === 'top'}>Predicted</option>
-            ${names.map((name, i) => html`<option value=${i} ?selected=${this.target === i}>${name}</option>`)}
-          </select>
-        </div>
-        <div class="field">
-          <label for="scale-mode">Scale</label>
-          <select id="scale-mode" @change=${(e: Event) => (this.scaleMode = (e.target as HTMLSelectElement).value as 'shared' | 'per-map')}>
-            <option value="shared" ?selected=${this.scaleMode === 'shared'}>Shared by all maps</option>
-            <option value="per-map" ?selected=${this.scaleMode === 'per-map'}>Per map</option>
-          </select>
-        </div>
+      <form part="controls" class="controls" aria-label="Comparison settings" @submit=${submitTo(() => this.run())}>
+        ${this.renderTargetField(names, { disabled: !explainer, top: 'Predicted', text: (name) => name })}
+        ${selectField({
+          id: 'scale-mode',
+          label: 'Scale',
+          values: ['shared', 'per-map'] as const,
+          selected: this.scaleMode,
+          text: (mode) => (mode === 'shared' ? 'Shared by all maps' : 'Per map'),
+          onChange: (mode) => (this.scaleMode = mode),
+        })}
         <button part="run-button" class="primary" type="submit" ?disabled=${!explainer || !this.pixels || this.running}>Compare</button>
       </form>
     `;
@@ -224,11 +194,7 @@ export class XaiCompare extends XaiEngineElement {
       <div part="base">
         ${this.renderControls(explainer)} ${this.renderSourceState(true)}
         ${this.running
-          ? html`<div part="progress" class="progress" role="status" aria-live="polite">
-              <progress part="progress-bar" aria-label="Comparison progress" max="1" value=${this.progressValue ?? 0}></progress>
-              <span part="progress-text">${this.progressText ?? 'Starting…'}</span>
-              <button part="cancel-button" type="button" @click=${() => this.cancel()}>Cancel</button>
-            </div>`
+          ? progressRow({ label: 'Comparison progress', max: 1, value: this.progressValue ?? 0, text: this.progressText ?? 'Starting…', cancel: 'Cancel', onCancel: () => this.cancel() })
           : nothing}
         ${this.runError ? html`<p part="error" role="alert">${this.runError}</p>` : nothing}
         <div part="grid">
@@ -236,21 +202,7 @@ export class XaiCompare extends XaiEngineElement {
             const a = entry.attribution;
             const title = METHOD_TITLES[entry.method];
             return html`<section part="card" aria-label=${title}>
-              <xai-heatmap
-                part="heatmap"
-                .attribution=${a}
-                .image=${this.pixels}
-                .device=${explainer?.runtime.device}
-                .input=${a ? this.modelInputData() : undefined}
-                .reduction=${this.reduction}
-                .colormap=${this.colormap}
-                .percentile=${this.percentile}
-                .scale=${scale}
-                .scaleNote=${`shared by ${done} map${done === 1 ? '' : 's'}`}
-                .opacity=${this.opacity}
-                .label=${title}
-                exportparts="canvas: heatmap-canvas, colorbar: heatmap-colorbar, ticks: heatmap-ticks, caption: heatmap-caption, downloads: heatmap-downloads, placeholder: heatmap-placeholder"
-              ></xai-heatmap>
+              ${this.renderHeatmap(a, { scale, scaleNote: `shared by ${done} map${done === 1 ? '' : 's'}`, label: title })}
               <p part="time">${entry.status === 'done' && a
                 ? `${formatDuration(a.milliseconds)} · ${names[a.target] ?? `class ${a.target}`}`
                 : entry.status === 'error'

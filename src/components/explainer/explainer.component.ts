@@ -1,16 +1,15 @@
 import { html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { Task, TaskStatus } from '@lit/task';
-import { AbortedError, INTEGRATION_RULES, type Attribution, type Explainer, type IntegrationRule, type Progress, type RgbaImage, type Target } from '../../index.js';
-import { formatDuration, formatPercent, formatValue, remainingTime, type ColormapKind, type Reduction } from '../internal/display.js';
-import { targetConverter } from '../internal/converters.js';
-import { XaiEngineElement } from '../internal/engine-element.js';
-import { BASELINES, PROGRESS_UNITS, isMethod, runMethod, type BaselineName, type MethodSettings } from '../internal/methods.js';
+import { AbortedError, INTEGRATION_RULES, type Attribution, type Explainer, type Progress, type RgbaImage } from '../../index.js';
+import { formatDuration, formatPercent, formatValue, remainingTime } from '../internal/display.js';
+import { XaiMethodElement } from '../internal/method-element.js';
+import { BASELINES, PROGRESS_UNITS, isMethod, runMethod, type MethodSettings } from '../internal/methods.js';
 import { sharedStyles } from '../internal/shared.styles.js';
 import { classNames, spatialLayers } from '../internal/sources.js';
+import { progressRow, selectField, submitTo } from '../internal/templates.js';
 import { METHODS, METHOD_TITLES, type MethodName } from '../internal/types.js';
 import { errorMessage } from '../internal/xai-element.js';
-import '../heatmap/heatmap.js';
 import styles from './explainer.styles.js';
 
 interface Prediction {
@@ -52,37 +51,13 @@ interface ExplainRequest {
  * @event xai-cancelled - A run was cancelled (detail: { method }).
  * @event xai-error - Loading or running failed (detail: { error, phase, message }).
  */
-export class XaiExplainer extends XaiEngineElement {
+export class XaiExplainer extends XaiMethodElement {
   static override styles = [sharedStyles, styles];
 
   /** saliency, smoothgrad, integrated-gradients, gradcam or occlusion. */
   @property() method: MethodName = 'saliency';
-  /** The class to explain: "top" (the predicted one) or an index. */
-  @property({ converter: targetConverter }) target: Target = 'top';
-  /** SmoothGrad's noisy copies. */
-  @property({ type: Number }) samples = 50;
-  /** SmoothGrad's noise, as a fraction of the input range. */
-  @property({ type: Number }) noise = 0.15;
-  /** Integrated Gradients' path steps. */
-  @property({ type: Number }) steps = 64;
-  /** Integrated Gradients' baseline: black, white, blur or uniform. */
-  @property() baseline: BaselineName = 'black';
-  /** Integrated Gradients' quadrature rule. */
-  @property() rule: IntegrationRule = 'gauss-legendre';
-  /** Occlusion window in pixels (default: 1/8 of the shorter side). */
-  @property({ type: Number }) window?: number;
-  /** Grad-CAM's layer (default: the last spatial layer). */
-  @property() layer?: string;
-  /** Passed to the heatmap: channel reduction. */
-  @property() reduction: Reduction = 'auto';
-  /** Passed to the heatmap: palette. */
-  @property() colormap: ColormapKind = 'auto';
-  /** Passed to the heatmap: percentile scale. */
-  @property({ type: Number }) percentile = 99;
   /** Passed to the heatmap: an absolute scale. */
   @property({ type: Number }) scale?: number;
-  /** Weight of the map over the picture, 0..1. */
-  @property({ type: Number }) opacity = 0.6;
   /** Explain as soon as the model and picture are ready, and again when a setting changes. */
   @property({ type: Boolean, attribute: 'auto-run' }) autoRun = false;
 
@@ -142,19 +117,6 @@ export class XaiExplainer extends XaiEngineElement {
     this.explainTask.abort('cancelled by the user');
   }
 
-  private settings(): MethodSettings {
-    return {
-      target: this.target,
-      samples: this.samples,
-      noise: this.noise,
-      steps: this.steps,
-      baseline: this.baseline,
-      rule: this.rule,
-      window: this.window,
-      layer: this.layer,
-    };
-  }
-
   private async explain({ explainer, pixels, method, settings }: ExplainRequest, signal: AbortSignal): Promise<Attribution> {
     this.runMethodName = method;
     this.result = undefined;
@@ -192,11 +154,6 @@ export class XaiExplainer extends XaiEngineElement {
     this.run().catch(() => {}); // shown inside and reported as xai-error / xai-cancelled
   }
 
-  private onSubmit(event: Event): void {
-    event.preventDefault();
-    this.run().catch(() => {});
-  }
-
   private renderControls(explainer: Explainer | undefined, prediction: Prediction | undefined) {
     const classes = prediction ? prediction.values.length : 0;
     const names = explainer ? classNames(explainer, this.labels, classes) : [];
@@ -209,23 +166,9 @@ export class XaiExplainer extends XaiEngineElement {
       if (Number.isFinite(value)) this[key] = value;
     };
     return html`
-      <form part="controls" class="controls" @submit=${this.onSubmit} aria-label="Explanation settings">
-        <div class="field">
-          <label for="method">Method</label>
-          <select id="method" @change=${(e: Event) => (this.method = (e.target as HTMLSelectElement).value as MethodName)}>
-            ${METHODS.map((m) => html`<option value=${m} ?selected=${m === method}>${METHOD_TITLES[m]}</option>`)}
-          </select>
-        </div>
-        <div class="field">
-          <label for="target">Class</label>
-          <select id="target" ?disabled=${!prediction} @change=${(e: Event) => {
-            const v = (e.target as HTMLSelectElement).value;
-            this.target = v === 'top' ? 'top' : Number(v);
-          }}>
-            <option value="top" ?selected=${this.target === 'top'}>Predicted${top >= 0 ? ` (${names[top]})` : ''}</option>
-            ${names.map((name, i) => html`<option value=${i} ?selected=${this.target === i}>${name} — ${valueText(i)}</option>`)}
-          </select>
-        </div>
+      <form part="controls" class="controls" @submit=${submitTo(() => this.run())} aria-label="Explanation settings">
+        ${selectField({ id: 'method', label: 'Method', values: METHODS, selected: method, text: (m) => METHOD_TITLES[m], onChange: (m) => (this.method = m) })}
+        ${this.renderTargetField(names, { disabled: !prediction, top: `Predicted${top >= 0 ? ` (${names[top]})` : ''}`, text: (name, i) => `${name} — ${valueText(i)}` })}
         ${method === 'smoothgrad'
           ? html`
               <div class="field"><label for="samples">Samples</label><input id="samples" type="number" min="1" step="1" .value=${String(this.samples)} @change=${onNumber('samples')} /></div>
@@ -235,18 +178,8 @@ export class XaiExplainer extends XaiEngineElement {
         ${method === 'integrated-gradients'
           ? html`
               <div class="field"><label for="steps">Steps</label><input id="steps" type="number" min="1" step="1" .value=${String(this.steps)} @change=${onNumber('steps')} /></div>
-              <div class="field">
-                <label for="baseline">Baseline</label>
-                <select id="baseline" @change=${(e: Event) => (this.baseline = (e.target as HTMLSelectElement).value as BaselineName)}>
-                  ${BASELINES.map((b) => html`<option value=${b} ?selected=${b === this.baseline}>${b}</option>`)}
-                </select>
-              </div>
-              <div class="field">
-                <label for="rule">Rule</label>
-                <select id="rule" @change=${(e: Event) => (this.rule = (e.target as HTMLSelectElement).value as IntegrationRule)}>
-                  ${INTEGRATION_RULES.map((r) => html`<option value=${r} ?selected=${r === this.rule}>${r}</option>`)}
-                </select>
-              </div>
+              ${selectField({ id: 'baseline', label: 'Baseline', values: BASELINES, selected: this.baseline, onChange: (b) => (this.baseline = b) })}
+              ${selectField({ id: 'rule', label: 'Rule', values: INTEGRATION_RULES, selected: this.rule, onChange: (r) => (this.rule = r) })}
             `
           : nothing}
         ${method === 'occlusion'
@@ -280,11 +213,7 @@ export class XaiExplainer extends XaiEngineElement {
     const text = p
       ? `${p.done} of ${p.total} ${unit} · ${formatDuration(p.elapsed)} elapsed${p.remaining !== undefined ? ` · about ${formatDuration(p.remaining)} left` : ''}`
       : `Running ${METHOD_TITLES[this.runMethodName]}…`;
-    return html`<div part="progress" class="progress" role="status" aria-live="polite">
-      <progress part="progress-bar" aria-label="Explanation progress" max=${p ? p.total : nothing} value=${p ? p.done : nothing}></progress>
-      <span part="progress-text">${text}</span>
-      <button part="cancel-button" type="button" @click=${() => this.cancel()}>Cancel</button>
-    </div>`;
+    return progressRow({ label: 'Explanation progress', max: p?.total, value: p?.done, text, cancel: 'Cancel', onCancel: () => this.cancel() });
   }
 
   protected override render() {
@@ -300,20 +229,7 @@ export class XaiExplainer extends XaiEngineElement {
         ${this.renderProgress()}
         ${this.cancelledMessage && !this.running ? html`<p part="status" role="status">${this.cancelledMessage}</p>` : nothing}
         ${this.runError ? html`<p part="error" role="alert">${this.runError}</p>` : nothing}
-        <xai-heatmap
-          part="heatmap"
-          exportparts="canvas: heatmap-canvas, colorbar: heatmap-colorbar, ticks: heatmap-ticks, caption: heatmap-caption, downloads: heatmap-downloads, placeholder: heatmap-placeholder"
-          .attribution=${a}
-          .image=${this.pixels}
-          .device=${explainer?.runtime.device}
-          .input=${a && explainer && this.pixels ? this.inputOf(explainer, this.pixels).data : undefined}
-          .reduction=${this.reduction}
-          .colormap=${this.colormap}
-          .percentile=${this.percentile}
-          .scale=${this.scale}
-          .opacity=${this.opacity}
-          .label=${a ? `${METHOD_TITLES[this.runMethodName]} · ${names[a.target] ?? `class ${a.target}`}` : undefined}
-        ></xai-heatmap>
+        ${this.renderHeatmap(a, { scale: this.scale, label: a ? `${METHOD_TITLES[this.runMethodName]} · ${names[a.target] ?? `class ${a.target}`}` : undefined })}
         ${a
           ? html`<p part="summary">
               ${METHOD_TITLES[this.runMethodName]} of <strong>${names[a.target] ?? `class ${a.target}`}</strong> in ${formatDuration(a.milliseconds)}${a.completenessError !== undefined

@@ -8,6 +8,7 @@ import { XaiEngineElement } from '../internal/engine-element.js';
 import { drawImage } from '../internal/pictures.js';
 import { sharedStyles } from '../internal/shared.styles.js';
 import { spatialLayers } from '../internal/sources.js';
+import { progressRow, selectField, submitTo } from '../internal/templates.js';
 import styles from './filter-gallery.styles.js';
 
 interface GalleryRequest {
@@ -185,16 +186,16 @@ export class XaiFilterGallery extends XaiEngineElement {
     const shape = this.imageShape;
     return html`
       <div part="base" style=${shape ? `--xai-aspect: ${shape[2]} / ${shape[1]}` : ''}>
-        <form part="controls" class="controls" aria-label="Filter visualization settings" @submit=${(e: Event) => {
-          e.preventDefault();
-          this.run().catch(() => {});
-        }}>
-          <div class="field">
-            <label for="layer">Layer</label>
-            <select id="layer" ?disabled=${!explainer || this.running} @change=${(e: Event) => (this.layer = (e.target as HTMLSelectElement).value)}>
-              ${layers.map((l) => html`<option value=${l} ?selected=${l === layer}>${l} (${explainer!.model.shapes(1).get(l)![3]} filters)</option>`)}
-            </select>
-          </div>
+        <form part="controls" class="controls" aria-label="Filter visualization settings" @submit=${submitTo(() => this.run())}>
+          ${selectField({
+            id: 'layer',
+            label: 'Layer',
+            values: layers,
+            selected: layer,
+            text: (l) => `${l} (${explainer!.model.shapes(1).get(l)![3]} filters)`,
+            disabled: !explainer || this.running,
+            onChange: (l) => (this.layer = l),
+          })}
           <div class="field">
             <label for="steps">Steps</label>
             <input id="steps" type="number" min="1" step="1" .value=${String(this.steps)} ?disabled=${this.running} @change=${(e: Event) => {
@@ -202,24 +203,28 @@ export class XaiFilterGallery extends XaiEngineElement {
               if (Number.isInteger(v) && v > 0) this.steps = v;
             }} />
           </div>
-          <div class="field">
-            <label for="stretch">Contrast</label>
-            <select id="stretch" @change=${(e: Event) => (this.stretch = (e.target as HTMLSelectElement).value === 'stretch')}>
-              <option value="range" ?selected=${!this.stretch}>Input range</option>
-              <option value="stretch" ?selected=${this.stretch}>Stretched per image</option>
-            </select>
-          </div>
+          ${selectField({
+            id: 'stretch',
+            label: 'Contrast',
+            values: ['range', 'stretch'] as const,
+            selected: this.stretch ? 'stretch' : 'range',
+            text: (v) => (v === 'stretch' ? 'Stretched per image' : 'Input range'),
+            onChange: (v) => (this.stretch = v === 'stretch'),
+          })}
           <button part="run-button" class="primary" type="submit" ?disabled=${!explainer || this.running}>Visualize</button>
         </form>
         ${this.renderSourceState(false)}
         ${this.running
-          ? html`<div part="progress" class="progress" role="status" aria-live="polite">
-              <progress part="progress-bar" aria-label="Optimization progress" max=${p ? p.total : nothing} value=${p ? p.done : nothing}></progress>
-              <span part="progress-text">${p
+          ? progressRow({
+              label: 'Optimization progress',
+              max: p?.total,
+              value: p?.done,
+              text: p
                 ? `${p.done} of ${p.total} steps · ${formatDuration(p.elapsed)} elapsed${p.remaining !== undefined ? ` · about ${formatDuration(p.remaining)} left` : ''}`
-                : `Optimizing ${this.units.length} images…`}</span>
-              <button part="cancel-button" type="button" @click=${() => this.stop()}>Stop</button>
-            </div>`
+                : `Optimizing ${this.units.length} images…`,
+              cancel: 'Stop',
+              onCancel: () => this.stop(),
+            })
           : nothing}
         ${this.stopped && !this.running ? html`<p part="status" role="status">Stopped after ${this.step} steps: the images are the last preview.</p>` : nothing}
         ${this.runError ? html`<p part="error" role="alert">${this.runError}</p>` : nothing}

@@ -2,7 +2,7 @@
  * Styles every component shares. Theme through the --xai-* custom properties (they inherit
  * through shadow roots), or style the named parts with ::part().
  */
-import { css } from 'lit';
+import { css, unsafeCSS, type CSSResult } from 'lit';
 
 export const sharedStyles = css`
   :host {
@@ -106,3 +106,32 @@ export const sharedStyles = css`
     accent-color: var(--xai-accent, #0969da);
   }
 `;
+
+/**
+ * A grid of small pixelated canvases with captions (feature maps, filter images): `cell` is the
+ * part of one figure; --xai-thumb-size sets the smallest width of a cell (default `size` px), the
+ * cells are `gap` em apart and their canvases' corners `radius` px round.
+ */
+export function thumbnailStyles(cell: string, { size, gap, radius }: { size: number; gap: number; radius: number }): CSSResult {
+  const figure = unsafeCSS(`[part~='${cell}']`);
+  return css`
+    [part~='grid'] {
+      display: grid;
+      grid-template-columns: repeat(auto-fill, minmax(var(--xai-thumb-size, ${size}px), 1fr));
+      gap: ${gap}em;
+    }
+    ${figure} {
+      margin: 0;
+      font-size: 0.75em;
+      color: var(--xai-muted-color, #59636e);
+      font-variant-numeric: tabular-nums;
+    }
+    ${figure} canvas {
+      display: block;
+      width: 100%;
+      aspect-ratio: var(--xai-aspect, 1);
+      image-rendering: pixelated;
+      border-radius: ${radius}px;
+    }
+  `;
+}

@@ -1,0 +1,92 @@
+/**
+ * The base of the components that run explanation methods (<xai-explainer>, <xai-compare>): the
+ * methods' settings and the heatmap's display settings, as attributes, and the heatmap of a map.
+ */
+import { html, type TemplateResult } from 'lit';
+import { property } from 'lit/decorators.js';
+import type { Attribution, IntegrationRule, Target } from '../../index.js';
+import { targetConverter } from './converters.js';
+import type { ColormapKind, Reduction } from './display.js';
+import { XaiEngineElement } from './engine-element.js';
+import type { BaselineName, MethodSettings } from './methods.js';
+import '../heatmap/heatmap.js';
+
+export class XaiMethodElement extends XaiEngineElement {
+  /** The class to explain: "top" (the predicted one) or an index. */
+  @property({ converter: targetConverter }) target: Target = 'top';
+  /** SmoothGrad's noisy copies. */
+  @property({ type: Number }) samples = 50;
+  /** SmoothGrad's noise, as a fraction of the input range. */
+  @property({ type: Number }) noise = 0.15;
+  /** Integrated Gradients' path steps. */
+  @property({ type: Number }) steps = 64;
+  /** Integrated Gradients' baseline: black, white, blur or uniform. */
+  @property() baseline: BaselineName = 'black';
+  /** Integrated Gradients' quadrature rule. */
+  @property() rule: IntegrationRule = 'gauss-legendre';
+  /** Occlusion window in pixels (default: 1/8 of the shorter side). */
+  @property({ type: Number }) window?: number;
+  /** Grad-CAM's layer (default: the last spatial layer). */
+  @property() layer?: string;
+  /** Passed to the heatmap: channel reduction. */
+  @property() reduction: Reduction = 'auto';
+  /** Passed to the heatmap: palette. */
+  @property() colormap: ColormapKind = 'auto';
+  /** Passed to the heatmap: percentile scale. */
+  @property({ type: Number }) percentile = 99;
+  /** Weight of the map over the picture, 0..1. */
+  @property({ type: Number }) opacity = 0.6;
+
+  /** The methods' settings as they stand now. */
+  protected settings(): MethodSettings {
+    return {
+      target: this.target,
+      samples: this.samples,
+      noise: this.noise,
+      steps: this.steps,
+      baseline: this.baseline,
+      rule: this.rule,
+      window: this.window,
+      layer: this.layer,
+    };
+  }
+
+  /** The model input of the current picture (needed by reduction="gradient-x-input"), once both are loaded. */
+  protected modelInputData(): Float32Array | undefined {
+    const explainer = this.activeExplainer;
+    return explainer && this.pixels ? this.inputOf(explainer, this.pixels).data : undefined;
+  }
+
+  /** The Class select: "top" first (its text `top`), then one option per class name (its text `text`). */
+  protected renderTargetField(names: readonly string[], options: { disabled: boolean; top: string; text: (name: string, index: number) => string }): TemplateResult {
+    return html`<div class="field">
+      <label for="target">Class</label>
+      <select id="target" ?disabled=${options.disabled} @change=${(e: Event) => {
+        const v = (e.target as HTMLSelectElement).value;
+        this.target = v === 'top' ? 'top' : Number(v);
+      }}>
+        <option value="top" ?selected=${this.target === 'top'}>${options.top}</option>
+        ${names.map((name, i) => html`<option value=${i} ?selected=${this.target === i}>${options.text(name, i)}</option>`)}
+      </select>
+    </div>`;
+  }
+
+  /** An <xai-heatmap> (part "heatmap", its parts exported as heatmap-*) of `attribution` over the picture, with the display settings. */
+  protected renderHeatmap(attribution: Attribution | undefined, shown: { scale: number | undefined; scaleNote?: string; label: string | undefined }): TemplateResult {
+    return html`<xai-heatmap
+      part="heatmap"
+      exportparts="canvas: heatmap-canvas, colorbar: heatmap-colorbar, ticks: heatmap-ticks, caption: heatmap-caption, downloads: heatmap-downloads, placeholder: heatmap-placeholder"
+      .attribution=${attribution}
+      .image=${this.pixels}
+      .device=${this.activeExplainer?.runtime.device}
+      .input=${attribution ? this.modelInputData() : undefined}
+      .reduction=${this.reduction}
+      .colormap=${this.colormap}
+      .percentile=${this.percentile}
+      .scale=${shown.scale}
+      .scaleNote=${shown.scaleNote}
+      .opacity=${this.opacity}
+      .label=${shown.label}
+    ></xai-heatmap>`;
+  }
+}
