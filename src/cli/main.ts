@@ -156,7 +156,10 @@ async function visualize(argv: string[]): Promise<void> {
   });
   const [n, h, w, c] = result.shape;
   await writeOutput(out, encodePng(imageGrid(result.images, n, h, w, c, inputRange)));
-  console.log(`visualize: ${n} channels of ${values.layer}, ${result.milliseconds.toFixed(0)} ms -> ${out}`);
+  // a channel that is zero on the start image gets no gradient and stays grey: say so, not silently
+  const dead = result.channels.filter((_, i) => !(result.activations.final[i] > 0));
+  const note = dead.length ? `; ${dead.length} channel(s) never activated (zero gradient from the start image): ${dead.join(', ')}` : '';
+  console.log(`visualize: ${n} channels of ${values.layer}, ${result.milliseconds.toFixed(0)} ms -> ${out}${note}`);
 }
 
 /** Runs one command; throws XaiError subclasses for everything a user can fix. */
