@@ -7,14 +7,14 @@
 import { BufferUsage, MapMode } from './flags.js';
 import { DeviceLostError, GpuValidationError, XaiError } from '../errors.js';
 import { KernelCache, packUniforms, type Kernel, type KernelSpec } from './kernel.js';
-import { BufferPool, Tensor, checkShape, sizeOf, type Shape } from './tensor.js';
+import { BufferPool, Tensor, checkShape, sizeOf, type Shape, type TensorSlice } from './tensor.js';
 import { selectKernelVariant, type KernelPreference, type KernelVariant } from './variants.js';
 
 export type Workgroups = readonly [number, number?, number?];
 
 export interface DispatchArgs {
-  /** Storage bindings by the shader's variable name. */
-  bindings: Record<string, Tensor>;
+  /** Storage bindings by the shader's variable name: whole tensors or slices of them. */
+  bindings: Record<string, Tensor | TensorSlice>;
   /** Members of the entry point's uniform struct, by name. */
   uniforms?: Record<string, number | readonly number[]>;
   workgroups: Workgroups;
@@ -171,7 +171,15 @@ export class Runtime {
       if (!binding || binding.kind === 'uniform') {
         throw new Error(`${kernel.label}: no storage binding '${name}' (has: ${[...kernel.bindings.values()].filter((b) => b.kind !== 'uniform').map((b) => b.name).join(', ')})`);
       }
-      bindings[name] = tensor.binding();
+      if (tensor instanceof Tensor) {
+        bindings[name] = tensor.binding();
+        continue;
+      }
+      const offset = tensor.offset * 4;
+      if (offset % this.device.limits.minStorageBufferOffsetAlignment !== 0) {
+        throw new Error(`${kernel.label}: slice of '${name}' starts at byte ${offset}, not a multiple of minStorageBufferOffsetAlignment (${this.device.limits.minStorageBufferOffsetAlignment})`);
+      }
+      bindings[name] = { buffer: tensor.tensor.buffer, offset, size: tensor.size * 4 };
     }
     for (const binding of kernel.bindings.values()) {
       if (binding.kind !== 'uniform' && !bindings[binding.name]) throw new Error(`${kernel.label}: binding '${binding.name}' was not given`);

@@ -75,6 +75,15 @@ export class BufferPool {
   }
 }
 
+/** A contiguous range of a tensor's elements, bindable like a tensor (see Tensor.slice). */
+export interface TensorSlice {
+  tensor: Tensor;
+  /** First element. */
+  offset: number;
+  /** Elements. */
+  size: number;
+}
+
 export class Tensor {
   readonly size: number;
   private disposed = false;
@@ -104,6 +113,18 @@ export class Tensor {
   /** A binding of exactly this tensor's bytes, so `arrayLength()` in shaders is the element count. */
   binding(): GPUBufferBinding {
     return { buffer: this.buffer, offset: 0, size: this.byteLength };
+  }
+
+  /**
+   * Elements [offset, offset + size) bound as an array of their own, without a copy: how a matrix
+   * too large for one storage binding is worked on in blocks. The offset in bytes must be a
+   * multiple of the device's minStorageBufferOffsetAlignment (the runtime checks).
+   */
+  slice(offset: number, size: number): TensorSlice {
+    if (!Number.isInteger(offset) || !Number.isInteger(size) || offset < 0 || size <= 0 || offset + size > this.size) {
+      throw new ShapeError(`slice [${offset}, ${offset + size}) does not lie inside a tensor of ${this.size} elements`);
+    }
+    return { tensor: this, offset, size };
   }
 
   /**

@@ -7,15 +7,16 @@
  * (register-blocked) or `matmul_tiled` (workgroup-memory tiles), as `rt.kernelVariant` says.
  *
  * Weights larger than one storage binding (maxStorageBufferBindingSize; 128 MiB on some adapters,
- * less than Dense 1024 on a 13x13x256 flatten) are processed in blocks of W's rows, each copied to
- * its own tensor: the forward pass sums the blocks' partial products, the input gradient fills the
- * blocks' columns of dx, and the weight gradient is computed block by block and copied into dW.
+ * less than Dense 1024 on a 13x13x256 flatten) are processed in blocks of W's rows, each bound as a
+ * slice of W where the block boundaries fit the storage-offset alignment (else copied): the forward
+ * pass sums the blocks' partial products, the input gradient fills the blocks' columns of dx, and
+ * the weight gradient is computed block by block into slices of dW.
  */
 import { LimitError, ShapeError } from '../errors.js';
 import type { KernelSpec } from '../gpu/kernel.js';
 import type { Runtime, Workgroups } from '../gpu/runtime.js';
 import { matmulTiles } from '../gpu/variants.js';
-import { sizeOf, type Tensor } from '../gpu/tensor.js';
+import { sizeOf, type Tensor, type TensorSlice } from '../gpu/tensor.js';
 import { activationBackward, activationCode, type Activation } from './activation.js';
 import { sumToChannels } from './reduce.js';
 import { expectRank, formatShape } from './shapes.js';
@@ -44,7 +45,7 @@ export interface DenseOptions {
  */
 interface Product {
   a: Tensor;
-  b: Tensor;
+  b: Tensor | TensorSlice;
   rows: number;
   cols: number;
   inner: number;
@@ -56,7 +57,7 @@ interface Product {
 }
 
 interface Target {
-  tensor: Tensor;
+  tensor: Tensor | TensorSlice;
   offset: number;
   row: number;
 }
@@ -132,27 +133,47 @@ function product(rt: Runtime, p: Product, target: Target, epilogue: Epilogue, la
   partial.dispose();
 }
 
-/** Rows of a [K, M] matrix per block so that each block fits one binding (K when it all fits). */
-function blockRows(k: number, m: number, limit: number, what: string): number {
-  if (k * m * 4 <= limit) return k;
-  const rows = Math.floor(limit / (m * 4));
-  if (rows < 1) throw new LimitError(`dense: one row of the ${what} [${k}, ${m}] (${m * 4} bytes) exceeds the storage binding limit (${limit})`);
-  return rows;
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
 }
 
 /**
- * Blocks of W's rows [k0, k1), `rows` at a time. A single block is W itself; otherwise each block
- * is copied to a tensor of its own, which the caller disposes (`copied`).
+ * Rows of a [K, M] matrix per block so that each block fits one binding (K when it all fits), and
+ * whether blocks can be bound as slices of the matrix itself: when a whole number of rows per block
+ * keeps every block's start on the device's storage-offset alignment. Otherwise blocks are copies.
  */
-function weightBlocks(rt: Runtime, weights: Tensor, rows: number): { k0: number; k1: number; tensor: Tensor; copied: boolean }[] {
+function planBlocks(rt: Runtime, k: number, m: number, limit: number, what: string): { rows: number; sliced: boolean } {
+  if (k * m * 4 <= limit) return { rows: k, sliced: true };
+  const rows = Math.floor(limit / (m * 4));
+  if (rows < 1) throw new LimitError(`dense: one row of the ${what} [${k}, ${m}] (${m * 4} bytes) exceeds the storage binding limit (${limit})`);
+  const align = rt.limits.minStorageBufferOffsetAlignment;
+  const step = align / gcd(m * 4, align); // rows whose bytes are a multiple of the alignment
+  const aligned = Math.floor(rows / step) * step;
+  return aligned >= 1 ? { rows: aligned, sliced: true } : { rows, sliced: false };
+}
+
+interface WeightBlock {
+  k0: number;
+  k1: number;
+  operand: Tensor | TensorSlice;
+  /** A copy the caller disposes (when slices could not be aligned). */
+  copy?: Tensor;
+}
+
+/** Blocks of W's rows [k0, k1), `rows` at a time: W itself, slices of it, or (unaligned) copies. */
+function weightBlocks(rt: Runtime, weights: Tensor, plan: { rows: number; sliced: boolean }): WeightBlock[] {
   const [k, m] = weights.shape;
-  if (rows >= k) return [{ k0: 0, k1: k, tensor: weights, copied: false }];
-  const blocks = [];
-  for (let k0 = 0; k0 < k; k0 += rows) {
-    const k1 = Math.min(k0 + rows, k);
-    const tensor = rt.empty([k1 - k0, m], 'dense.weight_block');
-    rt.copy(weights, tensor, (k1 - k0) * m, k0 * m, 0);
-    blocks.push({ k0, k1, tensor, copied: true });
+  if (plan.rows >= k) return [{ k0: 0, k1: k, operand: weights }];
+  const blocks: WeightBlock[] = [];
+  for (let k0 = 0; k0 < k; k0 += plan.rows) {
+    const k1 = Math.min(k0 + plan.rows, k);
+    if (plan.sliced) {
+      blocks.push({ k0, k1, operand: weights.slice(k0 * m, (k1 - k0) * m) });
+      continue;
+    }
+    const copy = rt.empty([k1 - k0, m], 'dense.weight_block');
+    rt.copy(weights, copy, (k1 - k0) * m, k0 * m, 0);
+    blocks.push({ k0, k1, operand: copy, copy });
   }
   return blocks;
 }
@@ -179,25 +200,25 @@ export function dense(rt: Runtime, x: Tensor, weights: Tensor, bias: Tensor | un
   const limit = bindingLimit(rt, options);
   checkBindingSize(x.shape, limit, 'input');
   checkBindingSize([n, m], limit, 'output');
-  const rows = blockRows(k, m, limit, 'weights');
-  if (rows < k) checkBindingSize([Math.ceil(k / rows), n, m], limit, 'sums of the weight blocks');
+  const plan = planBlocks(rt, k, m, limit, 'weights');
+  if (plan.rows < k) checkBindingSize([Math.ceil(k / plan.rows), n, m], limit, 'sums of the weight blocks');
   const y = rt.empty([n, m], 'dense.output');
-  const operand = (b: Tensor, k0: number, k1: number): Product => ({ a: x, b, rows: n, cols: m, inner: k1 - k0, aOffset: k0, aRow: k, aInner: 1, bInner: m, bCol: 1 });
-  const blocks = weightBlocks(rt, weights, rows);
+  const operand = (b: Tensor | TensorSlice, k0: number, k1: number): Product => ({ a: x, b, rows: n, cols: m, inner: k1 - k0, aOffset: k0, aRow: k, aInner: 1, bInner: m, bCol: 1 });
+  const blocks = weightBlocks(rt, weights, plan);
   if (blocks.length === 1) {
     product(rt, operand(weights, 0, k), { tensor: y, offset: 0, row: m }, epilogue, 'dense');
     return y;
   }
   // Each block's partial product x[:, k0:k1] · W[k0:k1, :] lands in sums[block]; sum_splits adds them.
   const sums = rt.empty([blocks.length, n, m], 'dense.block_sums');
-  blocks.forEach(({ k0, k1, tensor }, i) => product(rt, operand(tensor, k0, k1), { tensor: sums, offset: i * n * m, row: m }, LINEAR, 'dense.block'));
+  blocks.forEach(({ k0, k1, operand: block }, i) => product(rt, operand(block, k0, k1), { tensor: sums, offset: i * n * m, row: m }, LINEAR, 'dense.block'));
   const bindingOfBias = bias ?? sums;
   rt.dispatch(
     { shader: 'dense', entry: 'sum_splits', constants: { WORKGROUP_SIZE, ACTIVATION: epilogue.activation, HAS_BIAS: bias ? 1 : 0 } },
     { bindings: { partial: sums, bias: bindingOfBias, output: y }, uniforms: { rows: n, cols: m, splits: blocks.length, out_offset: 0, out_row: m }, workgroups: rt.grid(n * m, WORKGROUP_SIZE) },
   );
   sums.dispose();
-  for (const block of blocks) if (block.copied) block.tensor.dispose();
+  for (const block of blocks) block.copy?.dispose();
   return y;
 }
 
@@ -211,13 +232,13 @@ export function denseBackwardInput(rt: Runtime, dy: Tensor, weights: Tensor, opt
   const limit = bindingLimit(rt, options);
   checkBindingSize(dy.shape, limit, 'output gradient');
   checkBindingSize([n, k], limit, 'input gradient');
-  const rows = blockRows(k, m, limit, 'weights');
+  const plan = planBlocks(rt, k, m, limit, 'weights');
   const dx = rt.empty([n, k], 'dense.input_grad');
   // Wᵀ[m, k] = W[k * M + m]; a block of W's rows [k0, k1) gives columns k0..k1 of dx.
-  for (const { k0, k1, tensor, copied } of weightBlocks(rt, weights, rows)) {
-    const p: Product = { a: dy, b: tensor, rows: n, cols: k1 - k0, inner: m, aOffset: 0, aRow: m, aInner: 1, bInner: 1, bCol: m };
+  for (const { k0, k1, operand, copy } of weightBlocks(rt, weights, plan)) {
+    const p: Product = { a: dy, b: operand, rows: n, cols: k1 - k0, inner: m, aOffset: 0, aRow: m, aInner: 1, bInner: 1, bCol: m };
     product(rt, p, { tensor: dx, offset: k0, row: k }, LINEAR, 'dense.backward_input');
-    if (copied) tensor.dispose();
+    copy?.dispose();
   }
   return dx;
 }
@@ -232,7 +253,8 @@ export function denseBackwardWeights(rt: Runtime, x: Tensor, dy: Tensor, options
   const limit = bindingLimit(rt, options);
   checkBindingSize(x.shape, limit, 'input');
   checkBindingSize(dy.shape, limit, 'output gradient');
-  const rows = blockRows(k, m, limit, 'weight gradient');
+  const plan = planBlocks(rt, k, m, limit, 'weight gradient');
+  const { rows } = plan;
   const dw = rt.empty([k, m], 'dense.weights_grad');
   // xᵀ[k, n] = x[n * K + k]; rows k0..k1 of dW start at x[k0].
   const operand = (k0: number, k1: number): Product => ({ a: x, b: dy, rows: k1 - k0, cols: m, inner: n, aOffset: k0, aRow: 1, aInner: k, bInner: m, bCol: 1 });
@@ -240,9 +262,14 @@ export function denseBackwardWeights(rt: Runtime, x: Tensor, dy: Tensor, options
     product(rt, operand(0, k), { tensor: dw, offset: 0, row: m }, LINEAR, 'dense.backward_weights');
     return dw;
   }
-  // dW itself is too large to bind: compute blocks of its rows and copy each into place.
+  // dW itself is too large to bind: compute blocks of its rows straight into slices of it, or
+  // (when slices cannot be aligned) into copies that go into place.
   for (let k0 = 0; k0 < k; k0 += rows) {
     const k1 = Math.min(k0 + rows, k);
+    if (plan.sliced) {
+      product(rt, operand(k0, k1), { tensor: dw.slice(k0 * m, (k1 - k0) * m), offset: 0, row: m }, LINEAR, 'dense.backward_weights');
+      continue;
+    }
     const block = rt.empty([k1 - k0, m], 'dense.weights_grad_block');
     product(rt, operand(k0, k1), { tensor: block, offset: 0, row: m }, LINEAR, 'dense.backward_weights');
     rt.copy(block, dw, block.size, 0, k0 * m);

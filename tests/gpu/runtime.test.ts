@@ -67,6 +67,19 @@ describeGpu('runtime', () => {
     expect(() => rt.dispatch({ ...spec, entry: 'nope' }, { bindings: { output: t }, workgroups: [1] })).toThrow(/no compute entry point 'nope'/);
   });
 
+  it('binds a slice of a tensor without a copy; a misaligned slice is refused', async () => {
+    const rt = testRuntime();
+    const t = rt.upload([200], new Float32Array(200).fill(1));
+    const spec = { shader: 'fill', entry: 'fill', constants: { WORKGROUP_SIZE: 64 } };
+    // 64 floats = 256 bytes, the default minStorageBufferOffsetAlignment
+    rt.dispatch(spec, { bindings: { output: t.slice(64, 100) }, uniforms: { value: 7 }, workgroups: [2] });
+    const values = await rt.read(t);
+    expect(Array.from(values.subarray(60, 68))).toEqual([1, 1, 1, 1, 7, 7, 7, 7]);
+    expect(values.filter((v) => v === 7).length).toBe(100);
+    expect(() => rt.dispatch(spec, { bindings: { output: t.slice(1, 10) }, uniforms: { value: 7 }, workgroups: [1] })).toThrow(/starts at byte 4, not a multiple of minStorageBufferOffsetAlignment/);
+    expect(() => t.slice(150, 100)).toThrow(/does not lie inside a tensor of 200 elements/);
+  });
+
   it('rejects bad shapes and data with typed errors', () => {
     const rt = testRuntime();
     expect(() => rt.empty([2, 0])).toThrow(ShapeError);

@@ -27,9 +27,12 @@ const CASES: Case[] = [
   { n: 3, k: 1031, m: 7, bias: true, activation: 'relu6' },
   { n: 1, k: 1031, m: 5, bias: false, activation: 'sigmoid' },
   { n: 2, k: 600, m: 3, bias: true, activation: 'sigmoid' },
-  // W [1031, 7] is 28868 bytes: blocks of 585 + 446 rows (the first split in two chunks); 4 blocks of <= 292 rows
+  // W [1031, 7] is 28868 bytes: bound as slices of 576 + 455 rows, and of 256, 256, 256, 263 rows
+  // (with the usual 256-byte storage-offset alignment a block must start on a multiple of 64 rows of 7 floats)
   { n: 3, k: 1031, m: 7, bias: true, activation: 'relu', limit: 16384 },
   { n: 1, k: 1031, m: 7, bias: false, activation: 'linear', limit: 8192 },
+  // 31 rows of 33 floats fit 4096 bytes, but 64 rows are the first 256-byte-aligned count: blocks are copies
+  { n: 2, k: 200, m: 33, bias: true, activation: 'relu', limit: 4096 },
 ];
 
 // Several tiles of the tiled kernel (64 x 64, 32 deep) in every dimension, none a multiple of them:
