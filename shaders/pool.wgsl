@@ -87,6 +87,21 @@ fn covering(i: i32, pad: i32, pool: i32, stride: i32, out_size: i32) -> vec2i {
   return vec2i(first, last);
 }
 
+/** (n, y, x, c) of element i of an NHWC tensor with the given height and width. */
+fn position(i: i32, height: i32, width: i32) -> vec4i {
+  let c = i % params.channels;
+  let x = (i / params.channels) % width;
+  let y = (i / (params.channels * width)) % height;
+  return vec4i(i / (params.channels * width * height), y, x, c);
+}
+
+/** Output rows (x: first, y: last) and columns (z, w) of the windows that contain input cell (y, x). */
+fn covering_windows(y: i32, x: i32) -> vec4i {
+  let rows = covering(y, params.pad_top, params.pool_height, params.stride_y, params.out_height);
+  let columns = covering(x, params.pad_left, params.pool_width, params.stride_x, params.out_width);
+  return vec4i(rows, columns);
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn max_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let linear = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
@@ -94,10 +109,11 @@ fn max_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
     return;
   }
   let i = i32(linear);
-  let c = i % params.channels;
-  let ox = (i / params.channels) % params.out_width;
-  let oy = (i / (params.channels * params.out_width)) % params.out_height;
-  let n = i / (params.channels * params.out_width * params.out_height);
+  let p = position(i, params.out_height, params.out_width);
+  let n = p.x;
+  let oy = p.y;
+  let ox = p.z;
+  let c = p.w;
   output[i] = input[first_argmax(n, window_of(oy, ox), c)];
 }
 
@@ -108,15 +124,13 @@ fn max_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
     return;
   }
   let i = i32(linear);
-  let c = i % params.channels;
-  let x = (i / params.channels) % params.in_width;
-  let y = (i / (params.channels * params.in_width)) % params.in_height;
-  let n = i / (params.channels * params.in_width * params.in_height);
-  let rows = covering(y, params.pad_top, params.pool_height, params.stride_y, params.out_height);
-  let columns = covering(x, params.pad_left, params.pool_width, params.stride_x, params.out_width);
+  let p = position(i, params.in_height, params.in_width);
+  let n = p.x;
+  let c = p.w;
+  let windows = covering_windows(p.y, p.z);
   var sum = 0.0;
-  for (var oy = rows.x; oy <= rows.y; oy++) {
-    for (var ox = columns.x; ox <= columns.y; ox++) {
+  for (var oy = windows.x; oy <= windows.y; oy++) {
+    for (var ox = windows.z; ox <= windows.w; ox++) {
       // this element receives the window's gradient only if it is the window's (first) argmax
       if (first_argmax(n, window_of(oy, ox), c) == i) {
         sum += output_grad[output_index(n, oy, ox, c)];
@@ -133,10 +147,11 @@ fn avg_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
     return;
   }
   let i = i32(linear);
-  let c = i % params.channels;
-  let ox = (i / params.channels) % params.out_width;
-  let oy = (i / (params.channels * params.out_width)) % params.out_height;
-  let n = i / (params.channels * params.out_width * params.out_height);
+  let p = position(i, params.out_height, params.out_width);
+  let n = p.x;
+  let oy = p.y;
+  let ox = p.z;
+  let c = p.w;
   let w = window_of(oy, ox);
   var sum = 0.0;
   for (var y = w.y0; y < w.y1; y++) {
@@ -154,15 +169,13 @@ fn avg_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
     return;
   }
   let i = i32(linear);
-  let c = i % params.channels;
-  let x = (i / params.channels) % params.in_width;
-  let y = (i / (params.channels * params.in_width)) % params.in_height;
-  let n = i / (params.channels * params.in_width * params.in_height);
-  let rows = covering(y, params.pad_top, params.pool_height, params.stride_y, params.out_height);
-  let columns = covering(x, params.pad_left, params.pool_width, params.stride_x, params.out_width);
+  let p = position(i, params.in_height, params.in_width);
+  let n = p.x;
+  let c = p.w;
+  let windows = covering_windows(p.y, p.z);
   var sum = 0.0;
-  for (var oy = rows.x; oy <= rows.y; oy++) {
-    for (var ox = columns.x; ox <= columns.y; ox++) {
+  for (var oy = windows.x; oy <= windows.y; oy++) {
+    for (var ox = windows.z; ox <= windows.w; ox++) {
       // each window spread its gradient evenly over the cells it counted
       let w = window_of(oy, ox);
       sum += output_grad[output_index(n, oy, ox, c)] / f32((w.y1 - w.y0) * (w.x1 - w.x0));
