@@ -81,6 +81,19 @@ function bindingKind(variable: VariableInfo): KernelBinding['kind'] {
   throw new Error(`Binding '${variable.name}' is neither a uniform nor a storage buffer`);
 }
 
+const SAMPLE_TYPES: Record<string, GPUTextureSampleType> = { f32: 'float', i32: 'sint', u32: 'uint' };
+
+/** The bind-group layout entry of one reflected resource: a buffer, a sampled texture or a sampler. */
+function layoutEntry(resource: VariableInfo, visibility: GPUShaderStageFlags): GPUBindGroupLayoutEntry {
+  // wgsl_reflect ResourceType: 3 = texture, 4 = sampler
+  if (resource.resourceType === 3) {
+    const format = (resource.type as unknown as { format?: { name: string } }).format?.name ?? 'f32';
+    return { binding: resource.binding, visibility, texture: { sampleType: SAMPLE_TYPES[format] ?? 'float' } };
+  }
+  if (resource.resourceType === 4) return { binding: resource.binding, visibility, sampler: {} };
+  return { binding: resource.binding, visibility, buffer: { type: bindingKind(resource) } };
+}
+
 function formatCompilationMessages(label: string, code: string, messages: readonly GPUCompilationMessage[]): string {
   const lines = code.split('\n');
   return messages
@@ -162,7 +175,7 @@ export class KernelCache {
       const binding: KernelBinding = { name: resource.name, group: resource.group, binding: resource.binding, kind };
       if (kind === 'uniform') binding.uniform = uniformLayout(resource);
       bindings.set(resource.name, binding);
-      (groups[resource.group] ??= []).push({ binding: resource.binding, visibility: ShaderStage.COMPUTE, buffer: { type: kind } });
+      (groups[resource.group] ??= []).push(layoutEntry(resource, ShaderStage.COMPUTE));
     }
     const uniforms = [...bindings.values()].filter((b) => b.kind === 'uniform');
     if (uniforms.length > 1) throw new Error(`${label}: at most one uniform struct per entry point (found ${uniforms.map((u) => u.name).join(', ')})`);
@@ -202,7 +215,6 @@ export interface ReflectedBinding {
   layout: GPUBindGroupLayoutEntry;
 }
 
-const SAMPLE_TYPES: Record<string, GPUTextureSampleType> = { f32: 'float', i32: 'sint', u32: 'uint' };
 
 /**
  * The resources that the entry points `entries` of a render (or any) shader use, by variable
@@ -217,17 +229,7 @@ export function reflectBindings(code: string, entries: readonly string[], visibi
     const entry = functions.find((f) => f.name === name);
     if (!entry) throw new Error(`No entry point '${name}' in the shader (has: ${functions.map((f) => f.name).join(', ')})`);
     for (const resource of entry.resources) {
-      if (result.has(resource.name)) continue;
-      let layout: GPUBindGroupLayoutEntry;
-      if (resource.resourceType === 3) {
-        const format = (resource.type as unknown as { format?: { name: string } }).format?.name ?? 'f32';
-        layout = { binding: resource.binding, visibility, texture: { sampleType: SAMPLE_TYPES[format] ?? 'float' } };
-      } else if (resource.resourceType === 4) {
-        layout = { binding: resource.binding, visibility, sampler: {} };
-      } else {
-        layout = { binding: resource.binding, visibility, buffer: { type: bindingKind(resource) } };
-      }
-      result.set(resource.name, { group: resource.group, binding: resource.binding, layout });
+      if (!result.has(resource.name)) result.set(resource.name, { group: resource.group, binding: resource.binding, layout: layoutEntry(resource, visibility) });
     }
   }
   return result;
