@@ -77,6 +77,8 @@ export class Model {
   readonly logitsName: string;
   readonly labels: string[] | undefined;
   private readonly consumers = new Map<string, string[]>();
+  private readonly shapesByBatch = new Map<number, Map<string, Shape>>();
+  private largestBatch: number | undefined;
 
   private constructor(private readonly rt: Runtime, readonly spec: ModelSpec) {
     const seen = new Set<string>();
@@ -126,14 +128,17 @@ export class Model {
     return layer;
   }
 
-  /** Every node's output shape for batch `n`. */
+  /** Every node's output shape for batch `n` (computed once per batch size; do not modify). */
   shapes(n: number): Map<string, Shape> {
+    const known = this.shapesByBatch.get(n);
+    if (known) return known;
     const shapes = new Map<string, Shape>();
     for (const name of this.order) {
       const layer = this.layers.get(name)!;
       const inputShapes = layer.spec.inputs.map((i) => shapes.get(i)!);
       shapes.set(name, name === this.inputName ? [n, ...this.inputShape] : layer.outputShape(inputShapes));
     }
+    this.shapesByBatch.set(n, shapes);
     return shapes;
   }
 
@@ -153,6 +158,11 @@ export class Model {
    * device; work on larger batches is split into chunks of at most this size.
    */
   maxBatch(): number {
+    this.largestBatch ??= this.computeMaxBatch();
+    return this.largestBatch;
+  }
+
+  private computeMaxBatch(): number {
     const limit = Math.min(this.rt.limits.maxStorageBufferBindingSize, this.rt.limits.maxBufferSize);
     let perItem = 0;
     for (const shape of this.shapes(1).values()) perItem = Math.max(perItem, shape.reduce((a, b) => a * b, 1) * 4);
