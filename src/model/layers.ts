@@ -133,9 +133,8 @@ export function createLayer(rt: Runtime, spec: LayerSpec): Layer {
         },
         backward: (rt, record, dy) => {
           const [n, , , c] = record.inputShapes[0];
-          // [N,1,1,C] and [N,C] hold the same values: read the gradient as [N,C] without copying
-          const flat = dy.shape.length === 2 ? dy : rt.empty([n, c], `${name}.grad`);
-          if (flat !== dy) rt.copy(dy, flat);
+          // with keepDims the gradient arrives as [N,1,1,C]: the same values as the [N,C] the op takes
+          const flat = dy.shape.length === 2 ? dy : reshape(rt, dy, [n, c]);
           const dx = globalAvgPoolBackward(rt, flat, record.inputShapes[0]);
           if (flat !== dy) flat.dispose();
           return { inputs: [dx], weights: {} };
