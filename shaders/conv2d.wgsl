@@ -34,9 +34,18 @@
 // for padding and past M / K), then each invocation accumulates its 4 x 4 register block from them.
 // Barriers make it slow on CPU adapters (src/gpu/variants.ts picks it only on hardware).
 //
+// backward_input_tiled, the input gradient for hardware GPUs, is the same GEMM run backwards:
+// input_grad[m, ci] for the M = N*H*W input pixels m and the Cin channels ci, summed over
+// K = KH*KW*Cout with k = (kh * KW + kw) * Cout + co; A[m, k] = output_grad[n, oh, ow, co] for the
+// output pixel that reads pixel m through tap (kh, kw) (zero where none does) and B[k, ci] =
+// weights[kh, kw, ci, co]. At stride s x t only 1 in s*t of A's entries is non-zero: the kernel
+// multiplies the zeros rather than splitting pixels into residue classes (strided convolutions are
+// the few downsampling layers of a CNN).
+//
 // Bindings: forward          input, weights, bias (read; any buffer when HAS_BIAS is false), output (read_write)
 //           forward_tiled    the same as forward
 //           backward_input   output_grad, weights (read), input_grad (read_write)
+//           backward_input_tiled  the same as backward_input
 //           backward_filter  input, output_grad (read), weight_grad (read_write, [chunks, KH, KW, Cin, Cout])
 //           every entry      params (uniform)
 
@@ -315,6 +324,18 @@ override THREADS_Y: u32 = TILE_M / 4u;
 var<workgroup> tile_a: array<vec4f, TILE_K * THREADS_Y>;
 var<workgroup> tile_b: array<vec4f, TILE_K * THREADS_X>;
 
+/** acc += this invocation's 4 staged rows of A x its 4 staged columns of B, over the stage's depth. */
+fn multiply_stage(lid: vec3u, acc: ptr<function, array<vec4f, 4>>) {
+  for (var kk = 0u; kk < TILE_K; kk++) {
+    let a = tile_a[kk * THREADS_Y + lid.y];
+    let b = tile_b[kk * THREADS_X + lid.x];
+    (*acc)[0] = fma(vec4f(a.x), b, (*acc)[0]);
+    (*acc)[1] = fma(vec4f(a.y), b, (*acc)[1]);
+    (*acc)[2] = fma(vec4f(a.z), b, (*acc)[2]);
+    (*acc)[3] = fma(vec4f(a.w), b, (*acc)[3]);
+  }
+}
+
 @compute @workgroup_size(THREADS_X, THREADS_Y)
 fn forward_tiled(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let p = params;
@@ -377,14 +398,7 @@ fn forward_tiled(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id
       tile_b[kk * THREADS_X + lid.x] = w;
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < TILE_K; kk++) {
-      let a = tile_a[kk * THREADS_Y + lid.y];
-      let b = tile_b[kk * THREADS_X + lid.x];
-      acc[0] = fma(vec4f(a.x), b, acc[0]);
-      acc[1] = fma(vec4f(a.y), b, acc[1]);
-      acc[2] = fma(vec4f(a.z), b, acc[2]);
-      acc[3] = fma(vec4f(a.w), b, acc[3]);
-    }
+    multiply_stage(lid, &acc);
     workgroupBarrier(); // before the next stage overwrites the tiles
   }
 
@@ -404,6 +418,95 @@ fn forward_tiled(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id
     let o = (m0 + r) * p.out_channels + co;
     for (var j = 0u; j < channels; j++) {
       output[o + j] = activate(v[j]);
+    }
+  }
+}
+
+// ---- backward_input_tiled: the input gradient as an implicit GEMM (see the header) ----
+
+@compute @workgroup_size(THREADS_X, THREADS_Y)
+fn backward_input_tiled(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let p = params;
+  let pixels = p.batch * p.in_height * p.in_width;
+  let depth = p.kernel_height * p.kernel_width * p.out_channels;
+  let column_tiles = (p.in_channels + TILE_N - 1u) / TILE_N;
+  let tile = wid.x + wid.y * groups.x;
+  if (tile >= column_tiles * ((pixels + TILE_M - 1u) / TILE_M)) {
+    return; // whole workgroups only, as in forward_tiled
+  }
+  let m0 = (tile / column_tiles) * TILE_M + lid.y * 4u;
+  let ci = (tile % column_tiles) * TILE_N + lid.x * 4u;
+  let cis = channel_block(ci, p.in_channels);
+
+  // The invocation's 4 input pixels: ih + pad_top = oh * stride_height + kh * dilation_height for
+  // the output rows oh that read them (columns alike).
+  var row_in: vec4<bool>;
+  var image_row: vec4u; // n * OH: first output row of the pixel's image
+  var oh_scaled0: vec4i;
+  var ow_scaled0: vec4i;
+  for (var r = 0u; r < 4u; r++) {
+    let m = min(m0 + r, pixels - 1u);
+    row_in[r] = m0 + r < pixels;
+    let iw = m % p.in_width;
+    let ih = (m / p.in_width) % p.in_height;
+    image_row[r] = (m / (p.in_width * p.in_height)) * p.out_height;
+    oh_scaled0[r] = i32(ih + p.pad_top);
+    ow_scaled0[r] = i32(iw + p.pad_left);
+  }
+  let stride_h = vec4i(i32(p.stride_height));
+  let stride_w = vec4i(i32(p.stride_width));
+
+  var acc: array<vec4f, 4>;
+  for (var k0 = 0u; k0 < depth; k0 += TILE_K) {
+    // A[m, k] = output_grad[n, oh, ow, co] for k = tap * Cout + co, zero where no output pixel reads
+    // (ih, iw) through the tap: off the output, or between strides (most entries at stride > 1).
+    for (var kk = lid.x; kk < TILE_K; kk += THREADS_X) {
+      let k = k0 + kk;
+      var v = vec4f(0.0);
+      if (k < depth) {
+        let co = k % p.out_channels;
+        let tap = k / p.out_channels;
+        let oh_scaled = oh_scaled0 - vec4i(i32((tap / p.kernel_width) * p.dilation_height));
+        let ow_scaled = ow_scaled0 - vec4i(i32((tap % p.kernel_width) * p.dilation_width));
+        let oh = oh_scaled / stride_h;
+        let ow = ow_scaled / stride_w;
+        let inside = row_in & (oh_scaled >= vec4i(0)) & (ow_scaled >= vec4i(0)) &
+          (oh * stride_h == oh_scaled) & (ow * stride_w == ow_scaled) &
+          (oh < vec4i(i32(p.out_height))) & (ow < vec4i(i32(p.out_width)));
+        for (var r = 0u; r < 4u; r++) {
+          let g_index = select(0u, ((image_row[r] + u32(oh[r])) * p.out_width + u32(ow[r])) * p.out_channels + co, inside[r]);
+          v[r] = select(0.0, output_grad[g_index], inside[r]);
+        }
+      }
+      tile_a[kk * THREADS_Y + lid.y] = v;
+    }
+    // B[k, ci] = weights[kh, kw, ci, co] = weights[(tap * Cin + ci) * Cout + co]: the filter transposed per tap.
+    for (var kk = lid.y; kk < TILE_K; kk += THREADS_Y) {
+      let k = k0 + kk;
+      var w = vec4f(0.0);
+      if (k < depth) {
+        let co = k % p.out_channels;
+        let rows = (vec4u((k / p.out_channels) * p.in_channels) + cis) * p.out_channels + vec4u(co);
+        w = vec4f(weights[rows.x], weights[rows.y], weights[rows.z], weights[rows.w]);
+      }
+      tile_b[kk * THREADS_X + lid.x] = w;
+    }
+    workgroupBarrier();
+    multiply_stage(lid, &acc);
+    workgroupBarrier();
+  }
+
+  if (ci >= p.in_channels) {
+    return;
+  }
+  let channels = min(4u, p.in_channels - ci);
+  for (var r = 0u; r < 4u; r++) {
+    if (!row_in[r]) {
+      break;
+    }
+    let o = (m0 + r) * p.in_channels + ci;
+    for (var j = 0u; j < channels; j++) {
+      input_grad[o + j] = acc[r][j];
     }
   }
 }

@@ -1,9 +1,10 @@
 /**
  * 2-D convolution, TensorFlow's Conv2D: NHWC input, HWIO filter, optional bias, strides,
  * dilations, 'valid'/'same' padding and a fused activation; with the gradients with respect to
- * the input, the filter and the bias. Kernels: shaders/conv2d.wgsl; the forward pass runs `forward`
- * (register-blocked) or `forward_tiled` (implicit GEMM in workgroup memory) as `rt.kernelVariant`
- * says; the gradients always run the register-blocked kernels.
+ * the input, the filter and the bias. Kernels: shaders/conv2d.wgsl; the forward pass and the input
+ * gradient (what every explanation runs) come register-blocked (`forward`, `backward_input`) or as
+ * implicit GEMMs in workgroup memory (`forward_tiled`, `backward_input_tiled`), as
+ * `rt.kernelVariant` says; the filter gradient (training only) is always register-blocked.
  *
  * Backward needs x, the filter and the forward output y (the activation's gradient is written in
  * terms of y, as in activation.ts).
@@ -155,18 +156,21 @@ export function conv2dBackwardInput(rt: Runtime, dy: Tensor, filter: Tensor, inp
   const g = geometry(op, inputShape, filter.shape, options);
   expectShape(dy, g.output, 'dy', op);
   const [batch, inHeight, inWidth, inChannels] = inputShape;
-  const strideWidth = g.uniforms.stride_width;
   const dx = rt.empty(inputShape, 'conv2d.input_grad');
+  const bindings = { output_grad: dy, weights: filter, input_grad: dx };
+  const uniforms = { ...g.uniforms, chunk_pixels: 0 };
+  if (rt.kernelVariant === 'tiled') {
+    // implicit GEMM: [N*H*W pixels, KH*KW*Cout] x [KH*KW*Cout, Cin], one workgroup per input-gradient tile
+    const pixels = batch * inHeight * inWidth;
+    const tiles = matmulTiles(rt.limits, pixels, inChannels);
+    const count = blocks(pixels, tiles.TILE_M) * blocks(inChannels, tiles.TILE_N);
+    rt.dispatch({ shader: 'conv2d', entry: 'backward_input_tiled', constants: { ...tiles } }, { bindings, uniforms, workgroups: rt.grid(count, 1) });
+    return dx;
+  }
+  const strideWidth = g.uniforms.stride_width;
   const columnTiles = strideWidth * blocks(blocks(inWidth, strideWidth), TILE);
   const invocations = batch * inHeight * columnTiles * blocks(inChannels, CHANNEL_BLOCK);
-  rt.dispatch(
-    { shader: 'conv2d', entry: 'backward_input', constants: { WORKGROUP_SIZE } },
-    {
-      bindings: { output_grad: dy, weights: filter, input_grad: dx },
-      uniforms: { ...g.uniforms, chunk_pixels: 0 },
-      workgroups: rt.grid(invocations, WORKGROUP_SIZE),
-    },
-  );
+  rt.dispatch({ shader: 'conv2d', entry: 'backward_input', constants: { WORKGROUP_SIZE } }, { bindings, uniforms, workgroups: rt.grid(invocations, WORKGROUP_SIZE) });
   return dx;
 }
 

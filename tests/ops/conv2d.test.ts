@@ -49,7 +49,7 @@ const CASES: Case[] = [
   c([1, 6, 26, 4], [2, 3, 4, 6], [2, 3], [1, 1], 'valid', 'relu', true),
 ];
 
-// Shapes past one tile of the tiled forward in every GEMM dimension, none a multiple of the tiles:
+// Shapes past one tile of the tiled kernels in every GEMM dimension, none a multiple of the tiles:
 // M = N*OH*OW pixels over several 64-row tiles (and one under 16 rows), Cout = 70 over two 64-column
 // tiles (and 17, 40 in 32- and 64-column tiles), K = KH*KW*Cin = 180, 132, 45 over several or partial
 // 32-deep stages, with padding, strides and dilations in the gather.
@@ -57,6 +57,10 @@ const TILE_CASES: Case[] = [
   c([2, 13, 11, 20], [3, 3, 20, 70], [1, 1], [1, 1], 'same', 'relu', true),
   c([1, 9, 10, 33], [2, 2, 33, 17], [2, 1], [2, 1], 'valid', 'linear', false),
   c([1, 4, 4, 5], [3, 3, 5, 40], [2, 2], [1, 1], 'same', 'sigmoid', true),
+  // the input gradient's GEMM: Cin = 70 over two column tiles, K = KH*KW*Cout = 9*11 = 99 in partial
+  // stages, M = 2*9*8 = 144 pixels, at stride 2 (3 in 4 of A's entries zero) and with dilation
+  c([2, 9, 8, 70], [3, 3, 70, 11], [2, 2], [1, 1], 'same', 'relu', true),
+  c([1, 10, 7, 66], [3, 2, 66, 9], [1, 1], [2, 3], 'valid', 'linear', false),
 ];
 
 function caseName(k: Case): string {
@@ -134,6 +138,43 @@ describeGpu('conv2d', () => {
     const onlyBias = conv2dBackward(rt, { x: xGpu, filter: filterGpu, dy: dyGpu }, options, { bias: true });
     expect(Object.keys(onlyBias)).toEqual(['bias']);
     await expectMatchesReference(rt, onlyBias.bias!, expected.bias, `${label} backward-bias`);
+  });
+
+  // The planner shrinks tiles on devices with low limits (src/gpu/variants.ts matmulTiles): run both
+  // tiled entries directly with each shape it can produce, including stages shallower than a
+  // workgroup row (TILE_K < TILE_N / 4: some invocations stage nothing).
+  it('forward_tiled and backward_input_tiled with every tile shape the planner produces: x=[2,7,9,21] f=[3,3,21,19] s=2x1 same', async () => {
+    const rt = testRuntime('tiled');
+    const { seed, random } = randomSource();
+    const options: Conv2dRefOptions = { strides: [2, 1], padding: 'same' };
+    const x = randomTensor([2, 7, 9, 21], random);
+    const filter = randomTensor([3, 3, 21, 19], random);
+    const dy = randomTensor([2, 4, 9, 19], random);
+    const expectedOutput = conv2dRef(x, filter, undefined, options);
+    const expectedInput = conv2dBackwardRef(x, filter, undefined, dy, options).input;
+    const [xGpu, filterGpu, dyGpu] = [x, filter, dy].map((t) => toGpu(rt, t));
+    // TF 'same' at stride 2 over 7 rows: 4 output rows, (4-1)*2+3-7 = 2 padding rows, 1 on top
+    const uniforms = {
+      batch: 2, in_height: 7, in_width: 9, in_channels: 21, out_height: 4, out_width: 9, out_channels: 19,
+      kernel_height: 3, kernel_width: 3, stride_height: 2, stride_width: 1, dilation_height: 1, dilation_width: 1,
+      pad_top: 1, pad_left: 1, chunk_pixels: 0,
+    };
+    for (const [TILE_M, TILE_N, TILE_K] of [[64, 64, 32], [64, 64, 8], [32, 64, 16], [16, 64, 32], [64, 16, 32], [16, 16, 4], [32, 32, 8]]) {
+      const tiles = { TILE_M, TILE_N, TILE_K };
+      const label = `conv2d tiles ${TILE_M}x${TILE_N}x${TILE_K} seed=${seed}`;
+      const output = rt.empty([2, 4, 9, 19], 'conv2d.test.output');
+      rt.dispatch(
+        { shader: 'conv2d', entry: 'forward_tiled', constants: { ...tiles, ACTIVATION: 0, HAS_BIAS: 0 } },
+        { bindings: { input: xGpu, weights: filterGpu, bias: filterGpu, output }, uniforms, workgroups: rt.grid(Math.ceil(72 / TILE_M) * Math.ceil(19 / TILE_N), 1) },
+      );
+      await expectMatchesReference(rt, output, expectedOutput, `${label} forward_tiled`);
+      const inputGrad = rt.empty([2, 7, 9, 21], 'conv2d.test.input_grad');
+      rt.dispatch(
+        { shader: 'conv2d', entry: 'backward_input_tiled', constants: tiles },
+        { bindings: { output_grad: dyGpu, weights: filterGpu, input_grad: inputGrad }, uniforms, workgroups: rt.grid(Math.ceil(126 / TILE_M) * Math.ceil(21 / TILE_N), 1) },
+      );
+      await expectMatchesReference(rt, inputGrad, expectedInput, `${label} backward_input_tiled`);
+    }
   });
 
   it('backward filter adds 265 chunk partial sums in two passes x=[1,130,130,2] f=[1,1,2,3]', async () => {
