@@ -324,6 +324,22 @@ override THREADS_Y: u32 = TILE_M / 4u;
 var<workgroup> tile_a: array<vec4f, TILE_K * THREADS_Y>;
 var<workgroup> tile_b: array<vec4f, TILE_K * THREADS_X>;
 
+/** Four GEMM rows as NHWC pixels: image, row and column of each in an image of height x width. */
+struct RowPixels {
+  /** Row m0 + r < count: past the end, the fields describe the last pixel (in bounds, never stored). */
+  valid: vec4<bool>,
+  image: vec4u,
+  row: vec4u,
+  column: vec4u,
+}
+
+/** GEMM rows m0 .. m0 + 3 of a tiled kernel, whose rows are the count = N*height*width pixels in NHWC order. */
+fn gemm_row_pixels(m0: u32, count: u32, height: u32, width: u32) -> RowPixels {
+  let rows = vec4u(m0) + vec4u(0u, 1u, 2u, 3u);
+  let m = min(rows, vec4u(count - 1u));
+  return RowPixels(rows < vec4u(count), m / (width * height), (m / width) % height, m % width);
+}
+
 /** acc += this invocation's 4 staged rows of A x its 4 staged columns of B, over the stage's depth. */
 fn multiply_stage(lid: vec3u, acc: ptr<function, array<vec4f, 4>>) {
   for (var kk = 0u; kk < TILE_K; kk++) {
@@ -353,19 +369,11 @@ fn forward_tiled(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id
 
   // The invocation stages the same 4 rows it accumulates: decode their pixels once. Input row of
   // tap kh: ih = oh * stride_height - pad_top + kh * dilation_height (columns alike).
-  var row_in: vec4<bool>;
-  var image_row: vec4u; // n * H: first input row of the pixel's image
-  var ih0: vec4i;
-  var iw0: vec4i;
-  for (var r = 0u; r < 4u; r++) {
-    let m = min(m0 + r, pixels - 1u);
-    row_in[r] = m0 + r < pixels;
-    let ow = m % p.out_width;
-    let oh = (m / p.out_width) % p.out_height;
-    image_row[r] = (m / (p.out_width * p.out_height)) * p.in_height;
-    ih0[r] = i32(oh * p.stride_height) - i32(p.pad_top);
-    iw0[r] = i32(ow * p.stride_width) - i32(p.pad_left);
-  }
+  let rows = gemm_row_pixels(m0, pixels, p.out_height, p.out_width);
+  let row_in = rows.valid;
+  let image_row = rows.image * p.in_height; // first input row of the pixel's image
+  let ih0 = vec4i(rows.row * p.stride_height) - vec4i(i32(p.pad_top));
+  let iw0 = vec4i(rows.column * p.stride_width) - vec4i(i32(p.pad_left));
 
   var acc: array<vec4f, 4>;
   for (var k0 = 0u; k0 < depth; k0 += TILE_K) {
@@ -440,19 +448,11 @@ fn backward_input_tiled(@builtin(local_invocation_id) lid: vec3u, @builtin(workg
 
   // The invocation's 4 input pixels: ih + pad_top = oh * stride_height + kh * dilation_height for
   // the output rows oh that read them (columns alike).
-  var row_in: vec4<bool>;
-  var image_row: vec4u; // n * OH: first output row of the pixel's image
-  var oh_scaled0: vec4i;
-  var ow_scaled0: vec4i;
-  for (var r = 0u; r < 4u; r++) {
-    let m = min(m0 + r, pixels - 1u);
-    row_in[r] = m0 + r < pixels;
-    let iw = m % p.in_width;
-    let ih = (m / p.in_width) % p.in_height;
-    image_row[r] = (m / (p.in_width * p.in_height)) * p.out_height;
-    oh_scaled0[r] = i32(ih + p.pad_top);
-    ow_scaled0[r] = i32(iw + p.pad_left);
-  }
+  let rows = gemm_row_pixels(m0, pixels, p.in_height, p.in_width);
+  let row_in = rows.valid;
+  let image_row = rows.image * p.out_height; // first output row of the pixel's image
+  let oh_scaled0 = vec4i(rows.row + vec4u(p.pad_top));
+  let ow_scaled0 = vec4i(rows.column + vec4u(p.pad_left));
   let stride_h = vec4i(i32(p.stride_height));
   let stride_w = vec4i(i32(p.stride_width));
 
