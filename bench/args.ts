@@ -1,16 +1,17 @@
 /** Command-line flags of the benchmark, shared by `npm run bench` and `npm run bench:browser`. */
 import { parseArgs } from 'node:util';
+import { PEER_NAMES, type PeerName } from './peers/peer.js';
 import { DEFAULT_OPTIONS, KERNEL_CHOICES, METHOD_IDS, QUICK_OPTIONS, WORKLOAD_IDS, type BenchOptions, type MethodId, type WorkloadId } from './options.js';
 
 export const BENCH_HELP = `webgpu-xai bench [options]   (npm run bench -- [options]; npm run bench:browser -- [options])
 
-Times explanation methods on the engine and on TF.js WebGPU (checked against the engine first),
+Times explanation methods on the engine and on its peers (each checked against the engine first),
 prints a table and writes a JSON report. See bench/README.md for how to read it.
 
   --quick               tiny CNN, small methods, few repeats: minutes on a CPU adapter (lavapipe)
   --models a,b          ${WORKLOAD_IDS.join(', ')} (default: ${DEFAULT_OPTIONS.workloads.join(',')}; --quick: tiny)
   --methods a,b         ${METHOD_IDS.join(', ')} (default: all)
-  --peer P              tfjs (default) | none
+  --peers a,b           ${PEER_NAMES.join(', ')} (default: all) | none
   --kernels K           the engine's conv2d/dense kernels: auto (default: register on software adapters,
                         tiled on hardware) | register | tiled
   --samples N           SmoothGrad copies (default 50)
@@ -23,7 +24,9 @@ prints a table and writes a JSON report. See bench/README.md for how to read it.
   --tolerance X         largest relative L2 of a peer's output vs ours for it to be timed (default ${DEFAULT_OPTIONS.tolerance})
   --wall                wall time only (no timestamp queries)
   --out PATH            JSON report path (default bench/results/<adapter>-<quick|full>-<date>[-browser].json)
-  --no-save             print only`;
+  --no-save             print only
+  --table a.json ...    print one table from saved reports (e.g. ours and bench/reference/pytorch_reference.py's)
+                        with every row compared with webgpu-xai's; runs nothing`;
 
 export class BenchUsageError extends Error {}
 
@@ -32,6 +35,8 @@ export interface ParsedBenchArgs {
   options: BenchOptions;
   out?: string;
   save: boolean;
+  /** --table: reports to print together instead of running. */
+  tables: string[];
 }
 
 function list<T extends string>(value: string | undefined, name: string, allowed: readonly T[]): T[] | undefined {
@@ -51,11 +56,13 @@ function number(value: string | undefined, name: string, integer: boolean, min: 
 
 export function parseBenchArgs(argv: string[]): ParsedBenchArgs {
   let values;
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({
+    ({ values, positionals } = parseArgs({
       args: argv,
+      allowPositionals: true,
       options: {
-        quick: { type: 'boolean' }, models: { type: 'string' }, methods: { type: 'string' }, peer: { type: 'string' }, kernels: { type: 'string' }, peak: { type: 'string' },
+        quick: { type: 'boolean' }, models: { type: 'string' }, methods: { type: 'string' }, peers: { type: 'string' }, table: { type: 'boolean' }, kernels: { type: 'string' }, peak: { type: 'string' },
         warmup: { type: 'string' }, repeats: { type: 'string' }, 'min-repeats': { type: 'string' }, 'budget-ms': { type: 'string' },
         tolerance: { type: 'string' }, samples: { type: 'string' }, steps: { type: 'string' }, wall: { type: 'boolean' }, out: { type: 'string' }, 'no-save': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
@@ -63,9 +70,10 @@ export function parseBenchArgs(argv: string[]): ParsedBenchArgs {
   } catch (error) {
     throw new BenchUsageError((error as Error).message);
   }
+  const tables = values.table ? positionals : [];
+  if (values.table && !tables.length) throw new BenchUsageError('--table needs one or more report files');
+  if (!values.table && positionals.length) throw new BenchUsageError(`unexpected argument '${positionals[0]}'`);
   const options: BenchOptions = { ...DEFAULT_OPTIONS, ...(values.quick ? QUICK_OPTIONS : {}) };
-  const peer = values.peer;
-  if (peer !== undefined && peer !== 'tfjs' && peer !== 'none') throw new BenchUsageError(`--peer must be tfjs or none, got '${peer}'`);
   const kernels = values.kernels;
   if (kernels !== undefined && !KERNEL_CHOICES.includes(kernels as BenchOptions['kernels'])) throw new BenchUsageError(`--kernels must be ${KERNEL_CHOICES.join(', ')}, got '${kernels}'`);
   const set = <K extends keyof BenchOptions>(key: K, value: BenchOptions[K] | undefined) => {
@@ -73,7 +81,7 @@ export function parseBenchArgs(argv: string[]): ParsedBenchArgs {
   };
   set('workloads', list<WorkloadId>(values.models, 'models', WORKLOAD_IDS));
   set('methods', list<MethodId>(values.methods, 'methods', METHOD_IDS));
-  set('peer', peer as BenchOptions['peer'] | undefined);
+  set('peers', values.peers === 'none' ? [] : list<PeerName>(values.peers, 'peers', PEER_NAMES));
   set('kernels', kernels as BenchOptions['kernels'] | undefined);
   set('peak', number(values.peak, 'peak', false, 0));
   set('warmup', number(values.warmup, 'warmup', true, 0));
@@ -84,7 +92,7 @@ export function parseBenchArgs(argv: string[]): ParsedBenchArgs {
   set('samples', number(values.samples, 'samples', true, 1));
   set('steps', number(values.steps, 'steps', true, 1));
   if (values.wall) options.gpuTiming = false;
-  return { help: !!values.help, options, out: values.out, save: !values['no-save'] };
+  return { help: !!values.help, options, out: values.out, save: !values['no-save'], tables };
 }
 
 /** bench/results/<adapter>-<quick|full>-<YYYY-MM-DD>[-<suffix>].json */

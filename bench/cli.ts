@@ -10,8 +10,8 @@ import { BENCH_HELP, BenchUsageError, defaultReportPath, parseBenchArgs } from '
 import { benchNodeDevices } from './device-node.js';
 import { gitInfoSync } from './git.js';
 import type { ModelSource } from './models.js';
-import { formatTable } from './report.js';
-import { runBench } from './run.js';
+import { formatMergedTable, formatTable, type Report } from './report.js';
+import { ENGINE, runBench } from './run.js';
 
 /** Installed npm packages' files, under ./node_modules. */
 export function nodeModelSource(root = process.cwd()): ModelSource {
@@ -45,6 +45,20 @@ export async function runBenchCli(argv: string[]): Promise<void> {
     console.log(BENCH_HELP);
     return;
   }
+  if (parsed.tables.length) {
+    const reports: Report[] = [];
+    for (const path of parsed.tables) {
+      try {
+        reports.push(JSON.parse(await readFile(path, 'utf8')) as Report);
+      } catch (error) {
+        console.error(`webgpu-xai bench: cannot read report '${path}': ${(error as Error).message.split('\n')[0]}`);
+        process.exitCode = 2;
+        return;
+      }
+    }
+    console.log(formatMergedTable(reports, ENGINE));
+    return;
+  }
   const { device, gpu, adapter } = await benchNodeDevices();
   const log = (line: string) => console.error(`[bench] ${line}`);
   log(`adapter: ${adapter}`);
@@ -59,7 +73,7 @@ export async function runBenchCli(argv: string[]): Promise<void> {
     git: gitInfoSync(),
     source: nodeModelSource(),
     device,
-    gpu,
+    platform: { gpu, tfjsWasmFiles: `${join(process.cwd(), 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist')}/` },
     log,
   }, parsed.options);
   console.log(formatTable(report));

@@ -1,5 +1,6 @@
 /** The benchmark's options and their defaults (no engine imports: the browser driver reads these too). */
 import type { KernelPreference } from '../src/gpu/variants.js';
+import type { PeerName } from './peers/peer.js';
 
 export type WorkloadId = 'pokemon' | 'pokemon48' | 'antispoof' | 'emotion' | 'mobilenetv2' | 'tiny';
 export const WORKLOAD_IDS: readonly WorkloadId[] = ['pokemon', 'pokemon48', 'antispoof', 'emotion', 'mobilenetv2', 'tiny'];
@@ -14,7 +15,8 @@ export interface BenchOptions {
   quick: boolean;
   workloads: WorkloadId[];
   methods: MethodId[];
-  peer: 'tfjs' | 'none';
+  /** The peers to run (none: the engine alone). */
+  peers: PeerName[];
   warmup: number;
   repeats: number;
   minRepeats: number;
@@ -37,7 +39,7 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   quick: false,
   workloads: ['pokemon', 'antispoof', 'emotion', 'mobilenetv2'],
   methods: [...METHOD_IDS],
-  peer: 'tfjs',
+  peers: ['tfjs-webgpu', 'tfjs-wasm', 'jax-webgpu'],
   warmup: 2,
   repeats: 10,
   minRepeats: 3,

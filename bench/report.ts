@@ -4,7 +4,7 @@
  */
 import type { Measurement, Stats } from './timing.js';
 
-export const SCHEMA = 'webgpu-xai-bench/1';
+export const SCHEMA = 'webgpu-xai-bench/2';
 
 export type Basis = 'gpu-busy' | 'wall' | 'cuda-events';
 
@@ -43,7 +43,7 @@ export type RowStatus = 'ok' | 'refused' | 'unsupported' | 'error';
 export interface Row {
   workload: string;
   method: string;
-  /** 'webgpu-xai', 'tfjs-webgpu', 'pytorch-cuda'. */
+  /** 'webgpu-xai', a peer ('tfjs-webgpu', 'tfjs-wasm', 'jax-webgpu'), 'pytorch-cuda'. */
   implementation: string;
   /** 'fp32', 'tf32' (PyTorch rows). */
   precision: string;
@@ -61,10 +61,10 @@ export interface Row {
   gflopsPerSecond?: number;
   /** Percent of the fp32 peak given with --peak. */
   peakPercent?: number;
-  /** Peer time / our time on the same basis (> 1: ours is faster); on our rows. */
-  speedupVsPeer?: number;
+  /** On another implementation's row: its time / webgpu-xai's time for the same method, same basis (> 1: webgpu-xai is faster). */
+  vsEngine?: number;
   /** The same from wall times. */
-  speedupVsPeerWall?: number;
+  vsEngineWall?: number;
   check?: Check;
   /** L2 norm of the result (engine: first run; peer: its check run), comparable across implementations. */
   outputL2?: number;
@@ -143,15 +143,31 @@ export function derive(row: Row, peakTflops: number | undefined): Row {
   return row;
 }
 
-/** Puts peer/ours ratios on our rows, matching rows by workload, method and label. */
-export function linkPeers(rows: Row[], ours: string, peer: string): void {
+/** Puts on every other implementation's row its time relative to the engine's row of the same workload and label. */
+export function compareWithEngine(rows: Row[], engine: string): void {
   for (const row of rows) {
-    if (row.implementation !== ours || !row.timing) continue;
-    const other = rows.find((r) => r.implementation === peer && r.workload === row.workload && r.label === row.label && r.status === 'ok' && r.timing);
-    if (!other?.timing) continue;
-    if (other.timing.basis === row.timing.basis) row.speedupVsPeer = other.timing.ms / row.timing.ms;
-    row.speedupVsPeerWall = other.timing.wall.median / row.timing.wall.median;
+    if (row.implementation === engine || !row.timing) continue;
+    const ours = rows.find((r) => r.implementation === engine && r.workload === row.workload && r.label === row.label && r.status === 'ok' && r.timing);
+    if (!ours?.timing) continue;
+    if (ours.timing.basis === row.timing.basis) row.vsEngine = row.timing.ms / ours.timing.ms;
+    row.vsEngineWall = row.timing.wall.median / ours.timing.wall.median;
   }
+}
+
+/**
+ * Rows grouped for reading: by workload and method in the order they first appear, then by
+ * implementation in `order` (others after, by name), then precision.
+ */
+export function sortRows(rows: Row[], order: readonly string[]): Row[] {
+  const first = new Map<string, number>();
+  rows.forEach((r, i) => {
+    const key = `${r.workload}\u0000${r.label}`;
+    if (!first.has(key)) first.set(key, i);
+  });
+  const rank = (r: Row) => (order.includes(r.implementation) ? order.indexOf(r.implementation) : order.length);
+  return [...rows].sort((a, b) =>
+    first.get(`${a.workload}\u0000${a.label}`)! - first.get(`${b.workload}\u0000${b.label}`)! ||
+    rank(a) - rank(b) || a.implementation.localeCompare(b.implementation) || a.precision.localeCompare(b.precision));
 }
 
 function fixed(value: number | undefined, digits: number): string {
@@ -177,11 +193,11 @@ function rate(value: number | undefined): string {
 
 const BASIS_SHORT: Record<Basis, string> = { 'gpu-busy': 'gpu', wall: 'wall', 'cuda-events': 'cuda' };
 
-/** The report as a fixed-width table (one line per row) with a short header. */
-export function formatTable(report: Report): string {
-  const header = ['workload', 'method', 'impl', 'basis', 'ms', 'IQR', 'min-max', 'wall ms', 'img/s', 'GFLOP/s', '%peak', 'x peer', 'x peer wall', 'rel L2', 'note'];
+/** The rows as a fixed-width table, one line per row. */
+function rowTable(rows: Row[]): string[] {
+  const header = ['workload', 'method', 'impl', 'basis', 'ms', 'IQR', 'min-max', 'wall ms', 'img/s', 'GFLOP/s', '%peak', 'vs ours', 'vs ours wall', 'rel L2', 'note'];
   const lines: string[][] = [header];
-  for (const row of report.rows) {
+  for (const row of rows) {
     const t = row.timing;
     const impl = row.precision === 'fp32' ? row.implementation : `${row.implementation} ${row.precision}`;
     lines.push([
@@ -196,23 +212,43 @@ export function formatTable(report: Report): string {
       rate(row.imagesPerSecond),
       rate(row.gflopsPerSecond),
       fixed(row.peakPercent, 1),
-      fixed(row.speedupVsPeer, 2),
-      fixed(row.speedupVsPeerWall, 2),
+      fixed(row.vsEngine, 2),
+      fixed(row.vsEngineWall, 2),
       row.check ? `${row.check.relativeL2.toExponential(1)}${row.check.ok ? '' : '!'}` : '',
       row.note ?? '',
     ]);
   }
-  const widths = header.map((_, i) => Math.max(...lines.filter((l) => l.length > 1).map((l) => (i === header.length - 1 ? 0 : l[i].length))));
+  const widths = header.map((_, i) => Math.max(...lines.map((l) => (i === header.length - 1 ? 0 : l[i].length))));
   const numeric = new Set([4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
   const render = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : numeric.has(i) ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd();
+  return lines.map(render);
+}
+
+/** Where and how a report was measured: run, adapter, time basis, peers. */
+function introLines(report: Report): string[] {
   const d = report.device;
-  const intro = [
+  return [
     `webgpu-xai bench  ${report.date}  commit ${report.git.commit?.slice(0, 12) ?? '?'}${report.git.dirty ? ' (dirty)' : ''}  ${String(report.environment.runtime ?? '')}`,
     `adapter: ${[d.vendor, d.architecture, d.device].filter(Boolean).join(' / ')}${d.description ? ` (${d.description})` : ''}${d.software ? '  [software adapter]' : ''}${d.kernels ? `  kernels: ${d.kernels}` : ''}`,
     `time basis: ${report.timer.note}`,
-    `peers: ${report.peers.map((p) => `${p.name} ${p.status}${p.version ? ` ${p.version}` : ''}${p.reason ? ` (${p.reason})` : ''}`).join('; ') || 'none'}`,
-    `x peer = peer ms / our ms (>1: webgpu-xai faster); rel L2 = peer output vs ours (! = over tolerance, not timed); FLOPs: bench/README.md`,
-    '',
+    ...(report.peers.length ? [`peers: ${report.peers.map((p) => `${p.name} ${p.status}${p.version ? ` ${p.version}` : ''}${p.reason ? ` (${p.reason})` : ''}`).join('; ')}`] : []),
   ];
-  return [...intro, ...lines.map(render)].join('\n');
+}
+
+const LEGEND = 'vs ours = the row\'s ms / webgpu-xai\'s ms for the same method and basis (>1: webgpu-xai faster); rel L2 = the row\'s output vs ours (! = over tolerance, not timed); FLOPs: bench/README.md';
+
+/** The report as a fixed-width table (one line per row) with a short header. */
+export function formatTable(report: Report): string {
+  return [...introLines(report), LEGEND, '', ...rowTable(report.rows)].join('\n');
+}
+
+/**
+ * Saved reports as one table (`--table`), e.g. a Node run and the PyTorch reference from the same
+ * machine: every row compared again with the engine's row of the same workload and label.
+ */
+export function formatMergedTable(reports: Report[], engine: string): string {
+  const rows = reports.flatMap((report) => report.rows.map((row) => ({ ...row, vsEngine: undefined, vsEngineWall: undefined })));
+  compareWithEngine(rows, engine);
+  const intros = reports.flatMap((report, i) => [`[${i + 1}] ${introLines(report)[0]}`, ...introLines(report).slice(1).map((line) => `    ${line}`)]);
+  return [...intros, LEGEND, '', ...rowTable(sortRows(rows, [engine]))].join('\n');
 }

@@ -1,8 +1,8 @@
 /**
  * The benchmark run shared by Node (bench/cli.ts) and the browser page (bench/browser/page.ts):
- * for every workload and method, time the engine; then check the peer's output against the
- * engine's and time the peer only when they agree. Returns the report; printing and saving are
- * the caller's.
+ * for every workload, time the engine on every method; then, peer by peer, check each peer's
+ * output against the engine's and time the peer only when they agree. Returns the report;
+ * printing and saving are the caller's.
  */
 import type { ExplainContext } from '../src/explain/context.js';
 import { SMOOTHGRAD_STREAM } from '../src/explain/smoothgrad.js';
@@ -13,8 +13,10 @@ import { addGaussianNoise } from '../src/ops/random.js';
 import { FULL_SIZES, QUICK_SIZES, planMethod, runEngine, type MethodPlan, type PlannedMethod } from './methods.js';
 import { WORKLOADS, benchImage, type ModelSource } from './models.js';
 import type { BenchOptions } from './options.js';
-import { loadTfjsModel, loadTfjsPeer, runTfjs, tfjsUnsupported, type CheckInputs, type TfjsModel, type TfjsPeer } from './peers/tfjs.js';
-import { FLOP_CONVENTION, SCHEMA, derive, linkPeers, timingFrom, type DeviceInfo, type PeerInfo, type Report, type Row } from './report.js';
+import { loadJaxPeer } from './peers/jax.js';
+import { PEER_NAMES, type CheckInputs, type Peer, type PeerName, type PeerPlatform } from './peers/peer.js';
+import { loadTfjsPeer } from './peers/tfjs.js';
+import { FLOP_CONVENTION, SCHEMA, compareWithEngine, derive, sortRows, timingFrom, type DeviceInfo, type PeerInfo, type Report, type Row } from './report.js';
 import { GpuTimer, measure, type MeasureOptions } from './timing.js';
 import { relativeL2 } from '../tests/reference/tensor.js';
 
@@ -27,8 +29,8 @@ export interface BenchEnvironment {
   source: ModelSource;
   /** The engine's device. */
   device: GPUDevice;
-  /** navigator.gpu for TF.js where the platform has none (Node: a Dawn GPU object). */
-  gpu?: GPU;
+  /** What the peers need from the platform (Node: navigator.gpu, the TF.js wasm files). */
+  platform: PeerPlatform;
   log(line: string): void;
 }
 
@@ -72,12 +74,34 @@ function paramsOf(plan: MethodPlan): Record<string, unknown> {
   return plan.id === 'filters' ? { ...rest, channels: plan.channels.length } : rest;
 }
 
+function loadPeer(name: PeerName, platform: PeerPlatform): Promise<Peer> {
+  switch (name) {
+    case 'tfjs-webgpu': return loadTfjsPeer('webgpu', platform);
+    case 'tfjs-wasm': return loadTfjsPeer('wasm', platform);
+    case 'jax-webgpu': return loadJaxPeer(platform);
+  }
+}
+
+/** A peer ready to run, with its timer (undefined: wall time only). */
+interface ActivePeer {
+  peer: Peer;
+  timer?: GpuTimer;
+}
+
+/** One method of a workload as the engine ran it. */
+interface EngineResult {
+  planned: PlannedMethod;
+  base: Omit<Row, 'implementation' | 'status'>;
+  /** The engine's map; undefined when its run failed. */
+  values?: Float32Array;
+}
+
 export async function runBench(env: BenchEnvironment, options: BenchOptions): Promise<Report> {
   const rt = new Runtime(env.device, { kernels: options.kernels });
   const timer = options.gpuTiming ? GpuTimer.attach(env.device) : undefined;
   const device = { ...describeDevice(env.device), kernels: rt.kernelVariant };
   const rows: Row[] = [];
-  const peers: PeerInfo[] = [];
+  const peerInfos: PeerInfo[] = [];
   const sizes = {
     ...(options.quick ? QUICK_SIZES : FULL_SIZES),
     ...(options.samples ? { smoothgradSamples: options.samples } : {}),
@@ -85,30 +109,22 @@ export async function runBench(env: BenchEnvironment, options: BenchOptions): Pr
   };
   const measureOptions: MeasureOptions = { warmup: options.warmup, repeats: options.repeats, budgetMs: options.budgetMs, minRepeats: options.minRepeats };
 
-  let peer: TfjsPeer | undefined;
-  let peerTimer: GpuTimer | undefined;
-  const peerErrors: string[] = [];
-  const takePeerErrors = () => {
-    const unique = [...new Set(peerErrors.splice(0))];
-    return unique.length ? ` (TF.js WebGPU errors: ${unique.slice(0, 2).join('; ')}${unique.length > 2 ? '; ...' : ''})` : '';
-  };
-  if (options.peer === 'tfjs') {
-    try {
-      peer = await loadTfjsPeer(env.gpu);
-      peerTimer = options.gpuTiming ? GpuTimer.attach(peer.device) : undefined;
-      // TF.js leaves WebGPU validation errors uncaptured: collect them for the row's note
-      peer.device.addEventListener('uncapturederror', (event) => {
-        event.preventDefault();
-        if (peerErrors.length < 100) peerErrors.push((event as GPUUncapturedErrorEvent).error.message.split('\n')[0]);
-      });
-      peers.push({ name: 'tfjs-webgpu', status: 'ok', version: peer.version, adapter: { ...peer.adapter, timestampQuery: !!peerTimer } });
-      env.log(`peer: TF.js ${peer.version} WebGPU backend on ${[peer.adapter.vendor, peer.adapter.architecture].filter(Boolean).join(' / ') || 'its adapter'}`);
-    } catch (error) {
-      peers.push({ name: 'tfjs-webgpu', status: 'unavailable', reason: message(error) });
-      env.log(`peer: TF.js WebGPU unavailable: ${message(error)}`);
+  const peers: ActivePeer[] = [];
+  for (const name of PEER_NAMES) {
+    if (!options.peers.includes(name)) {
+      peerInfos.push({ name, status: 'not-requested' });
+      continue;
     }
-  } else {
-    peers.push({ name: 'tfjs-webgpu', status: 'not-requested' });
+    try {
+      const peer = await loadPeer(name, env.platform);
+      const peerTimer = options.gpuTiming && peer.device ? GpuTimer.attach(peer.device) : undefined;
+      peers.push({ peer, timer: peerTimer });
+      peerInfos.push({ name, status: 'ok', version: peer.version, adapter: { ...peer.details, timestampQuery: !!peerTimer } });
+      env.log(`peer: ${name} ${peer.version} ${JSON.stringify(peer.details)}`);
+    } catch (error) {
+      peerInfos.push({ name, status: 'unavailable', reason: message(error) });
+      env.log(`peer: ${name} unavailable: ${message(error)}`);
+    }
   }
 
   for (const id of options.workloads) {
@@ -130,17 +146,7 @@ export async function runBench(env: BenchEnvironment, options: BenchOptions): Pr
     const classes = model.shapes(1).get(model.logitsName)!.at(-1)!;
     env.log(`workload ${id}: ${(model.flops(1) / 1e9).toFixed(3)} GFLOP per forward of one image, input [${model.inputShape.join(', ')}], ${classes} logits`);
 
-    let tfModel: TfjsModel | undefined;
-    let tfError: string | undefined;
-    if (peer) {
-      try {
-        tfModel = await loadTfjsModel(peer, spec, model.logitsName, classes, files);
-      } catch (error) {
-        tfError = `TF.js could not load the model: ${message(error)}`;
-        env.log(`workload ${id}: ${tfError}`);
-      }
-    }
-
+    const results: EngineResult[] = [];
     for (const methodId of options.methods) {
       let planned: PlannedMethod;
       try {
@@ -150,77 +156,96 @@ export async function runBench(env: BenchEnvironment, options: BenchOptions): Pr
         continue;
       }
       const { plan, label } = planned;
-      const base = { workload: id, method: plan.id, precision: 'fp32', label, params: paramsOf(plan), images: planned.images, flops: planned.flops };
+      const result: EngineResult = { planned, base: { workload: id, method: plan.id, precision: 'fp32', label, params: paramsOf(plan), images: planned.images, flops: planned.flops } };
+      results.push(result);
       env.log(`${id} / ${label}: ${ENGINE} ...`);
-      let engineValues: Float32Array | undefined;
       try {
-        engineValues = await runEngine(ctx, image, plan);
+        result.values = await runEngine(ctx, image, plan);
         const measurement = await measure(() => runEngine(ctx, image, plan), measureOptions, timer);
-        const row = derive({ ...base, implementation: ENGINE, status: 'ok', timing: timingFrom(measurement, !!timer), outputL2: norm(engineValues) }, options.peak);
+        const row = derive({ ...result.base, implementation: ENGINE, status: 'ok', timing: timingFrom(measurement, !!timer), outputL2: norm(result.values) }, options.peak);
         rows.push(row);
         env.log(`${id} / ${label}: ${ENGINE} ${row.timing!.ms.toFixed(2)} ms (${row.timing!.basis}), wall ${row.timing!.wall.median.toFixed(2)} ms`);
       } catch (error) {
-        rows.push({ ...base, implementation: ENGINE, status: 'error', note: message(error) });
+        rows.push({ ...result.base, implementation: ENGINE, status: 'error', note: message(error) });
         env.log(`${id} / ${label}: ${ENGINE} failed: ${message(error)}`);
       }
+    }
 
-      if (!peer) continue;
-      const peerRow: Row = { ...base, implementation: 'tfjs-webgpu', status: 'ok' };
-      const unsupported = tfjsUnsupported(plan);
-      if (unsupported || !tfModel) {
-        rows.push({ ...peerRow, status: unsupported ? 'unsupported' : 'error', note: unsupported ?? tfError });
-        continue;
+    // SmoothGrad's check runs every peer on the engine's own noisy copies (made once)
+    let engineNoise: Float32Array | undefined;
+    const checkInputs = async (plan: MethodPlan): Promise<CheckInputs> => {
+      if (plan.id !== 'smoothgrad') return {};
+      if (!engineNoise) {
+        const x = rt.upload([1, ...model.inputShape], image, 'bench.image');
+        const sigma = plan.noise * (workload.inputRange[1] - workload.inputRange[0]);
+        const noisy = addGaussianNoise(rt, x, plan.samples, sigma, { seed: plan.seed, stream: SMOOTHGRAD_STREAM });
+        engineNoise = await rt.read(noisy);
+        noisy.dispose();
+        x.dispose();
       }
-      if (!engineValues) {
-        rows.push({ ...peerRow, status: 'refused', note: 'the engine run failed, so there is nothing to check the peer against' });
-        continue;
-      }
+      return { noisy: engineNoise };
+    };
+
+    for (const { peer, timer: peerTimer } of peers) {
+      const runnable = results.filter((r) => {
+        const unsupported = peer.unsupported(r.planned.plan, !!files);
+        if (unsupported) rows.push({ ...r.base, implementation: peer.name, status: 'unsupported', note: unsupported });
+        return !unsupported;
+      });
+      if (!runnable.length) continue;
+      let peerModel;
       try {
-        // the check: the peer's output on the same input (and, for SmoothGrad, the engine's noise)
-        const check: CheckInputs = {};
-        let checkNote: string | undefined;
-        if (plan.id === 'smoothgrad') {
-          const x = rt.upload([1, ...model.inputShape], image, 'bench.image');
-          const sigma = plan.noise * (workload.inputRange[1] - workload.inputRange[0]);
-          const noisy = addGaussianNoise(rt, x, plan.samples, sigma, { seed: plan.seed, stream: SMOOTHGRAD_STREAM });
-          check.noisy = await rt.read(noisy);
-          noisy.dispose();
-          x.dispose();
-          checkNote = 'checked on the engine\'s noisy copies; timed with tf.randomNormal noise';
-        }
-        takePeerErrors();
-        const peerValues = await runTfjs(peer, tfModel, image, model.inputShape, plan, workload.inputRange, check);
-        await peer.device.queue.onSubmittedWorkDone();
-        const errors = takePeerErrors();
-        const error = disagreement(peerValues, engineValues);
-        const ok = error <= options.tolerance;
-        peerRow.check = { against: ENGINE, relativeL2: error, tolerance: options.tolerance, ok, note: checkNote };
-        peerRow.outputL2 = norm(peerValues);
-        if (!ok) {
-          rows.push({ ...peerRow, status: 'refused', note: `output differs from ${ENGINE} (relative L2 ${error.toExponential(2)} > ${options.tolerance}): not timed${errors}` });
-          env.log(`${id} / ${label}: tfjs-webgpu REFUSED, relative L2 ${error.toExponential(2)}`);
+        peerModel = await peer.loadModel(spec, model.logitsName, classes, files);
+      } catch (error) {
+        const note = `${peer.name} could not load the model: ${message(error)}`;
+        env.log(`workload ${id}: ${note}`);
+        for (const r of runnable) rows.push({ ...r.base, implementation: peer.name, status: 'error', note });
+        continue;
+      }
+      for (const { planned: { plan, label }, base, values: engineValues } of runnable) {
+        const peerRow: Row = { ...base, implementation: peer.name, status: 'ok' };
+        if (!engineValues) {
+          rows.push({ ...peerRow, status: 'refused', note: 'the engine run failed, so there is nothing to check the peer against' });
           continue;
         }
-        const measurement = await measure(() => runTfjs(peer!, tfModel!, image, model.inputShape, plan, workload.inputRange), measureOptions, peerTimer);
-        const row = derive({ ...peerRow, timing: timingFrom(measurement, !!peerTimer), note: errors ? `passed the check despite${errors}` : undefined }, options.peak);
-        rows.push(row);
-        env.log(`${id} / ${label}: tfjs-webgpu ${row.timing!.ms.toFixed(2)} ms (${row.timing!.basis}), wall ${row.timing!.wall.median.toFixed(2)} ms, relative L2 ${error.toExponential(2)}`);
-      } catch (error) {
-        rows.push({ ...peerRow, status: 'error', note: `${message(error)}${takePeerErrors()}` });
-        env.log(`${id} / ${label}: tfjs-webgpu failed: ${message(error)}`);
+        try {
+          // the check: the peer's output on the same input (and, for SmoothGrad, the engine's noise)
+          const check = await checkInputs(plan);
+          const checkNote = check.noisy ? 'checked on the engine\'s noisy copies; timed with its own noise' : undefined;
+          peer.takeErrors();
+          const peerValues = await peer.run(peerModel, image, model.inputShape, plan, workload.inputRange, check);
+          if (peer.device) await peer.device.queue.onSubmittedWorkDone();
+          const errors = peer.takeErrors();
+          const error = disagreement(peerValues, engineValues);
+          const ok = error <= options.tolerance;
+          peerRow.check = { against: ENGINE, relativeL2: error, tolerance: options.tolerance, ok, note: checkNote };
+          peerRow.outputL2 = norm(peerValues);
+          if (!ok) {
+            rows.push({ ...peerRow, status: 'refused', note: `output differs from ${ENGINE} (relative L2 ${error.toExponential(2)} > ${options.tolerance}): not timed${errors}` });
+            env.log(`${id} / ${label}: ${peer.name} REFUSED, relative L2 ${error.toExponential(2)}`);
+            continue;
+          }
+          const measurement = await measure(() => peer.run(peerModel, image, model.inputShape, plan, workload.inputRange), measureOptions, peerTimer);
+          const row = derive({ ...peerRow, timing: timingFrom(measurement, !!peerTimer), note: errors ? `passed the check despite${errors}` : undefined }, options.peak);
+          rows.push(row);
+          env.log(`${id} / ${label}: ${peer.name} ${row.timing!.ms.toFixed(2)} ms (${row.timing!.basis}), wall ${row.timing!.wall.median.toFixed(2)} ms, relative L2 ${error.toExponential(2)}`);
+        } catch (error) {
+          rows.push({ ...peerRow, status: 'error', note: `${message(error)}${peer.takeErrors()}` });
+          env.log(`${id} / ${label}: ${peer.name} failed: ${message(error)}`);
+        }
       }
+      peerModel.dispose();
     }
-    tfModel?.dispose();
     model.dispose();
     rt.trim();
   }
 
-  linkPeers(rows, ENGINE, 'tfjs-webgpu');
+  compareWithEngine(rows, ENGINE);
   device.timestampQuantized = timer?.quantized;
   const gpuNote = 'GPU busy time: sum of the compute passes\' durations from timestamp queries (kernels only; copies and idle gaps excluded)';
   const basisUsed = rows.some((r) => r.timing?.basis === 'gpu-busy');
   timer?.detach();
-  peerTimer?.detach();
+  for (const { timer: peerTimer } of peers) peerTimer?.detach();
   return {
     schema: SCHEMA,
     date: new Date().toISOString(),
@@ -232,8 +257,7 @@ export async function runBench(env: BenchEnvironment, options: BenchOptions): Pr
       : { basis: 'wall', note: `wall time from call to result on the CPU (performance.now()); ${device.timestampQuery ? 'GPU timing off' : 'no timestamp-query on this device'}` },
     options: { ...options, sizes },
     flopConvention: FLOP_CONVENTION,
-    peers,
-    rows,
+    peers: peerInfos,
+    rows: sortRows(rows, [ENGINE, ...PEER_NAMES]),
   };
 }
-

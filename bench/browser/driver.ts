@@ -21,8 +21,8 @@ import { formatTable, type Report } from '../report.js';
 const ROOT = process.cwd();
 const OUT = join(ROOT, 'dist-bench', 'browser');
 const PAGE = '/bench/browser/index.html';
-/** The only npm files the page may fetch: the workloads' models. */
-const SERVED_PACKAGES = ['/node_modules/@vladmandic/human/models/', '/node_modules/nsfwjs/dist/models/'];
+/** The only npm files the page may fetch: the workloads' models and the TF.js wasm backend's binaries. */
+const SERVED_PACKAGES = ['/node_modules/@vladmandic/human/models/', '/node_modules/nsfwjs/dist/models/', '/node_modules/@tensorflow/tfjs-backend-wasm/dist/'];
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json', '.map': 'application/json', '.css': 'text/css', '.wasm': 'application/wasm' };
 
 async function buildPage(): Promise<void> {
@@ -69,6 +69,11 @@ async function main(argv: string[]): Promise<void> {
     throw error;
   }
   if (parsed.help) return void console.log(BENCH_HELP);
+  if (parsed.tables.length) {
+    console.error('bench:browser: --table runs nothing in the browser; use npm run bench -- --table');
+    process.exitCode = 2;
+    return;
+  }
   if (!existsSync(CHROMIUM)) throw new Error(`bench:browser needs Debian's Chromium at ${CHROMIUM} (apt-get install chromium)`);
   console.error('[bench:browser] building the page ...');
   await buildPage();

@@ -1,6 +1,6 @@
 /**
  * The benchmark page: gets its device the way an application does (`requestBrowserDevice`) and
- * exposes `window.runBench`, which runs bench/run.ts here (engine and TF.js WebGPU in this page,
+ * exposes `window.runBench`, which runs bench/run.ts here (the engine and its peers in this page,
  * on the browser's adapter) and returns the report. Model files are fetched from the driver's
  * server under /node_modules/.
  */
@@ -36,6 +36,7 @@ window.runBench = async (options, git) => {
       git,
       source,
       device,
+      platform: { tfjsWasmFiles: '/node_modules/@tensorflow/tfjs-backend-wasm/dist/' },
       log: (line) => console.log(`[bench] ${line}`),
     }, options);
   } finally {

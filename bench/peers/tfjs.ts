@@ -1,14 +1,15 @@
 /**
- * The peer: TensorFlow.js 4.22 on its WebGPU backend, in the same process and on the same
- * adapter as the engine, written the way a TF.js user writes these methods: the model loaded with
- * tf.loadLayersModel / tf.loadGraphModel (or built with tf.sequential), gradients with tf.grad over
- * a whole batch, SmoothGrad noise from tf.randomNormal, results read with `await tensor.data()`.
+ * The TensorFlow.js 4.22 peers: its WebGPU backend (in the same process and on the same adapter as
+ * the engine) and its WebAssembly backend (XNNPACK with SIMD, on the CPU), written the way a TF.js
+ * user writes these methods: the model loaded with tf.loadLayersModel / tf.loadGraphModel (or
+ * built with tf.sequential), gradients with tf.grad over a whole batch, SmoothGrad noise from
+ * tf.randomNormal, results read with `await tensor.data()`.
  *
  * Node: tfjs-backend-webgpu registers itself only when `navigator.gpu` exists when it is imported
- * (and its backend constructor checks it again). Node 20 has no `navigator`, so `loadTfjsPeer`
- * defines `globalThis.navigator = { gpu }` with a Dawn GPU object from the `webgpu` package before
- * importing it; TF.js then asks that object for its adapter and device exactly as in a browser.
- * WebGPU's enum globals (GPUBufferUsage, ...) are already installed by the engine's Node device code.
+ * (and its backend constructor checks it again), so navigator.gpu is provided first (a Dawn GPU
+ * object from the `webgpu` package); TF.js then asks it for its adapter and device exactly as in
+ * a browser. The wasm backend loads its .wasm files from `PeerPlatform.tfjsWasmFiles`.
+ * Both peers share TF.js's one engine: loadModel switches it to the peer's backend.
  *
  * Filter visualization has no TF.js counterpart here: a hand-written TF.js gradient ascent would
  * not reproduce the engine's jitter, blur and normalization step for step, so its output could not
@@ -20,46 +21,66 @@ import { occlusionGeometry } from '../../src/explain/occlusion.js';
 import type { ModelFiles } from '../../src/model/loaders/files.js';
 import type { LayerSpec, ModelSpec } from '../../src/model/spec.js';
 import type { MethodPlan } from '../methods.js';
+import { collectDeviceErrors, provideNavigatorGpu, type CheckInputs, type Peer, type PeerModel, type PeerPlatform } from './peer.js';
 
 type Tf = typeof TF;
 
-export interface TfjsPeer {
-  name: 'tfjs-webgpu';
-  version: string;
-  tf: Tf;
-  /** The GPUDevice TF.js created (for the GPU timer). */
-  device: GPUDevice;
-  adapter: { vendor?: string; architecture?: string };
+let loaded: Promise<Tf> | undefined;
+
+/** TF.js itself, once per process. */
+function loadTf(): Promise<Tf> {
+  loaded ??= (async () => {
+    const module = (await import('@tensorflow/tfjs')) as Tf & { default?: Tf };
+    return typeof module.setBackend === 'function' ? module : module.default!;
+  })();
+  return loaded;
 }
 
-/** Inputs that make a peer run reproduce the engine's run exactly, for the correctness check. */
-export interface CheckInputs {
-  /** SmoothGrad: the engine's noisy copies [n, H, W, C] instead of x + tf.randomNormal. */
-  noisy?: Float32Array;
-}
-
-/** Loads TF.js and its WebGPU backend; `gpu` is navigator.gpu for Node (ignored where navigator.gpu exists). */
-export async function loadTfjsPeer(gpu?: GPU): Promise<TfjsPeer> {
-  const g = globalThis as { navigator?: { gpu?: GPU } };
-  if (!g.navigator?.gpu) {
-    if (!gpu) throw new Error('TF.js WebGPU needs navigator.gpu; none was given');
-    if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
-    else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+/** TF.js on `backend`; the backend initialized and checked to work. */
+export async function loadTfjsPeer(backend: 'webgpu' | 'wasm', platform: PeerPlatform): Promise<Peer> {
+  let tf: Tf;
+  let details: Record<string, unknown>;
+  let device: GPUDevice | undefined;
+  let takeErrors = () => '';
+  if (backend === 'webgpu') {
+    provideNavigatorGpu(platform.gpu);
+    tf = await loadTf();
+    await import('@tensorflow/tfjs-backend-webgpu');
+    if (!(await tf.setBackend('webgpu'))) throw new Error('tf.setBackend("webgpu") failed');
+    await tf.ready();
+    const webgpu = tf.backend() as unknown as { device: GPUDevice; adapterInfo?: { vendor?: string; architecture?: string } };
+    device = webgpu.device;
+    details = { vendor: webgpu.adapterInfo?.vendor, architecture: webgpu.adapterInfo?.architecture };
+    // TF.js leaves WebGPU validation errors uncaptured: collect them for the row's note
+    takeErrors = collectDeviceErrors(device, 'TF.js WebGPU');
+  } else {
+    if (!platform.tfjsWasmFiles) throw new Error('no location for the tfjs-backend-wasm .wasm files was given');
+    tf = await loadTf();
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    wasm.setWasmPaths(platform.tfjsWasmFiles);
+    if (!(await tf.setBackend('wasm'))) throw new Error(`tf.setBackend("wasm") failed (wasm files from ${platform.tfjsWasmFiles})`);
+    await tf.ready();
+    details = { simd: await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'), threads: await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT') };
   }
-  const module = (await import('@tensorflow/tfjs')) as Tf & { default?: Tf };
-  const tf: Tf = typeof module.setBackend === 'function' ? module : module.default!;
-  await import('@tensorflow/tfjs-backend-webgpu');
-  if (!(await tf.setBackend('webgpu'))) throw new Error('tf.setBackend("webgpu") failed');
-  await tf.ready();
-  const backend = tf.backend() as unknown as { device: GPUDevice; adapterInfo?: { vendor?: string; architecture?: string } };
-  return { name: 'tfjs-webgpu', version: tf.version.tfjs, tf, device: backend.device, adapter: { vendor: backend.adapterInfo?.vendor, architecture: backend.adapterInfo?.architecture } };
+  return {
+    name: `tfjs-${backend}`,
+    version: tf.version.tfjs,
+    details,
+    device,
+    unsupported: tfjsUnsupported,
+    async loadModel(spec, logitsNode, classes, files) {
+      if (!(await tf.setBackend(backend))) throw new Error(`tf.setBackend("${backend}") failed`);
+      return loadTfjsModel(tf, spec, logitsNode, classes, files);
+    },
+    run: (model, image, shape, plan, range, check) => runTfjs(tf, model as TfjsModel, image, shape, plan, range, check),
+    takeErrors: () => takeErrors(),
+  };
 }
 
 /** A loaded model: `logits` is differentiable (tf.grad goes through it). */
-export interface TfjsModel {
+interface TfjsModel extends PeerModel {
   logits(x: TF.Tensor4D): TF.Tensor2D;
   classes: number;
-  dispose(): void;
 }
 
 /** tf.sequential from a code-built Sequential spec, up to (and including) the logits node. */
@@ -126,8 +147,7 @@ async function artifacts(tf: Tf, files: ModelFiles): Promise<TF.io.ModelArtifact
  * softmax/sigmoid made linear for a Layers model; a graph model executed up to the logits node),
  * or rebuilt with tf.sequential with the same weights for a code-built model.
  */
-export async function loadTfjsModel(peer: TfjsPeer, spec: ModelSpec, logitsNode: string, classes: number, files?: ModelFiles): Promise<TfjsModel> {
-  const { tf } = peer;
+async function loadTfjsModel(tf: Tf, spec: ModelSpec, logitsNode: string, classes: number, files?: ModelFiles): Promise<TfjsModel> {
   if (!files) {
     const model = sequentialFromSpec(tf, spec, logitsNode);
     return { logits: (x) => model.apply(x) as TF.Tensor2D, classes, dispose: () => model.dispose() };
@@ -156,18 +176,13 @@ export async function loadTfjsModel(peer: TfjsPeer, spec: ModelSpec, logitsNode:
 /** Occluded copies per inference batch: LayersModel.predict's default batchSize. */
 const OCCLUSION_BATCH = 32;
 
-/** Why the peer cannot run a method, or undefined when it can. */
-export function tfjsUnsupported(plan: MethodPlan): string | undefined {
+function tfjsUnsupported(plan: MethodPlan): string | undefined {
   if (plan.id === 'filters') return 'no TF.js counterpart: a hand-written gradient ascent would not match the engine step for step, so it cannot be checked';
   return undefined;
 }
 
-/**
- * One explanation by the peer; resolves with the map ([H, W, C], or [H, W] for occlusion) on the
- * CPU. `check` replaces the random parts with the engine's, for the correctness check.
- */
-export async function runTfjs(peer: TfjsPeer, model: TfjsModel, image: Float32Array, shape: readonly number[], plan: MethodPlan, range: readonly [number, number], check: CheckInputs = {}): Promise<Float32Array> {
-  const { tf } = peer;
+/** Peer.run for TF.js (the backend is whichever loadModel made current). */
+async function runTfjs(tf: Tf, model: TfjsModel, image: Float32Array, shape: readonly number[], plan: MethodPlan, range: readonly [number, number], check: CheckInputs = {}): Promise<Float32Array> {
   const [h, w, c] = shape;
   const score = (target: TF.Tensor) => (v: TF.Tensor) => tf.sum(tf.mul(model.logits(v as TF.Tensor4D), target));
   const extra: TF.Tensor[] = [];
