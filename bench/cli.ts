@@ -2,9 +2,11 @@
  * The benchmark in Node: `npm run bench -- [flags]` (bench/node.ts) and `webgpu-xai bench [flags]`
  * (src/cli/main.ts imports this module lazily). Prints the table and writes the JSON report.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, release } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { filesFromPath } from '../src/model/loaders/files.js';
 import { BENCH_HELP, BenchUsageError, defaultReportPath, parseBenchArgs } from './args.js';
 import { benchNodeDevices } from './device-node.js';
@@ -19,6 +21,13 @@ export function nodeModelSource(root = process.cwd()): ModelSource {
     files: (path) => filesFromPath(join(root, 'node_modules', path)),
     readText: (path) => readFile(join(root, 'node_modules', path), 'utf8'),
   };
+}
+
+/** tfjs-backend-wasm's .wasm files: next to this script in the single-file GPU build (vite.gpu.config.ts copies them), else in node_modules. */
+function tfjsWasmFiles(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  if (existsSync(join(here, 'tfjs-backend-wasm-simd.wasm'))) return `${here}/`;
+  return `${join(process.cwd(), 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist')}/`;
 }
 
 async function packageVersion(name: string): Promise<string | undefined> {
@@ -73,7 +82,7 @@ export async function runBenchCli(argv: string[]): Promise<void> {
     git: gitInfoSync(),
     source: nodeModelSource(),
     device,
-    platform: { gpu, tfjsWasmFiles: `${join(process.cwd(), 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist')}/` },
+    platform: { gpu, tfjsWasmFiles: tfjsWasmFiles() },
     log,
   }, parsed.options);
   console.log(formatTable(report));
