@@ -23,6 +23,8 @@ prints a table and writes a JSON report. See bench/README.md for how to read it.
   --budget-ms MS        stop repeating a row once its timed runs took this long (default ${DEFAULT_OPTIONS.budgetMs}; --quick ${QUICK_OPTIONS.budgetMs})
   --tolerance X         largest relative L2 of a peer's output vs ours for it to be timed (default ${DEFAULT_OPTIONS.tolerance})
   --wall                wall time only (no timestamp queries)
+  --profile             one more engine run per row with every kernel timed: GPU ms per kernel in the
+                        JSON (rows[].kernels) and its top kernels under the table
   --out PATH            JSON report path (default bench/results/<adapter>-<quick|full>-<date>[-browser].json)
   --no-save             print only
   --table a.json ...    print one table from saved reports (e.g. ours and bench/reference/pytorch_reference.py's)
@@ -64,7 +66,7 @@ export function parseBenchArgs(argv: string[]): ParsedBenchArgs {
       options: {
         quick: { type: 'boolean' }, models: { type: 'string' }, methods: { type: 'string' }, peers: { type: 'string' }, table: { type: 'boolean' }, kernels: { type: 'string' }, peak: { type: 'string' },
         warmup: { type: 'string' }, repeats: { type: 'string' }, 'min-repeats': { type: 'string' }, 'budget-ms': { type: 'string' },
-        tolerance: { type: 'string' }, samples: { type: 'string' }, steps: { type: 'string' }, wall: { type: 'boolean' }, out: { type: 'string' }, 'no-save': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        tolerance: { type: 'string' }, samples: { type: 'string' }, steps: { type: 'string' }, wall: { type: 'boolean' }, profile: { type: 'boolean' }, out: { type: 'string' }, 'no-save': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (error) {
@@ -92,6 +94,7 @@ export function parseBenchArgs(argv: string[]): ParsedBenchArgs {
   set('samples', number(values.samples, 'samples', true, 1));
   set('steps', number(values.steps, 'steps', true, 1));
   if (values.wall) options.gpuTiming = false;
+  if (values.profile) options.profile = true;
   return { help: !!values.help, options, out: values.out, save: !values['no-save'], tables };
 }
 

@@ -33,6 +33,8 @@ export interface BenchOptions {
   /** SmoothGrad copies and IG steps instead of the defaults (50 and 64), e.g. to match a peer's published run. */
   samples?: number;
   steps?: number;
+  /** One more engine run per row with every kernel timed (Runtime.beginProfile): where the time goes. */
+  profile: boolean;
 }
 
 export const DEFAULT_OPTIONS: BenchOptions = {
@@ -47,6 +49,7 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   tolerance: 1e-2,
   gpuTiming: true,
   kernels: 'auto',
+  profile: false,
 };
 
 /** --quick: the tiny model, small methods, few repeats: minutes on a CPU adapter. */

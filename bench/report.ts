@@ -2,6 +2,7 @@
  * The benchmark report: one JSON document (schema below, shared with
  * bench/reference/pytorch_reference.py) and the table printed from it.
  */
+import type { KernelTime } from '../src/gpu/profiler.js';
 import type { Measurement, Stats } from './timing.js';
 
 export const SCHEMA = 'webgpu-xai-bench/2';
@@ -68,6 +69,8 @@ export interface Row {
   check?: Check;
   /** L2 norm of the result (engine: first run; peer: its check run), comparable across implementations. */
   outputL2?: number;
+  /** --profile, engine rows: GPU time per kernel in one extra run, slowest first. */
+  kernels?: KernelTime[];
 }
 
 export interface DeviceInfo {
@@ -237,9 +240,20 @@ function introLines(report: Report): string[] {
 
 const LEGEND = 'vs ours = the row\'s ms / webgpu-xai\'s ms for the same method and basis (>1: webgpu-xai faster); rel L2 = the row\'s output vs ours (! = over tolerance, not timed); FLOPs: bench/README.md';
 
+/** --profile: each profiled row's five slowest kernels. */
+function kernelLines(rows: Row[]): string[] {
+  const profiled = rows.filter((r) => r.kernels?.length);
+  if (!profiled.length) return [];
+  return ['', 'kernels (one extra run with every dispatch timed): GPU ms and share of the run', ...profiled.map((r) => {
+    const total = r.kernels!.reduce((sum, k) => sum + k.ms, 0);
+    const top = r.kernels!.slice(0, 5).map((k) => `${k.kernel} ${ms(k.ms)} (${((100 * k.ms) / total).toFixed(0)}%, ${k.dispatches}x)`);
+    return `  ${r.workload} / ${r.label}: ${ms(total)} ms: ${top.join(', ')}`;
+  })];
+}
+
 /** The report as a fixed-width table (one line per row) with a short header. */
 export function formatTable(report: Report): string {
-  return [...introLines(report), LEGEND, '', ...rowTable(report.rows)].join('\n');
+  return [...introLines(report), LEGEND, '', ...rowTable(report.rows), ...kernelLines(report.rows)].join('\n');
 }
 
 /**

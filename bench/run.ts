@@ -163,6 +163,11 @@ export async function runBench(env: BenchEnvironment, options: BenchOptions): Pr
         result.values = await runEngine(ctx, image, plan);
         const measurement = await measure(() => runEngine(ctx, image, plan), measureOptions, timer);
         const row = derive({ ...result.base, implementation: ENGINE, status: 'ok', timing: timingFrom(measurement, !!timer), outputL2: norm(result.values) }, options.peak);
+        if (options.profile) {
+          rt.beginProfile();
+          await runEngine(ctx, image, plan);
+          row.kernels = rt.endProfile();
+        }
         rows.push(row);
         env.log(`${id} / ${label}: ${ENGINE} ${row.timing!.ms.toFixed(2)} ms (${row.timing!.basis}), wall ${row.timing!.wall.median.toFixed(2)} ms`);
       } catch (error) {

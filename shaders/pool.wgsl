@@ -7,12 +7,18 @@
 // MaxPoolGrad does; the whole gradient of that window goes to it.
 // Backward entries gather: each input element loops over the windows that contain it, so there
 // are no atomics and no stored argmax indices; max_backward recomputes each window's argmax from
-// the forward input.
+// the forward input. max_backward_blocks computes the same gradient where windows do not overlap
+// (stride >= pool in both directions, as in Keras's 2x2 / 2): one invocation per window finds its
+// argmax once and writes its block of input cells: the window, the uncovered gap after it when
+// stride > pool, and for the last window of a row or column the uncovered cells past it, which
+// tile the input exactly (TF padding stays under one stride there), so every element is written
+// once. It needs a sixth of the gather form's integer divisions, which are what these kernels
+// cost on CPU adapters (emulated lane by lane).
 // Layouts: input, input_grad [N, in_height, in_width, channels];
 //          output, output_grad [N, out_height, out_width, channels].
 // Bindings (params in every entry):
 //   max_forward, avg_forward: input (read), output (read_write)
-//   max_backward:             input (read: forward input), output_grad (read), input_grad (read_write)
+//   max_backward, max_backward_blocks: input (read: forward input), output_grad (read), input_grad (read_write)
 //   avg_backward:             output_grad (read), input_grad (read_write)
 
 override WORKGROUP_SIZE: u32 = 64;
@@ -138,6 +144,35 @@ fn max_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
     }
   }
   input_grad[i] = sum;
+}
+
+/** Input cells [first, last) of the block of window o along one axis (see the header). */
+fn block_cells(o: i32, stride: i32, pad: i32, out_size: i32, in_size: i32) -> vec2i {
+  let first = max(o * stride - pad, 0);
+  let last = select(min((o + 1) * stride - pad, in_size), in_size, o == out_size - 1);
+  return vec2i(first, last);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn max_backward_blocks(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let linear = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
+  if (linear >= arrayLength(&output_grad)) {
+    return;
+  }
+  let i = i32(linear);
+  let p = position(i, params.out_height, params.out_width);
+  let n = p.x;
+  let c = p.w;
+  let best = first_argmax(n, window_of(p.y, p.z), c);
+  let g = output_grad[i];
+  let rows = block_cells(p.y, params.stride_y, params.pad_top, params.out_height, params.in_height);
+  let columns = block_cells(p.z, params.stride_x, params.pad_left, params.out_width, params.in_width);
+  for (var y = rows.x; y < rows.y; y++) {
+    for (var x = columns.x; x < columns.y; x++) {
+      let j = input_index(n, y, x, c);
+      input_grad[j] = select(0.0, g, j == best);
+    }
+  }
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

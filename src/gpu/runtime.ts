@@ -7,6 +7,7 @@
 import { BufferUsage, MapMode } from './flags.js';
 import { DeviceLostError, GpuValidationError, XaiError } from '../errors.js';
 import { KernelCache, packUniforms, type Kernel, type KernelSpec } from './kernel.js';
+import { SubmissionProfile, checkProfilable, type KernelTime } from './profiler.js';
 import { BufferPool, Tensor, checkShape, sizeOf, type Shape, type TensorSlice } from './tensor.js';
 import { selectKernelVariant, type KernelPreference, type KernelVariant } from './variants.js';
 
@@ -81,6 +82,8 @@ export class Runtime {
   private staging: GPUBuffer[] = [];
   private readonly uniformAlignment: number;
   private readonly health: DeviceHealth;
+  /** Per-kernel GPU time since `beginProfile()`; undefined when not profiling. */
+  private profileTotals: Map<string, KernelTime> | undefined;
 
   constructor(
     readonly device: GPUDevice,
@@ -91,6 +94,24 @@ export class Runtime {
     this.uniformAlignment = device.limits.minUniformBufferOffsetAlignment;
     this.health = watchDevice(device);
     this.kernelVariant = selectKernelVariant(device, options.kernels);
+  }
+
+  /**
+   * Starts timing every kernel with timestamp queries (the device needs 'timestamp-query'): until
+   * `endProfile()`, each dispatch gets its own compute pass. For finding hot kernels; the extra
+   * passes cost a little, so time whole explanations without it.
+   */
+  beginProfile(): void {
+    checkProfilable(this.device);
+    this.profileTotals = new Map();
+  }
+
+  /** Stops profiling; GPU time per kernel (`shader.entry`) of the work flushed since `beginProfile()`, slowest first. */
+  endProfile(): KernelTime[] {
+    if (!this.profileTotals) throw new XaiError('endProfile() without beginProfile()');
+    const times = [...this.profileTotals.values()].sort((a, b) => b.ms - a.ms);
+    this.profileTotals = undefined;
+    return times;
   }
 
   get limits(): GPUSupportedLimits {
@@ -240,6 +261,8 @@ export class Runtime {
       uniformBuffer.unmap();
     }
     const encoder = device.createCommandEncoder({ label: 'webgpu-xai' });
+    const totals = this.profileTotals;
+    const profile = totals ? new SubmissionProfile(device) : undefined;
     let pass: GPUComputePassEncoder | undefined;
     for (const command of commands) {
       if (command.kind === 'copy') {
@@ -248,8 +271,12 @@ export class Runtime {
         encoder.copyBufferToBuffer(command.source, command.sourceOffset, command.target, command.targetOffset, command.bytes);
         continue;
       }
-      pass ??= encoder.beginComputePass({ label: 'webgpu-xai' });
       const { kernel } = command;
+      if (profile) {
+        pass?.end();
+        pass = encoder.beginComputePass({ label: kernel.label, timestampWrites: profile.passWrites(kernel.label) });
+      }
+      pass ??= encoder.beginComputePass({ label: 'webgpu-xai' });
       pass.setPipeline(kernel.pipeline);
       kernel.bindGroupLayouts.forEach((layout, group) => {
         const entries: GPUBindGroupEntry[] = [];
@@ -265,6 +292,7 @@ export class Runtime {
       this.stats.dispatches++;
     }
     pass?.end();
+    profile?.resolve(encoder);
     device.queue.submit([encoder.finish()]);
     this.stats.submits++;
     const validation = device.popErrorScope();
@@ -281,6 +309,7 @@ export class Runtime {
       const messages = this.health.uncaptured.splice(0);
       throw new GpuValidationError(`WebGPU reported errors: ${messages.join('; ')}`);
     }
+    if (totals) await profile!.collect(totals);
   }
 
   /** Submits pending work and reads `tensor` back; the only place data leaves the GPU. */

@@ -1,7 +1,8 @@
 /**
  * Max pooling over NHWC windows (Keras MaxPooling2D, tf.nn.max_pool) and its gradient with
  * respect to the input. The backward pass needs the forward input only: each window's argmax is
- * recomputed from it (`shaders/pool.wgsl`), so nothing is stored between the passes.
+ * recomputed from it (`shaders/pool.wgsl`), so nothing is stored between the passes: per input
+ * element over the windows that contain it, or, where windows do not overlap, per window.
  * Tie rule (TensorFlow's MaxPoolGrad): the first maximum of a window in row-major order takes the
  * window's whole gradient. Padding cells never win.
  *
@@ -99,10 +100,13 @@ export function maxPoolBackward(rt: Runtime, x: Tensor, dy: Tensor, options: Poo
   const plan = planPool(x.shape, options, 'maxPoolBackward');
   checkOutputGrad(dy, plan, 'maxPoolBackward');
   const dx = rt.empty(x.shape, 'maxPool.input_grad');
-  rt.dispatch(spec('max_backward'), {
+  const { pool_height, pool_width, stride_y, stride_x } = plan.uniforms;
+  // Windows that do not overlap (the usual 2x2 / 2): one invocation per window writes its block.
+  const blocks = stride_y >= pool_height && stride_x >= pool_width;
+  rt.dispatch(spec(blocks ? 'max_backward_blocks' : 'max_backward'), {
     bindings: { input: x, output_grad: dy, input_grad: dx },
     uniforms: plan.uniforms,
-    workgroups: rt.grid(dx.size, POOL_WORKGROUP_SIZE),
+    workgroups: rt.grid(blocks ? dy.size : dx.size, POOL_WORKGROUP_SIZE),
   });
   return dx;
 }

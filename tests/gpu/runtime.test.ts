@@ -1,5 +1,7 @@
 import { expect, it } from 'vitest';
-import { DeviceLostError, GpuValidationError, ShapeError, XaiError } from '../../src/errors.js';
+import { DeviceLostError, GpuValidationError, OptionError, ShapeError, XaiError } from '../../src/errors.js';
+import { checkProfilable } from '../../src/gpu/profiler.js';
+import { conv2d } from '../../src/ops/conv2d.js';
 import { requestNodeDevice } from '../../src/gpu/node-device.js';
 import { Runtime } from '../../src/gpu/runtime.js';
 import { activation, activationBackward } from '../../src/ops/activation.js';
@@ -32,6 +34,31 @@ describeGpu('runtime', () => {
     expect(rt.pendingCommands).toBeGreaterThan(3);
     expect(Array.from(await rt.read(sum))).toEqual([2, 2]);
     expect(rt.stats.submits - before).toBe(1);
+  });
+
+  it('profiles: GPU time per kernel between beginProfile and endProfile, each dispatch counted, results unchanged', async () => {
+    const rt = testRuntime();
+    const data = Float32Array.from({ length: 4 * 24 * 24 * 16 }, (_, i) => Math.sin(i));
+    const weights = Float32Array.from({ length: 3 * 3 * 16 * 32 }, (_, i) => Math.cos(i));
+    // two convolutions and an activation
+    const run = async () => {
+      const y = conv2d(rt, rt.upload([4, 24, 24, 16], data), rt.upload([3, 3, 16, 32], weights), undefined, { padding: 'same', activation: 'relu' });
+      const z = conv2d(rt, y, rt.upload([3, 3, 32, 32], new Float32Array(9216).fill(0.01)), undefined, { padding: 'same' });
+      return Array.from(await rt.read(activation(rt, z, 'sigmoid')));
+    };
+    const plain = await run();
+    rt.beginProfile();
+    expect(await run()).toEqual(plain);
+    const times = rt.endProfile();
+    const conv = times.find((t) => t.kernel.startsWith('conv2d.forward'))!;
+    expect(conv.dispatches).toBe(2);
+    expect(conv.ms).toBeGreaterThan(0);
+    expect(times.find((t) => t.kernel === 'activation.forward')?.dispatches).toBe(1);
+    expect(times.map((t) => t.ms)).toEqual([...times.map((t) => t.ms)].sort((a, b) => b - a));
+    // off again: nothing collected, and ending twice is an error
+    await run();
+    expect(() => rt.endProfile()).toThrow(/endProfile\(\) without beginProfile\(\)/);
+    expect(() => checkProfilable({ features: new Set() } as unknown as GPUDevice)).toThrow(OptionError);
   });
 
   it('reuses pooled buffers: 1,000 repeated calls create no new buffers', async () => {

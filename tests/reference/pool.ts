@@ -142,6 +142,8 @@ export const POOL_CASES: PoolCase[] = [
   { shape: [3, 7, 5, 13], poolSize: [3, 3], strides: [2, 2], padding: 'valid' },
   { shape: [1, 7, 5, 3], poolSize: [2, 3], strides: [2, 1], padding: 'same' },
   { shape: [3, 5, 7, 3], poolSize: [3, 3], strides: [3, 3], padding: 'same' },
+  // non-overlapping windows with a padding row on top (7 rows: 3 windows of 3, 2 padding rows, 1 above)
+  { shape: [2, 7, 8, 5], poolSize: [3, 3], strides: [3, 3], padding: 'same' },
   // strides larger than the window: rows/columns between windows get no gradient
   { shape: [1, 7, 5, 13], poolSize: [2, 3], strides: [3, 3], padding: 'valid' },
   { shape: [1, 7, 5, 3], poolSize: [2, 2], strides: [3, 3], padding: 'same' },
