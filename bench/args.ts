@@ -25,7 +25,8 @@ prints a table and writes a JSON report. See bench/README.md for how to read it.
   --wall                wall time only (no timestamp queries)
   --profile             one more engine run per row with every kernel timed: GPU ms per kernel in the
                         JSON (rows[].kernels) and its top kernels under the table
-  --out PATH            JSON report path (default bench/results/<adapter>-<quick|full>-<date>[-browser].json)
+  --out PATH            JSON report path (default bench/results/<adapter>-<quick|full>-<date>[-browser].json);
+                        Node rewrites it after each row, so a run cut short keeps what it measured
   --no-save             print only
   --table a.json ...    print one table from saved reports (e.g. ours and bench/reference/pytorch_reference.py's)
                         with every row compared with webgpu-xai's; runs nothing`;

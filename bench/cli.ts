@@ -71,6 +71,11 @@ export async function runBenchCli(argv: string[]): Promise<void> {
   const { device, gpu, adapter } = await benchNodeDevices();
   const log = (line: string) => console.error(`[bench] ${line}`);
   log(`adapter: ${adapter}`);
+  const path = parsed.out ?? defaultReportPath(adapter, parsed.options.quick, new Date().toISOString());
+  const save = async (report: Report) => {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, `${JSON.stringify(report, null, 1)}\n`);
+  };
   const report = await runBench({
     info: {
       runtime: `node ${process.version}`,
@@ -84,12 +89,11 @@ export async function runBenchCli(argv: string[]): Promise<void> {
     device,
     platform: { gpu, tfjsWasmFiles: tfjsWasmFiles() },
     log,
+    checkpoint: parsed.save ? save : undefined,
   }, parsed.options);
   console.log(formatTable(report));
   if (parsed.save) {
-    const path = parsed.out ?? defaultReportPath(adapter, parsed.options.quick, report.date);
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, `${JSON.stringify(report, null, 1)}\n`);
+    await save(report);
     console.log(`\nreport: ${path}`);
   }
   device.destroy();

@@ -32,6 +32,8 @@ export interface BenchEnvironment {
   /** What the peers need from the platform (Node: navigator.gpu, the TF.js wasm files). */
   platform: PeerPlatform;
   log(line: string): void;
+  /** Called with the report so far after each row is measured (Node saves it, so a run cut short keeps what it measured). */
+  checkpoint?(report: Report): void | Promise<void>;
 }
 
 export function describeDevice(device: GPUDevice): DeviceInfo {
@@ -127,6 +129,28 @@ export async function runBench(env: BenchEnvironment, options: BenchOptions): Pr
     }
   }
 
+  /** The report of the rows so far (a checkpoint after each workload, and the result). */
+  const report = (): Report => {
+    const compared = rows.map((row) => ({ ...row }));
+    compareWithEngine(compared, ENGINE);
+    const gpuNote = 'GPU busy time: sum of the compute passes\' durations from timestamp queries (kernels only; copies and idle gaps excluded)';
+    const basisUsed = compared.some((r) => r.timing?.basis === 'gpu-busy');
+    return {
+      schema: SCHEMA,
+      date: new Date().toISOString(),
+      git: env.git,
+      environment: env.info,
+      device: { ...device, timestampQuantized: timer?.quantized },
+      timer: basisUsed
+        ? { basis: 'gpu-busy', note: `${gpuNote}${timer?.quantized ? ' [timestamps quantized to 65.5 us]' : ''}; wall = performance.now() from call to result on the CPU` }
+        : { basis: 'wall', note: `wall time from call to result on the CPU (performance.now()); ${device.timestampQuery ? 'GPU timing off' : 'no timestamp-query on this device'}` },
+      options: { ...options, sizes },
+      flopConvention: FLOP_CONVENTION,
+      peers: peerInfos,
+      rows: sortRows(compared, [ENGINE, ...PEER_NAMES]),
+    };
+  };
+
   for (const id of options.workloads) {
     const workload = WORKLOADS[id];
     env.log(`workload ${id}: loading ${workload.title}`);
@@ -174,6 +198,7 @@ export async function runBench(env: BenchEnvironment, options: BenchOptions): Pr
         rows.push({ ...result.base, implementation: ENGINE, status: 'error', note: message(error) });
         env.log(`${id} / ${label}: ${ENGINE} failed: ${message(error)}`);
       }
+      await env.checkpoint?.(report());
     }
 
     // SmoothGrad's check runs every peer on the engine's own noisy copies (made once)
@@ -238,6 +263,7 @@ export async function runBench(env: BenchEnvironment, options: BenchOptions): Pr
           rows.push({ ...peerRow, status: 'error', note: `${message(error)}${peer.takeErrors()}` });
           env.log(`${id} / ${label}: ${peer.name} failed: ${message(error)}`);
         }
+        await env.checkpoint?.(report());
       }
       peerModel.dispose();
     }
@@ -245,24 +271,7 @@ export async function runBench(env: BenchEnvironment, options: BenchOptions): Pr
     rt.trim();
   }
 
-  compareWithEngine(rows, ENGINE);
-  device.timestampQuantized = timer?.quantized;
-  const gpuNote = 'GPU busy time: sum of the compute passes\' durations from timestamp queries (kernels only; copies and idle gaps excluded)';
-  const basisUsed = rows.some((r) => r.timing?.basis === 'gpu-busy');
   timer?.detach();
   for (const { timer: peerTimer } of peers) peerTimer?.detach();
-  return {
-    schema: SCHEMA,
-    date: new Date().toISOString(),
-    git: env.git,
-    environment: env.info,
-    device,
-    timer: basisUsed
-      ? { basis: 'gpu-busy', note: `${gpuNote}${timer?.quantized ? ' [timestamps quantized to 65.5 us]' : ''}; wall = performance.now() from call to result on the CPU` }
-      : { basis: 'wall', note: `wall time from call to result on the CPU (performance.now()); ${device.timestampQuery ? 'GPU timing off' : 'no timestamp-query on this device'}` },
-    options: { ...options, sizes },
-    flopConvention: FLOP_CONVENTION,
-    peers: peerInfos,
-    rows: sortRows(rows, [ENGINE, ...PEER_NAMES]),
-  };
+  return report();
 }

@@ -6,19 +6,15 @@
  */
 import type { Runtime } from '../gpu/runtime.js';
 import type { Shape, Tensor } from '../gpu/tensor.js';
-import { POOL_WORKGROUP_SIZE, checkOutputGrad, planPool, type PoolOptions } from './max_pool.js';
+import { checkOutputGrad, dispatchPool, planPool, type PoolOptions } from './max_pool.js';
 
 export type { PoolOptions } from './max_pool.js';
-
-function spec(entry: string) {
-  return { shader: 'pool', entry, constants: { WORKGROUP_SIZE: POOL_WORKGROUP_SIZE } };
-}
 
 /** [N, H, W, C] -> [N, outH, outW, C]: the mean of each window's cells inside the input. */
 export function avgPool(rt: Runtime, x: Tensor, options: PoolOptions): Tensor {
   const plan = planPool(x.shape, options, 'avgPool');
   const y = rt.empty(plan.outputShape, 'avgPool.output');
-  rt.dispatch(spec('avg_forward'), { bindings: { input: x, output: y }, uniforms: plan.uniforms, workgroups: rt.grid(y.size, POOL_WORKGROUP_SIZE) });
+  dispatchPool(rt, 'avg_forward', plan, { input: x, output: y }, y.size);
   return y;
 }
 
@@ -27,10 +23,6 @@ export function avgPoolBackward(rt: Runtime, dy: Tensor, inputShape: Shape, opti
   const plan = planPool(inputShape, options, 'avgPoolBackward');
   checkOutputGrad(dy, plan, 'avgPoolBackward');
   const dx = rt.empty(plan.inputShape, 'avgPool.input_grad');
-  rt.dispatch(spec('avg_backward'), {
-    bindings: { output_grad: dy, input_grad: dx },
-    uniforms: plan.uniforms,
-    workgroups: rt.grid(dx.size, POOL_WORKGROUP_SIZE),
-  });
+  dispatchPool(rt, 'avg_backward', plan, { output_grad: dy, input_grad: dx }, dx.size);
   return dx;
 }

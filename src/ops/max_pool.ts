@@ -9,7 +9,7 @@
  * Also home of the pooling-window options and their validation, shared with `avg_pool.ts`.
  */
 import { ShapeError } from '../errors.js';
-import type { Runtime } from '../gpu/runtime.js';
+import type { DispatchArgs, Runtime } from '../gpu/runtime.js';
 import type { Shape, Tensor } from '../gpu/tensor.js';
 import { formatShape, windowGeometry, type Padding } from './shapes.js';
 
@@ -29,7 +29,7 @@ export interface PoolPlan {
   uniforms: Record<string, number>;
 }
 
-export const POOL_WORKGROUP_SIZE = 64;
+const POOL_WORKGROUP_SIZE = 64;
 
 function pair(value: unknown, name: string, what: string): [number, number] {
   const values = typeof value === 'number' ? [value, value] : Array.isArray(value) ? value : undefined;
@@ -83,15 +83,16 @@ export function checkOutputGrad(dy: Tensor, plan: PoolPlan, what: string): void 
   }
 }
 
-function spec(entry: string) {
-  return { shader: 'pool', entry, constants: { WORKGROUP_SIZE: POOL_WORKGROUP_SIZE } };
+/** Records `entry` of shaders/pool.wgsl for `plan` over `invocations` elements. */
+export function dispatchPool(rt: Runtime, entry: string, plan: PoolPlan, bindings: DispatchArgs['bindings'], invocations: number): void {
+  rt.dispatch({ shader: 'pool', entry, constants: { WORKGROUP_SIZE: POOL_WORKGROUP_SIZE } }, { bindings, uniforms: plan.uniforms, workgroups: rt.grid(invocations, POOL_WORKGROUP_SIZE) });
 }
 
 /** [N, H, W, C] -> [N, outH, outW, C]: the maximum of each window. */
 export function maxPool(rt: Runtime, x: Tensor, options: PoolOptions): Tensor {
   const plan = planPool(x.shape, options, 'maxPool');
   const y = rt.empty(plan.outputShape, 'maxPool.output');
-  rt.dispatch(spec('max_forward'), { bindings: { input: x, output: y }, uniforms: plan.uniforms, workgroups: rt.grid(y.size, POOL_WORKGROUP_SIZE) });
+  dispatchPool(rt, 'max_forward', plan, { input: x, output: y }, y.size);
   return y;
 }
 
@@ -103,10 +104,8 @@ export function maxPoolBackward(rt: Runtime, x: Tensor, dy: Tensor, options: Poo
   const { pool_height, pool_width, stride_y, stride_x } = plan.uniforms;
   // Windows that do not overlap (the usual 2x2 / 2): one invocation per window writes its block.
   const blocks = stride_y >= pool_height && stride_x >= pool_width;
-  rt.dispatch(spec(blocks ? 'max_backward_blocks' : 'max_backward'), {
-    bindings: { input: x, output_grad: dy, input_grad: dx },
-    uniforms: plan.uniforms,
-    workgroups: rt.grid(blocks ? dy.size : dx.size, POOL_WORKGROUP_SIZE),
-  });
+  const bindings = { input: x, output_grad: dy, input_grad: dx };
+  if (blocks) dispatchPool(rt, 'max_backward_blocks', plan, bindings, dy.size);
+  else dispatchPool(rt, 'max_backward', plan, bindings, dx.size);
   return dx;
 }
