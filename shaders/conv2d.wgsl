@@ -340,6 +340,27 @@ fn gemm_row_pixels(m0: u32, count: u32, height: u32, width: u32) -> RowPixels {
   return RowPixels(rows < vec4u(count), m / (width * height), (m / width) % height, m % width);
 }
 
+/**
+ * Stages B's rows k0 .. k0 + TILE_K - 1 (zero past `depth`) at this invocation's 4 columns `cols`,
+ * rows lid.y, lid.y + THREADS_Y, ...: the filter as [K, Cout] (weights[k * Cout + co]) for the
+ * forward pass; `transposed`, per tap as [K = tap * Cout + co, Cin] (weights[(tap * Cin + ci) * Cout
+ * + co]) for the input gradient.
+ */
+fn stage_filter(lid: vec3u, k0: u32, depth: u32, cols: vec4u, transposed: bool) {
+  for (var kk = lid.y; kk < TILE_K; kk += THREADS_Y) {
+    let k = k0 + kk;
+    var w = vec4f(0.0);
+    if (k < depth) {
+      var index = vec4u(k * params.out_channels) + cols;
+      if (transposed) {
+        index = (vec4u((k / params.out_channels) * params.in_channels) + cols) * params.out_channels + vec4u(k % params.out_channels);
+      }
+      w = vec4f(weights[index.x], weights[index.y], weights[index.z], weights[index.w]);
+    }
+    tile_b[kk * THREADS_X + lid.x] = w;
+  }
+}
+
 /** acc += this invocation's 4 staged rows of A x its 4 staged columns of B, over the stage's depth. */
 fn multiply_stage(lid: vec3u, acc: ptr<function, array<vec4f, 4>>) {
   for (var kk = 0u; kk < TILE_K; kk++) {
@@ -395,16 +416,7 @@ fn forward_tiled(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id
       }
       tile_a[kk * THREADS_Y + lid.y] = v;
     }
-    // B: rows lid.y, lid.y + THREADS_Y, ... of the stage; weights[k, co] = weights[k * Cout + co].
-    for (var kk = lid.y; kk < TILE_K; kk += THREADS_Y) {
-      let k = k0 + kk;
-      var w = vec4f(0.0);
-      if (k < depth) {
-        let row = k * p.out_channels;
-        w = vec4f(weights[row + cos.x], weights[row + cos.y], weights[row + cos.z], weights[row + cos.w]);
-      }
-      tile_b[kk * THREADS_X + lid.x] = w;
-    }
+    stage_filter(lid, k0, depth, cos, false);
     workgroupBarrier();
     multiply_stage(lid, &acc);
     workgroupBarrier(); // before the next stage overwrites the tiles
@@ -480,17 +492,7 @@ fn backward_input_tiled(@builtin(local_invocation_id) lid: vec3u, @builtin(workg
       }
       tile_a[kk * THREADS_Y + lid.y] = v;
     }
-    // B[k, ci] = weights[kh, kw, ci, co] = weights[(tap * Cin + ci) * Cout + co]: the filter transposed per tap.
-    for (var kk = lid.y; kk < TILE_K; kk += THREADS_Y) {
-      let k = k0 + kk;
-      var w = vec4f(0.0);
-      if (k < depth) {
-        let co = k % p.out_channels;
-        let rows = (vec4u((k / p.out_channels) * p.in_channels) + cis) * p.out_channels + vec4u(co);
-        w = vec4f(weights[rows.x], weights[rows.y], weights[rows.z], weights[rows.w]);
-      }
-      tile_b[kk * THREADS_X + lid.x] = w;
-    }
+    stage_filter(lid, k0, depth, cis, true);
     workgroupBarrier();
     multiply_stage(lid, &acc);
     workgroupBarrier();

@@ -31,7 +31,8 @@
 //
 // Overrides: ACTIVATION 0 linear, 1 relu, 2 relu6, 3 sigmoid (the codes of shaders/activation.wgsl);
 // HAS_BIAS adds bias[c] (when false, `bias` is bound to any read-only tensor and never read).
-// TILE_M, TILE_N (multiples of 4) and TILE_K size matmul_tiled's tiles and workgroup.
+// TILE_ROWS (1-4) is matmul's rows per invocation; TILE_M, TILE_N (multiples of 4) and TILE_K size
+// matmul_tiled's tiles and workgroup.
 // Bindings: matmul     a (read), b (read), bias (read), output (read_write), params
 //           matmul_tiled the same as matmul
 //           sum_splits partial (read, [splits, rows, cols]), bias (read), output (read_write), sum_params
@@ -105,17 +106,24 @@ fn store_row(split: u32, r: u32, c0: u32, values: vec4f) {
   }
 }
 
+/**
+ * matmul: rows per invocation tile, 1 to 4. The host sets it to `rows` when there are fewer than 4
+ * (a batch-1 layer), so that the pipeline, specialized on it, loads and multiplies only the rows
+ * that exist instead of clamped copies of the last one.
+ */
+override TILE_ROWS: u32 = 4u;
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn matmul(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
   let tile_cols = (params.cols + 3u) / 4u;
-  let tiles = tile_cols * ((params.rows + 3u) / 4u);
+  let tiles = tile_cols * ((params.rows + TILE_ROWS - 1u) / TILE_ROWS);
   if (i >= tiles * params.splits) {
     return;
   }
   let split = i / tiles;
   let tile = i % tiles;
-  let r0 = (tile / tile_cols) * 4u;
+  let r0 = (tile / tile_cols) * TILE_ROWS;
   let c0 = (tile % tile_cols) * 4u;
   // Offsets of the tile's 4 rows in A and 4 columns in B, clamped to the last row/column.
   let last_r = params.rows - 1u;
@@ -134,14 +142,26 @@ fn matmul(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) gr
     let qb = q * params.b_inner;
     let bq = vec4f(b[qb + cb.x], b[qb + cb.y], b[qb + cb.z], b[qb + cb.w]);
     acc0 = fma(vec4f(a[ra.x + qa]), bq, acc0);
-    acc1 = fma(vec4f(a[ra.y + qa]), bq, acc1);
-    acc2 = fma(vec4f(a[ra.z + qa]), bq, acc2);
-    acc3 = fma(vec4f(a[ra.w + qa]), bq, acc3);
+    if (TILE_ROWS > 1u) {
+      acc1 = fma(vec4f(a[ra.y + qa]), bq, acc1);
+    }
+    if (TILE_ROWS > 2u) {
+      acc2 = fma(vec4f(a[ra.z + qa]), bq, acc2);
+    }
+    if (TILE_ROWS > 3u) {
+      acc3 = fma(vec4f(a[ra.w + qa]), bq, acc3);
+    }
   }
   store_row(split, r0, c0, acc0);
-  store_row(split, r0 + 1u, c0, acc1);
-  store_row(split, r0 + 2u, c0, acc2);
-  store_row(split, r0 + 3u, c0, acc3);
+  if (TILE_ROWS > 1u) {
+    store_row(split, r0 + 1u, c0, acc1);
+  }
+  if (TILE_ROWS > 2u) {
+    store_row(split, r0 + 2u, c0, acc2);
+  }
+  if (TILE_ROWS > 3u) {
+    store_row(split, r0 + 3u, c0, acc3);
+  }
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

@@ -100,9 +100,11 @@ function matmulKernel(rt: Runtime, p: Product, fused: Record<string, number>): {
     // one workgroup per (split, tile), folded into a second grid dimension where there are many
     return { spec: { shader: 'dense', entry: 'matmul_tiled', constants: { ...tiles, ...fused } }, splits, chunk, workgroups: rt.grid(count * splits, 1) };
   }
-  const tiles = Math.ceil(p.rows / 4) * Math.ceil(p.cols / 4);
+  // 4 x 4 outputs per invocation, or 1-3 rows x 4 where the product has no more rows (batch 1)
+  const tileRows = Math.min(4, p.rows);
+  const tiles = Math.ceil(p.rows / tileRows) * Math.ceil(p.cols / 4);
   const { splits, chunk } = planSplits(tiles, p.inner, TARGET_INVOCATIONS);
-  return { spec: { shader: 'dense', entry: 'matmul', constants: { WORKGROUP_SIZE, ...fused } }, splits, chunk, workgroups: rt.grid(tiles * splits, WORKGROUP_SIZE) };
+  return { spec: { shader: 'dense', entry: 'matmul', constants: { WORKGROUP_SIZE, TILE_ROWS: tileRows, ...fused } }, splits, chunk, workgroups: rt.grid(tiles * splits, WORKGROUP_SIZE) };
 }
 
 /** Records one product into `target` (split K when that helps), applying the epilogue. */
