@@ -146,11 +146,14 @@ export function derive(row: Row, peakTflops: number | undefined): Row {
   return row;
 }
 
-/** Puts on every other implementation's row its time relative to the engine's row of the same workload and label. */
-export function compareWithEngine(rows: Row[], engine: string): void {
+/**
+ * Puts on every other implementation's row its time relative to the engine's row of the same
+ * workload and label (looked up in `engineRows`, by default the same rows).
+ */
+export function compareWithEngine(rows: Row[], engine: string, engineRows: Row[] = rows): void {
   for (const row of rows) {
     if (row.implementation === engine || !row.timing) continue;
-    const ours = rows.find((r) => r.implementation === engine && r.workload === row.workload && r.label === row.label && r.status === 'ok' && r.timing);
+    const ours = engineRows.find((r) => r.implementation === engine && r.workload === row.workload && r.label === row.label && r.status === 'ok' && r.timing);
     if (!ours?.timing) continue;
     if (ours.timing.basis === row.timing.basis) row.vsEngine = row.timing.ms / ours.timing.ms;
     row.vsEngineWall = row.timing.wall.median / ours.timing.wall.median;
@@ -196,13 +199,13 @@ function rate(value: number | undefined): string {
 
 const BASIS_SHORT: Record<Basis, string> = { 'gpu-busy': 'gpu', wall: 'wall', 'cuda-events': 'cuda' };
 
-/** The rows as a fixed-width table, one line per row. */
-function rowTable(rows: Row[]): string[] {
+/** The rows as a fixed-width table, one line per row; `source(row)` tags the implementation (merged reports). */
+function rowTable(rows: Row[], source: (row: Row) => string = () => ''): string[] {
   const header = ['workload', 'method', 'impl', 'basis', 'ms', 'IQR', 'min-max', 'wall ms', 'img/s', 'GFLOP/s', '%peak', 'vs ours', 'vs ours wall', 'rel L2', 'note'];
   const lines: string[][] = [header];
   for (const row of rows) {
     const t = row.timing;
-    const impl = row.precision === 'fp32' ? row.implementation : `${row.implementation} ${row.precision}`;
+    const impl = `${row.implementation}${row.precision === 'fp32' ? '' : ` ${row.precision}`}${source(row)}`;
     lines.push([
       row.workload,
       row.label,
@@ -258,11 +261,18 @@ export function formatTable(report: Report): string {
 
 /**
  * Saved reports as one table (`--table`), e.g. a Node run and the PyTorch reference from the same
- * machine: every row compared again with the engine's row of the same workload and label.
+ * machine; each row's implementation is tagged with its report's number. A report's rows are
+ * compared with its own webgpu-xai rows, or, where it has none (PyTorch's), with the first report's.
  */
 export function formatMergedTable(reports: Report[], engine: string): string {
-  const rows = reports.flatMap((report) => report.rows.map((row) => ({ ...row, vsEngine: undefined, vsEngineWall: undefined })));
-  compareWithEngine(rows, engine);
+  const sources = new Map<Row, number>();
+  const rows = reports.flatMap((report, i) => {
+    const copies = report.rows.map((row) => ({ ...row, vsEngine: undefined, vsEngineWall: undefined }));
+    const hasEngine = copies.some((row) => row.implementation === engine);
+    compareWithEngine(copies, engine, hasEngine ? copies : reports[0].rows);
+    for (const row of copies) sources.set(row, i + 1);
+    return copies;
+  });
   const intros = reports.flatMap((report, i) => [`[${i + 1}] ${introLines(report)[0]}`, ...introLines(report).slice(1).map((line) => `    ${line}`)]);
-  return [...intros, LEGEND, '', ...rowTable(sortRows(rows, [engine]))].join('\n');
+  return [...intros, LEGEND, '', ...rowTable(sortRows(rows, [engine]), (row) => ` [${sources.get(row)}]`)].join('\n');
 }

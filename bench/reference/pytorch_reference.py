@@ -2,7 +2,7 @@
 """PyTorch CUDA reference for the webgpu-xai benchmark: the Pokemon-vs-Digimon CNN's saliency
 (batch 1), SmoothGrad (50 noisy copies as one batch) and Integrated Gradients (64 path points as
 one batch, Gauss-Legendre), in fp32 with TF32 off and on, timed with CUDA events, printed as JSON
-in the schema of bench/report.ts ("webgpu-xai-bench/1").
+in the schema of bench/report.ts ("webgpu-xai-bench/2").
 
 Self-contained: it needs torch and numpy only. The weights and the image are the benchmark's own:
 mulberry32 and Box-Muller exactly as bench/models.ts (sequentialSpec, seed 1; benchImage, seed 3),
@@ -32,7 +32,7 @@ import time
 
 import numpy as np
 
-SCHEMA = "webgpu-xai-bench/1"
+SCHEMA = "webgpu-xai-bench/2"
 INPUT = (120, 120, 3)
 # (kind, argument): conv = (channels, padding); pool = size; dense = (units, activation)
 POKEMON = [
