@@ -11,7 +11,8 @@ import type { Tensor } from '../../src/gpu/tensor.js';
 import { INPUT, Model } from '../../src/model/model.js';
 import type { LayerSpec, ModelSpec } from '../../src/model/spec.js';
 import { expectMatchesReference, expectReferenceGradient, finiteDifferenceVjp, randomSource, toGpu } from '../check.js';
-import { describeGpu, testRuntime } from '../gpu.js';
+import type { KernelVariant } from '../../src/gpu/variants.js';
+import { KERNEL_VARIANTS, describeGpu, testRuntime } from '../gpu.js';
 import { REF_INPUT, referenceBackward, referenceForward, referenceScoreGradient, scoreSeed } from '../reference/model.js';
 import { randomTensor, seededRandom, type RefTensor } from '../reference/tensor.js';
 import { build, diamondCnn, inputShapeOf, randomInput, residualCnn, sigmoidHead, tinyCnn } from './fixtures.js';
@@ -35,9 +36,9 @@ const FIXTURES: Fixture[] = [
 const outputShape = (spec: ModelSpec, node: string, x: RefTensor) => referenceForward(spec, x).get(node)!.shape;
 const randomTargets = (batch: number, classes: number, random: Random) => Array.from({ length: batch }, () => Math.floor(random() * classes));
 
-/** A fresh runtime, seed, fixture, model and input batch. */
-function setup(fixture: Fixture, batch: number) {
-  const rt = testRuntime();
+/** A fresh runtime (on kernel variant `kernels`, default the device's), seed, fixture, model and input batch. */
+function setup(fixture: Fixture, batch: number, kernels?: KernelVariant) {
+  const rt = testRuntime(kernels);
   const { seed, random } = randomSource();
   const spec = fixture.make(random);
   const model = Model.create(rt, spec);
@@ -51,13 +52,14 @@ async function expectAllMatch(rt: Runtime, actual: Map<string, Tensor>, expected
   for (const [node, tensor] of actual) await expectMatchesReference(rt, tensor, expected.get(node)!, `${label} '${node}'`);
 }
 
-describeGpu('model executor vs float64 reference', () => {
+// Every fixture on both kernel variants: a hardware GPU runs the tiled ones, which this adapter would not pick.
+for (const kernels of KERNEL_VARIANTS) describeGpu(`model executor vs float64 reference [${kernels} kernels]`, () => {
   for (const fixture of FIXTURES) {
     for (const batch of [1, 3]) {
       const shape = `x=[${batch},${inputShapeOf(fixture.make(seededRandom(0)))}]`;
 
       it(`${fixture.name} ${shape} forward of every node`, async () => {
-        const { rt, spec, model, x, xGpu, label } = setup(fixture, batch);
+        const { rt, spec, model, x, xGpu, label } = setup(fixture, batch, kernels);
         const pass = model.forward(xGpu, { keep: [...model.order] });
         const expected = referenceForward(spec, x);
         for (const node of model.order) await expectMatchesReference(rt, pass.value(node), expected.get(node)!, `${label} forward '${node}'`);
@@ -65,7 +67,7 @@ describeGpu('model executor vs float64 reference', () => {
       });
 
       it(`${fixture.name} ${shape} input gradient from a logit seed`, async () => {
-        const { rt, random, spec, model, x, xGpu, label } = setup(fixture, batch);
+        const { rt, random, spec, model, x, xGpu, label } = setup(fixture, batch, kernels);
         const logits = outputShape(spec, model.logitsName, x);
         const targets = randomTargets(batch, logits[logits.length - 1], random);
         const pass = model.forward(xGpu, { forBackward: true });
@@ -76,7 +78,7 @@ describeGpu('model executor vs float64 reference', () => {
       });
 
       it(`${fixture.name} ${shape} gradients to the input and '${fixture.intermediate}'; mean-activation seed`, async () => {
-        const { rt, random, spec, model, x, xGpu, label } = setup(fixture, batch);
+        const { rt, random, spec, model, x, xGpu, label } = setup(fixture, batch, kernels);
         const logits = outputShape(spec, model.logitsName, x);
         const targets = randomTargets(batch, logits[logits.length - 1], random);
         const pass = model.forward(xGpu, { forBackward: true });
@@ -96,7 +98,7 @@ describeGpu('model executor vs float64 reference', () => {
       });
 
       it(`${fixture.name} ${shape} weight gradients from a random output seed`, async () => {
-        const { rt, random, spec, model, x, xGpu, label } = setup(fixture, batch);
+        const { rt, random, spec, model, x, xGpu, label } = setup(fixture, batch, kernels);
         const upstream = randomTensor(outputShape(spec, model.outputName, x), random);
         const pass = model.forward(xGpu, { forBackward: true });
         const result = model.backward(pass, new Map([[model.outputName, toGpu(rt, upstream)]]), { weights: true });
@@ -112,7 +114,9 @@ describeGpu('model executor vs float64 reference', () => {
       });
     }
   }
+});
 
+describeGpu('model executor', () => {
   it('diamondCnn x=[2,6,5,2]: seeds on a node and downstream of it add up; a node with three consumers sums their gradients', async () => {
     const { rt, random, spec, model, x, xGpu, label } = setup(FIXTURES[3], 2);
     const logits = outputShape(spec, 'logits', x);
