@@ -163,6 +163,34 @@ describeBrowser(`components (${CHROMIUM}, WebGPU on SwiftShader)`, () => {
     if (!ready.ok) skip(`no WebGPU adapter in the browser: ${ready.error}`);
   };
 
+  it('<xai-heatmap> auto palette: IG and occlusion diverging even without a negative value; Grad-CAM and saliency (magnitudes) sequential; a signed reduction with a negative value diverging', async ({ skip }) => {
+    needsAdapter(skip);
+    const out = await page.evaluate(async () => {
+      const t = window.xaiTest;
+      t.clear();
+      const palette = async (method: string, values: number[], reduction: 'auto' | 'sum' = 'auto') => {
+        const heatmap = document.createElement('xai-heatmap');
+        heatmap.device = t.device;
+        heatmap.reduction = reduction;
+        heatmap.attribution = { method, values: Float32Array.from(values), shape: [2, 2, 1], target: 0, milliseconds: 1 };
+        t.stage.append(heatmap);
+        await heatmap.drawComplete;
+        return heatmap.colormapInUse;
+      };
+      const positive = [0, 0.5, 1, 2];
+      const mixed = [0, -0.5, 1, 2];
+      return {
+        ig: await palette('integrated-gradients', positive),
+        occlusion: await palette('occlusion', positive),
+        gradCam: await palette('grad-cam', positive),
+        saliency: await palette('saliency', positive),
+        saliencyMixed: await palette('saliency', mixed),
+        saliencySummed: await palette('saliency', mixed, 'sum'),
+      };
+    });
+    expect(out).toEqual({ ig: 'diverging', occlusion: 'diverging', gradCam: 'sequential', saliency: 'sequential', saliencyMixed: 'sequential', saliencySummed: 'diverging' });
+  });
+
   it('<xai-heatmap> map [3,4,1] alone: percentile scale, sequential palette, pixels equal the CPU colormap; .npy and PNG', async ({ skip }) => {
     needsAdapter(skip);
     // 12 magnitudes, the largest far above the rest so that the 99th percentile clips nothing but itself

@@ -2,7 +2,7 @@ import { html, nothing, type PropertyValues } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
 import { encodeNpy, type Attribution, type RgbaImage } from '../../index.js';
 import {
-  displayMap, formatValue, hasNegative, percentileScale, saveBlob, valueRange, type ColormapKind, type Reduction,
+  displayMap, formatValue, percentileScale, resolveColormap, saveBlob, valueRange, type ColormapKind, type Reduction,
 } from '../internal/display.js';
 import { sharedStyles } from '../internal/shared.styles.js';
 import { pixelsOf, sharedDevice } from '../internal/sources.js';
@@ -56,7 +56,7 @@ export class XaiHeatmap extends XaiElement {
   /** Channels to one value per pixel: auto (one channel as is; IG signed sum; else abs-max), abs-max, abs-sum, sum, gradient-x-input. */
   @property() reduction: Reduction = 'auto';
 
-  /** sequential (magnitudes from 0), diverging (signed, white at 0), or auto (diverging when a value is negative). */
+  /** sequential (magnitudes from 0), diverging (signed, white at 0), or auto: diverging for signed maps (Integrated Gradients, occlusion, gradient x input) and wherever a value is negative. */
   @property() colormap: ColormapKind = 'auto';
 
   /** Percentile of |value| that reaches the end of the palette, when `scale` is not set. */
@@ -108,8 +108,8 @@ export class XaiHeatmap extends XaiElement {
 
   /** The palette in use. */
   get colormapInUse(): 'sequential' | 'diverging' {
-    if (this.colormap === 'sequential' || this.colormap === 'diverging') return this.colormap;
-    return this.displayed && hasNegative(this.displayed) ? 'diverging' : 'sequential';
+    if (!this.attribution || !this.displayed) return this.colormap === 'diverging' ? 'diverging' : 'sequential';
+    return resolveColormap(this.attribution, this.reduction, this.colormap, this.displayed);
   }
 
   /** The value at the end of the palette: `scale` when set (and > 0), else the percentile of |map|. */

@@ -7,10 +7,17 @@ import { absPercentile, reduceChannels, type Attribution, type ChannelReduction 
  * sum over channels, where the sign is the point.
  */
 export type Reduction = 'auto' | ChannelReduction;
-/** 'auto': diverging when the map has a negative value, else sequential. */
+/**
+ * 'auto': diverging for a map that is signed by construction (Integrated Gradients and occlusion
+ * under a signed reduction, any map under gradient x input), so that a colour means the same on
+ * every picture even where one map happens to have no negative value; for other maps, diverging
+ * when one has a negative value, else sequential.
+ */
 export type ColormapKind = 'auto' | 'sequential' | 'diverging';
 
 const SIGNED_METHODS = new Set(['integrated-gradients', 'occlusion', 'grad-cam', 'grad-cam++']);
+/** Methods whose values carry a sign (Grad-CAM is rectified, so its maps are magnitudes). */
+const SIGNED_VALUES = new Set(['integrated-gradients', 'occlusion']);
 
 export function resolveReduction(attribution: Pick<Attribution, 'shape' | 'method'>, reduction: Reduction): ChannelReduction | 'none' {
   if (reduction !== 'auto') return reduction;
@@ -27,6 +34,14 @@ export function displayMap(attribution: Attribution, reduction: Reduction, input
 export function hasNegative(values: ArrayLike<number>): boolean {
   for (let i = 0; i < values.length; i++) if (values[i] < 0) return true;
   return false;
+}
+
+/** The palette `colormap` means for `displayed`, the map of `attribution` under `reduction` (see ColormapKind). */
+export function resolveColormap(attribution: Pick<Attribution, 'shape' | 'method'>, reduction: Reduction, colormap: ColormapKind, displayed: ArrayLike<number>): 'sequential' | 'diverging' {
+  if (colormap !== 'auto') return colormap;
+  const resolved = resolveReduction(attribution, reduction);
+  const signed = resolved === 'gradient-x-input' || (SIGNED_VALUES.has(attribution.method) && (resolved === 'sum' || resolved === 'none'));
+  return signed || hasNegative(displayed) ? 'diverging' : 'sequential';
 }
 
 /** The q-th percentile of |values|, or 1 for an all-zero map (as normalizeByPercentile does). */
