@@ -325,12 +325,20 @@ async function agreement(rt: Runtime, model: Model, oracle: Oracle, x: HostTenso
   };
 }
 
+/**
+ * Input gradients of two float32 implementations usually agree to ~2e-7 here, but where a random
+ * input puts a ReLU or max-pool decision on its kink in one implementation's rounding and not in
+ * the other's, that unit's gradient path flips: antispoof's random inputs gave 6e-4 and 2e-3 for
+ * 2 seeds in 6 (logits still at 2e-7). Wrong layouts, weights or ops differ by 1e-1 and more.
+ */
+const GRADIENT_TOLERANCE = 1e-2;
+
 function report(label: string, result: Agreement, seed?: number): void {
   const gradient = result.gradient === undefined ? '' : ` input-gradient ${result.gradient.toExponential(2)}`;
   console.log(`[agreement] ${label}: relative L2 logits ${result.logits.toExponential(2)} output ${result.output.toExponential(2)}${gradient}${seed === undefined ? '' : ` (seed ${seed})`}`);
   expect(result.logits, `${label}: logits`).toBeLessThanOrEqual(1e-4);
   expect(result.output, `${label}: output`).toBeLessThanOrEqual(1e-4);
-  if (result.gradient !== undefined) expect(result.gradient, `${label}: input gradient`).toBeLessThanOrEqual(1e-3);
+  if (result.gradient !== undefined) expect(result.gradient, `${label}: input gradient`).toBeLessThanOrEqual(GRADIENT_TOLERANCE);
 }
 
 function randomImage(shape: number[], random: () => number): HostTensor {
