@@ -42,6 +42,9 @@ export interface DepthwiseConv2dGradients {
 const WORKGROUP_SIZE = 64;
 const SHADER = 'depthwise_conv2d';
 
+/** Invocations of forward / backward_input: one per 4 channels of each pixel of an NHWC result. */
+const channelBlocks = (shape: Shape) => (shape[0] * shape[1] * shape[2]) * Math.ceil(shape[3] / 4);
+
 interface Resolved {
   strides: [number, number];
   dilations: [number, number];
@@ -122,7 +125,7 @@ export function depthwiseConv2d(rt: Runtime, x: Tensor, filter: Tensor, bias: Te
   if (bias) bindings.bias = bias;
   rt.dispatch(
     { shader: SHADER, entry: bias ? 'forward_bias' : 'forward', constants: { WORKGROUP_SIZE, ACTIVATION: activationCode(o.activation) } },
-    { bindings, uniforms: uniforms(x.shape, filter.shape, g, o), workgroups: rt.grid(y.size, WORKGROUP_SIZE) },
+    { bindings, uniforms: uniforms(x.shape, filter.shape, g, o), workgroups: rt.grid(channelBlocks(y.shape), WORKGROUP_SIZE) },
   );
   return y;
 }
@@ -138,7 +141,7 @@ export function depthwiseConv2dBackwardInput(rt: Runtime, dy: Tensor, filter: Te
   const dx = rt.empty(inputShape, 'depthwiseConv2d.input_grad');
   rt.dispatch(
     { shader: SHADER, entry: 'backward_input', constants: { WORKGROUP_SIZE } },
-    { bindings: { output_grad: dy, weights: filter, input_grad: dx }, uniforms: uniforms(inputShape, filter.shape, g, o), workgroups: rt.grid(dx.size, WORKGROUP_SIZE) },
+    { bindings: { output_grad: dy, weights: filter, input_grad: dx }, uniforms: uniforms(inputShape, filter.shape, g, o), workgroups: rt.grid(channelBlocks(dx.shape), WORKGROUP_SIZE) },
   );
   return dx;
 }

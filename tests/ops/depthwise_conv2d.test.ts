@@ -33,6 +33,8 @@ interface Case {
 
 const CASES: Case[] = [
   { x: [1, 7, 5, 3], f: [3, 3, 3, 1], s: [1, 1], d: [1, 1], p: 'valid', act: 'relu', bias: true },
+  // channels a multiple of the kernels' 4-channel blocks (the other cases end in partial blocks)
+  { x: [2, 6, 5, 8], f: [3, 3, 8, 1], s: [1, 1], d: [1, 1], p: 'same', act: 'relu6', bias: true },
   { x: [3, 7, 5, 3], f: [3, 3, 3, 2], s: [1, 1], d: [1, 1], p: 'same', act: 'linear', bias: true },
   { x: [1, 7, 5, 13], f: [3, 3, 13, 2], s: [2, 2], d: [1, 1], p: 'same', act: 'relu6', bias: true },
   { x: [3, 5, 7, 3], f: [2, 3, 3, 1], s: [2, 1], d: [1, 1], p: 'valid', act: 'sigmoid', bias: false },
