@@ -1,9 +1,9 @@
 /**
- * Per-kernel GPU time, for finding what to optimize on a given adapter: with
- * `RuntimeOptions.profile` the runtime puts every dispatch in its own compute pass with timestamp
- * writes, and this class resolves the timestamps after each submit and adds them up by kernel
- * (`shader.entry`). One pass per dispatch costs a little time of its own, so profile to compare
- * kernels, and time whole explanations without it.
+ * Per-kernel GPU time, for finding what to optimize on a given adapter: between
+ * `Runtime.beginProfile()` and `endProfile()` the runtime puts every dispatch in its own compute
+ * pass with timestamp writes, and a SubmissionProfile resolves them after each submit and adds them
+ * up by kernel (`shader.entry`). One pass per dispatch costs a little time of its own, so profile
+ * to compare kernels, and time whole explanations without it.
  */
 import { OptionError } from '../errors.js';
 import { BufferUsage, MapMode } from './flags.js';
