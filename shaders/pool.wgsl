@@ -7,7 +7,7 @@
 // MaxPoolGrad does; the whole gradient of that window goes to it.
 // Backward entries gather: each input element loops over the windows that contain it, so there
 // are no atomics and no stored argmax indices; max_backward recomputes each window's argmax from
-// the forward input. max_backward_blocks computes the same gradient where windows do not overlap
+// the forward input, for 4 channels of a pixel per invocation. max_backward_blocks computes the same gradient where windows do not overlap
 // (stride >= pool in both directions, as in Keras's 2x2 / 2): one invocation per window finds its
 // argmax once and writes its block of input cells: the window, the uncovered gap after it when
 // stride > pool, and for the last window of a row or column the uncovered cells past it, which
@@ -123,27 +123,60 @@ fn max_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   output[i] = input[first_argmax(n, window_of(oy, ox), c)];
 }
 
+/** Channels c .. c + 3, the ones past the last clamped to it (loaded, never stored). */
+fn channel_block(c: i32) -> vec4i {
+  return min(vec4i(c) + vec4i(0, 1, 2, 3), vec4i(params.channels - 1));
+}
+
+/** first_argmax for 4 channels at once: per channel, the flat input index of the window's first maximum. */
+fn first_argmax4(n: i32, w: Window, cs: vec4i) -> vec4i {
+  let first = input_index(n, w.y0, w.x0, 0);
+  var best = vec4i(first) + cs;
+  var best_value = vec4f(input[best.x], input[best.y], input[best.z], input[best.w]);
+  for (var y = w.y0; y < w.y1; y++) {
+    for (var x = w.x0; x < w.x1; x++) {
+      let j = vec4i(input_index(n, y, x, 0)) + cs;
+      let v = vec4f(input[j.x], input[j.y], input[j.z], input[j.w]);
+      let better = v > best_value;
+      best = select(best, j, better);
+      best_value = select(best_value, v, better);
+    }
+  }
+  return best;
+}
+
+// One invocation per 4 consecutive channels of an input pixel: the position decoding and the
+// covering windows (integer divisions, emulated lane by lane on CPU adapters) are shared.
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn max_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let linear = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
-  if (linear >= arrayLength(&input_grad)) {
+  let channel_blocks = (params.channels + 3) / 4;
+  let pixels = i32(arrayLength(&input_grad)) / params.channels;
+  if (linear >= u32(pixels * channel_blocks)) {
     return;
   }
   let i = i32(linear);
-  let p = position(i, params.in_height, params.in_width);
-  let n = p.x;
-  let c = p.w;
-  let windows = covering_windows(p.y, p.z);
-  var sum = 0.0;
+  let pixel = i / channel_blocks;
+  let c = (i % channel_blocks) * 4;
+  let cs = channel_block(c);
+  let x = pixel % params.in_width;
+  let y = (pixel / params.in_width) % params.in_height;
+  let n = pixel / (params.in_width * params.in_height);
+  let here = vec4i(input_index(n, y, x, 0)) + cs;
+  let windows = covering_windows(y, x);
+  var sum = vec4f(0.0);
   for (var oy = windows.x; oy <= windows.y; oy++) {
     for (var ox = windows.z; ox <= windows.w; ox++) {
-      // this element receives the window's gradient only if it is the window's (first) argmax
-      if (first_argmax(n, window_of(oy, ox), c) == i) {
-        sum += output_grad[output_index(n, oy, ox, c)];
-      }
+      // a channel receives the window's gradient only where this element is its (first) argmax
+      let wins = first_argmax4(n, window_of(oy, ox), cs) == here;
+      let g = vec4i(output_index(n, oy, ox, 0)) + cs;
+      sum += select(vec4f(0.0), vec4f(output_grad[g.x], output_grad[g.y], output_grad[g.z], output_grad[g.w]), wins);
     }
   }
-  input_grad[i] = sum;
+  let count = min(4, params.channels - c);
+  for (var j = 0; j < count; j++) {
+    input_grad[pixel * params.channels + c + j] = sum[j];
+  }
 }
 
 /** Input cells [first, last) of the block of window o along one axis (see the header). */

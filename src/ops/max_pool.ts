@@ -106,6 +106,6 @@ export function maxPoolBackward(rt: Runtime, x: Tensor, dy: Tensor, options: Poo
   const blocks = stride_y >= pool_height && stride_x >= pool_width;
   const bindings = { input: x, output_grad: dy, input_grad: dx };
   if (blocks) dispatchPool(rt, 'max_backward_blocks', plan, bindings, dy.size);
-  else dispatchPool(rt, 'max_backward', plan, bindings, dx.size);
+  else dispatchPool(rt, 'max_backward', plan, bindings, (dx.size / x.shape[3]) * Math.ceil(x.shape[3] / 4)); // 4 channels per invocation
   return dx;
 }
