@@ -14,7 +14,7 @@ import { FULL_SIZES, QUICK_SIZES, planMethod, runEngine, type MethodPlan, type P
 import { WORKLOADS, benchImage, type ModelSource } from './models.js';
 import type { BenchOptions } from './options.js';
 import { loadJaxPeer } from './peers/jax.js';
-import { PEER_NAMES, type CheckInputs, type Peer, type PeerName, type PeerPlatform } from './peers/peer.js';
+import { PEER_NAMES, PeerUnsupportedError, type CheckInputs, type Peer, type PeerName, type PeerPlatform } from './peers/peer.js';
 import { loadTfjsPeer } from './peers/tfjs.js';
 import { FLOP_CONVENTION, SCHEMA, compareWithEngine, derive, sortRows, timingFrom, type DeviceInfo, type PeerInfo, type Report, type Row } from './report.js';
 import { GpuTimer, measure, type MeasureOptions } from './timing.js';
@@ -260,8 +260,9 @@ export async function runBench(env: BenchEnvironment, options: BenchOptions): Pr
           rows.push(row);
           env.log(`${id} / ${label}: ${peer.name} ${row.timing!.ms.toFixed(2)} ms (${row.timing!.basis}), wall ${row.timing!.wall.median.toFixed(2)} ms, relative L2 ${error.toExponential(2)}`);
         } catch (error) {
-          rows.push({ ...peerRow, status: 'error', note: `${message(error)}${peer.takeErrors()}` });
-          env.log(`${id} / ${label}: ${peer.name} failed: ${message(error)}`);
+          const status = error instanceof PeerUnsupportedError ? 'unsupported' : 'error';
+          rows.push({ ...peerRow, status, note: `${message(error)}${peer.takeErrors()}` });
+          env.log(`${id} / ${label}: ${peer.name} ${status === 'error' ? 'failed' : 'cannot'}: ${message(error)}`);
         }
         await env.checkpoint?.(report());
       }

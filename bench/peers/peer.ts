@@ -12,6 +12,9 @@ import type { MethodPlan } from '../methods.js';
 export type PeerName = 'tfjs-webgpu' | 'tfjs-wasm' | 'jax-webgpu';
 export const PEER_NAMES: readonly PeerName[] = ['tfjs-webgpu', 'tfjs-wasm', 'jax-webgpu'];
 
+/** Thrown by a peer that cannot run a method on a model (a kernel its backend lacks): the row says 'unsupported'. */
+export class PeerUnsupportedError extends Error {}
+
 /** Inputs that make a peer run reproduce the engine's run exactly, for the correctness check. */
 export interface CheckInputs {
   /** SmoothGrad: the engine's noisy copies [n, H, W, C] instead of the peer's own noise. */

@@ -21,7 +21,7 @@ import { occlusionGeometry } from '../../src/explain/occlusion.js';
 import type { ModelFiles } from '../../src/model/loaders/files.js';
 import type { LayerSpec, ModelSpec } from '../../src/model/spec.js';
 import type { MethodPlan } from '../methods.js';
-import { collectDeviceErrors, provideNavigatorGpu, type CheckInputs, type Peer, type PeerModel, type PeerPlatform } from './peer.js';
+import { PeerUnsupportedError, collectDeviceErrors, provideNavigatorGpu, type CheckInputs, type Peer, type PeerModel, type PeerPlatform } from './peer.js';
 
 type Tf = typeof TF;
 
@@ -72,7 +72,16 @@ export async function loadTfjsPeer(backend: 'webgpu' | 'wasm', platform: PeerPla
       if (!(await tf.setBackend(backend))) throw new Error(`tf.setBackend("${backend}") failed`);
       return loadTfjsModel(tf, spec, logitsNode, classes, files);
     },
-    run: (model, image, shape, plan, range, check) => runTfjs(tf, model as TfjsModel, image, shape, plan, range, check),
+    async run(model, image, shape, plan, range, check) {
+      try {
+        return await runTfjs(tf, model as TfjsModel, image, shape, plan, range, check);
+      } catch (error) {
+        // e.g. the wasm backend has no Conv2DBackpropFilter, which the gradient of a graph model's fused conv asks for
+        const missing = /Kernel '(\w+)' not registered for backend '(\w+)'/.exec(String((error as Error)?.message));
+        if (missing) throw new PeerUnsupportedError(`TF.js's ${missing[2]} backend has no ${missing[1]} kernel, which this method needs on this model`);
+        throw error;
+      }
+    },
     takeErrors: () => takeErrors(),
   };
 }
