@@ -13,12 +13,11 @@
  */
 import type * as Jax from '@jax-js/jax';
 import { quadrature } from '../../src/explain/integrated_gradients.js';
-import { occlusionGeometry } from '../../src/explain/occlusion.js';
 import type { Activation } from '../../src/ops/activation.js';
 import { windowGeometry } from '../../src/ops/shapes.js';
 import type { ModelSpec } from '../../src/model/spec.js';
 import type { MethodPlan } from '../methods.js';
-import { collectDeviceErrors, provideNavigatorGpu, type CheckInputs, type Peer, type PeerModel, type PeerPlatform } from './peer.js';
+import { OCCLUSION_BATCH, collectDeviceErrors, occlusionMask, provideNavigatorGpu, type CheckInputs, type Peer, type PeerModel, type PeerPlatform } from './peer.js';
 
 type JaxModule = typeof Jax;
 type JArray = Jax.Array;
@@ -28,9 +27,6 @@ interface JaxModel extends PeerModel {
   logits(x: JArray): JArray;
   classes: number;
 }
-
-/** Occluded copies per forward batch, as the TF.js peer (LayersModel.predict's default). */
-const OCCLUSION_BATCH = 32;
 
 export async function loadJaxPeer(platform: PeerPlatform): Promise<Peer> {
   provideNavigatorGpu(platform.gpu);
@@ -189,16 +185,7 @@ async function runJax(jax: JaxModule, model: JaxModel, image: Float32Array, shap
       break;
     }
     case 'occlusion': {
-      const { window, stride, grid } = occlusionGeometry(h, w, { window: plan.window, stride: plan.stride });
-      const windows = grid[0] * grid[1];
-      // inside[n, y, x] = 1 where window n covers pixel (y, x)
-      const mask = new Float32Array(windows * h * w);
-      for (let wy = 0; wy < grid[0]; wy++) {
-        for (let wx = 0; wx < grid[1]; wx++) {
-          const n = wy * grid[1] + wx;
-          for (let y = wy * stride[0]; y < wy * stride[0] + window[0]; y++) mask.fill(1, (n * h + y) * w + wx * stride[1], (n * h + y) * w + wx * stride[1] + window[1]);
-        }
-      }
+      const { windows, mask } = occlusionMask(h, w, plan);
       const inside = np.array(mask).reshape([windows, 1, h, w]);
       const clean = np.sum(model.logits(x.ref).mul(target.ref));
       const scores: JArray[] = [];

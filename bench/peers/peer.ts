@@ -5,12 +5,31 @@
  * methods: TF.js on WebGPU and on WebAssembly (bench/peers/tfjs.ts), jax-js on WebGPU
  * (bench/peers/jax.ts).
  */
+import { occlusionGeometry } from '../../src/explain/occlusion.js';
 import type { ModelFiles } from '../../src/model/loaders/files.js';
 import type { ModelSpec } from '../../src/model/spec.js';
 import type { MethodPlan } from '../methods.js';
 
 export type PeerName = 'tfjs-webgpu' | 'tfjs-wasm' | 'jax-webgpu';
 export const PEER_NAMES: readonly PeerName[] = ['tfjs-webgpu', 'tfjs-wasm', 'jax-webgpu'];
+
+/** Occluded copies per forward batch in the peers' occlusion: LayersModel.predict's default batchSize. */
+export const OCCLUSION_BATCH = 32;
+
+/** The occlusion windows of an h x w image as a mask [windows, h, w]: 1 where window n covers pixel (y, x). */
+export function occlusionMask(h: number, w: number, plan: Extract<MethodPlan, { id: 'occlusion' }>): { windows: number; mask: Float32Array } {
+  const { window, stride, grid } = occlusionGeometry(h, w, { window: plan.window, stride: plan.stride });
+  const windows = grid[0] * grid[1];
+  const mask = new Float32Array(windows * h * w);
+  for (let wy = 0; wy < grid[0]; wy++) {
+    for (let wx = 0; wx < grid[1]; wx++) {
+      const n = wy * grid[1] + wx;
+      const left = (n * h) * w + wx * stride[1];
+      for (let y = wy * stride[0]; y < wy * stride[0] + window[0]; y++) mask.fill(1, left + y * w, left + y * w + window[1]);
+    }
+  }
+  return { windows, mask };
+}
 
 /** Thrown by a peer that cannot run a method on a model (a kernel its backend lacks): the row says 'unsupported'. */
 export class PeerUnsupportedError extends Error {}

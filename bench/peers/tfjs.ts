@@ -17,11 +17,10 @@
  */
 import type * as TF from '@tensorflow/tfjs';
 import { quadrature } from '../../src/explain/integrated_gradients.js';
-import { occlusionGeometry } from '../../src/explain/occlusion.js';
 import type { ModelFiles } from '../../src/model/loaders/files.js';
 import type { LayerSpec, ModelSpec } from '../../src/model/spec.js';
 import type { MethodPlan } from '../methods.js';
-import { PeerUnsupportedError, collectDeviceErrors, provideNavigatorGpu, type CheckInputs, type Peer, type PeerModel, type PeerPlatform } from './peer.js';
+import { OCCLUSION_BATCH, PeerUnsupportedError, collectDeviceErrors, occlusionMask, provideNavigatorGpu, type CheckInputs, type Peer, type PeerModel, type PeerPlatform } from './peer.js';
 
 type Tf = typeof TF;
 
@@ -182,9 +181,6 @@ async function loadTfjsModel(tf: Tf, spec: ModelSpec, logitsNode: string, classe
   return { logits: (x) => model.apply(x) as TF.Tensor2D, classes, dispose: () => model.dispose() };
 }
 
-/** Occluded copies per inference batch: LayersModel.predict's default batchSize. */
-const OCCLUSION_BATCH = 32;
-
 function tfjsUnsupported(plan: MethodPlan): string | undefined {
   if (plan.id === 'filters') return 'no TF.js counterpart: a hand-written gradient ascent would not match the engine step for step, so it cannot be checked';
   return undefined;
@@ -219,15 +215,9 @@ async function runTfjs(tf: Tf, model: TfjsModel, image: Float32Array, shape: rea
         return tf.mul(difference, average);
       }
       case 'occlusion': {
-        const { window, stride, grid } = occlusionGeometry(h, w, { window: plan.window, stride: plan.stride });
-        // rows[wy, y] = 1 where window row wy covers pixel row y; the same for columns
-        const rows = new Float32Array(grid[0] * h);
-        for (let wy = 0; wy < grid[0]; wy++) for (let y = wy * stride[0]; y < wy * stride[0] + window[0]; y++) rows[wy * h + y] = 1;
-        const cols = new Float32Array(grid[1] * w);
-        for (let wx = 0; wx < grid[1]; wx++) for (let x = wx * stride[1]; x < wx * stride[1] + window[1]; x++) cols[wx * w + x] = 1;
-        const windows = grid[0] * grid[1];
+        const { windows, mask } = occlusionMask(h, w, plan);
         // inside[n, y, x, 0] = 1 where window n covers pixel (y, x)
-        const inside = tf.reshape(tf.mul(tf.tensor4d(rows, [grid[0], 1, h, 1]), tf.tensor4d(cols, [1, grid[1], 1, w])), [windows, h, w, 1]);
+        const inside = tf.tensor4d(mask, [windows, h, w, 1]);
         const cleanScore = tf.sum(tf.mul(model.logits(x), target));
         // inference in batches of 32, as LayersModel.predict does by default
         const scores: TF.Tensor[] = [];

@@ -26,7 +26,8 @@ export class SubmissionProfile {
   private resolved?: GPUBuffer;
   private readback?: GPUBuffer;
 
-  constructor(private readonly device: GPUDevice) {}
+  /** `totals`: where collect() adds this submission's kernel times. */
+  constructor(private readonly device: GPUDevice, private readonly totals: Map<string, KernelTime>) {}
 
   /** Timestamp writes for the pass of the next dispatch, of `kernel`. */
   passWrites(kernel: string): GPUComputePassTimestampWrites {
@@ -53,18 +54,18 @@ export class SubmissionProfile {
     encoder.copyBufferToBuffer(this.resolved, 0, this.readback, 0, bytes);
   }
 
-  /** After the submit: adds this submission's kernel times to `totals` and frees its GPU objects. */
-  async collect(totals: Map<string, KernelTime>): Promise<void> {
+  /** After the submit: adds this submission's kernel times to the totals and frees its GPU objects. */
+  async collect(): Promise<void> {
     if (!this.readback) return;
     try {
       await this.readback.mapAsync(MapMode.READ);
       const stamps = new BigUint64Array(this.readback.getMappedRange().slice(0));
       this.kernels.forEach((kernel, i) => {
         const [begin, end] = [stamps[2 * i], stamps[2 * i + 1]];
-        const entry = totals.get(kernel) ?? { kernel, ms: 0, dispatches: 0 };
+        const entry = this.totals.get(kernel) ?? { kernel, ms: 0, dispatches: 0 };
         entry.ms += end > begin ? Number(end - begin) / 1e6 : 0;
         entry.dispatches++;
-        totals.set(kernel, entry);
+        this.totals.set(kernel, entry);
       });
     } finally {
       this.readback.destroy();

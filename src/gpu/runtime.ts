@@ -261,8 +261,7 @@ export class Runtime {
       uniformBuffer.unmap();
     }
     const encoder = device.createCommandEncoder({ label: 'webgpu-xai' });
-    const totals = this.profileTotals;
-    const profile = totals ? new SubmissionProfile(device) : undefined;
+    const profile = this.profileTotals ? new SubmissionProfile(device, this.profileTotals) : undefined;
     let pass: GPUComputePassEncoder | undefined;
     for (const command of commands) {
       if (command.kind === 'copy') {
@@ -309,7 +308,7 @@ export class Runtime {
       const messages = this.health.uncaptured.splice(0);
       throw new GpuValidationError(`WebGPU reported errors: ${messages.join('; ')}`);
     }
-    if (totals) await profile!.collect(totals);
+    await profile?.collect();
   }
 
   /** Submits pending work and reads `tensor` back; the only place data leaves the GPU. */

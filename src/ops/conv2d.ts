@@ -10,7 +10,7 @@
  * terms of y, as in activation.ts).
  */
 import { OptionError, ShapeError } from '../errors.js';
-import type { Runtime } from '../gpu/runtime.js';
+import type { DispatchArgs, Runtime } from '../gpu/runtime.js';
 import { matmulTiles } from '../gpu/variants.js';
 import { sizeOf, type Shape, type Tensor } from '../gpu/tensor.js';
 import { activationBackward, activationCode, type Activation } from './activation.js';
@@ -124,6 +124,13 @@ function expectShape(t: Tensor, shape: Shape, what: string, op: string): void {
 
 const blocks = (n: number, size: number) => Math.ceil(n / size);
 
+/** Records a tiled entry over a rows x cols GEMM result: tiles from the device's limits, one workgroup per tile. */
+function dispatchTiled(rt: Runtime, entry: string, rows: number, cols: number, constants: Record<string, number>, args: Omit<DispatchArgs, 'workgroups'>): void {
+  const tiles = matmulTiles(rt.limits, rows, cols);
+  const count = blocks(rows, tiles.TILE_M) * blocks(cols, tiles.TILE_N);
+  rt.dispatch({ shader: 'conv2d', entry, constants: { ...tiles, ...constants } }, { ...args, workgroups: rt.grid(count, 1) });
+}
+
 /** y = act(conv2d(x, filter) + bias): x [N, H, W, Cin], filter [KH, KW, Cin, Cout] -> y [N, OH, OW, Cout]. */
 export function conv2d(rt: Runtime, x: Tensor, filter: Tensor, bias: Tensor | undefined, options: Conv2dOptions = {}): Tensor {
   const g = geometry('conv2d', x.shape, filter.shape, options);
@@ -135,11 +142,8 @@ export function conv2d(rt: Runtime, x: Tensor, filter: Tensor, bias: Tensor | un
   const bindings = { input: x, weights: filter, bias: bias ?? filter, output: y };
   const uniforms = { ...g.uniforms, chunk_pixels: 0 };
   if (rt.kernelVariant === 'tiled') {
-    // implicit GEMM: [N*OH*OW pixels, KH*KW*Cin] x [KH*KW*Cin, Cout], one workgroup per output tile
-    const pixels = batch * outHeight * outWidth;
-    const tiles = matmulTiles(rt.limits, pixels, outChannels);
-    const count = blocks(pixels, tiles.TILE_M) * blocks(outChannels, tiles.TILE_N);
-    rt.dispatch({ shader: 'conv2d', entry: 'forward_tiled', constants: { ...tiles, ...fused } }, { bindings, uniforms, workgroups: rt.grid(count, 1) });
+    // implicit GEMM: [N*OH*OW pixels, KH*KW*Cin] x [KH*KW*Cin, Cout]
+    dispatchTiled(rt, 'forward_tiled', batch * outHeight * outWidth, outChannels, fused, { bindings, uniforms });
     return y;
   }
   const invocations = batch * outHeight * blocks(outWidth, TILE) * blocks(outChannels, CHANNEL_BLOCK);
@@ -160,11 +164,8 @@ export function conv2dBackwardInput(rt: Runtime, dy: Tensor, filter: Tensor, inp
   const bindings = { output_grad: dy, weights: filter, input_grad: dx };
   const uniforms = { ...g.uniforms, chunk_pixels: 0 };
   if (rt.kernelVariant === 'tiled') {
-    // implicit GEMM: [N*H*W pixels, KH*KW*Cout] x [KH*KW*Cout, Cin], one workgroup per input-gradient tile
-    const pixels = batch * inHeight * inWidth;
-    const tiles = matmulTiles(rt.limits, pixels, inChannels);
-    const count = blocks(pixels, tiles.TILE_M) * blocks(inChannels, tiles.TILE_N);
-    rt.dispatch({ shader: 'conv2d', entry: 'backward_input_tiled', constants: { ...tiles } }, { bindings, uniforms, workgroups: rt.grid(count, 1) });
+    // implicit GEMM: [N*H*W pixels, KH*KW*Cout] x [KH*KW*Cout, Cin]
+    dispatchTiled(rt, 'backward_input_tiled', batch * inHeight * inWidth, inChannels, {}, { bindings, uniforms });
     return dx;
   }
   const strideWidth = g.uniforms.stride_width;

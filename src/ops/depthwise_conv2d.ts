@@ -13,7 +13,7 @@ import type { Runtime } from '../gpu/runtime.js';
 import type { Shape, Tensor } from '../gpu/tensor.js';
 import { activationBackward, activationCode, type Activation } from './activation.js';
 import { sumToChannels } from './reduce.js';
-import { formatShape, windowGeometry, type Padding, type WindowGeometry } from './shapes.js';
+import { channelBlockCount, formatShape, windowGeometry, type Padding, type WindowGeometry } from './shapes.js';
 
 export interface DepthwiseConv2dOptions {
   /** [height, width] or one value for both. Default 1. */
@@ -41,9 +41,6 @@ export interface DepthwiseConv2dGradients {
 
 const WORKGROUP_SIZE = 64;
 const SHADER = 'depthwise_conv2d';
-
-/** Invocations of forward / backward_input: one per 4 channels of each pixel of an NHWC result. */
-const channelBlocks = (shape: Shape) => (shape[0] * shape[1] * shape[2]) * Math.ceil(shape[3] / 4);
 
 interface Resolved {
   strides: [number, number];
@@ -125,7 +122,7 @@ export function depthwiseConv2d(rt: Runtime, x: Tensor, filter: Tensor, bias: Te
   if (bias) bindings.bias = bias;
   rt.dispatch(
     { shader: SHADER, entry: bias ? 'forward_bias' : 'forward', constants: { WORKGROUP_SIZE, ACTIVATION: activationCode(o.activation) } },
-    { bindings, uniforms: uniforms(x.shape, filter.shape, g, o), workgroups: rt.grid(channelBlocks(y.shape), WORKGROUP_SIZE) },
+    { bindings, uniforms: uniforms(x.shape, filter.shape, g, o), workgroups: rt.grid(channelBlockCount(y.shape), WORKGROUP_SIZE) },
   );
   return y;
 }
@@ -141,7 +138,7 @@ export function depthwiseConv2dBackwardInput(rt: Runtime, dy: Tensor, filter: Te
   const dx = rt.empty(inputShape, 'depthwiseConv2d.input_grad');
   rt.dispatch(
     { shader: SHADER, entry: 'backward_input', constants: { WORKGROUP_SIZE } },
-    { bindings: { output_grad: dy, weights: filter, input_grad: dx }, uniforms: uniforms(inputShape, filter.shape, g, o), workgroups: rt.grid(channelBlocks(dx.shape), WORKGROUP_SIZE) },
+    { bindings: { output_grad: dy, weights: filter, input_grad: dx }, uniforms: uniforms(inputShape, filter.shape, g, o), workgroups: rt.grid(channelBlockCount(dx.shape), WORKGROUP_SIZE) },
   );
   return dx;
 }

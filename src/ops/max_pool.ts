@@ -11,7 +11,7 @@
 import { ShapeError } from '../errors.js';
 import type { DispatchArgs, Runtime } from '../gpu/runtime.js';
 import type { Shape, Tensor } from '../gpu/tensor.js';
-import { formatShape, windowGeometry, type Padding } from './shapes.js';
+import { channelBlockCount, formatShape, windowGeometry, type Padding } from './shapes.js';
 
 export interface PoolOptions {
   /** Window [height, width]; one number for a square window. */
@@ -106,6 +106,6 @@ export function maxPoolBackward(rt: Runtime, x: Tensor, dy: Tensor, options: Poo
   const blocks = stride_y >= pool_height && stride_x >= pool_width;
   const bindings = { input: x, output_grad: dy, input_grad: dx };
   if (blocks) dispatchPool(rt, 'max_backward_blocks', plan, bindings, dy.size);
-  else dispatchPool(rt, 'max_backward', plan, bindings, (dx.size / x.shape[3]) * Math.ceil(x.shape[3] / 4)); // 4 channels per invocation
+  else dispatchPool(rt, 'max_backward', plan, bindings, channelBlockCount(dx.shape));
   return dx;
 }

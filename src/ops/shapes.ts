@@ -16,6 +16,14 @@ export function expectRank(t: Tensor, rank: number, what: string): void {
   if (t.shape.length !== rank) throw new ShapeError(`${what} must have rank ${rank}, got ${formatShape(t.shape)}`);
 }
 
+/**
+ * Invocations of a kernel that handles 4 consecutive channels of one pixel of an NHWC tensor per
+ * invocation (depthwise conv, max-pool backward): pixels x ceil(channels / 4).
+ */
+export function channelBlockCount(shape: Shape): number {
+  return shape[0] * shape[1] * shape[2] * Math.ceil(shape[3] / 4);
+}
+
 export type Padding = 'valid' | 'same';
 
 export interface WindowGeometry {
