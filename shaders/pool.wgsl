@@ -7,13 +7,15 @@
 // MaxPoolGrad does; the whole gradient of that window goes to it.
 // Backward entries gather: each input element loops over the windows that contain it, so there
 // are no atomics and no stored argmax indices; max_backward recomputes each window's argmax from
-// the forward input, for 4 channels of a pixel per invocation. max_backward_blocks computes the same gradient where windows do not overlap
+// the forward input. max_backward_blocks computes the same gradient where windows do not overlap
 // (stride >= pool in both directions, as in Keras's 2x2 / 2): one invocation per window finds its
 // argmax once and writes its block of input cells: the window, the uncovered gap after it when
 // stride > pool, and for the last window of a row or column the uncovered cells past it, which
 // tile the input exactly (TF padding stays under one stride there), so every element is written
 // once. It needs a sixth of the gather form's integer divisions, which are what these kernels
-// cost on CPU adapters (emulated lane by lane).
+// cost on CPU adapters (emulated lane by lane). The max entries (max_forward per output pixel,
+// max_backward per input pixel, max_backward_blocks per window) take 4 consecutive channels per
+// invocation, which share the position decoding and windows; the avg entries one element.
 // Layouts: input, input_grad [N, in_height, in_width, channels];
 //          output, output_grad [N, out_height, out_width, channels].
 // Bindings (params in every entry):
@@ -66,24 +68,6 @@ fn output_index(n: i32, oy: i32, ox: i32, c: i32) -> i32 {
   return ((n * params.out_height + oy) * params.out_width + ox) * params.channels + c;
 }
 
-/** Flat input index of the window's first maximum in row-major order (strict `>`: ties keep the earlier cell). */
-fn first_argmax(n: i32, w: Window, c: i32) -> i32 {
-  // TF 'same'/'valid' geometry never yields an empty window, so the first cell exists
-  var best = input_index(n, w.y0, w.x0, c);
-  var best_value = input[best];
-  for (var y = w.y0; y < w.y1; y++) {
-    for (var x = w.x0; x < w.x1; x++) {
-      let j = input_index(n, y, x, c);
-      let v = input[j];
-      if (v > best_value) {
-        best = j;
-        best_value = v;
-      }
-    }
-  }
-  return best;
-}
-
 /** Output rows (or columns) whose windows contain input row i: [first, last], empty when first > last. */
 fn covering(i: i32, pad: i32, pool: i32, stride: i32, out_size: i32) -> vec2i {
   // window o covers rows o*stride - pad + [0, pool): o*stride <= i + pad and o*stride >= i + pad - pool + 1
@@ -108,28 +92,44 @@ fn covering_windows(y: i32, x: i32) -> vec4i {
   return vec4i(rows, columns);
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn max_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let linear = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
-  if (linear >= arrayLength(&output)) {
-    return;
-  }
-  let i = i32(linear);
-  let p = position(i, params.out_height, params.out_width);
-  let n = p.x;
-  let oy = p.y;
-  let ox = p.z;
-  let c = p.w;
-  output[i] = input[first_argmax(n, window_of(oy, ox), c)];
-}
-
 /** Channels c .. c + 3, the ones past the last clamped to it (loaded, never stored). */
 fn channel_block(c: i32) -> vec4i {
   return min(vec4i(c) + vec4i(0, 1, 2, 3), vec4i(params.channels - 1));
 }
 
-/** first_argmax for 4 channels at once: per channel, the flat input index of the window's first maximum. */
-fn first_argmax4(n: i32, w: Window, cs: vec4i) -> vec4i {
+/** Invocations of a 4-channel entry over an NHWC tensor of `elements` values. */
+fn blocks_of(elements: u32) -> u32 {
+  return elements / u32(params.channels) * u32((params.channels + 3) / 4);
+}
+
+/** (n, y, x) of invocation i's pixel in an NHWC tensor of height x width, and its first channel. */
+fn block_position(i: i32, height: i32, width: i32) -> vec4i {
+  let channel_blocks = (params.channels + 3) / 4;
+  let pixel = i / channel_blocks;
+  return vec4i(pixel / (width * height), (pixel / width) % height, pixel % width, (i % channel_blocks) * 4);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn max_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let linear = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
+  if (linear >= blocks_of(arrayLength(&output))) {
+    return;
+  }
+  let p = block_position(i32(linear), params.out_height, params.out_width);
+  let best = first_argmax(p.x, window_of(p.y, p.z), channel_block(p.w));
+  let values = vec4f(input[best.x], input[best.y], input[best.z], input[best.w]);
+  let o = output_index(p.x, p.y, p.z, p.w);
+  for (var j = 0; j < min(4, params.channels - p.w); j++) {
+    output[o + j] = values[j];
+  }
+}
+
+/**
+ * Per channel of `cs`, the flat input index of the window's first maximum in row-major order
+ * (strict `>`: ties keep the earlier cell).
+ */
+fn first_argmax(n: i32, w: Window, cs: vec4i) -> vec4i {
+  // TF 'same'/'valid' geometry never yields an empty window, so the first cell exists
   let first = input_index(n, w.y0, w.x0, 0);
   var best = vec4i(first) + cs;
   var best_value = vec4f(input[best.x], input[best.y], input[best.z], input[best.w]);
@@ -150,32 +150,29 @@ fn first_argmax4(n: i32, w: Window, cs: vec4i) -> vec4i {
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn max_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let linear = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
-  let channel_blocks = (params.channels + 3) / 4;
-  let pixels = i32(arrayLength(&input_grad)) / params.channels;
-  if (linear >= u32(pixels * channel_blocks)) {
+  if (linear >= blocks_of(arrayLength(&input_grad))) {
     return;
   }
-  let i = i32(linear);
-  let pixel = i / channel_blocks;
-  let c = (i % channel_blocks) * 4;
+  let p = block_position(i32(linear), params.in_height, params.in_width);
+  let n = p.x;
+  let y = p.y;
+  let x = p.z;
+  let c = p.w;
   let cs = channel_block(c);
-  let x = pixel % params.in_width;
-  let y = (pixel / params.in_width) % params.in_height;
-  let n = pixel / (params.in_width * params.in_height);
   let here = vec4i(input_index(n, y, x, 0)) + cs;
   let windows = covering_windows(y, x);
   var sum = vec4f(0.0);
   for (var oy = windows.x; oy <= windows.y; oy++) {
     for (var ox = windows.z; ox <= windows.w; ox++) {
       // a channel receives the window's gradient only where this element is its (first) argmax
-      let wins = first_argmax4(n, window_of(oy, ox), cs) == here;
+      let wins = first_argmax(n, window_of(oy, ox), cs) == here;
       let g = vec4i(output_index(n, oy, ox, 0)) + cs;
       sum += select(vec4f(0.0), vec4f(output_grad[g.x], output_grad[g.y], output_grad[g.z], output_grad[g.w]), wins);
     }
   }
-  let count = min(4, params.channels - c);
-  for (var j = 0; j < count; j++) {
-    input_grad[pixel * params.channels + c + j] = sum[j];
+  let o = input_index(n, y, x, c);
+  for (var j = 0; j < min(4, params.channels - c); j++) {
+    input_grad[o + j] = sum[j];
   }
 }
 
@@ -189,21 +186,26 @@ fn block_cells(o: i32, stride: i32, pad: i32, out_size: i32, in_size: i32) -> ve
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn max_backward_blocks(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let linear = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
-  if (linear >= arrayLength(&output_grad)) {
+  if (linear >= blocks_of(arrayLength(&output_grad))) {
     return;
   }
-  let i = i32(linear);
-  let p = position(i, params.out_height, params.out_width);
+  let p = block_position(i32(linear), params.out_height, params.out_width);
   let n = p.x;
   let c = p.w;
-  let best = first_argmax(n, window_of(p.y, p.z), c);
-  let g = output_grad[i];
+  let cs = channel_block(c);
+  let best = first_argmax(n, window_of(p.y, p.z), cs);
+  let g_index = vec4i(output_index(n, p.y, p.z, 0)) + cs;
+  let g = vec4f(output_grad[g_index.x], output_grad[g_index.y], output_grad[g_index.z], output_grad[g_index.w]);
+  let count = min(4, params.channels - c);
   let rows = block_cells(p.y, params.stride_y, params.pad_top, params.out_height, params.in_height);
   let columns = block_cells(p.z, params.stride_x, params.pad_left, params.out_width, params.in_width);
   for (var y = rows.x; y < rows.y; y++) {
     for (var x = columns.x; x < columns.y; x++) {
-      let j = input_index(n, y, x, c);
-      input_grad[j] = select(0.0, g, j == best);
+      let cell = input_index(n, y, x, 0);
+      let values = select(vec4f(0.0), g, vec4i(cell) + cs == best);
+      for (var k = 0; k < count; k++) {
+        input_grad[cell + c + k] = values[k];
+      }
     }
   }
 }

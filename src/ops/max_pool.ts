@@ -92,7 +92,7 @@ export function dispatchPool(rt: Runtime, entry: string, plan: PoolPlan, binding
 export function maxPool(rt: Runtime, x: Tensor, options: PoolOptions): Tensor {
   const plan = planPool(x.shape, options, 'maxPool');
   const y = rt.empty(plan.outputShape, 'maxPool.output');
-  dispatchPool(rt, 'max_forward', plan, { input: x, output: y }, y.size);
+  dispatchPool(rt, 'max_forward', plan, { input: x, output: y }, channelBlockCount(y.shape));
   return y;
 }
 
@@ -105,7 +105,7 @@ export function maxPoolBackward(rt: Runtime, x: Tensor, dy: Tensor, options: Poo
   // Windows that do not overlap (the usual 2x2 / 2): one invocation per window writes its block.
   const blocks = stride_y >= pool_height && stride_x >= pool_width;
   const bindings = { input: x, output_grad: dy, input_grad: dx };
-  if (blocks) dispatchPool(rt, 'max_backward_blocks', plan, bindings, dy.size);
+  if (blocks) dispatchPool(rt, 'max_backward_blocks', plan, bindings, channelBlockCount(dy.shape));
   else dispatchPool(rt, 'max_backward', plan, bindings, channelBlockCount(dx.shape));
   return dx;
 }
