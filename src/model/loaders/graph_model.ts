@@ -73,18 +73,6 @@ export interface GraphModelOptions {
 const DEPTHWISE = ['DepthwiseConv2dNative', 'DepthwiseConv2d', 'FusedDepthwiseConv2dNative', '_FusedDepthwiseConv2dNative'];
 const BATCH_NORM = ['FusedBatchNorm', 'FusedBatchNormV2', 'FusedBatchNormV3'];
 
-/** Every op this loader maps, for messages. */
-export const GRAPH_MODEL_OPS: readonly string[] = [
-  'Placeholder', 'Const', 'Identity',
-  'Conv2D', '_FusedConv2D', ...DEPTHWISE,
-  'MaxPool', 'AvgPool', 'Mean',
-  'MatMul', '_FusedMatMul',
-  'BiasAdd', 'Add', 'AddV2', 'Sub', 'Mul', 'RealDiv', ...BATCH_NORM,
-  'Relu', 'Relu6', 'Sigmoid', 'Softmax',
-  'Reshape', 'Squeeze', 'Pad', 'PadV2',
-];
-const SUPPORTED = new Set(GRAPH_MODEL_OPS);
-
 /** Reads a TF.js graph model (model.json and its weight shards) into the IR. */
 export async function loadGraphModel(files: ModelFiles, options: GraphModelOptions = {}): Promise<ModelSpec> {
   const source = `${files.description} (TF.js graph model)`;
@@ -175,7 +163,7 @@ class Graph {
     }
     this.readers.set(output, 1);
     for (const node of this.order) {
-      if (!SUPPORTED.has(node.op)) {
+      if (!(node.op in GRAPH_OPS)) {
         throw new UnsupportedModelError(`${source}: node '${node.name}' has op '${node.op}', which webgpu-xai does not support (supported: ${GRAPH_MODEL_OPS.join(', ')})`, { node: node.name, op: node.op });
       }
       for (const input of this.inputs(node)) this.readers.set(input.node, (this.readers.get(input.node) ?? 0) + 1);
@@ -305,7 +293,7 @@ class Converter {
     return this.fail(node, `padding '${padding}' is not supported (SAME, VALID${allowExplicit ? ', or EXPLICIT over height and width' : ''})`);
   }
 
-  private inputRefs(node: GraphNode, count: number | [number, number]): string[] {
+  inputRefs(node: GraphNode, count: number | [number, number]): string[] {
     const refs = this.graph.inputs(node).map((r) => r.node);
     const [low, high] = typeof count === 'number' ? [count, count] : count;
     if (refs.length < low || refs.length > high) this.fail(node, `expected ${low === high ? low : `${low} to ${high}`} inputs, got ${refs.length}`);
@@ -431,7 +419,7 @@ class Converter {
     }, x.dims, node);
   }
 
-  private act(node: GraphNode, from: string, kind: Activation): void {
+  act(node: GraphNode, from: string, kind: Activation): void {
     const x = this.activation(node, from);
     const producer = kind === 'sigmoid' ? undefined : this.foldable(from);
     if (producer && (producer.kind === 'conv2d' || producer.kind === 'depthwiseConv2d' || producer.kind === 'dense') && producer.activation === 'linear') {
@@ -486,38 +474,23 @@ class Converter {
 
   // ---- ops
 
-  private node(node: GraphNode): void {
-    const op = node.op;
-    if (op === 'Const') return;
-    if (op === 'Placeholder') return this.placeholder(node);
-    if (op === 'Identity') {
-      const [x] = this.inputRefs(node, 1);
-      if (!this.isConstant(x)) this.alias(node, this.activation(node, x));
-      return;
-    }
-    if (op === 'Conv2D' || op === '_FusedConv2D') return this.conv(node, false);
-    if (DEPTHWISE.includes(op)) return this.conv(node, true);
-    if (op === 'MaxPool' || op === 'AvgPool') return this.pool(node);
-    if (op === 'Mean') return this.mean(node);
-    if (op === 'MatMul' || op === '_FusedMatMul') return this.matMul(node);
-    if (op === 'BiasAdd' || op === 'Add' || op === 'AddV2' || op === 'Sub' || op === 'Mul' || op === 'RealDiv') return this.binary(node);
-    if (BATCH_NORM.includes(op)) return this.batchNorm(node);
-    if (op === 'Relu' || op === 'Relu6' || op === 'Sigmoid') {
-      const [x] = this.inputRefs(node, 1);
-      return this.act(node, x, ({ Relu: 'relu', Relu6: 'relu6', Sigmoid: 'sigmoid' } as const)[op]);
-    }
-    if (op === 'Softmax') {
-      const x = this.activation(node, this.inputRefs(node, 1)[0]);
-      this.emit({ kind: 'softmax', name: node.name, inputs: [x.layer] }, x.dims, node);
-      return;
-    }
-    if (op === 'Reshape') return this.reshape(node);
-    if (op === 'Squeeze') return this.squeeze(node);
-    if (op === 'Pad' || op === 'PadV2') return this.pad(node);
-    this.fail(node, `no mapping (supported: ${GRAPH_MODEL_OPS.join(', ')})`);
+  node(node: GraphNode): void {
+    const convert = GRAPH_OPS[node.op];
+    if (!convert) this.fail(node, `no mapping (supported: ${GRAPH_MODEL_OPS.join(', ')})`);
+    convert(this, node);
   }
 
-  private placeholder(node: GraphNode): void {
+  identity(node: GraphNode): void {
+    const [x] = this.inputRefs(node, 1);
+    if (!this.isConstant(x)) this.alias(node, this.activation(node, x));
+  }
+
+  softmax(node: GraphNode): void {
+    const x = this.activation(node, this.inputRefs(node, 1)[0]);
+    this.emit({ kind: 'softmax', name: node.name, inputs: [x.layer] }, x.dims, node);
+  }
+
+  placeholder(node: GraphNode): void {
     const type = this.attr(node, 'dtype')?.type;
     if (type !== undefined && type !== 'DT_FLOAT') this.fail(node, `input dtype ${type} is not supported; the input must be float32`);
     const shape = this.attr(node, 'shape')?.shape;
@@ -528,7 +501,7 @@ class Converter {
     this.emit({ kind: 'input', name: node.name, inputs: [], shape: dims.slice(1) }, dims.slice(1), node);
   }
 
-  private conv(node: GraphNode, depthwise: boolean): void {
+  conv(node: GraphNode, depthwise: boolean): void {
     const fused = node.op.includes('Fused');
     const refs = this.inputRefs(node, fused ? [2, 6] : 2);
     this.checkNhwc(node);
@@ -563,7 +536,7 @@ class Converter {
     }
   }
 
-  private pool(node: GraphNode): void {
+  pool(node: GraphNode): void {
     const [ref] = this.inputRefs(node, 1);
     this.checkNhwc(node);
     const x = this.activation(node, ref);
@@ -576,7 +549,7 @@ class Converter {
     this.emit({ kind, name: node.name, inputs: [x.layer], poolSize, strides, padding }, [geometry.outHeight, geometry.outWidth, channels], node);
   }
 
-  private mean(node: GraphNode): void {
+  mean(node: GraphNode): void {
     const [ref, axesRef] = this.inputRefs(node, 2);
     const x = this.activation(node, ref);
     const [, , channels] = this.spatial(node, x);
@@ -586,7 +559,7 @@ class Converter {
     this.emit({ kind: 'globalAvgPool', name: node.name, inputs: [x.layer], keepDims }, keepDims ? [1, 1, channels] : [channels], node);
   }
 
-  private matMul(node: GraphNode): void {
+  matMul(node: GraphNode): void {
     const fused = node.op === '_FusedMatMul';
     const refs = this.inputRefs(node, fused ? [2, 6] : 2);
     if (this.bool(node, 'transpose_a', false)) this.fail(node, 'transpose_a = true is not supported');
@@ -609,7 +582,7 @@ class Converter {
   }
 
   /** BiasAdd, Add/AddV2, Sub, Mul, RealDiv: of two activations (residual add) or of an activation and a per-channel constant. */
-  private binary(node: GraphNode): void {
+  binary(node: GraphNode): void {
     const [a, b] = this.inputRefs(node, 2);
     if (node.op === 'BiasAdd') this.checkNhwc(node);
     const constA = this.isConstant(a);
@@ -640,7 +613,7 @@ class Converter {
     }
   }
 
-  private batchNorm(node: GraphNode): void {
+  batchNorm(node: GraphNode): void {
     const refs = this.inputRefs(node, 5);
     this.checkNhwc(node);
     if (this.bool(node, 'is_training', false)) this.fail(node, 'is_training = true: a training-mode batch norm depends on the batch; export the model for inference');
@@ -656,7 +629,7 @@ class Converter {
     this.emit({ kind: 'reshape', name: node.name, inputs: [x.layer], shape: dims }, dims, node);
   }
 
-  private reshape(node: GraphNode): void {
+  reshape(node: GraphNode): void {
     const [ref, shapeRef] = this.inputRefs(node, 2);
     const x = this.activation(node, ref);
     const target = [...this.constant(node, shapeRef).data];
@@ -672,7 +645,7 @@ class Converter {
     this.reshapeTo(node, x, rest.map((d) => (d === -1 ? size / known : d)));
   }
 
-  private squeeze(node: GraphNode): void {
+  squeeze(node: GraphNode): void {
     const [ref] = this.inputRefs(node, 1);
     const x = this.activation(node, ref);
     const rank = x.dims.length + 1;
@@ -682,7 +655,7 @@ class Converter {
     this.reshapeTo(node, x, x.dims.filter((_, i) => !axes.includes(i + 1)));
   }
 
-  private pad(node: GraphNode): void {
+  pad(node: GraphNode): void {
     const refs = this.inputRefs(node, node.op === 'PadV2' ? 3 : 2);
     const x = this.activation(node, refs[0]);
     const [h, w, c] = this.spatial(node, x);
@@ -698,3 +671,35 @@ class Converter {
     this.emit({ kind: 'zeroPad', name: node.name, inputs: [x.layer], top, bottom, left, right }, [h + top + bottom, w + left + right, c], node);
   }
 }
+
+type OpConversion = (converter: Converter, node: GraphNode) => void;
+const each = (ops: string[], convert: OpConversion) => Object.fromEntries(ops.map((op) => [op, convert]));
+const activationOp = (kind: Activation): OpConversion => (c, node) => c.act(node, c.inputRefs(node, 1)[0], kind);
+
+/** Graph-model op -> its conversion: one row per op (the converter's methods do the work). */
+const GRAPH_OPS: Readonly<Record<string, OpConversion>> = {
+  Placeholder: (c, node) => c.placeholder(node),
+  Const: () => {}, // read by the ops that take constants
+  Identity: (c, node) => c.identity(node),
+  Conv2D: (c, node) => c.conv(node, false),
+  _FusedConv2D: (c, node) => c.conv(node, false),
+  ...each(DEPTHWISE, (c, node) => c.conv(node, true)),
+  MaxPool: (c, node) => c.pool(node),
+  AvgPool: (c, node) => c.pool(node),
+  Mean: (c, node) => c.mean(node),
+  MatMul: (c, node) => c.matMul(node),
+  _FusedMatMul: (c, node) => c.matMul(node),
+  ...each(['BiasAdd', 'Add', 'AddV2', 'Sub', 'Mul', 'RealDiv'], (c, node) => c.binary(node)),
+  ...each(BATCH_NORM, (c, node) => c.batchNorm(node)),
+  Relu: activationOp('relu'),
+  Relu6: activationOp('relu6'),
+  Sigmoid: activationOp('sigmoid'),
+  Softmax: (c, node) => c.softmax(node),
+  Reshape: (c, node) => c.reshape(node),
+  Squeeze: (c, node) => c.squeeze(node),
+  Pad: (c, node) => c.pad(node),
+  PadV2: (c, node) => c.pad(node),
+};
+
+/** Every op this loader maps, for messages. */
+export const GRAPH_MODEL_OPS: readonly string[] = Object.keys(GRAPH_OPS);

@@ -30,13 +30,6 @@ interface KerasLayer {
   inbound_nodes?: unknown;
 }
 
-/** Layer classes this loader turns into engine layers (for messages). */
-export const SUPPORTED_LAYERS = [
-  'InputLayer', 'Conv2D', 'DepthwiseConv2D', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D',
-  'Dense', 'Flatten', 'Reshape', 'Activation', 'ReLU', 'Softmax', 'BatchNormalization', 'ZeroPadding2D', 'Add',
-  'Dropout', 'SpatialDropout2D', 'GaussianDropout', 'GaussianNoise', 'Sequential / Functional (nested, called once)',
-] as const;
-
 const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
 /** Layers with a `data_format` option (only channels_last is supported). */
 const DATA_FORMAT_LAYERS = new Set(['Conv2D', 'DepthwiseConv2D', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'Flatten', 'ZeroPadding2D']);
@@ -140,22 +133,22 @@ class Converter {
 
   constructor(private readonly source: string, private readonly weights: WeightBank) {}
 
-  private unsupported(layer: KerasLayer, what: string): UnsupportedModelError {
+  unsupported(layer: KerasLayer, what: string): UnsupportedModelError {
     return new UnsupportedModelError(`${this.source}: layer '${layer.name}' (${layer.class_name}): ${what}`, { node: layer.name, op: layer.class_name });
   }
 
-  private malformed(layer: KerasLayer, what: string): ModelLoadError {
+  malformed(layer: KerasLayer, what: string): ModelLoadError {
     return new ModelLoadError(`${this.source}: layer '${layer.name}' (${layer.class_name}): ${what}`);
   }
 
-  private emit(spec: LayerSpec, rank: number): string {
+  emit(spec: LayerSpec, rank: number): string {
     if (this.ranks.has(spec.name)) throw new ModelLoadError(`${this.source}: two layers are named '${spec.name}'`);
     this.layers.push(spec);
     this.ranks.set(spec.name, rank);
     return spec.name;
   }
 
-  private rank(node: string): number {
+  rank(node: string): number {
     return this.ranks.get(node)!;
   }
 
@@ -262,152 +255,37 @@ class Converter {
 
   /** Emits the engine layers of one Keras layer; returns the node holding its output. */
   private layer(layer: KerasLayer, inputs: string[], scope: string[], prefix: string, isOutput: boolean): string {
-    const c = layer.config;
-    const name = prefix + layer.name;
     const cls = layer.class_name;
     const path = [...scope, layer.name];
-    const weight = (...names: string[]) => this.weights.get(path, names, layer);
-    const one = () => {
-      if (inputs.length !== 1) throw this.unsupported(layer, `has ${inputs.length} inputs; it takes one`);
-      return inputs[0];
-    };
-    const rankOf = (expected?: number) => {
-      const r = this.rank(one());
-      if (expected !== undefined && r !== expected) {
-        throw this.unsupported(layer, `needs a rank-${expected} input, got rank ${r}` + (expected === 2 ? ' (flatten or pool first; per-pixel dense layers are not supported)' : ' (NHWC images)'));
-      }
-      return r;
-    };
     if (MODEL_CLASSES.has(cls)) {
-      return this.model(layer, scope, `${name}/`, one());
+      if (inputs.length !== 1) throw this.unsupported(layer, `has ${inputs.length} inputs; it takes one`);
+      return this.model(layer, scope, `${prefix}${layer.name}/`, inputs[0]);
     }
     if (DATA_FORMAT_LAYERS.has(cls)) this.channelsLast(layer);
-    switch (cls) {
-      case 'Conv2D':
-      case 'DepthwiseConv2D': {
-        const x = one();
-        rankOf(4);
-        const depthwise = cls === 'DepthwiseConv2D';
-        const kernelSize = this.pair(layer, 'kernel_size');
-        const groups = c.groups ?? 1;
-        if (groups !== 1) throw this.unsupported(layer, `groups=${String(groups)} is not supported (only 1)`);
-        const filter = depthwise ? weight('depthwise_kernel', 'kernel') : weight('kernel');
-        const last = depthwise ? (c.depth_multiplier ?? 1) : c.filters;
-        this.expectShape(layer, 'kernel', filter, [kernelSize[0], kernelSize[1], undefined, last as number]);
-        const outChannels = depthwise ? filter.shape[2] * filter.shape[3] : filter.shape[3];
-        const bias = this.bias(layer, weight, outChannels);
-        const options = { strides: this.pair(layer, 'strides', [1, 1]), dilations: this.pair(layer, 'dilation_rate', [1, 1]), padding: this.padding(layer) };
-        return this.withActivation(layer, name, isOutput, 4, (n, activation) => ({
-          kind: depthwise ? 'depthwiseConv2d' : 'conv2d', name: n, inputs: [x], filter, bias, ...options, activation,
-        }));
-      }
-      case 'MaxPooling2D':
-      case 'AveragePooling2D': {
-        const x = one();
-        rankOf(4);
-        const poolSize = this.pair(layer, 'pool_size', [2, 2]);
-        const strides = c.strides == null ? poolSize : this.pair(layer, 'strides');
-        const kind = cls === 'MaxPooling2D' ? 'maxPool' : 'avgPool';
-        return this.emit({ kind, name, inputs: [x], poolSize, strides, padding: this.padding(layer) }, 4);
-      }
-      case 'GlobalAveragePooling2D': {
-        const x = one();
-        rankOf(4);
-        const keepDims = c.keepdims === true;
-        return this.emit({ kind: 'globalAvgPool', name, inputs: [x], keepDims }, keepDims ? 4 : 2);
-      }
-      case 'Dense': {
-        const x = one();
-        rankOf(2);
-        const weights = weight('kernel');
-        this.expectShape(layer, 'kernel', weights, [undefined, c.units as number]);
-        const bias = this.bias(layer, weight, weights.shape[1]);
-        return this.withActivation(layer, name, isOutput, 2, (n, activation) => ({ kind: 'dense', name: n, inputs: [x], weights, bias, activation }));
-      }
-      case 'Flatten': {
-        const x = one();
-        const r = rankOf();
-        return r === 2 ? this.emit({ kind: 'identity', name, inputs: [x] }, 2) : this.emit({ kind: 'reshape', name, inputs: [x], shape: [-1] }, 2);
-      }
-      case 'Reshape': {
-        const x = one();
-        const target = c.target_shape;
-        if (!Array.isArray(target) || target.some((d) => typeof d !== 'number' || !Number.isInteger(d) || (d <= 0 && d !== -1))) {
-          throw this.malformed(layer, `target_shape ${JSON.stringify(target)} is not a list of positive integers (one may be -1)`);
-        }
-        return this.emit({ kind: 'reshape', name, inputs: [x], shape: target as number[] }, target.length + 1);
-      }
-      case 'Activation': {
-        const x = one();
-        const r = rankOf();
-        const activation = this.activation(layer, c.activation);
-        if (activation === 'linear') return this.emit({ kind: 'identity', name, inputs: [x] }, r);
-        if (activation === 'softmax') return this.emit({ kind: 'softmax', name, inputs: [x] }, r);
-        return this.emit({ kind: 'activation', name, inputs: [x], activation }, r);
-      }
-      case 'ReLU': {
-        const x = one();
-        const r = rankOf();
-        const negativeSlope = c.negative_slope ?? 0;
-        const threshold = c.threshold ?? 0;
-        if (negativeSlope !== 0 || threshold !== 0) {
-          throw this.unsupported(layer, `negative_slope=${String(negativeSlope)}, threshold=${String(threshold)} are not supported (only 0: plain ReLU or ReLU6)`);
-        }
-        const maxValue = c.max_value;
-        if (maxValue != null && maxValue !== 6) throw this.unsupported(layer, `max_value=${String(maxValue)} is not supported (only none or 6)`);
-        return this.emit({ kind: 'activation', name, inputs: [x], activation: maxValue === 6 ? 'relu6' : 'relu' }, r);
-      }
-      case 'Softmax': {
-        const x = one();
-        const r = rankOf();
-        this.lastAxis(layer, c.axis ?? -1, r);
-        return this.emit({ kind: 'softmax', name, inputs: [x] }, r);
-      }
-      case 'BatchNormalization': {
-        const x = one();
-        const r = rankOf();
-        this.lastAxis(layer, c.axis ?? -1, r);
-        const center = c.center ?? true;
-        const scaleOn = c.scale ?? true;
-        const epsilon = typeof c.epsilon === 'number' ? c.epsilon : 1e-3;
-        const movingMean = weight('moving_mean');
-        const movingVariance = weight('moving_variance');
-        const gamma = scaleOn ? weight('gamma') : undefined;
-        const beta = center ? weight('beta') : undefined;
-        const channels = movingMean.data.length;
-        for (const [label, w] of [['moving_variance', movingVariance], ['gamma', gamma], ['beta', beta]] as const) {
-          if (w) this.expectShape(layer, label, w, [channels]);
-        }
-        const folded = foldBatchNorm({ gamma: gamma?.data, beta: beta?.data, movingMean: movingMean.data, movingVariance: movingVariance.data, epsilon });
-        return this.emit({ kind: 'channelAffine', name, inputs: [x], scale: { shape: [channels], data: folded.scale }, shift: { shape: [channels], data: folded.shift } }, r);
-      }
-      case 'ZeroPadding2D': {
-        const x = one();
-        rankOf(4);
-        const [[top, bottom], [left, right]] = this.zeroPadding(layer);
-        return this.emit({ kind: 'zeroPad', name, inputs: [x], top, bottom, left, right }, 4);
-      }
-      case 'Add': {
-        if (inputs.length < 2) throw this.unsupported(layer, `has ${inputs.length} input(s); Add needs at least two`);
-        const r = this.rank(inputs[0]);
-        // a + b + c ... as a chain of two-input adds; the last one carries the layer's name
-        let sum = inputs[0];
-        for (let i = 1; i < inputs.length; i++) {
-          const node = i === inputs.length - 1 ? name : `${name}/partial${i}`;
-          sum = this.emit({ kind: 'add', name: node, inputs: [sum, inputs[i]] }, r);
-        }
-        return sum;
-      }
-      default:
-        if (INFERENCE_IDENTITY.has(cls)) {
-          const x = one();
-          return this.emit({ kind: 'identity', name, inputs: [x] }, rankOf());
-        }
-        throw new UnsupportedModelError(
-          `${this.source}: layer '${layer.name}' is a ${cls}, which this engine does not support (supported layers: ${SUPPORTED_LAYERS.join(', ')})`,
-          { node: layer.name, op: cls },
-        );
+    const convert = KERAS_LAYERS[cls] ?? (INFERENCE_IDENTITY.has(cls) ? inferenceIdentity : undefined);
+    if (!convert) {
+      throw new UnsupportedModelError(
+        `${this.source}: layer '${layer.name}' is a ${cls}, which this engine does not support (supported layers: ${SUPPORTED_LAYERS.join(', ')})`,
+        { node: layer.name, op: cls },
+      );
     }
+    const call: KerasCall = {
+      layer, config: layer.config, name: prefix + layer.name, inputs, isOutput,
+      weight: (...names) => this.weights.get(path, names, layer),
+      one: () => {
+        if (inputs.length !== 1) throw this.unsupported(layer, `has ${inputs.length} inputs; it takes one`);
+        return inputs[0];
+      },
+      rankOf: (expected) => {
+        if (inputs.length !== 1) throw this.unsupported(layer, `has ${inputs.length} inputs; it takes one`);
+        const r = this.rank(inputs[0]);
+        if (expected !== undefined && r !== expected) {
+          throw this.unsupported(layer, `needs a rank-${expected} input, got rank ${r}` + (expected === 2 ? ' (flatten or pool first; per-pixel dense layers are not supported)' : ' (NHWC images)'));
+        }
+        return r;
+      },
+    };
+    return convert(this, call);
   }
 
   /**
@@ -415,7 +293,7 @@ class Converter {
    * node named after the Keras layer follows. At the model output a sigmoid is split off the same
    * way, so that the executor finds the logits before it.
    */
-  private withActivation(layer: KerasLayer, name: string, isOutput: boolean, rank: number, make: (name: string, activation: Activation) => LayerSpec): string {
+  withActivation(layer: KerasLayer, name: string, isOutput: boolean, rank: number, make: (name: string, activation: Activation) => LayerSpec): string {
     const activation = this.activation(layer, layer.config.activation);
     if (activation === 'softmax' || (activation === 'sigmoid' && isOutput)) {
       const logits = this.emit(make(`${name}/logits`, 'linear'), rank);
@@ -426,7 +304,7 @@ class Converter {
     return this.emit(make(name, activation), rank);
   }
 
-  private activation(layer: KerasLayer, value: unknown): Activation | 'softmax' {
+  activation(layer: KerasLayer, value: unknown): Activation | 'softmax' {
     // Keras 3 may serialize an activation as {module, class_name: 'function', config: 'relu'}
     const raw = value == null ? 'linear' : isObject(value) && typeof value.config === 'string' ? value.config : value;
     const known: Record<string, Activation | 'softmax'> = { linear: 'linear', relu: 'relu', relu6: 'relu6', sigmoid: 'sigmoid', softmax: 'softmax' };
@@ -435,14 +313,14 @@ class Converter {
     return found;
   }
 
-  private bias(layer: KerasLayer, weight: (...names: string[]) => WeightData, channels: number): WeightData | undefined {
+  bias(layer: KerasLayer, weight: (...names: string[]) => WeightData, channels: number): WeightData | undefined {
     if (layer.config.use_bias === false) return undefined;
     const bias = weight('bias');
     this.expectShape(layer, 'bias', bias, [channels]);
     return bias;
   }
 
-  private expectShape(layer: KerasLayer, label: string, w: WeightData, expected: (number | undefined)[]): void {
+  expectShape(layer: KerasLayer, label: string, w: WeightData, expected: (number | undefined)[]): void {
     if (w.shape.length !== expected.length || expected.some((d, i) => d !== undefined && d !== w.shape[i])) {
       const shown = expected.map((d) => (d === undefined ? '?' : String(d))).join(', ');
       throw this.malformed(layer, `weight '${label}' has shape [${w.shape.join(', ')}] but the layer's config implies [${shown}]`);
@@ -454,14 +332,14 @@ class Converter {
     if (format != null && format !== 'channels_last') throw this.unsupported(layer, `data_format '${String(format)}' is not supported (only channels_last)`);
   }
 
-  private lastAxis(layer: KerasLayer, axis: unknown, rank: number): void {
+  lastAxis(layer: KerasLayer, axis: unknown, rank: number): void {
     const value = Array.isArray(axis) && axis.length === 1 ? axis[0] : axis;
     if (typeof value !== 'number' || (value !== -1 && value !== rank - 1)) {
       throw this.unsupported(layer, `axis ${JSON.stringify(axis)} is not supported on a rank-${rank} input (only the last axis, -1)`);
     }
   }
 
-  private pair(layer: KerasLayer, key: string, fallback?: Pair): Pair {
+  pair(layer: KerasLayer, key: string, fallback?: Pair): Pair {
     const v = layer.config[key];
     if (v == null && fallback) return fallback;
     if (typeof v === 'number' && Number.isInteger(v) && v > 0) return [v, v];
@@ -469,14 +347,14 @@ class Converter {
     throw this.malformed(layer, `${key} ${JSON.stringify(v)} must be a positive integer or a pair of them`);
   }
 
-  private padding(layer: KerasLayer): Padding {
+  padding(layer: KerasLayer): Padding {
     const p = layer.config.padding ?? 'valid';
     if (p === 'valid' || p === 'same') return p;
     throw this.unsupported(layer, `padding ${JSON.stringify(p)} is not supported (supported: valid, same)`);
   }
 
   /** ZeroPadding2D's `padding`: n, [h, w] or [[top, bottom], [left, right]]. */
-  private zeroPadding(layer: KerasLayer): [Pair, Pair] {
+  zeroPadding(layer: KerasLayer): [Pair, Pair] {
     const p = layer.config.padding ?? 1;
     const count = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
     if (count(p)) return [[p as number, p as number], [p as number, p as number]];
@@ -542,3 +420,187 @@ function collectKerasTensors(value: unknown, into: TensorRef[]): void {
     into.push({ layer, node, tensor });
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Layer classes
+
+/** One Keras layer as its conversion sees it. */
+interface KerasCall {
+  layer: KerasLayer;
+  config: Json;
+  /** The engine node name for the layer's output. */
+  name: string;
+  /** Nodes feeding the layer, in argument order. */
+  inputs: string[];
+  /** The model's output layer (a sigmoid there is split off so that the logits stay visible). */
+  isOutput: boolean;
+  /** The layer's weight by name (alternatives in order of preference). */
+  weight(...names: string[]): WeightData;
+  /** The single input; an error for layers called on several. */
+  one(): string;
+  /** The single input's rank (with the batch), checked against `expected` when given. */
+  rankOf(expected?: number): number;
+}
+
+/** Converts one Keras layer; returns the node holding its output. */
+type KerasConversion = (cv: Converter, call: KerasCall) => string;
+
+function convolution(cv: Converter, call: KerasCall): string {
+  const config = call.config;
+  const x = call.one();
+  call.rankOf(4);
+  const depthwise = call.layer.class_name === 'DepthwiseConv2D';
+  const kernelSize = cv.pair(call.layer, 'kernel_size');
+  const groups = config.groups ?? 1;
+  if (groups !== 1) throw cv.unsupported(call.layer, `groups=${String(groups)} is not supported (only 1)`);
+  const filter = depthwise ? call.weight('depthwise_kernel', 'kernel') : call.weight('kernel');
+  const last = depthwise ? (config.depth_multiplier ?? 1) : config.filters;
+  cv.expectShape(call.layer, 'kernel', filter, [kernelSize[0], kernelSize[1], undefined, last as number]);
+  const outChannels = depthwise ? filter.shape[2] * filter.shape[3] : filter.shape[3];
+  const bias = cv.bias(call.layer, call.weight, outChannels);
+  const options = { strides: cv.pair(call.layer, 'strides', [1, 1]), dilations: cv.pair(call.layer, 'dilation_rate', [1, 1]), padding: cv.padding(call.layer) };
+  return cv.withActivation(call.layer, call.name, call.isOutput, 4, (n, activation) => ({
+    kind: depthwise ? 'depthwiseConv2d' : 'conv2d', name: n, inputs: [x], filter, bias, ...options, activation,
+  }));
+}
+
+function pooling(cv: Converter, call: KerasCall): string {
+  const config = call.config;
+  const x = call.one();
+  call.rankOf(4);
+  const poolSize = cv.pair(call.layer, 'pool_size', [2, 2]);
+  const strides = config.strides == null ? poolSize : cv.pair(call.layer, 'strides');
+  const kind = call.layer.class_name === 'MaxPooling2D' ? 'maxPool' : 'avgPool';
+  return cv.emit({ kind, name: call.name, inputs: [x], poolSize, strides, padding: cv.padding(call.layer) }, 4);
+}
+
+function globalAveragePooling(cv: Converter, call: KerasCall): string {
+  const config = call.config;
+  const x = call.one();
+  call.rankOf(4);
+  const keepDims = config.keepdims === true;
+  return cv.emit({ kind: 'globalAvgPool', name: call.name, inputs: [x], keepDims }, keepDims ? 4 : 2);
+}
+
+function denseLayer(cv: Converter, call: KerasCall): string {
+  const config = call.config;
+  const x = call.one();
+  call.rankOf(2);
+  const weights = call.weight('kernel');
+  cv.expectShape(call.layer, 'kernel', weights, [undefined, config.units as number]);
+  const bias = cv.bias(call.layer, call.weight, weights.shape[1]);
+  return cv.withActivation(call.layer, call.name, call.isOutput, 2, (n, activation) => ({ kind: 'dense', name: n, inputs: [x], weights, bias, activation }));
+}
+
+function flatten(cv: Converter, call: KerasCall): string {
+  const x = call.one();
+  const r = call.rankOf();
+  return r === 2 ? cv.emit({ kind: 'identity', name: call.name, inputs: [x] }, 2) : cv.emit({ kind: 'reshape', name: call.name, inputs: [x], shape: [-1] }, 2);
+}
+
+function reshapeLayer(cv: Converter, call: KerasCall): string {
+  const config = call.config;
+  const x = call.one();
+  const target = config.target_shape;
+  if (!Array.isArray(target) || target.some((d) => typeof d !== 'number' || !Number.isInteger(d) || (d <= 0 && d !== -1))) {
+    throw cv.malformed(call.layer, `target_shape ${JSON.stringify(target)} is not a list of positive integers (one may be -1)`);
+  }
+  return cv.emit({ kind: 'reshape', name: call.name, inputs: [x], shape: target as number[] }, target.length + 1);
+}
+
+function activationLayer(cv: Converter, call: KerasCall): string {
+  const config = call.config;
+  const x = call.one();
+  const r = call.rankOf();
+  const activation = cv.activation(call.layer, config.activation);
+  if (activation === 'linear') return cv.emit({ kind: 'identity', name: call.name, inputs: [x] }, r);
+  if (activation === 'softmax') return cv.emit({ kind: 'softmax', name: call.name, inputs: [x] }, r);
+  return cv.emit({ kind: 'activation', name: call.name, inputs: [x], activation }, r);
+}
+
+function reluLayer(cv: Converter, call: KerasCall): string {
+  const config = call.config;
+  const x = call.one();
+  const r = call.rankOf();
+  const negativeSlope = config.negative_slope ?? 0;
+  const threshold = config.threshold ?? 0;
+  if (negativeSlope !== 0 || threshold !== 0) {
+    throw cv.unsupported(call.layer, `negative_slope=${String(negativeSlope)}, threshold=${String(threshold)} are not supported (only 0: plain ReLU or ReLU6)`);
+  }
+  const maxValue = config.max_value;
+  if (maxValue != null && maxValue !== 6) throw cv.unsupported(call.layer, `max_value=${String(maxValue)} is not supported (only none or 6)`);
+  return cv.emit({ kind: 'activation', name: call.name, inputs: [x], activation: maxValue === 6 ? 'relu6' : 'relu' }, r);
+}
+
+function softmaxLayer(cv: Converter, call: KerasCall): string {
+  const config = call.config;
+  const x = call.one();
+  const r = call.rankOf();
+  cv.lastAxis(call.layer, config.axis ?? -1, r);
+  return cv.emit({ kind: 'softmax', name: call.name, inputs: [x] }, r);
+}
+
+function batchNormalization(cv: Converter, call: KerasCall): string {
+  const config = call.config;
+  const x = call.one();
+  const r = call.rankOf();
+  cv.lastAxis(call.layer, config.axis ?? -1, r);
+  const center = config.center ?? true;
+  const scaleOn = config.scale ?? true;
+  const epsilon = typeof config.epsilon === 'number' ? config.epsilon : 1e-3;
+  const movingMean = call.weight('moving_mean');
+  const movingVariance = call.weight('moving_variance');
+  const gamma = scaleOn ? call.weight('gamma') : undefined;
+  const beta = center ? call.weight('beta') : undefined;
+  const channels = movingMean.data.length;
+  for (const [label, w] of [['moving_variance', movingVariance], ['gamma', gamma], ['beta', beta]] as const) {
+    if (w) cv.expectShape(call.layer, label, w, [channels]);
+  }
+  const folded = foldBatchNorm({ gamma: gamma?.data, beta: beta?.data, movingMean: movingMean.data, movingVariance: movingVariance.data, epsilon });
+  return cv.emit({ kind: 'channelAffine', name: call.name, inputs: [x], scale: { shape: [channels], data: folded.scale }, shift: { shape: [channels], data: folded.shift } }, r);
+}
+
+function zeroPaddingLayer(cv: Converter, call: KerasCall): string {
+  const x = call.one();
+  call.rankOf(4);
+  const [[top, bottom], [left, right]] = cv.zeroPadding(call.layer);
+  return cv.emit({ kind: 'zeroPad', name: call.name, inputs: [x], top, bottom, left, right }, 4);
+}
+
+function addLayer(cv: Converter, call: KerasCall): string {
+  if (call.inputs.length < 2) throw cv.unsupported(call.layer, `has ${call.inputs.length} input(s); Add needs at least two`);
+  const r = cv.rank(call.inputs[0]);
+  // a + b + c ... as a chain of two-input adds; the last one carries the layer's name
+  let sum = call.inputs[0];
+  for (let i = 1; i < call.inputs.length; i++) {
+    const node = i === call.inputs.length - 1 ? call.name : `${call.name}/partial${i}`;
+    sum = cv.emit({ kind: 'add', name: node, inputs: [sum, call.inputs[i]] }, r);
+  }
+  return sum;
+}
+
+function inferenceIdentity(cv: Converter, call: KerasCall): string {
+  const x = call.one();
+  return cv.emit({ kind: 'identity', name: call.name, inputs: [x] }, call.rankOf());
+}
+
+/** Keras layer class -> its conversion: one row per class. */
+const KERAS_LAYERS: Readonly<Record<string, KerasConversion>> = {
+  Conv2D: convolution,
+  DepthwiseConv2D: convolution,
+  MaxPooling2D: pooling,
+  AveragePooling2D: pooling,
+  GlobalAveragePooling2D: globalAveragePooling,
+  Dense: denseLayer,
+  Flatten: flatten,
+  Reshape: reshapeLayer,
+  Activation: activationLayer,
+  ReLU: reluLayer,
+  Softmax: softmaxLayer,
+  BatchNormalization: batchNormalization,
+  ZeroPadding2D: zeroPaddingLayer,
+  Add: addLayer,
+};
+
+/** Layer classes this loader turns into engine layers (for messages). */
+export const SUPPORTED_LAYERS: readonly string[] = ['InputLayer', ...Object.keys(KERAS_LAYERS), ...INFERENCE_IDENTITY, 'Sequential / Functional (nested, called once)'];
