@@ -49,3 +49,19 @@ export class LimitError extends XaiError {
 export class InputError extends XaiError {
   override readonly code = 'INPUT';
 }
+
+/**
+ * A value that must be finite is NaN or infinite: a model weight (checked once, when the Model is
+ * created) or an explanation's result (an overflow inside the model). `node` and `weight` name
+ * the weight at fault when there is one.
+ */
+export class NonFiniteError extends XaiError {
+  override readonly code = 'NON_FINITE';
+  readonly node: string | undefined;
+  readonly weight: string | undefined;
+  constructor(message: string, where: { node?: string; weight?: string } = {}, options?: ErrorOptions) {
+    super(message, options);
+    this.node = where.node;
+    this.weight = where.weight;
+  }
+}

@@ -3,7 +3,7 @@
  * backward from gradient seeds on any nodes to the input, to intermediate nodes (Grad-CAM) and, on
  * request, to the weights. Everything is recorded on the runtime; nothing is read back here.
  */
-import { LimitError, ShapeError, XaiError } from '../errors.js';
+import { LimitError, NonFiniteError, ShapeError, XaiError } from '../errors.js';
 import type { Runtime } from '../gpu/runtime.js';
 import type { Shape, Tensor } from '../gpu/tensor.js';
 import { add } from '../ops/add.js';
@@ -33,6 +33,27 @@ export interface BackwardResult {
   gradients: Map<string, Tensor>;
   /** `layer name -> weight name -> gradient`, when requested; owned by the caller. */
   weights: Map<string, Record<string, Tensor>>;
+}
+
+/**
+ * Every loader's weights pass through here (Model.create is the one way to run a spec): a NaN or
+ * infinity in one weight silently turns every explanation into NaN, or worse into a plausible map
+ * (a NaN bias makes every probability NaN and 'top' class 0), so it is refused once, at load.
+ */
+function checkWeightsFinite(spec: ModelSpec): void {
+  for (const layer of spec.layers) {
+    for (const [weight, value] of Object.entries(layer)) {
+      const data = (value as { data?: unknown } | undefined)?.data;
+      if (!(data instanceof Float32Array)) continue;
+      const at = data.findIndex((v) => !Number.isFinite(v));
+      if (at < 0) continue;
+      const bad = data.filter((v) => !Number.isFinite(v)).length;
+      throw new NonFiniteError(
+        `${spec.source}: weight '${weight}' of node '${layer.name}' holds ${Number.isNaN(data[at]) ? 'NaN' : data[at]} at element ${at} (${bad} of ${data.length} values not finite): the model file is corrupt or was saved after a diverged training run`,
+        { node: layer.name, weight },
+      );
+    }
+  }
 }
 
 export class ForwardPass {
@@ -102,6 +123,7 @@ export class Model {
     this.outputName = spec.output;
     this.labels = spec.labels;
     this.layers = new Map();
+    checkWeightsFinite(spec); // before the first upload: a refused model holds no GPU memory
     try {
       for (const l of spec.layers) this.layers.set(l.name, createLayer(rt, l));
       this.shapes(1); // validates every layer's shapes now, at load time

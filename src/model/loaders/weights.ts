@@ -70,18 +70,47 @@ export async function loadWeights(files: ModelFiles, manifest: WeightsManifestGr
       joined.set(new Uint8Array(shard), at);
       at += shard.byteLength;
     }
+    // the manifest's byte count first: a shape that disagrees with the data shows as a total that
+    // differs from the shards' (extra bytes or missing ones), which must not pass or read as truncation
+    const needed = groupBytes(group, files.description);
+    if (needed !== total) throw new ModelLoadError(sizeMismatch(files.description, group, shards.map((s) => s.byteLength), needed));
     let offset = 0;
     for (const entry of group.weights) {
       const count = entry.shape.reduce((a, b) => a * b, 1);
-      const width = BYTES[entry.quantization?.dtype ?? entry.dtype];
-      if (!width) throw new ModelLoadError(`${files.description}: weight '${entry.name}' has unsupported dtype ${entry.dtype}`);
-      const bytes = count * width;
-      if (offset + bytes > total) {
-        throw new ModelLoadError(`${files.description}: weight shards end at byte ${total} but '${entry.name}' needs bytes ${offset}..${offset + bytes} (truncated or missing shard: ${group.paths.join(', ')})`);
-      }
       weights.set(entry.name, { shape: entry.shape, data: decode(entry, joined.buffer, offset, count, files.description) });
-      offset += bytes;
+      offset += count * BYTES[entry.quantization?.dtype ?? entry.dtype];
     }
   }
   return weights;
+}
+
+/** Bytes the manifest says one group's weights take. */
+function groupBytes(group: WeightsManifestGroup, where: string): number {
+  let bytes = 0;
+  for (const entry of group.weights) {
+    const width = BYTES[entry.quantization?.dtype ?? entry.dtype];
+    if (!width) throw new ModelLoadError(`${where}: weight '${entry.name}' has unsupported dtype ${entry.dtype}`);
+    if (!Array.isArray(entry.shape) || !entry.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw new ModelLoadError(`${where}: weight '${entry.name}' has shape ${JSON.stringify(entry.shape)}, not a list of sizes`);
+    }
+    bytes += entry.shape.reduce((a, b) => a * b, 1) * width;
+  }
+  return bytes;
+}
+
+/**
+ * The manifest and the shards disagree on the group's size. Shards other than the last are whole
+ * (the converter splits at a fixed shard size), so a short last shard is told apart from a
+ * manifest shape that is too large only by the caller; both are named, with the byte counts.
+ */
+function sizeMismatch(where: string, group: WeightsManifestGroup, shardBytes: number[], needed: number): string {
+  const total = shardBytes.reduce((a, b) => a + b, 0);
+  const files = group.paths.map((p, i) => `${p} ${shardBytes[i]} bytes`).join(', ');
+  const listed = `${group.weights.length} weight(s) of the manifest (${group.weights.map((w) => `${w.name} [${w.shape.join(', ')}]`).slice(0, 4).join(', ')}${group.weights.length > 4 ? ', ...' : ''})`;
+  if (total > needed) {
+    return `${where}: the weight files hold ${total} bytes (${files}) but the ${listed} take ${needed}: ${total - needed} extra bytes. A manifest shape is smaller than its data, or a shard belongs to another model`;
+  }
+  let offset = 0;
+  const first = group.weights.find((entry) => (offset += entry.shape.reduce((a, b) => a * b, 1) * BYTES[entry.quantization?.dtype ?? entry.dtype]) > total)!;
+  return `${where}: the ${listed} take ${needed} bytes but the weight files hold ${total} (${files}): ${needed - total} bytes short, from weight '${first.name}' on. A shard is truncated or missing, or a manifest shape is larger than its data`;
 }
