@@ -24,19 +24,59 @@ export interface ExplainerOptions {
   inputRange?: readonly [number, number];
   /** Largest batch one chunk may hold (noisy copies, path steps, filters). Default 256. */
   maxChunk?: number;
+  /**
+   * Throw an InputError for images whose values lie far outside inputRange (beyond it by more than
+   * its width, e.g. raw 0..255 pixels for a [-1, 1] model) instead of warning. Default false.
+   */
+  strictRange?: boolean;
+  /** Receives that warning, once per explainer. Default console.warn. */
+  onWarning?: (message: string) => void;
 }
 
 export class Explainer {
-  private constructor(private readonly ctx: ExplainContext) {}
+  private disposed = false;
+
+  private constructor(
+    private readonly ctx: ExplainContext,
+    /** The model (and runtime) this explainer made from a ModelSpec (or a device), freed by dispose(). */
+    private readonly ownsModel: boolean,
+    private readonly ownsRuntime: boolean,
+  ) {}
 
   /** From a device (a runtime is made for it) or a runtime, and a loaded Model or a ModelSpec. */
   static async create(device: GPUDevice | Runtime, model: Model | ModelSpec, options: ExplainerOptions = {}): Promise<Explainer> {
+    const inputRange = options.inputRange ?? [0, 1];
+    if (!Array.isArray(inputRange) || inputRange.length !== 2 || !inputRange.every(Number.isFinite) || !(inputRange[1] > inputRange[0])) {
+      throw new OptionError(`inputRange must be [low, high] with low < high, got ${JSON.stringify(inputRange)}`);
+    }
+    const onWarning = options.onWarning ?? ((message: string) => console.warn(`webgpu-xai: ${message}`));
+    let warned = false;
+    const warnOnce = (message: string) => {
+      if (!warned) onWarning(message);
+      warned = true;
+    };
     const rt = device instanceof Runtime ? device : new Runtime(device);
     const loaded = model instanceof Model ? model : Model.create(rt, model);
     if (loaded.runtime !== rt) throw new OptionError('The model was created on a different runtime than the one given to Explainer.create');
-    const inputRange = options.inputRange ?? [0, 1];
-    if (!(inputRange[1] > inputRange[0])) throw new OptionError(`inputRange must be [low, high] with low < high, got [${inputRange.join(', ')}]`);
-    return new Explainer({ model: loaded, rt, inputRange, maxChunk: options.maxChunk ?? 256 });
+    const ctx = { model: loaded, rt, inputRange, maxChunk: options.maxChunk ?? 256, strictRange: options.strictRange ?? false, warnOnce };
+    return new Explainer(ctx, !(model instanceof Model), !(device instanceof Runtime));
+  }
+
+  /**
+   * Frees what this explainer created: the model's weights when it was given a ModelSpec, and the
+   * runtime's pooled buffers when it was given a device. A Model or Runtime passed in stays the
+   * caller's. Calls after dispose() throw.
+   */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.ownsModel) this.ctx.model.dispose();
+    if (this.ownsRuntime) this.ctx.rt.trim();
+  }
+
+  private get live(): ExplainContext {
+    if (this.disposed) throw new OptionError('This Explainer was disposed; create a new one');
+    return this.ctx;
   }
 
   get model(): Model {
@@ -51,37 +91,37 @@ export class Explainer {
     return this.ctx.inputRange;
   }
 
-  saliency(image: ImageInput, options?: TargetOptions): Promise<Attribution> {
-    return saliency(this.ctx, image, options);
+  async saliency(image: ImageInput, options?: TargetOptions): Promise<Attribution> {
+    return saliency(this.live, image, options);
   }
 
-  smoothGrad(image: ImageInput, options?: SmoothGradOptions): Promise<Attribution> {
-    return smoothGrad(this.ctx, image, options);
+  async smoothGrad(image: ImageInput, options?: SmoothGradOptions): Promise<Attribution> {
+    return smoothGrad(this.live, image, options);
   }
 
-  integratedGradients(image: ImageInput, options?: IntegratedGradientsOptions): Promise<Attribution> {
-    return integratedGradients(this.ctx, image, options);
+  async integratedGradients(image: ImageInput, options?: IntegratedGradientsOptions): Promise<Attribution> {
+    return integratedGradients(this.live, image, options);
   }
 
-  gradCam(image: ImageInput, options?: GradCamOptions): Promise<GradCamAttribution> {
-    return gradCam(this.ctx, image, options);
+  async gradCam(image: ImageInput, options?: GradCamOptions): Promise<GradCamAttribution> {
+    return gradCam(this.live, image, options);
   }
 
-  occlusion(image: ImageInput, options?: OcclusionOptions): Promise<OcclusionAttribution> {
-    return occlusion(this.ctx, image, options);
+  async occlusion(image: ImageInput, options?: OcclusionOptions): Promise<OcclusionAttribution> {
+    return occlusion(this.live, image, options);
   }
 
-  activations(image: ImageInput, options: ActivationsOptions): Promise<LayerActivations> {
-    return activations(this.ctx, image, options);
+  async activations(image: ImageInput, options: ActivationsOptions): Promise<LayerActivations> {
+    return activations(this.live, image, options);
   }
 
   /** Gradient ascent on each requested channel's mean activation, all channels as one batch. */
-  visualizeFilters(options: FilterVisualizationOptions): Promise<Visualization> {
-    return visualizeFilters(this.ctx, options);
+  async visualizeFilters(options: FilterVisualizationOptions): Promise<Visualization> {
+    return visualizeFilters(this.live, options);
   }
 
   /** Gradient ascent on class logits: argmax_x y_c(x) - R(x), one image per class. */
-  visualizeClass(options: ClassVisualizationOptions): Promise<Visualization> {
-    return visualizeClass(this.ctx, options);
+  async visualizeClass(options: ClassVisualizationOptions): Promise<Visualization> {
+    return visualizeClass(this.live, options);
   }
 }

@@ -10,7 +10,7 @@ import type { Tensor } from '../gpu/tensor.js';
 import type { Model } from '../model/model.js';
 import type { Attribution } from './attribution.js';
 import { layerShape, spatialLayers } from './activations.js';
-import { prepareImage, type ExplainContext, type ImageInput } from './context.js';
+import { checkFiniteResult, prepareImage, type ExplainContext, type ImageInput } from './context.js';
 import type { TargetOptions } from './saliency.js';
 import { argmaxTargets, checkTarget, constantTargets, oneHotSeed, scoreNode } from './score.js';
 
@@ -96,8 +96,10 @@ export async function gradCam(ctx: ExplainContext, image: ImageInput, options: G
 
     const weights = rt.empty([channels], 'gradcam.weights');
     const cam = rt.empty([h, w], 'gradcam.cam');
-    // [upsampled H*W | layer map h*w | weights K | target 1]: one read for everything
-    const result = rt.empty([pixels + positions + channels + 1], 'gradcam.result');
+    // [upsampled H*W | layer map h*w | weights K | target 1 | scores]: one read for everything; the
+    // scores only to check them, since the ReLU'd combination turns an overflow's NaN into 0
+    const scores = pass.value(node);
+    const result = rt.empty([pixels + positions + channels + 1 + scores.size], 'gradcam.result');
     owned.push(weights, cam, result);
     const kernel = (entry: string) => ({ shader: 'gradcam', entry, constants: { WORKGROUP_SIZE } });
     rt.dispatch(kernel(plusPlus ? 'weights_plusplus' : 'weights_gradcam'), {
@@ -119,8 +121,10 @@ export async function gradCam(ctx: ExplainContext, image: ImageInput, options: G
     rt.copy(cam, result, positions, 0, pixels);
     rt.copy(weights, result, channels, 0, pixels + positions);
     rt.copy(targets, result, 1, 0, pixels + positions + channels);
+    rt.copy(scores, result, scores.size, 0, pixels + positions + channels + 1);
     pass.dispose();
     const packed = await rt.read(result);
+    checkFiniteResult(packed, 'Grad-CAM map or the scores it explains');
     return {
       method: plusPlus ? 'grad-cam++' : 'grad-cam',
       values: packed.slice(0, pixels),

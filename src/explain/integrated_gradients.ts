@@ -9,7 +9,7 @@ import type { Tensor } from '../gpu/tensor.js';
 import { gaussianBlur } from '../ops/blur.js';
 import { randomUniform } from '../ops/random.js';
 import type { Attribution } from './attribution.js';
-import { checkImage, chunkSize, positiveInteger, prepareImage, type ExplainContext, type ImageInput } from './context.js';
+import { checkFiniteResult, checkImage, chunkSize, positiveInteger, prepareImage, seedOption, type ExplainContext, type ImageInput } from './context.js';
 import { inputGradient } from './gradients.js';
 import { chunks, throwIfAborted, type RunOptions } from './progress.js';
 import { resolveTargets, type TargetOptions } from './saliency.js';
@@ -98,12 +98,18 @@ const attributionKernel = (entry: string) => ({ shader: 'attribution', entry, co
 const BASELINES = ['black', 'white', 'blur', 'uniform'];
 
 /** Rejects an unknown baseline name or a baseline image of the wrong shape before any GPU work. */
-function checkBaseline(ctx: ExplainContext, baseline: Baseline): void {
+function checkBaseline(ctx: ExplainContext, options: IntegratedGradientsOptions): void {
+  const baseline = options.baseline ?? 'black';
   if (typeof baseline === 'string') {
     if (!BASELINES.includes(baseline)) throw new OptionError(`Unknown baseline '${baseline}' (use ${BASELINES.join(', ')} or a tensor)`);
   } else {
-    checkImage(ctx, baseline);
+    checkImage(ctx, baseline, 'baseline image');
   }
+  const sigma = options.blurSigma;
+  if (sigma !== undefined && !(typeof sigma === 'number' && sigma > 0 && Number.isFinite(sigma))) {
+    throw new OptionError(`blurSigma must be a finite number of pixels > 0, got ${String(sigma)}`);
+  }
+  seedOption(options.seed, 0);
 }
 
 function makeBaseline(ctx: ExplainContext, image: Tensor, options: IntegratedGradientsOptions): Tensor {
@@ -115,7 +121,7 @@ function makeBaseline(ctx: ExplainContext, image: Tensor, options: IntegratedGra
     rt.fill(t, baseline === 'black' ? low : high);
     return t;
   }
-  if (baseline === 'uniform') return randomUniform(rt, image.shape, low, high, { seed: options.seed ?? 0, stream: BASELINE_STREAM });
+  if (baseline === 'uniform') return randomUniform(rt, image.shape, low, high, { seed: seedOption(options.seed, 0), stream: BASELINE_STREAM });
   if (baseline === 'blur') {
     const sigma = options.blurSigma ?? 0.05 * Math.max(image.shape[1], image.shape[2]);
     return gaussianBlur(rt, image, sigma);
@@ -138,7 +144,7 @@ export async function integratedGradients(ctx: ExplainContext, image: ImageInput
   const { rt, model } = ctx;
 
   const chunk = chunkSize(ctx, steps);
-  checkBaseline(ctx, options.baseline ?? 'black');
+  checkBaseline(ctx, options);
   const input = prepareImage(ctx, image);
   const elements = input.tensor.size;
   const baseline = makeBaseline(ctx, input.tensor, options);
@@ -186,8 +192,10 @@ export async function integratedGradients(ctx: ExplainContext, image: ImageInput
     });
     const values = await rt.read(result);
     result.dispose();
+    checkFiniteResult(values, 'Integrated Gradients map');
     const [index] = await rt.read(targets);
     const scores = await rt.read(endScores);
+    checkFiniteResult(scores, 'scores of the input and the baseline');
     const classes = scores.length / 2;
     const difference = scores[index] - scores[classes + index];
     const total = values.reduce((a, v) => a + v, 0);

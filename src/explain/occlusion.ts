@@ -8,7 +8,7 @@ import { OptionError } from '../errors.js';
 import type { Tensor } from '../gpu/tensor.js';
 import type { Pair } from '../model/spec.js';
 import type { Attribution } from './attribution.js';
-import { chunkSize, positiveInteger, prepareImage, type ExplainContext, type ImageInput } from './context.js';
+import { checkFiniteResult, chunkSize, positiveInteger, prepareImage, type ExplainContext, type ImageInput } from './context.js';
 import { chunks, throwIfAborted, type RunOptions } from './progress.js';
 import type { TargetOptions } from './saliency.js';
 import { argmaxTargets, checkTarget, classCount, constantTargets, scoreNode } from './score.js';
@@ -113,6 +113,7 @@ export async function occlusion(ctx: ExplainContext, image: ImageInput, options:
       workgroups: rt.grid(pixels + 2, WORKGROUP_SIZE),
     });
     const packed = await rt.read(result);
+    checkFiniteResult(packed, 'occlusion map');
     options.onProgress?.({ done: windows, total: windows, elapsed: performance.now() - started });
     return {
       method: 'occlusion',

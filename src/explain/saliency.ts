@@ -4,7 +4,7 @@
  */
 import type { Tensor } from '../gpu/tensor.js';
 import type { Attribution } from './attribution.js';
-import { prepareImage, type ExplainContext, type ImageInput } from './context.js';
+import { checkFiniteResult, prepareImage, type ExplainContext, type ImageInput } from './context.js';
 import { inputGradient } from './gradients.js';
 import { argmaxTargets, checkTarget, constantTargets, scoreNode, type Score, type Target } from './score.js';
 
@@ -34,6 +34,7 @@ export async function saliency(ctx: ExplainContext, image: ImageInput, options: 
   const gradient = inputGradient(ctx.model, input.tensor, node, targets);
   try {
     const values = await ctx.rt.read(gradient);
+    checkFiniteResult(values, 'saliency map');
     const [index] = await ctx.rt.read(targets);
     return { method: 'saliency', values, shape: [...ctx.model.inputShape] as [number, number, number], target: index, milliseconds: performance.now() - started };
   } finally {

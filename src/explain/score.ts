@@ -29,6 +29,10 @@ export function classCount(model: Model, node: string): number {
 
 export function checkTarget(model: Model, node: string, target: Target): void {
   if (target === 'top') return;
+  if (typeof target === 'string') {
+    const hint = /^\d+$/.test(target) ? `: pass ${target} as a number` : ' (map a class name to its index with the model\'s labels)';
+    throw new OptionError(`target must be 'top' or a class index (a number), got the string '${target}'${hint}`);
+  }
   const classes = classCount(model, node);
   if (!Number.isInteger(target) || target < 0 || target >= classes) {
     throw new OptionError(`target ${String(target)} is out of range: the model has ${classes} classes (0..${classes - 1}), or use 'top'`);

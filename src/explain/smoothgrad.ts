@@ -8,7 +8,7 @@ import { OptionError } from '../errors.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { addGaussianNoise } from '../ops/random.js';
 import type { Attribution } from './attribution.js';
-import { chunkSize, nonNegative, positiveInteger, prepareImage, type ExplainContext, type ImageInput } from './context.js';
+import { checkFiniteResult, chunkSize, nonNegative, positiveInteger, prepareImage, seedOption, type ExplainContext, type ImageInput } from './context.js';
 import { inputGradient } from './gradients.js';
 import { chunks, throwIfAborted, type RunOptions } from './progress.js';
 import { resolveTargets, type TargetOptions } from './saliency.js';
@@ -35,11 +35,12 @@ export async function smoothGrad(ctx: ExplainContext, image: ImageInput, options
   const samples = positiveInteger(options.samples ?? 50, 'samples', 1 << 20);
   const noise = nonNegative(options.noise ?? 0.15, 'noise');
   const variant = options.variant ?? 'mean';
-  if (!(variant in FINISH)) throw new OptionError(`Unknown SmoothGrad variant '${String(variant)}' (use mean, squared or vargrad)`);
+  // own keys only: `'toString' in FINISH` is true and would reach the GPU as an entry point
+  if (typeof variant !== 'string' || !Object.hasOwn(FINISH, variant)) throw new OptionError(`Unknown SmoothGrad variant '${String(variant)}' (use mean, squared or vargrad)`);
   const node = scoreNode(ctx.model, options.score);
   const target = options.target ?? 'top';
   checkTarget(ctx.model, node, target);
-  const seed = options.seed ?? 0;
+  const seed = seedOption(options.seed, 0);
   const { rt } = ctx;
   const sigma = noise * (ctx.inputRange[1] - ctx.inputRange[0]);
   throwIfAborted(options.signal);
@@ -81,6 +82,7 @@ export async function smoothGrad(ctx: ExplainContext, image: ImageInput, options
     });
     const values = await rt.read(result);
     result.dispose();
+    checkFiniteResult(values, 'SmoothGrad map');
     const [index] = await rt.read(targets);
     options.onProgress?.({ done: samples, total: samples, elapsed: performance.now() - started });
     return { method: `smoothgrad-${variant}`, values, shape: [...ctx.model.inputShape] as [number, number, number], target: index, milliseconds: performance.now() - started };

@@ -34,7 +34,7 @@ import type { Tensor } from '../gpu/tensor.js';
 import { INPUT } from '../model/model.js';
 import { gaussianBlur } from '../ops/blur.js';
 import { addGaussianNoise } from '../ops/random.js';
-import { chunkSize, nonNegative, positiveInteger, type ExplainContext } from './context.js';
+import { chunkSize, nonNegative, positiveInteger, seedOption, type ExplainContext } from './context.js';
 import { chunks, throwIfAborted, type RunOptions } from './progress.js';
 import { classCount, oneHotSeed } from './score.js';
 
@@ -165,8 +165,7 @@ function resolveSettings(options: AscentOptions): Settings {
   const blurEvery = nonNegativeInteger(r.blurEvery ?? 4, 'regularize.blurEvery');
   const blurSigma = r.blurSigma ?? 0.5;
   if (blurEvery > 0) finite(blurSigma, 'regularize.blurSigma', true);
-  const seed = options.seed ?? 7;
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new OptionError(`seed must be an integer in 0..2^32-1, got ${String(seed)}`);
+  const seed = seedOption(options.seed, 7);
   let previewEvery = 0;
   if (options.onPreview) {
     if (typeof options.onPreview !== 'function') throw new OptionError('onPreview must be a function');
