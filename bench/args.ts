@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { PEER_NAMES, type PeerName } from './peers/peer.js';
 import { DEFAULT_OPTIONS, KERNEL_CHOICES, METHOD_IDS, QUICK_OPTIONS, WORKLOAD_IDS, type BenchOptions, type MethodId, type WorkloadId } from './options.js';
 
-export const BENCH_HELP = `webgpu-xai bench [options]   (npm run bench -- [options]; npm run bench:browser -- [options])
+export const BENCH_HELP = `npm run bench -- [options]   (in a clone of the repository; npm run bench:browser -- [options] for Chromium)
 
 Times explanation methods on the engine and on its peers (each checked against the engine first),
 prints a table and writes a JSON report. See bench/README.md for how to read it.

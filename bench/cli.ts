@@ -1,6 +1,7 @@
 /**
- * The benchmark in Node: `npm run bench -- [flags]` (bench/node.ts) and `webgpu-xai bench [flags]`
- * (src/cli/main.ts imports this module lazily). Prints the table and writes the JSON report.
+ * The benchmark in Node: `npm run bench -- [flags]` (bench/node.ts), in a clone of the repository
+ * (its peers are development dependencies; the package's bin points here). Prints the table and
+ * writes the JSON report.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The `webgpu-xai` executable: one line per failure, exit 2 for user errors, 1 for bugs. */
-import { XaiError } from '../errors.js';
+import { XaiError } from '../index.js';
 import { runCli } from './main.js';
 
 runCli(process.argv.slice(2)).then(

@@ -2,11 +2,13 @@
  * The command line end to end, in process: a real photo through a real model into a PNG overlay
  * and a .npy of the raw attributions, checked against the Explainer called directly.
  */
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { UsageError } from '../../src/cli/args.js';
 import { runCli } from '../../src/cli/main.js';
+import { requestNodeDevice } from '../../src/gpu/node-device.js';
 import { Explainer } from '../../src/explain/explainer.js';
 import { imageToInput } from '../../src/model/image.js';
 import { decodeImageBytes, decodeImageFile } from '../../src/model/image-node.js';
@@ -15,7 +17,16 @@ import { relativeL2 } from '../explain/reference.js';
 import { describeGpu, testRuntime } from '../gpu.js';
 import { SKIMAGE_DATA } from '../model/photo.js';
 
+// counts device requests (the CLI must check the model path before it asks for one)
+vi.mock('../../src/gpu/node-device.js', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../src/gpu/node-device.js')>();
+  return { ...original, requestNodeDevice: vi.fn(original.requestNodeDevice) };
+});
+
 const ANTISPOOF = 'node_modules/@vladmandic/human/models/antispoof.json';
+const LIVENESS = 'node_modules/@vladmandic/human/models/liveness.json';
+const EMOTION = 'node_modules/@vladmandic/human/models/emotion.json';
+const EMOTION_LABELS = 'angry,disgust,fear,happy,sad,surprise,neutral';
 const PHOTO = join(SKIMAGE_DATA, 'astronaut.png');
 
 /** Parses a little-endian float32 .npy file. */
@@ -37,7 +48,8 @@ describeGpu('webgpu-xai explain', () => {
     await runCli(['explain', '--model', ANTISPOOF, '--image', PHOTO, '--method', 'saliency', '--out', out, '--npy', npy]);
 
     const overlay = decodeImageBytes(await readFile(out));
-    expect([overlay.width, overlay.height]).toEqual([512, 512]); // drawn at the photo's size
+    expect(overlay.width).toBe(512); // drawn at the photo's size, with the legend below
+    expect(overlay.height).toBeGreaterThan(512 + 60);
     const { shape, values } = readNpy(await readFile(npy));
     expect(shape).toEqual([1, 128, 128, 3]);
 
@@ -67,5 +79,90 @@ describeGpu('webgpu-xai explain', () => {
     await expect(runCli(['explain', '--model', ANTISPOOF, '--image', PHOTO])).rejects.toThrow(/explain needs --out/);
     await expect(runCli(['explain', '--model', ANTISPOOF, '--image', PHOTO, '--out', out, '--input-range', '1,0'])).rejects.toThrow(/--input-range must be 'low,high'/);
     await expect(runCli(['frobnicate'])).rejects.toThrow(/Unknown command 'frobnicate'/);
+  });
+
+  it('emotion IG on a 160x200 crop with --input-range -1,1 (as the help writes it): the PNG has a legend below the picture', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'xai-cli-'));
+    const out = join(dir, 'ig.png');
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    await runCli(['explain', '--model', EMOTION, '--image', PHOTO, '--crop', '170,20,160,200', '--input-range', '-1,1', '--labels', EMOTION_LABELS,
+      '--method', 'ig', '--steps', '8', '--out', out]);
+    const lines = log.mock.calls.map((call) => String(call[0]));
+    log.mockRestore();
+    const picture = decodeImageBytes(await readFile(out));
+    expect(picture.width).toBe(360); // legends are at least 360 wide; the crop is 160
+    expect(picture.height).toBeGreaterThan(200 + 80);
+    expect(lines[0]).toMatch(/^ig: class \d \((angry|disgust|fear|happy|sad|surprise|neutral)\) p = 0\.\d{3}, \d+ ms, completeness error/);
+  });
+
+  it("occlusion's default window is 1/8 of the side with half-window stride (liveness 32x32: 4 / 2, 225 windows)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'xai-cli-'));
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    await runCli(['explain', '--model', LIVENESS, '--image', PHOTO, '--method', 'occlusion', '--out', join(dir, 'o.png')]);
+    const lines = log.mock.calls.map((call) => String(call[0]));
+    log.mockRestore();
+    expect(lines[0]).toMatch(/225 windows of 4x4 at stride 2x2/);
+  });
+
+  it("--target happy is the class --labels names; a wrong count of labels is an error", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'xai-cli-'));
+    const base = ['explain', '--model', EMOTION, '--image', PHOTO, '--crop', '170,20,160,200', '--input-range=-1,1', '--out', join(dir, 't.png')];
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    await runCli([...base, '--labels', EMOTION_LABELS, '--target', 'happy']);
+    const lines = log.mock.calls.map((call) => String(call[0]));
+    log.mockRestore();
+    expect(lines[0]).toMatch(/^saliency: class 3 \(happy\) p = /);
+    await expect(runCli([...base, '--labels', 'a,b,c'])).rejects.toThrow(/--labels names 3 classes but .*emotion\.json has 7: give one name per class/);
+    await expect(runCli([...base, '--labels', EMOTION_LABELS, '--target', 'bored'])).rejects.toThrow(/--target must be 'top', a class index >= 0 or one of the labels \(angry, .*\); got 'bored'/);
+  });
+});
+
+describe('webgpu-xai usage errors, before any GPU work', () => {
+  it('outputs that cannot be written (a directory, a path under a file) fail before the model is read or the device started', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'xai-cli-'));
+    await mkdir(join(dir, 'folder'));
+    await writeFile(join(dir, 'file'), 'x');
+    const devices = vi.mocked(requestNodeDevice).mock.calls.length;
+    const cases: Array<[string[], RegExp]> = [
+      [['--out', join(dir, 'folder')], /--out .*folder is a directory: give the path of a file to write/],
+      [['--out', join(dir, 'file', 'map.png')], /--out .*map\.png lies under .*file, which is a file, not a directory/],
+      [['--out', join(dir, 'ok.png'), '--npy', join(dir, 'file', 'deeper', 'x.npy')], /--npy .* lies under .*file, which is a file/],
+    ];
+    for (const [args, message] of cases) {
+      const error = await runCli(['explain', '--model', 'missing/model.json', '--image', PHOTO, ...args]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UsageError);
+      expect((error as Error).message).toMatch(message);
+    }
+    expect(vi.mocked(requestNodeDevice).mock.calls.length).toBe(devices);
+  });
+
+  it('a missing model file is reported before the GPU device is requested', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'xai-cli-'));
+    const devices = vi.mocked(requestNodeDevice).mock.calls.length;
+    await expect(runCli(['explain', '--model', 'missing/model.json', '--image', PHOTO, '--out', join(dir, 'x.png')])).rejects.toThrow(/Cannot read missing\/model.json/);
+    await expect(runCli(['visualize', '--model', 'missing/model.json', '--layer', 'conv', '--out', join(dir, 'x.png')])).rejects.toThrow(/Cannot read missing\/model.json/);
+    expect(vi.mocked(requestNodeDevice).mock.calls.length).toBe(devices);
+  });
+
+  it('repeated --image, a bad --crop, a truncated PNG: one clear line each', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'xai-cli-'));
+    const out = join(dir, 'x.png');
+    await expect(runCli(['explain', '--model', ANTISPOOF, '--image', PHOTO, '--image', PHOTO, '--out', out])).rejects.toThrow(/--image is given more than once: one run explains one image \(for several, use --images\)/);
+    await expect(runCli(['explain', '--model', ANTISPOOF, '--image', PHOTO, '--out', out, '--crop', 'a,b,c,d'])).rejects.toThrow(/--crop takes x,y,width,height as four whole numbers of pixels \(e\.g\. 170,20,160,200\); got 'a,b,c,d'/);
+    await expect(runCli(['explain', '--model', ANTISPOOF, '--image', PHOTO, '--out', out, '--crop', '1,2,3'])).rejects.toThrow(/--crop takes x,y,width,height/);
+    const truncated = join(dir, 'cut.png');
+    const bytes = await readFile(PHOTO);
+    await writeFile(truncated, bytes.subarray(0, bytes.length >> 1));
+    await expect(runCli(['explain', '--model', ANTISPOOF, '--image', truncated, '--out', out])).rejects.toThrow(new RegExp(`${truncated.replace(/[.]/g, '\\.')} is a truncated PNG file: it stops after ${bytes.length >> 1} bytes`));
+  });
+
+  it('--version prints the package version; bench points at the repository', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    await runCli(['--version']);
+    const lines = log.mock.calls.map((call) => String(call[0]));
+    log.mockRestore();
+    const { version } = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
+    expect(lines).toEqual([version]);
+    await expect(runCli(['bench', '--help'])).rejects.toThrow(/runs from a clone of the repository: git clone https:\/\/github\.com\/webgpu-xai\/webgpu-xai/);
   });
 });
