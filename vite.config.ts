@@ -45,7 +45,8 @@ export default defineConfig(({ command, mode }) => {
         outDir: 'dist',
         emptyOutDir: true,
         target: 'es2022',
-        sourcemap: true,
+        // not shipped: the readable, unminified build is its own map
+        sourcemap: false,
         minify: false,
         lib: {
           entry: { index: resolve(ROOT, 'src/index.ts'), components: resolve(ROOT, 'src/components/index.ts'), node: resolve(ROOT, 'src/node.ts') },

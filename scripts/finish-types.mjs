@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * After `tsc -p tsconfig.build.json`: ships the ambient module declarations of src/types/ (e.g.
+ * After `tsc -p tsconfig.build.json`: references @webgpu/types from the entry declarations, and ships the ambient module declarations of src/types/ (e.g.
  * 'wgsl_reflect/wgsl_reflect.module.js', an untyped file of a typed package) with the package's
  * declarations. tsc emits no .d.ts for .d.ts inputs and drops `/// <reference path>`, so without
  * this a consumer compiling with skipLibCheck: false gets TS7016 from dist/types/gpu/kernel.d.ts.
@@ -36,4 +36,14 @@ for (const entry of await readdir(TYPES, { recursive: true })) {
     patched++;
   }
 }
-console.log(`finish-types: ${ambient.length} ambient declaration file(s) copied to ${relative(ROOT, TARGET)}, ${patched} declaration(s) referencing them`);
+
+// The declarations name WebGPU's types (GPUDevice, ...), which TypeScript's DOM library lacks:
+// each entry point references @webgpu/types (a dependency of the package), so that a consumer
+// compiling with skipLibCheck: false needs nothing else, as @types/three does.
+const WEBGPU_TYPES = '/// <reference types="@webgpu/types" />\n';
+for (const entry of ['index.d.ts', 'node.d.ts', 'components/index.d.ts']) {
+  const path = join(TYPES, entry);
+  const text = await readFile(path, 'utf8');
+  if (!text.startsWith(WEBGPU_TYPES)) await writeFile(path, WEBGPU_TYPES + text);
+}
+console.log(`finish-types: ${ambient.length} ambient declaration file(s) copied to ${relative(ROOT, TARGET)}, ${patched} declaration(s) referencing them; @webgpu/types referenced from the entry points`);
