@@ -296,6 +296,13 @@ describeBrowser(`components (${CHROMIUM}, WebGPU on SwiftShader)`, () => {
       const explainer = await t.explainer('tinyCnn', seed);
       const element = document.createElement('xai-explainer');
       const events = t.record(t.stage, ['xai-explained', 'xai-model-ready', 'xai-error']);
+      // what a listener of xai-explained finds: the map already handed to the heatmap and drawn
+      let atEvent: { shown: boolean; drawnPixels: number } | undefined;
+      element.addEventListener('xai-explained', (e) => {
+        const heatmap = element.shadowRoot!.querySelector('xai-heatmap');
+        const canvas = heatmap?.shadowRoot?.querySelector<HTMLCanvasElement>('canvas[part~="canvas"]');
+        atEvent = { shown: heatmap?.attribution === e.detail.attribution, drawnPixels: canvas ? canvas.width * canvas.height : 0 };
+      });
       const picture = t.picture(7, 9, seed);
       element.explainer = explainer;
       element.image = picture;
@@ -328,8 +335,10 @@ describeBrowser(`components (${CHROMIUM}, WebGPU on SwiftShader)`, () => {
         summary: root.querySelector('[part~="summary"]')?.textContent?.replace(/\s+/g, ' ').trim(),
         unlabelled: controls.filter((c) => !c.id || !root.querySelector(`label[for="${c.id}"]`)).map((c) => c.outerHTML),
         button: root.querySelector('[part~="run-button"]')?.textContent?.trim(),
+        atEvent,
       };
     }, seed);
+    expect(out.atEvent, 'xai-explained fires once the heatmap has the map and has drawn it').toEqual({ shown: true, drawnPixels: 7 * 9 });
     expect(out.values, 'the map equals the engine called directly').toEqual(out.direct);
     expect(out.target).toBe(out.directTarget);
     const top = out.probabilities.indexOf(Math.max(...out.probabilities));
@@ -343,7 +352,7 @@ describeBrowser(`components (${CHROMIUM}, WebGPU on SwiftShader)`, () => {
     expect(out.options.slice(1)).toEqual(names.map((n, i) => `${n} — ${(out.probabilities[i] * 100).toFixed(out.probabilities[i] >= 0.1 ? 0 : 1)}%`));
     expect(out.methods).toEqual(['saliency', 'smoothgrad', 'integrated-gradients', 'gradcam', 'occlusion']);
     expect(out.prediction).toContain(`Predicted: ${names[top]}`);
-    expect(out.summary).toMatch(new RegExp(`^Saliency of ${names[top]} in \\d+ ms$`));
+    expect(out.summary).toMatch(new RegExp(`^Saliency of ${names[top]} in (\\d+ ms|[\\d.]+ s)$`)); // seconds on a loaded machine
     expect(out.unlabelled, 'every control has a <label for>').toEqual([]);
     expect(out.button).toBe('Explain');
     // the canvas: abs-max over channels, 99th percentile, inferno, at opacity 1 (the picture is 7x9 like the map)

@@ -49,7 +49,7 @@ interface CompareRequest {
  * @cssproperty --xai-compare-size - Displayed width of each map (default 180px).
  *
  * @event xai-model-ready - The Explainer is ready.
- * @event xai-explained - One method's map is done (detail: { method, target, milliseconds, attribution }).
+ * @event xai-explained - One method's map is done and painted (detail: { method, target, milliseconds, attribution }).
  * @event xai-compared - Every method is done (detail: { results, scale }).
  * @event xai-progress - Progress of the running method (detail: { method, done, total, elapsed, remaining }).
  * @event xai-cancelled - The comparison was cancelled (detail: { method }: the one that was running).
@@ -151,6 +151,7 @@ export class XaiCompare extends XaiMethodElement {
         if (signal.aborted) throw new AbortedError('Comparison cancelled');
         update(i, { status: 'done', attribution });
         results.push(attribution);
+        await this.painted(attribution);
         this.emit('xai-explained', { method: attribution.method, target: attribution.target, milliseconds: attribution.milliseconds, attribution });
       } catch (error) {
         if (error instanceof AbortedError || signal.aborted) {

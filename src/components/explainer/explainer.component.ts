@@ -46,7 +46,7 @@ interface ExplainRequest {
  * @csspart summary - Method, class and time of the map shown.
  *
  * @event xai-model-ready - The Explainer is ready (detail: { explainer }).
- * @event xai-explained - A map was computed (detail: { method, target, milliseconds, attribution }).
+ * @event xai-explained - A map was computed and painted (detail: { method, target, milliseconds, attribution }).
  * @event xai-progress - A long run progressed (detail: { method, done, total, elapsed, remaining }).
  * @event xai-cancelled - A run was cancelled (detail: { method }).
  * @event xai-error - Loading or running failed (detail: { error, phase, message }).
@@ -137,6 +137,7 @@ export class XaiExplainer extends XaiMethodElement {
     if (signal.aborted) throw new AbortedError(`Explanation cancelled: ${String(signal.reason ?? 'aborted')}`);
     this.progress = undefined;
     this.result = attribution;
+    await this.painted(attribution);
     this.emit('xai-explained', { method: attribution.method, target: attribution.target, milliseconds: attribution.milliseconds, attribution });
     return attribution;
   }

@@ -71,6 +71,17 @@ export class XaiMethodElement extends XaiEngineElement {
     </div>`;
   }
 
+  /**
+   * Resolves once this element has rendered `attribution` and its <xai-heatmap> has drawn it, so
+   * that xai-explained's listeners find the map on screen (a drawing failure is reported by the
+   * heatmap as xai-error; it does not hold the event back).
+   */
+  protected async painted(attribution: Attribution): Promise<void> {
+    await this.updateComplete;
+    const heatmaps = Array.from(this.renderRoot.querySelectorAll('xai-heatmap'));
+    await heatmaps.find((h) => h.attribution === attribution)?.drawComplete.catch(() => {});
+  }
+
   /** An <xai-heatmap> (part "heatmap", its parts exported as heatmap-*) of `attribution` over the picture, with the display settings. */
   protected renderHeatmap(attribution: Attribution | undefined, shown: { scale: number | undefined; scaleNote?: string; label: string | undefined }): TemplateResult {
     return html`<xai-heatmap
