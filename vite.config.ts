@@ -1,8 +1,8 @@
 /**
  * Two builds from one config:
  *
- * - the library (`vite build`, `npm run build`): ES modules in dist/ for the package's three
- *   entry points ('.', './components', './node'), the WGSL inlined by import.meta.glob, every
+ * - the library (`vite build`, `npm run build`): ES modules in dist/ for the package's four
+ *   entry points ('.', './components', './node', './ops'), the WGSL inlined by import.meta.glob, every
  *   npm package (lit, @lit/task, wgsl_reflect, webgpu, pngjs, jpeg-js) and every node: builtin
  *   left as an import; type declarations come from `tsc -p tsconfig.build.json`;
  * - the demo (`vite`, `npm start`; `vite build --mode demo`, `npm run build:demo`): the static
@@ -49,7 +49,12 @@ export default defineConfig(({ command, mode }) => {
         sourcemap: false,
         minify: false,
         lib: {
-          entry: { index: resolve(ROOT, 'src/index.ts'), components: resolve(ROOT, 'src/components/index.ts'), node: resolve(ROOT, 'src/node.ts') },
+          entry: {
+            index: resolve(ROOT, 'src/index.ts'),
+            components: resolve(ROOT, 'src/components/index.ts'),
+            node: resolve(ROOT, 'src/node.ts'),
+            ops: resolve(ROOT, 'src/ops/index.ts'),
+          },
           formats: ['es'],
         },
         rolldownOptions: {

@@ -41,7 +41,7 @@ for (const entry of await readdir(TYPES, { recursive: true })) {
 // each entry point references @webgpu/types (a dependency of the package), so that a consumer
 // compiling with skipLibCheck: false needs nothing else, as @types/three does.
 const WEBGPU_TYPES = '/// <reference types="@webgpu/types" />\n';
-for (const entry of ['index.d.ts', 'node.d.ts', 'components/index.d.ts']) {
+for (const entry of ['index.d.ts', 'node.d.ts', 'components/index.d.ts', 'ops/index.d.ts']) {
   const path = join(TYPES, entry);
   const text = await readFile(path, 'utf8');
   if (!text.startsWith(WEBGPU_TYPES)) await writeFile(path, WEBGPU_TYPES + text);

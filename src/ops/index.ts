@@ -1,0 +1,23 @@
+/**
+ * The ops as a public surface ('webgpu-xai/ops'): each takes the Runtime first, records its work
+ * and returns output tensors (NHWC, TensorFlow's weight layouts); backward functions return the
+ * gradients a layer needs. Nothing is read back until `rt.read()`.
+ */
+export { activation, activationBackward, type Activation } from './activation.js';
+export { add } from './add.js';
+export { avgPool, avgPoolBackward } from './avg_pool.js';
+export { gaussianBlur } from './blur.js';
+export { channelAffine, channelAffineBackward, foldBatchNorm, type BatchNormParameters, type ChannelAffineGradients } from './channel_affine.js';
+export { conv2d, conv2dBackward, conv2dBackwardFilter, conv2dBackwardInput, type Conv2dGradients, type Conv2dOptions } from './conv2d.js';
+export { dense, denseBackward, denseBackwardInput, denseBackwardWeights, type DenseGradients, type DenseOptions, type DenseSaved } from './dense.js';
+export {
+  depthwiseConv2d, depthwiseConv2dBackward, depthwiseConv2dBackwardFilter, depthwiseConv2dBackwardInput,
+  type DepthwiseConv2dGradients, type DepthwiseConv2dOptions,
+} from './depthwise_conv2d.js';
+export { globalAvgPool, globalAvgPoolBackward } from './global_avg_pool.js';
+export { maxPool, maxPoolBackward, type PoolOptions } from './max_pool.js';
+export { addGaussianNoise, randomNormal, randomUniform, type RandomStream } from './random.js';
+export { flatten, reshape, reshapeBackward } from './reshape.js';
+export type { Padding } from './shapes.js';
+export { softmax, softmaxBackward } from './softmax.js';
+export { zeroPad2d, zeroPad2dBackward, type Padding2d } from './zero_pad.js';
