@@ -63,6 +63,12 @@ try {
   }
   check(engineCopies.length === 1, `the engine (class Runtime) is bundled ${engineCopies.length} times: ${engineCopies.join(', ')}`);
   check(((await stat(join(ROOT, 'dist-node/cli.js'))).mode & 0o111) !== 0, 'the built bin dist-node/cli.js is not executable after npm run build');
+  // what npm's page shows: links, and a README whose pictures load from outside the tarball
+  for (const field of ['repository', 'homepage', 'bugs', 'keywords', 'license']) check(pkg[field], `package.json has no ${field}`);
+  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+  const images = [...readme.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1]);
+  check(images.every((src) => /^https:\/\//.test(src) || files.includes(src)), `README images that npm cannot show: ${images.join(', ')}`);
+  check(/`lit` and `@lit\/task`|lit @lit\/task/.test(readme), 'the README does not name the components\' peer dependencies');
 
   step('a fresh project installs the tarball with the documented dependencies');
   await mkdir(join(app, 'models'), { recursive: true });
