@@ -117,6 +117,28 @@ describeGpu('webgpu-xai explain', () => {
   });
 });
 
+describeGpu('webgpu-xai visualize', () => {
+  it("emotion's first conv layer, channels 2,5 (2 steps): the grid numbers each tile by its channel", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'xai-cli-'));
+    const out = join(dir, 'grid.png');
+    const spec = await loadModelSpec(modelFiles(EMOTION));
+    const layer = spec.layers.find((l) => l.kind === 'conv2d')!.name;
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    await runCli(['visualize', '--model', EMOTION, '--layer', layer, '--channels', '2,5', '--steps', '2', '--input-range', '-1,1', '--out', out]);
+    log.mockRestore();
+    const grid = decodeImageBytes(await readFile(out));
+    // two 64x64 tiles side by side, a 10-pixel strip below them with the numbers in dark ink
+    expect([grid.width, grid.height]).toEqual([64 * 2 + 2, 64 + 10]);
+    const inkIn = (x0: number) => {
+      let n = 0;
+      for (let y = 64; y < 74; y++) for (let x = x0; x < x0 + 64; x++) if (grid.data[(y * grid.width + x) * 4] < 100) n++;
+      return n;
+    };
+    expect(inkIn(0)).toBeGreaterThan(5);
+    expect(inkIn(66)).toBeGreaterThan(5);
+  });
+});
+
 describe('webgpu-xai usage errors, before any GPU work', () => {
   it('outputs that cannot be written (a directory, a path under a file) fail before the model is read or the device started', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'xai-cli-'));
