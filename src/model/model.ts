@@ -9,7 +9,7 @@ import type { Shape, Tensor } from '../gpu/tensor.js';
 import { add } from '../ops/add.js';
 import { formatShape } from '../ops/shapes.js';
 import { createLayer, type ForwardRecord, type Layer } from './layers.js';
-import type { LayerSpec, ModelSpec } from './spec.js';
+import type { LayerSpec, ModelSpec, WeightData } from './spec.js';
 
 /** Name that stands for the model's input in `backward`'s targets, whatever the input node is called. */
 export const INPUT = 'input';
@@ -43,13 +43,14 @@ export interface BackwardResult {
 function checkWeightsFinite(spec: ModelSpec): void {
   for (const layer of spec.layers) {
     for (const [weight, value] of Object.entries(layer)) {
-      const data = (value as { data?: unknown } | undefined)?.data;
+      const data = (value as Partial<WeightData> | undefined)?.data;
       if (!(data instanceof Float32Array)) continue;
+      const source = (value as WeightData).source;
       const at = data.findIndex((v) => !Number.isFinite(v));
       if (at < 0) continue;
       const bad = data.filter((v) => !Number.isFinite(v)).length;
       throw new NonFiniteError(
-        `${spec.source}: weight '${weight}' of node '${layer.name}' holds ${Number.isNaN(data[at]) ? 'NaN' : data[at]} at element ${at} (${bad} of ${data.length} values not finite): the model file is corrupt or was saved after a diverged training run`,
+        `${spec.source}: weight '${weight}'${source ? ` (${source} in the weight files)` : ''} of node '${layer.name}' holds ${Number.isNaN(data[at]) ? 'NaN' : data[at]} at element ${at} (${bad} of ${data.length} values not finite): the model file is corrupt or was saved after a diverged training run`,
         { node: layer.name, weight },
       );
     }

@@ -11,6 +11,8 @@ export type Pair = readonly [number, number];
 export interface WeightData {
   shape: number[];
   data: Float32Array;
+  /** The weight's name in the model's files, when a loader read it from them unchanged (for messages). */
+  source?: string;
 }
 
 interface Base {

@@ -77,7 +77,7 @@ export async function loadWeights(files: ModelFiles, manifest: WeightsManifestGr
     let offset = 0;
     for (const entry of group.weights) {
       const count = entry.shape.reduce((a, b) => a * b, 1);
-      weights.set(entry.name, { shape: entry.shape, data: decode(entry, joined.buffer, offset, count, files.description) });
+      weights.set(entry.name, { shape: entry.shape, data: decode(entry, joined.buffer, offset, count, files.description), source: entry.name });
       offset += count * BYTES[entry.quantization?.dtype ?? entry.dtype];
     }
   }
