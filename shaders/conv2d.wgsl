@@ -12,6 +12,9 @@
 //   backward_filter: weight_grad[chunk,kh,kw,ci,co] = sum over output pixels (n,oh,ow) of the chunk of
 //                    input[n,ih,iw,ci] * output_grad[n,oh,ow,co]; the host sums the chunks (reduce.column_sum)
 // output_grad is dL/d(pre-activation): the host applies the activation's backward first.
+// The transposed convolution (Conv2DBackpropInput) is backward_input with a bias and activation
+// epilogue (input_epilogue; HAS_BIAS and ACTIVATION, off for conv2d's gradient); its input gradient
+// is forward and its filter gradient backward_filter with input and output swapped.
 // ACTIVATION: 0 linear, 1 relu, 2 relu6, 3 sigmoid (the codes of shaders/activation.wgsl).
 //
 // Register blocking, no workgroup memory and no barriers (barriers are slow on CPU adapters):
@@ -47,7 +50,7 @@
 //
 // Bindings: forward          input, weights, bias (read; any buffer when HAS_BIAS is false), output (read_write)
 //           forward_tiled    the same as forward
-//           backward_input   output_grad, weights (read), input_grad (read_write)
+//           backward_input   output_grad, weights, bias (read; any buffer when HAS_BIAS is false), input_grad (read_write)
 //           backward_input_tiled  the same as backward_input
 //           backward_filter  input, output_grad (read), weight_grad (read_write, [chunks, KH, KW, Cin, Cout])
 //           every entry      params (uniform)
@@ -103,6 +106,20 @@ fn activate(x: f32) -> f32 {
 /** Channels c..c+3, clamped to count - 1 so that loads for a partial last block stay in bounds. */
 fn channel_block(c: u32, count: u32) -> vec4u {
   return min(vec4u(c, c + 1u, c + 2u, c + 3u), vec4u(count - 1u));
+}
+
+/**
+ * The backward_input entries double as the forward pass of the transposed convolution (TF
+ * Conv2DBackpropInput, src/ops/conv2d_transpose.ts), which adds a bias per input channel ci and
+ * applies an activation in the same kernel. For conv2d's own input gradient HAS_BIAS is false
+ * and ACTIVATION linear: the identity.
+ */
+fn input_epilogue(value: f32, ci: u32) -> f32 {
+  var b = 0.0;
+  if (HAS_BIAS) {
+    b = bias[ci];
+  }
+  return activate(value + b);
 }
 
 fn linear_index(gid: vec3u, groups: vec3u) -> u32 {
@@ -275,7 +292,7 @@ fn backward_input(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
     }
     let o = ((n * p.in_height + ih) * p.in_width + iw) * p.in_channels + ci;
     for (var k = 0u; k < channels; k++) {
-      input_grad[o + k] = acc[t][k];
+      input_grad[o + k] = input_epilogue(acc[t][k], ci + k);
     }
   }
 }
@@ -551,7 +568,7 @@ fn backward_input_tiled(@builtin(local_invocation_id) lid: vec3u, @builtin(workg
     }
     let o = (m0 + r) * p.in_channels + ci;
     for (var j = 0u; j < channels; j++) {
-      input_grad[o + j] = acc[r][j];
+      input_grad[o + j] = input_epilogue(acc[r][j], ci + j);
     }
   }
 }

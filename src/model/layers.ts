@@ -19,6 +19,9 @@ import { poolLayer } from './layers/pool.js';
 import { identityLayer, reshapeLayer } from './layers/reshape.js';
 import { softmaxLayer } from './layers/softmax.js';
 import { zeroPadLayer } from './layers/zero_pad.js';
+// ops-resize-conv
+import { conv2dTransposeLayer } from './layers/conv2d_transpose.js';
+import { resizeLayer } from './layers/resize.js';
 import type { LayerKind, LayerSpec } from './spec.js';
 
 /** Values a layer's backward may use, kept from its forward when `saves` asks for them. */
@@ -70,6 +73,9 @@ export const LAYER_KINDS: { readonly [K in LayerKind]: LayerFactory<K> } = {
   zeroPad: zeroPadLayer,
   reshape: reshapeLayer,
   identity: identityLayer,
+  // ops-resize-conv
+  resize: resizeLayer,
+  conv2dTranspose: conv2dTransposeLayer,
 };
 
 export function createLayer(rt: Runtime, spec: LayerSpec): Layer {

@@ -4,6 +4,7 @@
  * (`Model`) runs all of them; there is no per-format execution path.
  */
 import type { Activation } from '../ops/activation.js';
+import type { ResizeMethod } from '../ops/resize.js';
 import type { Padding } from '../ops/shapes.js';
 
 export type Pair = readonly [number, number];
@@ -38,6 +39,15 @@ export type LayerSpec = Base &
     | { kind: 'zeroPad'; top: number; bottom: number; left: number; right: number }
     | { kind: 'reshape'; shape: number[] }
     | { kind: 'identity' }
+    // ops-resize-conv: resizing (ResizeBilinear / ResizeNearestNeighbor / UpSampling2D) and the transposed convolution
+    /** Output [height, width]: `size`, or the input's times `factor` (UpSampling2D); exactly one of the two. */
+    | { kind: 'resize'; method: ResizeMethod; size?: Pair; factor?: Pair; alignCorners: boolean; halfPixelCenters: boolean }
+    /**
+     * filter [KH, KW, out, in] (TF's and Keras's layout). Output [height, width]: `outputSize`
+     * (Conv2DBackpropInput's input_sizes), or when absent Keras Conv2DTranspose's size for the input
+     * (deconv_output_length, with `outputPadding` when the layer sets output_padding).
+     */
+    | { kind: 'conv2dTranspose'; filter: WeightData; bias?: WeightData; outputSize?: Pair; outputPadding?: Pair; strides: Pair; dilations: Pair; padding: Padding; activation: Activation }
   );
 
 export type LayerKind = LayerSpec['kind'];

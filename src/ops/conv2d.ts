@@ -151,27 +151,39 @@ export function conv2d(rt: Runtime, x: Tensor, filter: Tensor, bias: Tensor | un
   return y;
 }
 
+/** What conv2dBackwardInput applies to its result in the same kernel (the transposed convolution's bias and activation). */
+export interface InputGradientEpilogue {
+  /** [Cin], added per channel. */
+  bias?: Tensor;
+  /** Applied after the bias; default 'linear'. */
+  activation?: Activation;
+}
+
 /**
  * dL/dx [N, H, W, Cin] from dy = dL/d(pre-activation) [N, OH, OW, Cout]. The activation in
- * `options` is ignored: apply its backward first (or use conv2dBackward).
+ * `options` is ignored: apply its backward first (or use conv2dBackward). `epilogue` makes this
+ * the transposed convolution act(conv2dBackwardInput(dy) + bias) (conv2d_transpose.ts).
  */
-export function conv2dBackwardInput(rt: Runtime, dy: Tensor, filter: Tensor, inputShape: Shape, options: Conv2dOptions = {}): Tensor {
+export function conv2dBackwardInput(rt: Runtime, dy: Tensor, filter: Tensor, inputShape: Shape, options: Conv2dOptions = {}, epilogue: InputGradientEpilogue = {}): Tensor {
   const op = 'conv2dBackwardInput';
   const g = geometry(op, inputShape, filter.shape, options);
   expectShape(dy, g.output, 'dy', op);
   const [batch, inHeight, inWidth, inChannels] = inputShape;
+  if (epilogue.bias) expectShape(epilogue.bias, [inChannels], 'bias', op);
+  const fused = { ACTIVATION: activationCode(epilogue.activation ?? 'linear', op), HAS_BIAS: epilogue.bias ? 1 : 0 };
   const dx = rt.empty(inputShape, 'conv2d.input_grad');
-  const bindings = { output_grad: dy, weights: filter, input_grad: dx };
+  // Without a bias the shader never reads `bias`, but WebGPU wants every binding bound.
+  const bindings = { output_grad: dy, weights: filter, bias: epilogue.bias ?? filter, input_grad: dx };
   const uniforms = { ...g.uniforms, chunk_pixels: 0 };
   if (rt.kernelVariant === 'tiled') {
     // implicit GEMM: [N*H*W pixels, KH*KW*Cout] x [KH*KW*Cout, Cin]
-    dispatchTiled(rt, 'backward_input_tiled', batch * inHeight * inWidth, inChannels, {}, { bindings, uniforms });
+    dispatchTiled(rt, 'backward_input_tiled', batch * inHeight * inWidth, inChannels, fused, { bindings, uniforms });
     return dx;
   }
   const strideWidth = g.uniforms.stride_width;
   const columnTiles = strideWidth * blocks(blocks(inWidth, strideWidth), TILE);
   const invocations = batch * inHeight * columnTiles * blocks(inChannels, CHANNEL_BLOCK);
-  rt.dispatch({ shader: 'conv2d', entry: 'backward_input', constants: { WORKGROUP_SIZE } }, { bindings, uniforms, workgroups: rt.grid(invocations, WORKGROUP_SIZE) });
+  rt.dispatch({ shader: 'conv2d', entry: 'backward_input', constants: { WORKGROUP_SIZE, ...fused } }, { bindings, uniforms, workgroups: rt.grid(invocations, WORKGROUP_SIZE) });
   return dx;
 }
 

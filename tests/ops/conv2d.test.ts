@@ -171,7 +171,7 @@ describeGpu('conv2d', () => {
       const inputGrad = rt.empty([2, 7, 9, 21], 'conv2d.test.input_grad');
       rt.dispatch(
         { shader: 'conv2d', entry: 'backward_input_tiled', constants: tiles },
-        { bindings: { output_grad: dyGpu, weights: filterGpu, input_grad: inputGrad }, uniforms, workgroups: rt.grid(Math.ceil(126 / TILE_M) * Math.ceil(21 / TILE_N), 1) },
+        { bindings: { output_grad: dyGpu, weights: filterGpu, bias: filterGpu, input_grad: inputGrad }, uniforms, workgroups: rt.grid(Math.ceil(126 / TILE_M) * Math.ceil(21 / TILE_N), 1) },
       );
       await expectMatchesReference(rt, inputGrad, expectedInput, `${label} backward_input_tiled`);
     }

@@ -17,6 +17,9 @@ import { reshapeRef } from './reshape.js';
 import { softmaxBackwardRef, softmaxRef } from './softmax.js';
 import { refTensor, type RefTensor } from './tensor.js';
 import { zeroPad2dBackwardRef, zeroPad2dRef } from './zero_pad.js';
+// ops-resize-conv
+import { conv2dTransposeBackwardRef, conv2dTransposeRef, type Conv2dTransposeRefOptions } from './conv2d_transpose.js';
+import { resizeBackwardRef, resizeRef, type ResizeRefOptions } from './resize.js';
 
 /** Key of the model input's gradient, whatever the input node is called (the GPU executor's INPUT). */
 export const REF_INPUT = 'input';
@@ -42,6 +45,29 @@ const optionalWeight = (w: WeightData | undefined) => (w ? weight(w) : undefined
 
 function convOptions(spec: Extract<LayerSpec, { kind: 'conv2d' | 'depthwiseConv2d' }>) {
   return { strides: pair(spec.strides), dilations: pair(spec.dilations), padding: spec.padding, activation: spec.activation };
+}
+
+function resizeOptions(spec: Extract<LayerSpec, { kind: 'resize' }>, x: RefTensor): ResizeRefOptions {
+  const size: [number, number] = spec.size ? pair(spec.size) : [x.shape[1] * spec.factor![0], x.shape[2] * spec.factor![1]];
+  return { method: spec.method, size, alignCorners: spec.alignCorners, halfPixelCenters: spec.halfPixelCenters };
+}
+
+/** Keras deconv_output_length, restated (not imported) as an independent oracle. */
+function kerasDeconvLength(size: number, kernel: number, stride: number, dilation: number, padding: string, outputPadding?: number): number {
+  const k = kernel + (kernel - 1) * (dilation - 1);
+  if (outputPadding === undefined) return padding === 'valid' ? size * stride + Math.max(k - stride, 0) : size * stride;
+  return (size - 1) * stride + k - 2 * (padding === 'same' ? Math.floor(k / 2) : 0) + outputPadding;
+}
+
+function conv2dTransposeOptions(spec: Extract<LayerSpec, { kind: 'conv2dTranspose' }>, x: RefTensor): Conv2dTransposeRefOptions {
+  const [kh, kw] = spec.filter.shape;
+  const outputSize: [number, number] = spec.outputSize
+    ? pair(spec.outputSize)
+    : [
+      kerasDeconvLength(x.shape[1], kh, spec.strides[0], spec.dilations[0], spec.padding, spec.outputPadding?.[0]),
+      kerasDeconvLength(x.shape[2], kw, spec.strides[1], spec.dilations[1], spec.padding, spec.outputPadding?.[1]),
+    ];
+  return { outputSize, strides: pair(spec.strides), dilations: pair(spec.dilations), padding: spec.padding, activation: spec.activation };
 }
 
 function poolOptions(spec: Extract<LayerSpec, { kind: 'maxPool' | 'avgPool' }>): RefPoolOptions {
@@ -97,6 +123,11 @@ function layerForward(layer: LayerSpec, inputs: RefTensor[]): RefTensor {
       return reshapeRef(x, reshapeTarget(x.shape, layer.shape));
     case 'identity':
       return refTensor(x.shape, x.data);
+    // ops-resize-conv
+    case 'resize':
+      return resizeRef(x, resizeOptions(layer, x));
+    case 'conv2dTranspose':
+      return conv2dTransposeRef(x, weight(layer.filter), optionalWeight(layer.bias), conv2dTransposeOptions(layer, x));
   }
 }
 
@@ -148,6 +179,13 @@ function layerBackward(layer: LayerSpec, inputs: RefTensor[], dy: RefTensor): { 
     case 'reshape':
     case 'identity':
       return { inputs: [reshapeRef(dy, x.shape)], weights: {} };
+    // ops-resize-conv
+    case 'resize':
+      return { inputs: [resizeBackwardRef(dy, x.shape, resizeOptions(layer, x))], weights: {} };
+    case 'conv2dTranspose': {
+      const g = conv2dTransposeBackwardRef(x, weight(layer.filter), optionalWeight(layer.bias), dy, conv2dTransposeOptions(layer, x));
+      return { inputs: [g.input], weights: layer.bias ? { filter: g.filter, bias: g.bias } : { filter: g.filter } };
+    }
   }
 }
 

@@ -16,6 +16,7 @@
  */
 import type { Activation } from '../../ops/activation.js';
 import { foldBatchNorm } from '../../ops/channel_affine.js';
+import type { ResizeMethod } from '../../ops/resize.js';
 import { formatShape, windowGeometry, type Padding } from '../../ops/shapes.js';
 import type { LayerSpec, ModelSpec, Pair, WeightData } from '../spec.js';
 import { ModelLoadError, UnsupportedModelError, type ModelFiles } from './files.js';
@@ -389,12 +390,14 @@ class Converter {
     const x = this.activation(node, from);
     const channels = x.dims[x.dims.length - 1];
     const producer = this.foldable(from);
-    if (producer && (producer.kind === 'conv2d' || producer.kind === 'depthwiseConv2d' || producer.kind === 'dense') && producer.activation === 'linear') {
+    if (producer && (producer.kind === 'conv2d' || producer.kind === 'depthwiseConv2d' || producer.kind === 'dense' || producer.kind === 'conv2dTranspose') && producer.activation === 'linear') {
       const bias = new Float32Array(channels);
       if (producer.bias) bias.set(producer.bias.data);
       if (scale) {
         const weights = producer.kind === 'dense' ? producer.weights : producer.filter;
-        const scaled = Float32Array.from(weights.data, (v, i) => v * scale[i % channels]);
+        // the output channel is the last filter axis, but the third of a transposed convolution's [kh, kw, out, in]
+        const last = producer.kind === 'conv2dTranspose' ? producer.filter.shape[3] : 1;
+        const scaled = Float32Array.from(weights.data, (v, i) => v * scale[Math.floor(i / last) % channels]);
         if (producer.kind === 'dense') producer.weights = { shape: weights.shape, data: scaled };
         else producer.filter = { shape: weights.shape, data: scaled };
         for (let c = 0; c < channels; c++) bias[c] *= scale[c];
@@ -422,7 +425,7 @@ class Converter {
   act(node: GraphNode, from: string, kind: Activation): void {
     const x = this.activation(node, from);
     const producer = kind === 'sigmoid' ? undefined : this.foldable(from);
-    if (producer && (producer.kind === 'conv2d' || producer.kind === 'depthwiseConv2d' || producer.kind === 'dense') && producer.activation === 'linear') {
+    if (producer && (producer.kind === 'conv2d' || producer.kind === 'depthwiseConv2d' || producer.kind === 'dense' || producer.kind === 'conv2dTranspose') && producer.activation === 'linear') {
       producer.activation = kind;
       this.absorb(producer, node, x.dims);
       return;
@@ -670,6 +673,50 @@ class Converter {
     if (!top && !bottom && !left && !right) return this.alias(node, x);
     this.emit({ kind: 'zeroPad', name: node.name, inputs: [x.layer], top, bottom, left, right }, [h + top + bottom, w + left + right, c], node);
   }
+
+  // ---- ops-resize-conv: ResizeBilinear / ResizeNearestNeighbor, Conv2DBackpropInput
+
+  /** ResizeBilinear / ResizeNearestNeighbor (images, size): size must be a constant [height, width]. */
+  resize(node: GraphNode, method: ResizeMethod): void {
+    const [ref, sizeRef] = this.inputRefs(node, 2);
+    const x = this.activation(node, ref);
+    const [, , channels] = this.spatial(node, x);
+    const size = [...this.constant(node, sizeRef).data];
+    if (size.length !== 2 || size.some((d) => !(Number.isInteger(d) && d > 0))) this.fail(node, `size [${size.join(', ')}] must be [height, width] of positive integers`);
+    const alignCorners = this.bool(node, 'align_corners', false);
+    const halfPixelCenters = this.bool(node, 'half_pixel_centers', false);
+    if (alignCorners && halfPixelCenters) this.fail(node, 'align_corners and half_pixel_centers are both true, which TensorFlow refuses');
+    const pair: Pair = [size[0], size[1]];
+    this.emit({ kind: 'resize', name: node.name, inputs: [x.layer], method, size: pair, alignCorners, halfPixelCenters }, [pair[0], pair[1], channels], node);
+  }
+
+  /**
+   * Conv2DBackpropInput (input_sizes, filter, out_backprop) as a transposed convolution of
+   * out_backprop: input_sizes, a constant, gives the output size (its batch entry is ignored).
+   */
+  conv2dTranspose(node: GraphNode): void {
+    const [sizesRef, filterRef, ref] = this.inputRefs(node, 3);
+    this.checkNhwc(node);
+    const x = this.activation(node, ref);
+    const [, , channels] = this.spatial(node, x);
+    const filter = this.constant(node, filterRef);
+    const [kh, kw, outChannels, inChannels] = filter.shape;
+    if (filter.shape.length !== 4 || inChannels !== channels) this.fail(node, `filter ${formatShape(filter.shape)} must be [kh, kw, out, ${channels}] for out_backprop [N, ${x.dims.join(', ')}]`);
+    const sizes = [...this.constant(node, sizesRef).data];
+    if (sizes.length !== 4 || sizes.slice(1, 3).some((d) => !(Number.isInteger(d) && d > 0)) || sizes[3] !== outChannels) {
+      this.fail(node, `input_sizes [${sizes.join(', ')}] must be [N, height, width, ${outChannels}]`);
+    }
+    const { padding, explicit } = this.padding(node, true);
+    if (explicit) this.fail(node, `EXPLICIT padding [${explicit.join(', ')}] is not supported for a transposed convolution (SAME or VALID)`);
+    const strides = this.window(node, 'strides');
+    const dilations = this.window(node, 'dilations', [1, 1]);
+    const outputSize: Pair = [sizes[1], sizes[2]];
+    const geometry = this.geometry(node, { layer: x.layer, dims: [outputSize[0], outputSize[1], outChannels] }, [kh, kw], strides, dilations, padding);
+    if (geometry.outHeight !== x.dims[0] || geometry.outWidth !== x.dims[1]) {
+      this.fail(node, `input_sizes ${outputSize.join('x')} convolve to ${geometry.outHeight}x${geometry.outWidth} with these strides and padding, not to out_backprop's ${x.dims[0]}x${x.dims[1]}`);
+    }
+    this.emit({ kind: 'conv2dTranspose', name: node.name, inputs: [x.layer], filter, outputSize, strides, dilations, padding, activation: 'linear' }, [outputSize[0], outputSize[1], outChannels], node);
+  }
 }
 
 type OpConversion = (converter: Converter, node: GraphNode) => void;
@@ -699,6 +746,10 @@ const GRAPH_OPS: Readonly<Record<string, OpConversion>> = {
   Squeeze: (c, node) => c.squeeze(node),
   Pad: (c, node) => c.pad(node),
   PadV2: (c, node) => c.pad(node),
+  // ops-resize-conv
+  ResizeBilinear: (c, node) => c.resize(node, 'bilinear'),
+  ResizeNearestNeighbor: (c, node) => c.resize(node, 'nearest'),
+  Conv2DBackpropInput: (c, node) => c.conv2dTranspose(node),
 };
 
 /** Every op this loader maps, for messages. */
