@@ -32,7 +32,11 @@ interface KerasLayer {
 
 const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
 /** Layers with a `data_format` option (only channels_last is supported). */
-const DATA_FORMAT_LAYERS = new Set(['Conv2D', 'DepthwiseConv2D', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'Flatten', 'ZeroPadding2D']);
+const DATA_FORMAT_LAYERS = new Set([
+  'Conv2D', 'DepthwiseConv2D', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'Flatten', 'ZeroPadding2D',
+  // ops-resize-conv
+  'UpSampling2D', 'Conv2DTranspose', 'SeparableConv2D',
+]);
 /** Layers that are the identity at inference. */
 const INFERENCE_IDENTITY = new Set(['Dropout', 'SpatialDropout2D', 'GaussianDropout', 'GaussianNoise']);
 
@@ -58,6 +62,7 @@ export async function loadLayersModel(files: ModelFiles): Promise<ModelSpec> {
   const weights = new WeightBank(where, await loadWeights(files, json.weightsManifest as WeightsManifestGroup[]));
   const source = `${where} (TF.js Layers)`;
   const converter = new Converter(source, weights);
+  converter.savedByTfjs = typeof json.generatedBy === 'string' && json.generatedBy.startsWith('TensorFlow.js tfjs-layers');
   const output = converter.model(topology as unknown as KerasLayer, [], '', undefined);
   return { source, layers: converter.layers, output };
 }
@@ -128,6 +133,11 @@ interface TensorRef {
 
 class Converter {
   readonly layers: LayerSpec[] = [];
+  /**
+   * The model was saved by TF.js itself (model.json's generatedBy), not converted from Keras: its
+   * UpSampling2D bilinear layers were trained with TF.js's legacy resize (see upSampling).
+   */
+  savedByTfjs = false;
   /** Rank (with the batch) of every emitted node's output, for axis checks. */
   private readonly ranks = new Map<string, number>();
 
@@ -339,12 +349,14 @@ class Converter {
     }
   }
 
-  pair(layer: KerasLayer, key: string, fallback?: Pair): Pair {
+  /** A pair option (n or [h, w]) of positive integers, or with `orZero` of non-negative ones. */
+  pair(layer: KerasLayer, key: string, fallback?: Pair, orZero = false): Pair {
     const v = layer.config[key];
     if (v == null && fallback) return fallback;
-    if (typeof v === 'number' && Number.isInteger(v) && v > 0) return [v, v];
-    if (Array.isArray(v) && v.length === 2 && v.every((d) => typeof d === 'number' && Number.isInteger(d) && d > 0)) return [v[0], v[1]];
-    throw this.malformed(layer, `${key} ${JSON.stringify(v)} must be a positive integer or a pair of them`);
+    const valid = (d: unknown): d is number => typeof d === 'number' && Number.isInteger(d) && (d > 0 || (orZero && d === 0));
+    if (valid(v)) return [v, v];
+    if (Array.isArray(v) && v.length === 2 && v.every(valid)) return [v[0], v[1]];
+    throw this.malformed(layer, `${key} ${JSON.stringify(v)} must be a ${orZero ? 'non-negative' : 'positive'} integer or a pair of them`);
   }
 
   padding(layer: KerasLayer): Padding {
@@ -584,6 +596,69 @@ function inferenceIdentity(cv: Converter, call: KerasCall): string {
   return cv.emit({ kind: 'identity', name: call.name, inputs: [x] }, call.rankOf());
 }
 
+// ---- ops-resize-conv: UpSampling2D, Conv2DTranspose, SeparableConv2D
+
+/**
+ * UpSampling2D: resize by integer factors. Keras computes bilinear as tf.image.resize (TF 2,
+ * Keras 3), i.e. half_pixel_centers = true; tfjs-layers calls tf.image.resizeBilinear with its
+ * defaults, both flags false. The engine follows Keras, the framework such models are converted
+ * from, except for models TF.js saved itself (trained with TF.js's version). Nearest is the same
+ * pixel either way for integer factors.
+ */
+function upSampling(cv: Converter, call: KerasCall): string {
+  const x = call.one();
+  call.rankOf(4);
+  const factor = cv.pair(call.layer, 'size', [2, 2]);
+  const interpolation = call.config.interpolation ?? 'nearest';
+  if (interpolation !== 'nearest' && interpolation !== 'bilinear') {
+    throw cv.unsupported(call.layer, `interpolation ${JSON.stringify(interpolation)} is not supported (supported: nearest, bilinear)`);
+  }
+  const halfPixelCenters = interpolation === 'bilinear' && !cv.savedByTfjs;
+  return cv.emit({ kind: 'resize', name: call.name, inputs: [x], method: interpolation, factor, alignCorners: false, halfPixelCenters }, 4);
+}
+
+/** Conv2DTranspose: kernel [kh, kw, filters, in]; the output size follows from the input at run time (Keras deconv_output_length). */
+function convTranspose(cv: Converter, call: KerasCall): string {
+  const config = call.config;
+  const x = call.one();
+  call.rankOf(4);
+  const kernelSize = cv.pair(call.layer, 'kernel_size');
+  const filter = call.weight('kernel');
+  cv.expectShape(call.layer, 'kernel', filter, [kernelSize[0], kernelSize[1], config.filters as number, undefined]);
+  const bias = cv.bias(call.layer, call.weight, filter.shape[2]);
+  const outputPadding = config.output_padding == null ? undefined : cv.pair(call.layer, 'output_padding', undefined, true);
+  const options = { strides: cv.pair(call.layer, 'strides', [1, 1]), dilations: cv.pair(call.layer, 'dilation_rate', [1, 1]), padding: cv.padding(call.layer), outputPadding };
+  if (outputPadding && outputPadding.some((p, i) => p >= options.strides[i])) {
+    throw cv.malformed(call.layer, `output_padding [${outputPadding.join(', ')}] must be smaller than the strides [${options.strides.join(', ')}], as Keras requires`);
+  }
+  return cv.withActivation(call.layer, call.name, call.isOutput, 4, (n, activation) => ({ kind: 'conv2dTranspose', name: n, inputs: [x], filter, bias, ...options, activation }));
+}
+
+/**
+ * SeparableConv2D (tf.nn.separable_conv2d): a depthwise convolution with the strides, dilation and
+ * padding (no bias, linear), then a 1x1 convolution with the bias and the activation, as two
+ * engine layers: '<name>/depthwise' and '<name>'.
+ */
+function separableConvolution(cv: Converter, call: KerasCall): string {
+  const config = call.config;
+  const x = call.one();
+  call.rankOf(4);
+  const kernelSize = cv.pair(call.layer, 'kernel_size');
+  const depthwise = call.weight('depthwise_kernel');
+  // tfjs-layers leaves depth_multiplier out of the config it saves: then the kernel says it
+  cv.expectShape(call.layer, 'depthwise_kernel', depthwise, [kernelSize[0], kernelSize[1], undefined, config.depth_multiplier as number | undefined]);
+  const pointwise = call.weight('pointwise_kernel');
+  cv.expectShape(call.layer, 'pointwise_kernel', pointwise, [1, 1, depthwise.shape[2] * depthwise.shape[3], config.filters as number]);
+  const bias = cv.bias(call.layer, call.weight, pointwise.shape[3]);
+  const strides = cv.pair(call.layer, 'strides', [1, 1]);
+  const dilations = cv.pair(call.layer, 'dilation_rate', [1, 1]);
+  const padding = cv.padding(call.layer);
+  const spatial = cv.emit({ kind: 'depthwiseConv2d', name: `${call.name}/depthwise`, inputs: [x], filter: depthwise, strides, dilations, padding, activation: 'linear' }, 4);
+  return cv.withActivation(call.layer, call.name, call.isOutput, 4, (n, activation) => ({
+    kind: 'conv2d', name: n, inputs: [spatial], filter: pointwise, bias, strides: [1, 1], dilations: [1, 1], padding: 'valid', activation,
+  }));
+}
+
 /** Keras layer class -> its conversion: one row per class. */
 const KERAS_LAYERS: Readonly<Record<string, KerasConversion>> = {
   Conv2D: convolution,
@@ -600,6 +675,10 @@ const KERAS_LAYERS: Readonly<Record<string, KerasConversion>> = {
   BatchNormalization: batchNormalization,
   ZeroPadding2D: zeroPaddingLayer,
   Add: addLayer,
+  // ops-resize-conv
+  UpSampling2D: upSampling,
+  Conv2DTranspose: convTranspose,
+  SeparableConv2D: separableConvolution,
 };
 
 /** Layer classes this loader turns into engine layers (for messages). */
