@@ -228,6 +228,42 @@ export function diamondCnn(random: Random): ModelSpec {
   };
 }
 
+/**
+ * decoderCnn (ops-resize-conv): resizing and transposed convolution, the upsampling path of
+ * segmentation and autoencoder heads.
+ *
+ * | node      | kind                                                              | output [N, ...] |
+ * |-----------|-------------------------------------------------------------------|-----------------|
+ * | `input`   | input                                                             | [N, 6, 5, 2]    |
+ * | `conv1`   | conv2d 3x3 same stride 2, ReLU, 4 ch                              | [N, 3, 3, 4]    |
+ * | `up`      | resize bilinear x2 (factor), half_pixel_centers                   | [N, 6, 6, 4]    |
+ * | `deconv`  | conv2dTranspose 3x3 stride 2 same, ReLU, 3 ch (Keras output size) | [N, 12, 12, 3]  |
+ * | `nearest` | resize nearest to 7x9, align_corners                              | [N, 7, 9, 3]    |
+ * | `flatten` | reshape                                                           | [N, 189]        |
+ * | `logits`  | dense 189 -> 3, linear                                            | [N, 3]          |
+ * | `probs`   | softmax (model output)                                            | [N, 3]          |
+ */
+export function decoderCnn(random: Random): ModelSpec {
+  return {
+    source: 'decoderCnn (tests/model/fixtures.ts)',
+    layers: [
+      build.input('input', [6, 5, 2]),
+      build.conv2d('conv1', 'input', random, { kernel: [3, 3], inChannels: 2, outChannels: 4, strides: [2, 2], padding: 'same', activation: 'relu' }),
+      { kind: 'resize', name: 'up', inputs: ['conv1'], method: 'bilinear', factor: [2, 2], alignCorners: false, halfPixelCenters: true },
+      {
+        kind: 'conv2dTranspose', name: 'deconv', inputs: ['up'],
+        filter: randomWeight([3, 3, 3, 4], random, heUniform(9 * 4)), bias: randomWeight([3], random, 0.3),
+        strides: [2, 2], dilations: [1, 1], padding: 'same', activation: 'relu',
+      },
+      { kind: 'resize', name: 'nearest', inputs: ['deconv'], method: 'nearest', size: [7, 9], alignCorners: true, halfPixelCenters: false },
+      build.reshape('flatten', 'nearest', [-1]),
+      build.dense('logits', 'flatten', random, { inputs: 189, outputs: 3, activation: 'linear' }),
+      build.softmax('probs', 'logits'),
+    ],
+    output: 'probs',
+  };
+}
+
 /** The input layer's shape without the batch. */
 export function inputShapeOf(spec: ModelSpec): number[] {
   const input = spec.layers.find((l) => l.kind === 'input') as Extract<LayerSpec, { kind: 'input' }> | undefined;

@@ -15,7 +15,7 @@ import type { KernelVariant } from '../../src/gpu/variants.js';
 import { KERNEL_VARIANTS, describeGpu, testRuntime } from '../gpu.js';
 import { REF_INPUT, referenceBackward, referenceForward, referenceScoreGradient, scoreSeed } from '../reference/model.js';
 import { randomTensor, seededRandom, type RefTensor } from '../reference/tensor.js';
-import { build, diamondCnn, inputShapeOf, randomInput, residualCnn, sigmoidHead, tinyCnn } from './fixtures.js';
+import { build, decoderCnn, diamondCnn, inputShapeOf, randomInput, residualCnn, sigmoidHead, tinyCnn } from './fixtures.js';
 
 type Random = () => number;
 
@@ -31,6 +31,7 @@ const FIXTURES: Fixture[] = [
   { name: 'residualCnn', make: residualCnn, intermediate: 'relu2' },
   { name: 'sigmoidHead', make: sigmoidHead, intermediate: 'dwconv' },
   { name: 'diamondCnn', make: diamondCnn, intermediate: 'conv1' },
+  { name: 'decoderCnn', make: decoderCnn, intermediate: 'deconv' },
 ];
 
 const outputShape = (spec: ModelSpec, node: string, x: RefTensor) => referenceForward(spec, x).get(node)!.shape;
@@ -105,7 +106,7 @@ for (const kernels of KERNEL_VARIANTS) describeGpu(`model executor vs float64 re
         pass.dispose();
         const expected = referenceBackward(spec, x, new Map([[model.outputName, upstream]]), { weights: true });
         await expectAllMatch(rt, result.gradients, expected.gradients, `${label} d ${model.outputName} /`);
-        const withWeights = spec.layers.filter((l) => ['conv2d', 'depthwiseConv2d', 'dense', 'channelAffine'].includes(l.kind)).map((l) => l.name);
+        const withWeights = spec.layers.filter((l) => ['conv2d', 'depthwiseConv2d', 'dense', 'channelAffine', 'conv2dTranspose'].includes(l.kind)).map((l) => l.name);
         expect([...result.weights.keys()].sort(), `${label}: layers with weight gradients`).toEqual(withWeights.sort());
         expect([...expected.weights.keys()].sort()).toEqual(withWeights.sort());
         for (const [layer, grads] of result.weights) {

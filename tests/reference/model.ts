@@ -243,7 +243,7 @@ export function referenceBackward(spec: ModelSpec, x: RefTensor, seeds: Map<stri
     const dy = gradients.get(layer.name);
     if (!dy || layer.kind === 'input') continue;
     const wantInputs = layer.inputs.some((i) => wanted.has(i));
-    const hasWeights = ['conv2d', 'depthwiseConv2d', 'dense', 'channelAffine'].includes(layer.kind);
+    const hasWeights = ['conv2d', 'depthwiseConv2d', 'dense', 'channelAffine', 'conv2dTranspose'].includes(layer.kind);
     if (!wantInputs && !(options.weights && hasWeights)) continue;
     const grads = layerBackward(layer, layer.inputs.map((i) => values.get(i)!), dy);
     layer.inputs.forEach((name, i) => {
