@@ -254,6 +254,16 @@ describeGpu('model executor', () => {
     expect(model.flops(3)).toBe(3 * 16837);
   });
 
+  it('flops of decoderCnn\'s resize and conv2dTranspose layers x=[1|3,6,5,2] equal the hand count', () => {
+    const model = Model.create(testRuntime(), decoderCnn(seededRandom(3)));
+    const shapes = model.shapes(3);
+    const layerFlops = (name: string) => model.layers.get(name)!.flops(model.layers.get(name)!.spec.inputs.map((i) => shapes.get(i)!));
+    expect(layerFlops('up')).toBe(3 * 6 * (6 * 6 * 4)); // bilinear: 3 lerps = 6 FLOPs per output element
+    expect(layerFlops('deconv')).toBe(3 * 2 * (6 * 6 * 4) * (3 * 3 * 3)); // every input value x 3x3 taps x 3 output channels
+    expect(layerFlops('nearest')).toBe(0); // a copy
+    model.dispose();
+  });
+
   it('maxBatch: the largest activation of tinyCnn ([9,7,4] = 1008 bytes per item) fits the binding and buffer limits', async () => {
     const device = testRuntime().device;
     /** The device's limits with smaller storage binding / buffer sizes. */
