@@ -5,7 +5,7 @@
  */
 import type { Activation } from '../ops/activation.js';
 import type { ResizeMethod } from '../ops/resize.js';
-import type { Padding } from '../ops/shapes.js';
+import type { ExplicitPadding, Padding } from '../ops/shapes.js';
 
 export type Pair = readonly [number, number];
 
@@ -47,7 +47,7 @@ export type LayerSpec = Base &
      * (Conv2DBackpropInput's input_sizes), or when absent Keras Conv2DTranspose's size for the input
      * (deconv_output_length, with `outputPadding` when the layer sets output_padding).
      */
-    | { kind: 'conv2dTranspose'; filter: WeightData; bias?: WeightData; outputSize?: Pair; outputPadding?: Pair; strides: Pair; dilations: Pair; padding: Padding; activation: Activation }
+    | { kind: 'conv2dTranspose'; filter: WeightData; bias?: WeightData; outputSize?: Pair; outputPadding?: Pair; strides: Pair; dilations: Pair; padding: Padding | ExplicitPadding; activation: Activation }
   );
 
 export type LayerKind = LayerSpec['kind'];

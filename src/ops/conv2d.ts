@@ -15,15 +15,15 @@ import { matmulTiles } from '../gpu/variants.js';
 import { sizeOf, type Shape, type Tensor } from '../gpu/tensor.js';
 import { activationBackward, activationCode, type Activation } from './activation.js';
 import { sumToChannels } from './reduce.js';
-import { formatShape, windowGeometry, type Padding } from './shapes.js';
+import { formatShape, windowGeometry, type ExplicitPadding, type Padding } from './shapes.js';
 
 export interface Conv2dOptions {
   /** [height, width] or one number for both; default 1. */
   strides?: number | readonly [number, number];
   /** [height, width] or one number for both; default 1. */
   dilations?: number | readonly [number, number];
-  /** Default 'valid', as in TensorFlow. */
-  padding?: Padding;
+  /** Default 'valid', as in TensorFlow; explicit padding only for the transposed convolution's use. */
+  padding?: Padding | ExplicitPadding;
   /** Applied to conv + bias in the same kernel; default 'linear'. */
   activation?: Activation;
 }

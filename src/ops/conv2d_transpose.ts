@@ -19,7 +19,7 @@ import type { Shape, Tensor } from '../gpu/tensor.js';
 import { activationBackward, type Activation } from './activation.js';
 import { conv2d, conv2dBackwardFilter, conv2dBackwardInput, type Conv2dGradients } from './conv2d.js';
 import { sumToChannels } from './reduce.js';
-import { formatShape, windowGeometry, type Padding } from './shapes.js';
+import { formatShape, windowGeometry, type ExplicitPadding, type Padding } from './shapes.js';
 
 export interface Conv2dTransposeOptions {
   /** [height, width] of the output: the convolution's input size (several map to the same [H, W] at stride > 1). */
@@ -29,7 +29,7 @@ export interface Conv2dTransposeOptions {
   /** [height, width] or one number for both; default 1. */
   dilations?: number | readonly [number, number];
   /** Of the convolution being transposed; default 'valid'. */
-  padding?: Padding;
+  padding?: Padding | ExplicitPadding;
   /** Applied to the result + bias in the same kernel; default 'linear'. */
   activation?: Activation;
 }
@@ -61,7 +61,7 @@ export function conv2dTransposeShape(xShape: Shape, filterShape: Shape, options:
   if (window.outHeight !== xShape[1] || window.outWidth !== xShape[2]) {
     throw new ShapeError(
       `${op}: outputSize ${size.join('x')} does not fit x ${formatShape(xShape)}: a ${kernelHeight}x${kernelWidth} convolution (strides ${strides.join('x')}, ` +
-        `dilations ${dilations.join('x')}, '${padding}') maps it to ${window.outHeight}x${window.outWidth}, not ${xShape[1]}x${xShape[2]}`,
+        `dilations ${dilations.join('x')}, padding ${JSON.stringify(padding)}) maps it to ${window.outHeight}x${window.outWidth}, not ${xShape[1]}x${xShape[2]}`,
     );
   }
   return [xShape[0], size[0], size[1], filterShape[2]];

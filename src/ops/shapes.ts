@@ -26,6 +26,17 @@ export function channelBlockCount(shape: Shape): number {
 
 export type Padding = 'valid' | 'same';
 
+/**
+ * Zero rows/columns on each side, as TF's EXPLICIT padding (explicit_paddings); only the
+ * transposed convolution (Conv2DBackpropInput) takes it, other ops get a zeroPad layer instead.
+ */
+export interface ExplicitPadding {
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
+}
+
 export interface WindowGeometry {
   outHeight: number;
   outWidth: number;
@@ -37,7 +48,8 @@ export interface WindowGeometry {
 /**
  * TensorFlow's output size and padding for a sliding window: `same` gives ceil(in / stride)
  * outputs and puts the odd extra padding row/column at the bottom/right; `valid` gives
- * ceil((in - effectiveKernel + 1) / stride). Effective kernel = (k - 1) * dilation + 1.
+ * ceil((in - effectiveKernel + 1) / stride); explicit padding is `valid` over the padded input.
+ * Effective kernel = (k - 1) * dilation + 1.
  */
 export function windowGeometry(
   inHeight: number,
@@ -45,8 +57,16 @@ export function windowGeometry(
   kernel: readonly [number, number],
   strides: readonly [number, number],
   dilations: readonly [number, number],
-  padding: Padding,
+  padding: Padding | ExplicitPadding,
 ): WindowGeometry {
+  if (typeof padding === 'object') {
+    const { top, bottom, left, right } = padding;
+    if ([top, bottom, left, right].some((p) => !Number.isInteger(p) || p < 0)) {
+      throw new ShapeError(`explicit padding must be non-negative integers, got ${JSON.stringify(padding)}`);
+    }
+    const valid = windowGeometry(inHeight + top + bottom, inWidth + left + right, kernel, strides, dilations, 'valid');
+    return { ...valid, padTop: top, padLeft: left };
+  }
   const axis = (size: number, k: number, s: number, d: number) => {
     const effective = (k - 1) * d + 1;
     if (padding === 'same') {

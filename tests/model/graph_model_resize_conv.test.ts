@@ -164,6 +164,39 @@ describeGpu('loadGraphModel: ResizeBilinear, ResizeNearestNeighbor, Conv2DBackpr
   }
 });
 
+describeGpu('loadGraphModel: Conv2DBackpropInput with EXPLICIT padding vs TF.js CPU', () => {
+  it('x=[2,4,3,2] -> 9x5 at stride 2, explicit_paddings top 1 bottom 0 left 2 right 1', async () => {
+    const { seed: s, random } = randomSource();
+    const g = new Graph(random);
+    g.placeholder('x', [-1, 4, 3, 2]);
+    g.node('d', 'Conv2DBackpropInput', [g.constant('sizes', [4], [2, 9, 5, 3]), g.constant('f', [3, 3, 3, 2]), 'x'], { ...convAttr(2, 'EXPLICIT'), explicit_paddings: a.ints([0, 0, 1, 0, 2, 1, 0, 0]) });
+    g.node('mean', 'Mean', ['d', g.constant('axes', [2], [1, 2])], { keep_dims: a.b(false) });
+    g.node('logits', 'MatMul', ['mean', g.constant('w', [3, 4])], { transpose_a: a.b(false), transpose_b: a.b(false) });
+    const spec = await loadGraphModel(g.files('explicit.json'));
+    expect(spec.layers[1]).toMatchObject({ kind: 'conv2dTranspose', outputSize: [9, 5], padding: { top: 1, bottom: 0, left: 2, right: 1 } });
+    const x = tf.tensor(Float32Array.from({ length: 2 * 4 * 3 * 2 }, () => random() * 4 - 2), [2, 4, 3, 2]);
+    const seed = tf.tensor(Float32Array.from({ length: 8 }, () => random() * 2 - 1), [2, 4]);
+    const [graphLogits] = await tfjsRun(await loadTfjsGraphModel(g.files('explicit.json')), { shape: [2, 4, 3, 2], data: x.dataSync() as Float32Array });
+    const [f, w] = [g.tensor('f'), g.tensor('w')];
+    const fn = (t: tf.Tensor) => tf.matMul(tf.mean(tf.conv2dTranspose(t as tf.Tensor4D, f as tf.Tensor4D, [2, 9, 5, 3], 2, [[0, 0], [1, 0], [2, 1], [0, 0]]), [1, 2]) as tf.Tensor2D, w as tf.Tensor2D);
+    expect(relativeL2(fn(x).dataSync(), graphLogits.data), 'TF.js ops vs TF.js graph').toBeLessThan(1e-6);
+    const expectedGradient = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(fn(t), seed)))(x).dataSync();
+    const rt = testRuntime();
+    const model = Model.create(rt, spec);
+    const input = rt.upload([2, 4, 3, 2], x.dataSync());
+    const pass = model.forward(input, { forBackward: true });
+    const logits = await rt.read(pass.value(model.outputName));
+    const { gradients } = model.backward(pass, new Map([[model.outputName, rt.upload([2, 4], seed.dataSync())]]));
+    const gradient = await rt.read(gradients.get(INPUT)!);
+    pass.dispose();
+    model.dispose();
+    const errors = { logits: relativeL2(logits, graphLogits.data), gradient: relativeL2(gradient, expectedGradient) };
+    console.log(`[agreement] explicit deconv seed ${s}: relative L2 logits ${errors.logits.toExponential(2)} input-gradient ${errors.gradient.toExponential(2)}`);
+    expect(errors.logits).toBeLessThanOrEqual(1e-5);
+    expect(errors.gradient).toBeLessThanOrEqual(1e-4);
+  });
+});
+
 describe('loadGraphModel: resize and Conv2DBackpropInput rejections', () => {
   async function rejection(build: (g: Graph) => void): Promise<UnsupportedModelError> {
     const g = new Graph(seededRandom(3));
@@ -174,7 +207,7 @@ describe('loadGraphModel: resize and Conv2DBackpropInput rejections', () => {
     return error as UnsupportedModelError;
   }
 
-  it('a computed size, both flags, a bad size, EXPLICIT padding, input_sizes that do not convolve back', async () => {
+  it('a computed size, both flags, a bad size, EXPLICIT padding of the batch or channels, input_sizes that do not convolve back', async () => {
     expect((await rejection((g) => g.node('r', 'ResizeBilinear', ['x', g.node('y', 'Relu', ['x'])], resizeAttr(false, false)))).message)
       .toMatch(/node 'r' \(ResizeBilinear\): input 'y' must be a constant, but it is computed \(Relu\)/);
     expect((await rejection((g) => g.node('r', 'ResizeBilinear', ['x', g.constant('s', [2], [4, 4])], resizeAttr(true, true)))).message)
@@ -182,8 +215,8 @@ describe('loadGraphModel: resize and Conv2DBackpropInput rejections', () => {
     expect((await rejection((g) => g.node('r', 'ResizeNearestNeighbor', ['x', g.constant('s', [3], [4, 4, 1])], resizeAttr(false, false)))).message)
       .toMatch(/node 'r' \(ResizeNearestNeighbor\): size \[4, 4, 1\] must be \[height, width\] of positive integers/);
     const deconv = (g: Graph, sizes: number[], attr: Attr) => g.node('d', 'Conv2DBackpropInput', [g.constant('sizes', [4], sizes), g.constant('f', [3, 3, 5, 2]), 'x'], attr);
-    expect((await rejection((g) => deconv(g, [1, 12, 12, 5], { ...convAttr(2, 'EXPLICIT'), explicit_paddings: a.ints([0, 0, 1, 1, 1, 1, 0, 0]) }))).message)
-      .toMatch(/node 'd' \(Conv2DBackpropInput\): EXPLICIT padding \[1, 1, 1, 1\] is not supported/);
+    expect((await rejection((g) => deconv(g, [1, 12, 12, 5], { ...convAttr(2, 'EXPLICIT'), explicit_paddings: a.ints([0, 0, 1, 1, 1, 1, 1, 0]) }))).message)
+      .toMatch(/node 'd' \(Conv2DBackpropInput\): explicit_paddings \[0, 0, 1, 1, 1, 1, 1, 0\] must be \[0, 0, top, bottom, left, right, 0, 0\]/);
     expect((await rejection((g) => deconv(g, [1, 14, 12, 5], convAttr(2, 'SAME')))).message)
       .toMatch(/node 'd' \(Conv2DBackpropInput\): input_sizes 14x12 convolve to 7x6 with these strides and padding, not to out_backprop's 6x6/);
     expect((await rejection((g) => deconv(g, [1, 12, 12, 4], convAttr(2, 'SAME')))).message)

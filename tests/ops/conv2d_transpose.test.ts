@@ -16,7 +16,8 @@ interface Case {
   outputSize: [number, number];
   strides: [number, number];
   dilations: [number, number];
-  padding: 'valid' | 'same';
+  /** An object: TF's EXPLICIT padding of the convolution being transposed. */
+  padding: NonNullable<Conv2dTransposeRefOptions['padding']>;
   activation: Activation;
   bias: boolean;
 }
@@ -35,6 +36,9 @@ const CASES: Case[] = [
   c([1, 4, 4, 2], [4, 4, 9, 2], [7, 8], [2, 2], [1, 1], 'same', 'linear', true),
   c([3, 2, 3, 4], [1, 1, 5, 4], [4, 6], [2, 2], [1, 1], 'valid', 'relu', false),
   c([1, 3, 3, 3], [3, 3, 2, 3], [9, 7], [3, 3], [1, 1], 'same', 'linear', true),
+  // EXPLICIT (Conv2DBackpropInput): 9 + 1 + 0 rows and 5 + 2 + 1 columns convolve to 4x3 at stride 2
+  c([1, 4, 3, 5], [3, 3, 4, 5], [9, 5], [2, 2], [1, 1], { top: 1, bottom: 0, left: 2, right: 1 }, 'relu', true),
+  c([2, 5, 6, 3], [2, 3, 4, 3], [3, 6], [1, 1], [1, 1], { top: 2, bottom: 1, left: 0, right: 2 }, 'sigmoid', false),
 ];
 
 // Past one tile of the tiled GEMM in every dimension: Cout = 70 output channels of the transpose
@@ -45,7 +49,8 @@ const TILE_CASES: Case[] = [
 ];
 
 function caseName(k: Case): string {
-  return `x=[${k.x}] f=[${k.filter}] out=${k.outputSize.join('x')} s=${k.strides.join('x')} d=${k.dilations.join('x')} ${k.padding} ${k.activation}${k.bias ? ' bias' : ''}`;
+  const padding = typeof k.padding === 'string' ? k.padding : `explicit t${k.padding.top} b${k.padding.bottom} l${k.padding.left} r${k.padding.right}`;
+  return `x=[${k.x}] f=[${k.filter}] out=${k.outputSize.join('x')} s=${k.strides.join('x')} d=${k.dilations.join('x')} ${padding} ${k.activation}${k.bias ? ' bias' : ''}`;
 }
 
 async function checkCase(k: Case, kernels: KernelVariant, finiteDifferences: boolean): Promise<void> {
@@ -102,7 +107,7 @@ describeGpu('conv2dTranspose', () => {
     const options = { outputSize: [8, 6] as [number, number], strides: 2, padding: 'same' as const };
     expect(() => conv2dTranspose(rt, x, zeros([3, 3, 4, 6]), undefined, options)).toThrow(ShapeError);
     expect(() => conv2dTranspose(rt, x, zeros([3, 3, 4, 6]), undefined, options)).toThrow(/conv2dTranspose: filter \[3, 3, 4, 6\] must be \[kernelHeight, kernelWidth, outChannels, 5\]/);
-    expect(() => conv2dTranspose(rt, x, filter, undefined, { ...options, outputSize: [9, 6] })).toThrow(/outputSize 9x6 does not fit x \[1, 4, 3, 5\]: a 3x3 convolution \(strides 2x2, dilations 1x1, 'same'\) maps it to 5x3, not 4x3/);
+    expect(() => conv2dTranspose(rt, x, filter, undefined, { ...options, outputSize: [9, 6] })).toThrow(/outputSize 9x6 does not fit x \[1, 4, 3, 5\]: a 3x3 convolution \(strides 2x2, dilations 1x1, padding "same"\) maps it to 5x3, not 4x3/);
     expect(() => conv2dTranspose(rt, x, filter, undefined, { ...options, outputSize: [8, 0] })).toThrow(OptionError);
     expect(() => conv2dTranspose(rt, x, filter, undefined, { ...options, strides: 0 })).toThrow(/strides must be a positive integer or a pair of them, got 0/);
     expect(() => conv2dTranspose(rt, x, filter, zeros([5]), options)).toThrow(/bias must be \[4\], got \[5\]/);

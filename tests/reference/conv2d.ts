@@ -12,7 +12,8 @@ import { nhwc, refTensor, type RefTensor } from './tensor.js';
 export interface Conv2dRefOptions {
   strides?: [number, number];
   dilations?: [number, number];
-  padding?: 'valid' | 'same';
+  /** An object: TF's EXPLICIT padding (rows/columns of zeros on each side). */
+  padding?: 'valid' | 'same' | { top: number; bottom: number; left: number; right: number };
   activation?: Activation;
 }
 
@@ -28,16 +29,18 @@ interface RefGeometry {
 function refGeometry(inputShape: number[], filterShape: number[], options: Conv2dRefOptions): RefGeometry {
   const strides = options.strides ?? [1, 1];
   const dilations = options.dilations ?? [1, 1];
-  const axis = (size: number, k: number, s: number, d: number) => {
+  const padding = options.padding;
+  const axis = (size: number, k: number, s: number, d: number, before: number, after: number) => {
     const effective = (k - 1) * d + 1;
-    if (options.padding === 'same') {
+    if (padding === 'same') {
       const out = Math.ceil(size / s);
       return { out, before: Math.floor(Math.max((out - 1) * s + effective - size, 0) / 2) };
     }
-    return { out: Math.floor((size - effective) / s) + 1, before: 0 };
+    return { out: Math.floor((size + before + after - effective) / s) + 1, before };
   };
-  const h = axis(inputShape[1], filterShape[0], strides[0], dilations[0]);
-  const w = axis(inputShape[2], filterShape[1], strides[1], dilations[1]);
+  const explicit = typeof padding === 'object' ? padding : { top: 0, bottom: 0, left: 0, right: 0 };
+  const h = axis(inputShape[1], filterShape[0], strides[0], dilations[0], explicit.top, explicit.bottom);
+  const w = axis(inputShape[2], filterShape[1], strides[1], dilations[1], explicit.left, explicit.right);
   return { outHeight: h.out, outWidth: w.out, padTop: h.before, padLeft: w.before, strides, dilations };
 }
 

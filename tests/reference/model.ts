@@ -53,7 +53,7 @@ function resizeOptions(spec: Extract<LayerSpec, { kind: 'resize' }>, x: RefTenso
 }
 
 /** Keras deconv_output_length, restated (not imported) as an independent oracle. */
-function kerasDeconvLength(size: number, kernel: number, stride: number, dilation: number, padding: string, outputPadding?: number): number {
+function kerasDeconvLength(size: number, kernel: number, stride: number, dilation: number, padding: unknown, outputPadding?: number): number {
   const k = kernel + (kernel - 1) * (dilation - 1);
   if (outputPadding === undefined) return padding === 'valid' ? size * stride + Math.max(k - stride, 0) : size * stride;
   return (size - 1) * stride + k - 2 * (padding === 'same' ? Math.floor(k / 2) : 0) + outputPadding;

@@ -1,7 +1,9 @@
 /** conv2dTranspose layers (filter [kh, kw, out, in]), with fused bias and activation. */
+import { ShapeError } from '../../errors.js';
 import type { Runtime } from '../../gpu/runtime.js';
 import type { Shape, Tensor } from '../../gpu/tensor.js';
 import { conv2dTranspose, conv2dTransposeBackward, conv2dTransposeShape, type Conv2dTransposeOptions } from '../../ops/conv2d_transpose.js';
+import type { Padding } from '../../ops/shapes.js';
 import type { Pair } from '../spec.js';
 import type { Layer, SpecOf } from '../layers.js';
 import { product, rank4, upload } from './common.js';
@@ -12,7 +14,7 @@ import { product, rank4, upload } from './common.js';
  * 'same': in * s); with it, (in - 1) * s + k - 2 * pad + output_padding, pad = k // 2 for 'same'.
  * k is the dilated kernel size.
  */
-function kerasOutputLength(size: number, kernel: number, stride: number, dilation: number, padding: 'valid' | 'same', outputPadding: number | undefined): number {
+function kerasOutputLength(size: number, kernel: number, stride: number, dilation: number, padding: Padding, outputPadding: number | undefined): number {
   const k = (kernel - 1) * dilation + 1;
   if (outputPadding === undefined) return padding === 'valid' ? size * stride + Math.max(k - stride, 0) : size * stride;
   const pad = padding === 'same' ? Math.floor(k / 2) : 0;
@@ -21,13 +23,17 @@ function kerasOutputLength(size: number, kernel: number, stride: number, dilatio
 
 export function conv2dTransposeLayer(rt: Runtime, spec: SpecOf<'conv2dTranspose'>): Layer {
   const name = spec.name;
+  const padding = spec.padding;
+  if (spec.outputSize === undefined && typeof padding === 'object') {
+    throw new ShapeError(`conv2dTranspose '${name}': explicit padding needs an outputSize (the Keras output size rule knows only 'valid' and 'same')`);
+  }
   const filter = upload(rt, `${name}.filter`, spec.filter)!;
   const bias = upload(rt, `${name}.bias`, spec.bias);
   const [kh, kw, outChannels] = spec.filter.shape;
   const outputSize = (inputShape: Shape): Pair =>
     spec.outputSize ?? [
-      kerasOutputLength(inputShape[1], kh, spec.strides[0], spec.dilations[0], spec.padding, spec.outputPadding?.[0]),
-      kerasOutputLength(inputShape[2], kw, spec.strides[1], spec.dilations[1], spec.padding, spec.outputPadding?.[1]),
+      kerasOutputLength(inputShape[1], kh, spec.strides[0], spec.dilations[0], padding as Padding, spec.outputPadding?.[0]),
+      kerasOutputLength(inputShape[2], kw, spec.strides[1], spec.dilations[1], padding as Padding, spec.outputPadding?.[1]),
     ];
   const options = (inputShape: Shape): Conv2dTransposeOptions => ({
     outputSize: outputSize(inputShape), strides: spec.strides, dilations: spec.dilations, padding: spec.padding, activation: spec.activation,

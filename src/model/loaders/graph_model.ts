@@ -17,7 +17,7 @@
 import type { Activation } from '../../ops/activation.js';
 import { foldBatchNorm } from '../../ops/channel_affine.js';
 import type { ResizeMethod } from '../../ops/resize.js';
-import { formatShape, windowGeometry, type Padding } from '../../ops/shapes.js';
+import { formatShape, windowGeometry, type ExplicitPadding, type Padding } from '../../ops/shapes.js';
 import type { LayerSpec, ModelSpec, Pair, WeightData } from '../spec.js';
 import { ModelLoadError, UnsupportedModelError, type ModelFiles } from './files.js';
 import { loadWeights, type WeightsManifestGroup } from './weights.js';
@@ -531,7 +531,7 @@ class Converter {
     this.emitWithEpilogue(node, (name, act) => ({ kind, name, inputs: [x.layer], filter: folded, bias: biasData, strides, dilations, padding, activation: act }), dims, activation);
   }
 
-  private geometry(node: GraphNode, x: Value, kernel: Pair, strides: Pair, dilations: Pair, padding: Padding) {
+  private geometry(node: GraphNode, x: Value, kernel: Pair, strides: Pair, dilations: Pair, padding: Padding | ExplicitPadding) {
     try {
       return windowGeometry(x.dims[0], x.dims[1], kernel, strides, dilations, padding);
     } catch (cause) {
@@ -706,8 +706,9 @@ class Converter {
     if (sizes.length !== 4 || sizes.slice(1, 3).some((d) => !(Number.isInteger(d) && d > 0)) || sizes[3] !== outChannels) {
       this.fail(node, `input_sizes [${sizes.join(', ')}] must be [N, height, width, ${outChannels}]`);
     }
-    const { padding, explicit } = this.padding(node, true);
-    if (explicit) this.fail(node, `EXPLICIT padding [${explicit.join(', ')}] is not supported for a transposed convolution (SAME or VALID)`);
+    const { padding: named, explicit } = this.padding(node, true);
+    // EXPLICIT: the convolution being transposed pads by these; its input gradient crops them off
+    const padding = explicit ? { top: explicit[0], bottom: explicit[1], left: explicit[2], right: explicit[3] } : named;
     const strides = this.window(node, 'strides');
     const dilations = this.window(node, 'dilations', [1, 1]);
     const outputSize: Pair = [sizes[1], sizes[2]];
