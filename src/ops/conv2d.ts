@@ -56,7 +56,8 @@ interface Geometry {
   uniforms: Record<string, number>;
 }
 
-function pair(value: number | readonly [number, number] | undefined, name: string, op: string): [number, number] {
+/** [height, width] from one number or a pair of positive integers (default 1); `op` names the caller in the error. */
+export function positivePair(value: number | readonly [number, number] | undefined, name: string, op: string): [number, number] {
   const values = value === undefined ? [1, 1] : typeof value === 'number' ? [value, value] : [...value];
   if (values.length !== 2 || values.some((v) => !Number.isInteger(v) || v < 1)) {
     throw new OptionError(`${op}: ${name} must be a positive integer or a pair of them, got ${JSON.stringify(value)}`);
@@ -79,8 +80,8 @@ function geometry(op: string, inputShape: Shape, filterShape: Shape, options: Co
   if (filterIn !== inChannels) {
     throw new ShapeError(`${op}: filter ${formatShape(filterShape)} expects ${filterIn} input channels but x ${formatShape(inputShape)} has ${inChannels}`);
   }
-  const strides = pair(options.strides, 'strides', op);
-  const dilations = pair(options.dilations, 'dilations', op);
+  const strides = positivePair(options.strides, 'strides', op);
+  const dilations = positivePair(options.dilations, 'dilations', op);
   const padding = options.padding ?? 'valid';
   const activation = options.activation ?? 'linear';
   activationCode(activation, op);

@@ -17,7 +17,7 @@ import { OptionError, ShapeError } from '../errors.js';
 import type { Runtime } from '../gpu/runtime.js';
 import type { Shape, Tensor } from '../gpu/tensor.js';
 import { activationBackward, type Activation } from './activation.js';
-import { conv2d, conv2dBackwardFilter, conv2dBackwardInput, type Conv2dGradients } from './conv2d.js';
+import { conv2d, conv2dBackwardFilter, conv2dBackwardInput, positivePair, type Conv2dGradients } from './conv2d.js';
 import { sumToChannels } from './reduce.js';
 import { formatShape, windowGeometry, type ExplicitPadding, type Padding } from './shapes.js';
 
@@ -48,8 +48,8 @@ export function conv2dTransposeShape(xShape: Shape, filterShape: Shape, options:
     throw new ShapeError(`${op}: filter ${formatShape(filterShape)} must be [kernelHeight, kernelWidth, outChannels, ${xShape[3]}] for x ${formatShape(xShape)}`);
   }
   const [kernelHeight, kernelWidth] = filterShape;
-  const strides = pair(options.strides, 'strides', op);
-  const dilations = pair(options.dilations, 'dilations', op);
+  const strides = positivePair(options.strides, 'strides', op);
+  const dilations = positivePair(options.dilations, 'dilations', op);
   const padding = options.padding ?? 'valid';
   let window;
   try {
@@ -65,14 +65,6 @@ export function conv2dTransposeShape(xShape: Shape, filterShape: Shape, options:
     );
   }
   return [xShape[0], size[0], size[1], filterShape[2]];
-}
-
-function pair(value: number | readonly [number, number] | undefined, name: string, op: string): [number, number] {
-  const values = value === undefined ? [1, 1] : typeof value === 'number' ? [value, value] : [...value];
-  if (values.length !== 2 || values.some((v) => !Number.isInteger(v) || v < 1)) {
-    throw new OptionError(`${op}: ${name} must be a positive integer or a pair of them, got ${JSON.stringify(value)}`);
-  }
-  return values as [number, number];
 }
 
 /** The options of the convolution this op transposes (its activation is the transpose's, applied by the epilogue). */
