@@ -599,11 +599,12 @@ function inferenceIdentity(cv: Converter, call: KerasCall): string {
 // ---- ops-resize-conv: UpSampling2D, Conv2DTranspose, SeparableConv2D
 
 /**
- * UpSampling2D: resize by integer factors. Keras computes bilinear as tf.image.resize (TF 2,
- * Keras 3), i.e. half_pixel_centers = true; tfjs-layers calls tf.image.resizeBilinear with its
- * defaults, both flags false. The engine follows Keras, the framework such models are converted
- * from, except for models TF.js saved itself (trained with TF.js's version). Nearest is the same
- * pixel either way for integer factors.
+ * UpSampling2D: resize by integer factors. Keras computes bilinear as tf.image.resize (tf.keras in
+ * TF 2, Keras 3), i.e. half_pixel_centers = true; tfjs-layers calls tf.image.resizeBilinear with
+ * its defaults, both flags false. The engine follows Keras, the framework such models are
+ * converted from, except for models TF.js saved itself (trained with TF.js's version). Standalone
+ * Keras before 2.4 also resized with both flags false; its exports are read as modern Keras.
+ * Nearest is the same pixel either way for integer factors.
  */
 function upSampling(cv: Converter, call: KerasCall): string {
   const x = call.one();
