@@ -165,20 +165,23 @@ describeGpu('loadGraphModel: ResizeBilinear, ResizeNearestNeighbor, Conv2DBackpr
 });
 
 describeGpu('loadGraphModel: Conv2DBackpropInput with EXPLICIT padding vs TF.js CPU', () => {
-  it('x=[2,4,3,2] -> 9x5 at stride 2, explicit_paddings top 1 bottom 0 left 2 right 1', async () => {
+  it('x=[2,4,3,2] -> 9x5 at stride 2, explicit_paddings top 1 bottom 0 left 2 right 1, a per-channel Mul folded into the filter', async () => {
     const { seed: s, random } = randomSource();
     const g = new Graph(random);
     g.placeholder('x', [-1, 4, 3, 2]);
     g.node('d', 'Conv2DBackpropInput', [g.constant('sizes', [4], [2, 9, 5, 3]), g.constant('f', [3, 3, 3, 2]), 'x'], { ...convAttr(2, 'EXPLICIT'), explicit_paddings: a.ints([0, 0, 1, 0, 2, 1, 0, 0]) });
-    g.node('mean', 'Mean', ['d', g.constant('axes', [2], [1, 2])], { keep_dims: a.b(false) });
+    // the output channel is the filter's third axis ([kh, kw, out, in]): a per-channel scale folds along it
+    g.node('scaled', 'Mul', ['d', g.constant('scale', [3])]);
+    g.node('mean', 'Mean', ['scaled', g.constant('axes', [2], [1, 2])], { keep_dims: a.b(false) });
     g.node('logits', 'MatMul', ['mean', g.constant('w', [3, 4])], { transpose_a: a.b(false), transpose_b: a.b(false) });
     const spec = await loadGraphModel(g.files('explicit.json'));
-    expect(spec.layers[1]).toMatchObject({ kind: 'conv2dTranspose', outputSize: [9, 5], padding: { top: 1, bottom: 0, left: 2, right: 1 } });
+    expect(spec.layers[1]).toMatchObject({ kind: 'conv2dTranspose', name: 'scaled', outputSize: [9, 5], padding: { top: 1, bottom: 0, left: 2, right: 1 } });
     const x = tf.tensor(Float32Array.from({ length: 2 * 4 * 3 * 2 }, () => random() * 4 - 2), [2, 4, 3, 2]);
     const seed = tf.tensor(Float32Array.from({ length: 8 }, () => random() * 2 - 1), [2, 4]);
     const [graphLogits] = await tfjsRun(await loadTfjsGraphModel(g.files('explicit.json')), { shape: [2, 4, 3, 2], data: x.dataSync() as Float32Array });
-    const [f, w] = [g.tensor('f'), g.tensor('w')];
-    const fn = (t: tf.Tensor) => tf.matMul(tf.mean(tf.conv2dTranspose(t as tf.Tensor4D, f as tf.Tensor4D, [2, 9, 5, 3], 2, [[0, 0], [1, 0], [2, 1], [0, 0]]), [1, 2]) as tf.Tensor2D, w as tf.Tensor2D);
+    const [f, scale, w] = [g.tensor('f'), g.tensor('scale'), g.tensor('w')];
+    const deconv = (t: tf.Tensor) => tf.mul(tf.conv2dTranspose(t as tf.Tensor4D, f as tf.Tensor4D, [2, 9, 5, 3], 2, [[0, 0], [1, 0], [2, 1], [0, 0]]), scale);
+    const fn = (t: tf.Tensor) => tf.matMul(tf.mean(deconv(t), [1, 2]) as tf.Tensor2D, w as tf.Tensor2D);
     expect(relativeL2(fn(x).dataSync(), graphLogits.data), 'TF.js ops vs TF.js graph').toBeLessThan(1e-6);
     const expectedGradient = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(fn(t), seed)))(x).dataSync();
     const rt = testRuntime();
