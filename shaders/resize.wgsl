@@ -88,22 +88,17 @@ fn nearest_axis(o: u32, scale: f32, in_size: u32) -> u32 {
 /**
  * Output indices [first, last] whose source along one axis may touch input index i: the source
  * lies within one pixel of i (bilinear) or rounds to it (nearest), so o * scale + shift in
- * (i - 1, i + 1) with shift = src(0); one more index either way covers float rounding. The first
- * and last input index also take every source clamped onto them.
+ * (i - 1, i + 1) with shift = src(0); one more index either way covers float rounding. Sources
+ * lie in (-1, in_size) (at most half a pixel before the first centre, before the last edge), so
+ * the taps clamped onto the first and last pixel are inside the same bounds.
  */
-fn source_range(i: u32, in_size: u32, out_size: u32, scale: f32, shift: f32) -> vec2u {
+fn source_range(i: u32, out_size: u32, scale: f32, shift: f32) -> vec2u {
   if (scale == 0.0) {
     return vec2u(0u, out_size - 1u); // one input pixel (align_corners): every output reads it
   }
-  var first = 0u;
-  var last = out_size - 1u;
-  if (i > 0u) {
-    first = u32(max(floor((f32(i) - 1.0 - shift) / scale) - 1.0, 0.0));
-  }
-  if (i + 1u < in_size) {
-    last = u32(clamp(ceil((f32(i) + 1.0 - shift) / scale) + 1.0, 0.0, f32(out_size - 1u)));
-  }
-  return vec2u(first, last);
+  let first = max(floor((f32(i) - 1.0 - shift) / scale) - 1.0, 0.0);
+  let last = clamp(ceil((f32(i) + 1.0 - shift) / scale) + 1.0, 0.0, f32(out_size - 1u));
+  return vec2u(u32(first), u32(last));
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -156,8 +151,8 @@ fn bilinear_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wor
   let p = params;
   let e = decode(i, p.in_size);
   let shift = select(vec2f(0.0), 0.5 * p.scale - vec2f(0.5), HALF_PIXEL_CENTERS);
-  let rows = source_range(e.y, p.in_size.y, p.out_size.y, p.scale.y, shift.y);
-  let columns = source_range(e.z, p.in_size.x, p.out_size.x, p.scale.x, shift.x);
+  let rows = source_range(e.y, p.out_size.y, p.scale.y, shift.y);
+  let columns = source_range(e.z, p.out_size.x, p.scale.x, shift.x);
   var sum = 0.0;
   for (var oy = rows.x; oy <= rows.y; oy++) {
     let wy = bilinear_weight(e.y, oy, p.scale.y, p.in_size.y);
@@ -184,8 +179,8 @@ fn nearest_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
   let p = params;
   let e = decode(i, p.in_size);
   let shift = select(vec2f(0.0), 0.5 * p.scale, HALF_PIXEL_CENTERS);
-  let rows = source_range(e.y, p.in_size.y, p.out_size.y, p.scale.y, shift.y);
-  let columns = source_range(e.z, p.in_size.x, p.out_size.x, p.scale.x, shift.x);
+  let rows = source_range(e.y, p.out_size.y, p.scale.y, shift.y);
+  let columns = source_range(e.z, p.out_size.x, p.scale.x, shift.x);
   var sum = 0.0;
   for (var oy = rows.x; oy <= rows.y; oy++) {
     if (nearest_axis(oy, p.scale.y, p.in_size.y) != e.y) {

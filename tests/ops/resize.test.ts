@@ -7,7 +7,8 @@ import { resizeBackwardRef, resizeRef, type ResizeRefOptions } from '../referenc
 import { randomTensor } from '../reference/tensor.js';
 
 // Odd sizes; up and down by integer and non-integer ratios, one axis up and the other down, a
-// height of 1 (align_corners' scale is then 0) and an output of 1x1 (align_corners falls back to in/out).
+// height of 1 (align_corners' scale is then 0), an output of 1x1 (align_corners falls back to
+// in/out), and ratios past 5 either way (long runs of outputs per input pixel, skipped pixels).
 const SHAPES: [number[], [number, number]][] = [
   [[1, 5, 7, 3], [9, 13]],
   [[2, 7, 5, 5], [3, 2]],
@@ -16,6 +17,8 @@ const SHAPES: [number[], [number, number]][] = [
   [[1, 3, 3, 2], [10, 7]],
   [[1, 1, 5, 2], [3, 4]],
   [[1, 6, 3, 1], [1, 1]],
+  [[1, 2, 3, 2], [17, 16]],
+  [[1, 17, 16, 1], [2, 3]],
 ];
 const FLAGS: [boolean, boolean][] = [[false, false], [true, false], [false, true]];
 
