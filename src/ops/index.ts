@@ -8,7 +8,10 @@ export { add } from './add.js';
 export { avgPool, avgPoolBackward } from './avg_pool.js';
 export { gaussianBlur } from './blur.js';
 export { channelAffine, channelAffineBackward, foldBatchNorm, type BatchNormParameters, type ChannelAffineGradients } from './channel_affine.js';
-export { conv2d, conv2dBackward, conv2dBackwardFilter, conv2dBackwardInput, type Conv2dGradients, type Conv2dOptions } from './conv2d.js';
+export {
+  conv2d, conv2dBackward, conv2dBackwardFilter, conv2dBackwardInput, type Conv2dGradients, type Conv2dOptions, type InputGradientEpilogue,
+} from './conv2d.js';
+export { conv2dTranspose, conv2dTransposeBackward, conv2dTransposeShape, type Conv2dTransposeOptions } from './conv2d_transpose.js';
 export { dense, denseBackward, denseBackwardInput, denseBackwardWeights, type DenseGradients, type DenseOptions, type DenseSaved } from './dense.js';
 export {
   depthwiseConv2d, depthwiseConv2dBackward, depthwiseConv2dBackwardFilter, depthwiseConv2dBackwardInput,
@@ -18,6 +21,7 @@ export { globalAvgPool, globalAvgPoolBackward } from './global_avg_pool.js';
 export { maxPool, maxPoolBackward, type PoolOptions } from './max_pool.js';
 export { addGaussianNoise, randomNormal, randomUniform, type RandomStream } from './random.js';
 export { flatten, reshape, reshapeBackward } from './reshape.js';
-export type { Padding } from './shapes.js';
+export { resize, resizeBackward, type ResizeMethod, type ResizeOptions } from './resize.js';
+export type { ExplicitPadding, Padding } from './shapes.js';
 export { softmax, softmaxBackward } from './softmax.js';
 export { zeroPad2d, zeroPad2dBackward, type Padding2d } from './zero_pad.js';
