@@ -20,8 +20,8 @@ export {
 export { globalAvgPool, globalAvgPoolBackward } from './global_avg_pool.js';
 export { maxPool, maxPoolBackward, type PoolOptions } from './max_pool.js';
 export { addGaussianNoise, randomNormal, randomUniform, type RandomStream } from './random.js';
+export { pad, padBackward, type PadMode, type PadOptions } from './pad.js';
 export { flatten, reshape, reshapeBackward } from './reshape.js';
 export { resize, resizeBackward, type ResizeMethod, type ResizeOptions } from './resize.js';
 export type { ExplicitPadding, Padding } from './shapes.js';
 export { softmax, softmaxBackward } from './softmax.js';
-export { zeroPad2d, zeroPad2dBackward, type Padding2d } from './zero_pad.js';

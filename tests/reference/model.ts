@@ -5,18 +5,19 @@
  * toward the requested nodes), so that the two return the same set of results.
  */
 import type { LayerSpec, ModelSpec, Pair, WeightData } from '../../src/model/spec.js';
+import type { PadOptions } from '../../src/ops/pad.js';
 import { activationBackwardRef, activationDerivative, activationRef } from './activation.js';
 import { addRef } from './add.js';
 import { channelAffineBackwardRef, channelAffineRef } from './channel_affine.js';
 import { conv2dBackwardRef, conv2dRef } from './conv2d.js';
 import { denseBackwardRef, denseRef } from './dense.js';
 import { depthwiseConv2dBackwardFilterRef, depthwiseConv2dBackwardInputRef, depthwiseConv2dRef } from './depthwise_conv2d.js';
+import { padBackwardRef, padRef } from './pad.js';
 import { avgPoolBackwardRef, avgPoolRef, globalAvgPoolBackwardRef, globalAvgPoolRef, maxPoolBackwardRef, maxPoolRef, type RefPoolOptions } from './pool.js';
 import { sumToChannelsRef } from './reduce.js';
 import { reshapeRef } from './reshape.js';
 import { softmaxBackwardRef, softmaxRef } from './softmax.js';
 import { refTensor, type RefTensor } from './tensor.js';
-import { zeroPad2dBackwardRef, zeroPad2dRef } from './zero_pad.js';
 // ops-resize-conv
 import { conv2dTransposeBackwardRef, conv2dTransposeRef, type Conv2dTransposeRefOptions } from './conv2d_transpose.js';
 import { resizeBackwardRef, resizeRef, type ResizeRefOptions } from './resize.js';
@@ -74,6 +75,10 @@ function poolOptions(spec: Extract<LayerSpec, { kind: 'maxPool' | 'avgPool' }>):
   return { poolSize: pair(spec.poolSize), strides: pair(spec.strides), padding: spec.padding };
 }
 
+function zeroPadOptions(spec: Extract<LayerSpec, { kind: 'zeroPad' }>): PadOptions {
+  return { paddings: [[0, 0], [spec.top, spec.bottom], [spec.left, spec.right], [0, 0]] };
+}
+
 /** [N, ...target] with one -1 entry inferred from the element count (Keras Reshape / Flatten). */
 function reshapeTarget(shape: number[], target: number[]): number[] {
   const full = [shape[0], ...target];
@@ -118,7 +123,7 @@ function layerForward(layer: LayerSpec, inputs: RefTensor[]): RefTensor {
     case 'channelAffine':
       return channelAffineRef(x, weight(layer.scale), weight(layer.shift));
     case 'zeroPad':
-      return zeroPad2dRef(x, layer);
+      return padRef(x, zeroPadOptions(layer));
     case 'reshape':
       return reshapeRef(x, reshapeTarget(x.shape, layer.shape));
     case 'identity':
@@ -175,7 +180,7 @@ function layerBackward(layer: LayerSpec, inputs: RefTensor[], dy: RefTensor): { 
       return { inputs: [g.input], weights: { scale: g.scale, shift: g.shift } };
     }
     case 'zeroPad':
-      return { inputs: [zeroPad2dBackwardRef(dy, layer)], weights: {} };
+      return { inputs: [padBackwardRef(dy, x.shape, zeroPadOptions(layer))], weights: {} };
     case 'reshape':
     case 'identity':
       return { inputs: [reshapeRef(dy, x.shape)], weights: {} };

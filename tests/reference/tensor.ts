@@ -46,3 +46,18 @@ export function relativeL2(actual: ArrayLike<number>, expected: ArrayLike<number
   }
   return Math.sqrt(difference) / Math.max(Math.sqrt(norm), 1e-30);
 }
+
+/** Row-major coordinates of flat index `index` in `shape`. */
+export function unravel(shape: readonly number[], index: number): number[] {
+  const coords = new Array<number>(shape.length);
+  for (let k = shape.length - 1; k >= 0; k--) {
+    coords[k] = index % shape[k];
+    index = Math.floor(index / shape[k]);
+  }
+  return coords;
+}
+
+/** Flat row-major index of `coords` in `shape`. */
+export function ravel(shape: readonly number[], coords: readonly number[]): number {
+  return coords.reduce((index, c, k) => index * shape[k] + c, 0);
+}
