@@ -1,7 +1,7 @@
 /**
  * Sum, mean or max over adjacent axes (TF Sum / Mean / Max with constant axes, Keras
  * GlobalMaxPooling2D: max over [1, 2]) and the gradients, `shaders/reduce_axes.wgsl`. The output
- * drops the reduced axes (keep_dims is a reshape by the caller). Max's gradient follows
+ * drops the reduced axes, or keeps them with size 1 (keepDims). Max's gradient follows
  * TensorFlow's reduce_max rule: dy is split equally among the tied maxima, so backward needs the
  * input and the output.
  */
@@ -25,9 +25,10 @@ interface Extents {
 
 /**
  * The [outer, extent, inner] view of `shape` reducing `axes`; throws unless they are distinct,
- * adjacent axes of `shape` (negative axes count from the end). The output shape drops them.
+ * adjacent axes of `shape` (negative axes count from the end). The output shape drops them, or
+ * with `keepDims` keeps them as 1.
  */
-export function reductionExtents(shape: Shape, axes: readonly number[], what: string): Extents {
+export function reductionExtents(shape: Shape, axes: readonly number[], keepDims: boolean, what: string): Extents {
   const resolved = axes.map((a) => (a < 0 ? a + shape.length : a)).sort((a, b) => a - b);
   const adjacent = resolved.every((a, k) => k === 0 || a === resolved[k - 1] + 1);
   if (resolved.length === 0 || !adjacent || resolved.some((a) => !Number.isInteger(a) || a < 0 || a >= shape.length)) {
@@ -40,7 +41,7 @@ export function reductionExtents(shape: Shape, axes: readonly number[], what: st
     outer: size(0, first),
     extent: size(first, last + 1),
     inner: size(last + 1, shape.length),
-    outShape: [...shape.slice(0, first), ...shape.slice(last + 1)],
+    outShape: [...shape.slice(0, first), ...(keepDims ? resolved.map(() => 1) : []), ...shape.slice(last + 1)],
   };
 }
 
@@ -48,10 +49,10 @@ function checkReduction(reduction: Reduction, what: string): void {
   if (!(reduction in REDUCTION_CODES)) throw new OptionError(`${what}: reduction must be sum, mean or max, got '${String(reduction)}'`);
 }
 
-/** x -> the reduction of x over `axes` (adjacent), those axes dropped. */
-export function reduceAxes(rt: Runtime, x: Tensor, reduction: Reduction, axes: readonly number[]): Tensor {
+/** x -> the reduction of x over `axes` (adjacent), those axes dropped (or kept as 1). */
+export function reduceAxes(rt: Runtime, x: Tensor, reduction: Reduction, axes: readonly number[], keepDims = false): Tensor {
   checkReduction(reduction, 'reduceAxes');
-  const { outer, extent, inner, outShape } = reductionExtents(x.shape, axes, 'reduceAxes');
+  const { outer, extent, inner, outShape } = reductionExtents(x.shape, axes, keepDims, 'reduceAxes');
   const output = rt.empty(outShape, `reduce_${reduction}.output`);
   rt.dispatch({ shader: 'reduce_axes', entry: 'forward', constants: { WORKGROUP_SIZE, REDUCTION: REDUCTION_CODES[reduction] } }, {
     bindings: { input: x, output },
@@ -62,13 +63,15 @@ export function reduceAxes(rt: Runtime, x: Tensor, reduction: Reduction, axes: r
 }
 
 /**
- * dL/dx from dL/dy (the output's shape). Sum and mean need only the input's shape; max needs the
+ * dL/dx from dL/dy (the output's shape, `keepDims` as in the forward). Sum and mean need only the input's shape; max needs the
  * forward's input `x` and output `y`.
  */
-export function reduceAxesBackward(rt: Runtime, dy: Tensor, reduction: Reduction, axes: readonly number[], saved: { inputShape: Shape } | { x: Tensor; y: Tensor }): Tensor {
+export function reduceAxesBackward(
+  rt: Runtime, dy: Tensor, reduction: Reduction, axes: readonly number[], keepDims: boolean, saved: { inputShape: Shape } | { x: Tensor; y: Tensor },
+): Tensor {
   checkReduction(reduction, 'reduceAxesBackward');
   const inputShape = 'x' in saved ? saved.x.shape : saved.inputShape;
-  const { outer, extent, inner, outShape } = reductionExtents(inputShape, axes, 'reduceAxesBackward');
+  const { outer, extent, inner, outShape } = reductionExtents(inputShape, axes, keepDims, 'reduceAxesBackward');
   if (formatShape(dy.shape) !== formatShape(outShape)) {
     throw new ShapeError(`reduceAxesBackward: the output gradient must have shape ${formatShape(outShape)} for input ${formatShape(inputShape)}, got ${formatShape(dy.shape)}`);
   }
