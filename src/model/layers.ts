@@ -22,6 +22,12 @@ import { zeroPadLayer } from './layers/zero_pad.js';
 // ops-resize-conv
 import { conv2dTransposeLayer } from './layers/conv2d_transpose.js';
 import { resizeLayer } from './layers/resize.js';
+// ops-layout
+import { depthToSpaceLayer, spaceToDepthLayer } from './layers/depth_to_space.js';
+import { padLayer } from './layers/pad.js';
+import { reduceLayer } from './layers/reduce.js';
+import { cropLayer, sliceLayer } from './layers/slice.js';
+import { transposeLayer } from './layers/transpose.js';
 import type { LayerKind, LayerSpec } from './spec.js';
 
 /** Values a layer's backward may use, kept from its forward when `saves` asks for them. */
@@ -76,6 +82,14 @@ export const LAYER_KINDS: { readonly [K in LayerKind]: LayerFactory<K> } = {
   // ops-resize-conv
   resize: resizeLayer,
   conv2dTranspose: conv2dTransposeLayer,
+  // ops-layout: data movement and reductions
+  pad: padLayer,
+  slice: sliceLayer,
+  crop: cropLayer,
+  transpose: transposeLayer,
+  depthToSpace: depthToSpaceLayer,
+  spaceToDepth: spaceToDepthLayer,
+  reduce: reduceLayer,
 };
 
 export function createLayer(rt: Runtime, spec: LayerSpec): Layer {

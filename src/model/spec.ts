@@ -4,6 +4,8 @@
  * (`Model`) runs all of them; there is no per-format execution path.
  */
 import type { Activation } from '../ops/activation.js';
+import type { PadMode } from '../ops/pad.js';
+import type { Reduction } from '../ops/reduce_axes.js';
 import type { ResizeMethod } from '../ops/resize.js';
 import type { ExplicitPadding, Padding } from '../ops/shapes.js';
 
@@ -48,6 +50,19 @@ export type LayerSpec = Base &
      * (deconv_output_length, with `outputPadding` when the layer sets output_padding).
      */
     | { kind: 'conv2dTranspose'; filter: WeightData; bias?: WeightData; outputSize?: Pair; outputPadding?: Pair; strides: Pair; dilations: Pair; padding: Padding | ExplicitPadding; activation: Activation }
+    // ---- ops-layout: data movement and reductions (axes count the batch as 0; it is never moved)
+    /** One [before, after] per axis after the batch. */
+    | { kind: 'pad'; paddings: Pair[]; mode: PadMode; value: number }
+    /** Per axis after the batch: first index, count, step (negative walks backwards). */
+    | { kind: 'slice'; begin: number[]; size: number[]; strides: number[] }
+    /** Cropping of H and W (Keras Cropping2D): rows and columns removed from each side. */
+    | { kind: 'crop'; top: number; bottom: number; left: number; right: number }
+    /** TF's perm over every axis; perm[0] must be 0. */
+    | { kind: 'transpose'; perm: number[] }
+    | { kind: 'depthToSpace'; blockSize: number }
+    | { kind: 'spaceToDepth'; blockSize: number }
+    /** Adjacent axes (>= 1) of the input; keepDims keeps them as 1. */
+    | { kind: 'reduce'; reduction: Reduction; axes: number[]; keepDims: boolean }
   );
 
 export type LayerKind = LayerSpec['kind'];

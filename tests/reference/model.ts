@@ -6,6 +6,7 @@
  */
 import type { LayerSpec, ModelSpec, Pair, WeightData } from '../../src/model/spec.js';
 import type { PadOptions } from '../../src/ops/pad.js';
+import type { SliceWindow } from '../../src/ops/slice.js';
 import { activationBackwardRef, activationDerivative, activationRef } from './activation.js';
 import { addRef } from './add.js';
 import { channelAffineBackwardRef, channelAffineRef } from './channel_affine.js';
@@ -13,6 +14,11 @@ import { conv2dBackwardRef, conv2dRef } from './conv2d.js';
 import { denseBackwardRef, denseRef } from './dense.js';
 import { depthwiseConv2dBackwardFilterRef, depthwiseConv2dBackwardInputRef, depthwiseConv2dRef } from './depthwise_conv2d.js';
 import { padBackwardRef, padRef } from './pad.js';
+// ops-layout
+import { depthToSpaceBackwardRef, depthToSpaceRef, spaceToDepthBackwardRef, spaceToDepthRef } from './depth_to_space.js';
+import { reduceAxesBackwardRef, reduceAxesRef } from './reduce_axes.js';
+import { sliceBackwardRef, sliceRef } from './slice.js';
+import { transposeBackwardRef, transposeRef } from './transpose.js';
 import { avgPoolBackwardRef, avgPoolRef, globalAvgPoolBackwardRef, globalAvgPoolRef, maxPoolBackwardRef, maxPoolRef, type RefPoolOptions } from './pool.js';
 import { sumToChannelsRef } from './reduce.js';
 import { reshapeRef } from './reshape.js';
@@ -79,6 +85,21 @@ function zeroPadOptions(spec: Extract<LayerSpec, { kind: 'zeroPad' }>): PadOptio
   return { paddings: [[0, 0], [spec.top, spec.bottom], [spec.left, spec.right], [0, 0]] };
 }
 
+// ops-layout
+function layoutPadOptions(spec: Extract<LayerSpec, { kind: 'pad' }>): PadOptions {
+  return { paddings: [[0, 0], ...spec.paddings], mode: spec.mode, value: spec.value };
+}
+
+function sliceWindow(spec: Extract<LayerSpec, { kind: 'slice' }>, shape: number[]): SliceWindow {
+  return { begin: [0, ...spec.begin], size: [shape[0], ...spec.size], strides: [1, ...spec.strides] };
+}
+
+function cropWindow(spec: Extract<LayerSpec, { kind: 'crop' }>, [n, h, w, c]: number[]): SliceWindow {
+  return { begin: [0, spec.top, spec.left, 0], size: [n, h - spec.top - spec.bottom, w - spec.left - spec.right, c], strides: [1, 1, 1, 1] };
+}
+
+const positiveAxes = (axes: number[], rank: number) => axes.map((a) => (a < 0 ? a + rank : a));
+
 /** [N, ...target] with one -1 entry inferred from the element count (Keras Reshape / Flatten). */
 function reshapeTarget(shape: number[], target: number[]): number[] {
   const full = [shape[0], ...target];
@@ -133,6 +154,21 @@ function layerForward(layer: LayerSpec, inputs: RefTensor[]): RefTensor {
       return resizeRef(x, resizeOptions(layer, x));
     case 'conv2dTranspose':
       return conv2dTransposeRef(x, weight(layer.filter), optionalWeight(layer.bias), conv2dTransposeOptions(layer, x));
+    // ops-layout
+    case 'pad':
+      return padRef(x, layoutPadOptions(layer));
+    case 'slice':
+      return sliceRef(x, sliceWindow(layer, x.shape));
+    case 'crop':
+      return sliceRef(x, cropWindow(layer, x.shape));
+    case 'transpose':
+      return transposeRef(x, layer.perm);
+    case 'depthToSpace':
+      return depthToSpaceRef(x, layer.blockSize);
+    case 'spaceToDepth':
+      return spaceToDepthRef(x, layer.blockSize);
+    case 'reduce':
+      return reduceAxesRef(x, layer.reduction, positiveAxes(layer.axes, x.shape.length), layer.keepDims);
   }
 }
 
@@ -191,6 +227,21 @@ function layerBackward(layer: LayerSpec, inputs: RefTensor[], dy: RefTensor): { 
       const g = conv2dTransposeBackwardRef(x, weight(layer.filter), optionalWeight(layer.bias), dy, conv2dTransposeOptions(layer, x));
       return { inputs: [g.input], weights: layer.bias ? { filter: g.filter, bias: g.bias } : { filter: g.filter } };
     }
+    // ops-layout
+    case 'pad':
+      return { inputs: [padBackwardRef(dy, x.shape, layoutPadOptions(layer))], weights: {} };
+    case 'slice':
+      return { inputs: [sliceBackwardRef(dy, x.shape, sliceWindow(layer, x.shape))], weights: {} };
+    case 'crop':
+      return { inputs: [sliceBackwardRef(dy, x.shape, cropWindow(layer, x.shape))], weights: {} };
+    case 'transpose':
+      return { inputs: [transposeBackwardRef(dy, x.shape, layer.perm)], weights: {} };
+    case 'depthToSpace':
+      return { inputs: [depthToSpaceBackwardRef(dy, x.shape, layer.blockSize)], weights: {} };
+    case 'spaceToDepth':
+      return { inputs: [spaceToDepthBackwardRef(dy, x.shape, layer.blockSize)], weights: {} };
+    case 'reduce':
+      return { inputs: [reduceAxesBackwardRef(x, dy, layer.reduction, positiveAxes(layer.axes, x.shape.length))], weights: {} };
   }
 }
 

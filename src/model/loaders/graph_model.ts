@@ -18,6 +18,9 @@ import type { Activation } from '../../ops/activation.js';
 import { foldBatchNorm } from '../../ops/channel_affine.js';
 import type { ResizeMethod } from '../../ops/resize.js';
 import { formatShape, windowGeometry, type ExplicitPadding, type Padding } from '../../ops/shapes.js';
+import { depthToSpaceShape, spaceToDepthShape } from '../../ops/depth_to_space.js';
+import { paddedShape, type PadMode } from '../../ops/pad.js';
+import { reductionExtents, type Reduction } from '../../ops/reduce_axes.js';
 import type { LayerSpec, ModelSpec, Pair, WeightData } from '../spec.js';
 import { ModelLoadError, UnsupportedModelError, type ModelFiles } from './files.js';
 import { loadWeights, type WeightsManifestGroup } from './weights.js';
@@ -555,9 +558,10 @@ class Converter {
   mean(node: GraphNode): void {
     const [ref, axesRef] = this.inputRefs(node, 2);
     const x = this.activation(node, ref);
-    const [, , channels] = this.spatial(node, x);
-    const axes = [...this.constant(node, axesRef).data].map((a) => (a < 0 ? a + 4 : a)).sort((p, q) => p - q);
-    if (axes.length !== 2 || axes[0] !== 1 || axes[1] !== 2) this.fail(node, `Mean over axes [${[...this.constant(node, axesRef).data].join(', ')}] is not supported; only over [1, 2] (global average pooling)`);
+    const axes = [...this.constant(node, axesRef).data].map((a) => (a < 0 ? a + x.dims.length + 1 : a)).sort((p, q) => p - q);
+    // over H and W of an image: global average pooling; anything else: the general reduction
+    if (x.dims.length !== 3 || axes.length !== 2 || axes[0] !== 1 || axes[1] !== 2) return this.reduce(node, 'mean');
+    const channels = x.dims[2];
     const keepDims = this.bool(node, 'keep_dims', false);
     this.emit({ kind: 'globalAvgPool', name: node.name, inputs: [x.layer], keepDims }, keepDims ? [1, 1, channels] : [channels], node);
   }
@@ -658,20 +662,208 @@ class Converter {
     this.reshapeTo(node, x, x.dims.filter((_, i) => !axes.includes(i + 1)));
   }
 
+  // ---- ops-layout: data movement and reductions
+
+  private int(node: GraphNode, key: string, fallback: number): number {
+    const i = this.attr(node, key)?.i;
+    return i === undefined ? fallback : Number(i);
+  }
+
+  /** A constant's values as integers (int32 index constants). */
+  private intConstant(node: GraphNode, name: string, what: string): number[] {
+    const values = [...this.constant(node, name).data];
+    if (values.some((v) => !Number.isInteger(v))) this.fail(node, `${what} [${values.join(', ')}] must be integers`);
+    return values;
+  }
+
+  /** Pad, PadV2 (any constant value), MirrorPad (REFLECT, SYMMETRIC) of any axis but the batch. */
   pad(node: GraphNode): void {
     const refs = this.inputRefs(node, node.op === 'PadV2' ? 3 : 2);
     const x = this.activation(node, refs[0]);
-    const [h, w, c] = this.spatial(node, x);
+    const rank = x.dims.length + 1;
     const p = this.constant(node, refs[1]);
-    if (formatShape(p.shape) !== '[4, 2]') this.fail(node, `paddings ${formatShape(p.shape)} must be [4, 2]`);
-    const [n0, n1, top, bottom, left, right, c0, c1] = p.data;
-    if (n0 || n1 || c0 || c1) this.fail(node, `pads the batch or channel axis (paddings [${[...p.data].join(', ')}]); only height and width can be padded`);
+    if (formatShape(p.shape) !== formatShape([rank, 2])) this.fail(node, `paddings ${formatShape(p.shape)} must be [${rank}, 2] for input [N, ${x.dims.join(', ')}]`);
+    const flat = this.intConstant(node, refs[1], 'paddings');
+    if (flat[0] || flat[1]) this.fail(node, `pads the batch axis (paddings [${flat.join(', ')}]); only the axes after the batch can be padded`);
+    const paddings = x.dims.map((_, k): Pair => [flat[2 * k + 2], flat[2 * k + 3]]);
+    let mode: PadMode = 'constant';
+    if (node.op === 'MirrorPad') {
+      const name = this.string(node, 'mode');
+      if (name !== 'REFLECT' && name !== 'SYMMETRIC') this.fail(node, `mode '${name}' is not supported (REFLECT, SYMMETRIC)`);
+      mode = name === 'REFLECT' ? 'reflect' : 'symmetric';
+    }
+    let value = 0;
     if (node.op === 'PadV2') {
       const fill = this.constant(node, refs[2]);
-      if (product(fill.shape) !== 1 || fill.data[0] !== 0) this.fail(node, `pads with ${fill.data[0]}; only zero padding is supported`);
+      if (product(fill.shape) !== 1) this.fail(node, `constant_values ${formatShape(fill.shape)} must be a scalar`);
+      value = fill.data[0];
     }
-    if (!top && !bottom && !left && !right) return this.alias(node, x);
-    this.emit({ kind: 'zeroPad', name: node.name, inputs: [x.layer], top, bottom, left, right }, [h + top + bottom, w + left + right, c], node);
+    let dims: number[];
+    try {
+      dims = paddedShape([1, ...x.dims], { paddings: [[0, 0], ...paddings], mode, value }, 'paddings').slice(1);
+    } catch (cause) {
+      return this.fail(node, (cause as Error).message);
+    }
+    if (paddings.every(([b, a]) => !b && !a)) return this.alias(node, x);
+    const spatialOnly = x.dims.length === 3 && !paddings[2][0] && !paddings[2][1];
+    if (mode === 'constant' && value === 0 && spatialOnly) {
+      const [[top, bottom], [left, right]] = paddings;
+      this.emit({ kind: 'zeroPad', name: node.name, inputs: [x.layer], top, bottom, left, right }, dims, node);
+      return;
+    }
+    this.emit({ kind: 'pad', name: node.name, inputs: [x.layer], paddings, mode, value }, dims, node);
+  }
+
+  /**
+   * A slice of the axes after the batch, then (when axes are added or dropped) a reshape: emits
+   * `node`'s value from per-axis windows over `x` and the final dims.
+   */
+  private sliceTo(node: GraphNode, x: Value, begin: number[], size: number[], strides: number[], dims: number[]): void {
+    if (size.some((n) => n <= 0)) this.fail(node, `selects no elements of [N, ${x.dims.join(', ')}] (sizes [${size.join(', ')}]); empty tensors are not supported`);
+    const whole = begin.every((b, k) => b === 0 && size[k] === x.dims[k] && strides[k] === 1);
+    if (whole) return this.reshapeTo(node, x, dims);
+    const reshaped = formatShape(dims) !== formatShape(size);
+    const sliced = this.emit({ kind: 'slice', name: reshaped ? this.unique(`${node.name}/slice`) : node.name, inputs: [x.layer], begin, size, strides }, size, reshaped ? undefined : node);
+    if (reshaped) this.reshapeTo(node, sliced, dims);
+  }
+
+  /** Slice: begin and size constants (size -1: to the end); the batch must be taken whole. */
+  slice(node: GraphNode): void {
+    const [ref, beginRef, sizeRef] = this.inputRefs(node, 3);
+    const x = this.activation(node, ref);
+    const begin = this.intConstant(node, beginRef, 'begin');
+    const size = this.intConstant(node, sizeRef, 'size');
+    const rank = x.dims.length + 1;
+    if (begin.length !== rank || size.length !== rank) this.fail(node, `begin [${begin.join(', ')}] and size [${size.join(', ')}] need ${rank} entries for input [N, ${x.dims.join(', ')}]`);
+    if (begin[0] !== 0 || size[0] !== -1) this.fail(node, `begin [${begin.join(', ')}], size [${size.join(', ')}] slice the batch axis; it must be taken whole (begin 0, size -1)`);
+    const b = begin.slice(1);
+    const n = size.slice(1).map((d, k) => (d === -1 ? x.dims[k] - b[k] : d));
+    if (b.some((v, k) => v < 0 || v + n[k] > x.dims[k])) this.fail(node, `begin [${begin.join(', ')}], size [${size.join(', ')}] reach outside [N, ${x.dims.join(', ')}]`);
+    this.sliceTo(node, x, b, n, n.map(() => 1), n);
+  }
+
+  /**
+   * StridedSlice with constant begin/end/strides and TF's five masks (tensorflow/core/util/
+   * strided_slice_op.cc: sparse spec -> dense spec with an implicit trailing ellipsis, then per
+   * axis: masks, negative indices from the end, clamping). The batch axis must be taken whole.
+   */
+  stridedSlice(node: GraphNode): void {
+    const [ref, beginRef, endRef, stridesRef] = this.inputRefs(node, 4);
+    const x = this.activation(node, ref);
+    const begin = this.intConstant(node, beginRef, 'begin');
+    const end = this.intConstant(node, endRef, 'end');
+    const strides = this.intConstant(node, stridesRef, 'strides');
+    if (end.length !== begin.length || strides.length !== begin.length) this.fail(node, `begin, end and strides have ${begin.length}, ${end.length} and ${strides.length} entries`);
+    if (strides.some((s) => s === 0)) this.fail(node, `strides [${strides.join(', ')}] contain 0`);
+    const masks = { begin: this.int(node, 'begin_mask', 0), end: this.int(node, 'end_mask', 0), ellipsis: this.int(node, 'ellipsis_mask', 0), newAxis: this.int(node, 'new_axis_mask', 0), shrink: this.int(node, 'shrink_axis_mask', 0) };
+    const bit = (mask: number, i: number) => ((mask >>> i) & 1) === 1;
+    if ((masks.ellipsis & (masks.ellipsis - 1)) !== 0) this.fail(node, `ellipsis_mask ${masks.ellipsis} marks more than one ellipsis`);
+    const shape = [-1, ...x.dims]; // the batch size is unknown here
+    const rank = shape.length;
+    // sparse spec -> one entry per input axis; 'new' and 'shrink' shape the output
+    type Dense = { begin: number; end: number; stride: number; beginMask: boolean; endMask: boolean; shrink: boolean };
+    const dense: Dense[] = [];
+    const outAxes: (number | 'new')[] = [];
+    const sparse = masks.ellipsis ? begin.length : begin.length + 1; // an implicit ellipsis at the end
+    const newAfterEllipsis = (from: number) => begin.slice(from).filter((_, j) => bit(masks.newAxis, from + j)).length;
+    for (let i = 0; i < sparse; i++) {
+      const implicitEllipsis = i === begin.length;
+      if (implicitEllipsis || bit(masks.ellipsis, i)) {
+        const stop = Math.min(rank - (sparse - i) + 1 + newAfterEllipsis(i + 1), rank);
+        while (dense.length < stop) {
+          outAxes.push(dense.length);
+          dense.push({ begin: 0, end: 0, stride: 1, beginMask: true, endMask: true, shrink: false });
+        }
+      } else if (bit(masks.newAxis, i)) {
+        outAxes.push('new');
+      } else {
+        if (dense.length === rank) this.fail(node, `indexes ${begin.length} axes of the rank-${rank} input [N, ${x.dims.join(', ')}]`);
+        const shrink = bit(masks.shrink, i);
+        if (!shrink) outAxes.push(dense.length);
+        dense.push({ begin: begin[i], end: end[i], stride: strides[i], beginMask: bit(masks.begin, i), endMask: bit(masks.end, i), shrink });
+      }
+    }
+    if (dense.length !== rank) this.fail(node, `indexes ${dense.length} axes of the rank-${rank} input [N, ${x.dims.join(', ')}]`);
+    const batch = dense[0];
+    if (outAxes[0] !== 0 || batch.shrink || batch.stride !== 1 || !(batch.beginMask || batch.begin === 0) || !batch.endMask) {
+      this.fail(node, `begin [${begin.join(', ')}], end [${end.join(', ')}], strides [${strides.join(', ')}] with masks ${JSON.stringify(masks)} do not take the batch axis whole and first; only slices after the batch are supported`);
+    }
+    const window = dense.slice(1).map((d, k) => {
+      const dim = x.dims[k];
+      const canonical = (v: number) => (v < 0 ? v + dim : v);
+      if (d.shrink) {
+        const at = canonical(d.begin);
+        if (at < 0 || at >= dim) this.fail(node, `shrinks axis ${k + 1} at index ${d.begin}, outside [N, ${x.dims.join(', ')}]`);
+        return { begin: at, size: 1, stride: 1 };
+      }
+      // TF: masked bounds take the whole axis in the stride's direction; others clamp into range
+      const [low, high] = d.stride > 0 ? [0, dim] : [-1, dim - 1];
+      const clamp = (v: number) => Math.min(Math.max(v, low), high);
+      const first = d.beginMask ? (d.stride > 0 ? 0 : dim - 1) : clamp(canonical(d.begin));
+      const stop = d.endMask ? (d.stride > 0 ? dim : -1) : clamp(canonical(d.end));
+      return { begin: first, size: Math.max(0, Math.ceil((stop - first) / d.stride)), stride: d.stride };
+    });
+    const dims = outAxes.slice(1).map((a) => (a === 'new' ? 1 : window[a - 1].size));
+    this.sliceTo(node, x, window.map((w) => w.begin), window.map((w) => w.size), window.map((w) => w.stride), dims);
+  }
+
+  /** Transpose with a constant perm that keeps the batch first (NCHW <-> NHWC conversions). */
+  transpose(node: GraphNode): void {
+    const [ref, permRef] = this.inputRefs(node, 2);
+    const x = this.activation(node, ref);
+    const rank = x.dims.length + 1;
+    const perm = this.intConstant(node, permRef, 'perm').map((a) => (a < 0 ? a + rank : a));
+    const sorted = [...perm].sort((p, q) => p - q);
+    if (perm.length !== rank || sorted.some((a, k) => a !== k)) this.fail(node, `perm [${perm.join(', ')}] is not a permutation of the ${rank} axes of [N, ${x.dims.join(', ')}]`);
+    if (perm[0] !== 0) this.fail(node, `perm [${perm.join(', ')}] moves the batch axis; only transposes that keep it first (perm[0] = 0) are supported`);
+    if (perm.every((a, k) => a === k)) return this.alias(node, x);
+    this.emit({ kind: 'transpose', name: node.name, inputs: [x.layer], perm }, perm.slice(1).map((a) => x.dims[a - 1]), node);
+  }
+
+  /** DepthToSpace / SpaceToDepth, NHWC (DCR order). */
+  depthSpace(node: GraphNode): void {
+    const [ref] = this.inputRefs(node, 1);
+    this.checkNhwc(node);
+    const x = this.activation(node, ref);
+    this.spatial(node, x);
+    const blockSize = this.int(node, 'block_size', 0);
+    const toSpace = node.op === 'DepthToSpace';
+    let dims: number[];
+    try {
+      dims = (toSpace ? depthToSpaceShape : spaceToDepthShape)([1, ...x.dims], blockSize, 'block_size').slice(1);
+    } catch (cause) {
+      return this.fail(node, (cause as Error).message);
+    }
+    this.emit({ kind: toSpace ? 'depthToSpace' : 'spaceToDepth', name: node.name, inputs: [x.layer], blockSize }, dims, node);
+  }
+
+  /** ExpandDims with a constant axis after the batch: a reshape. */
+  expandDims(node: GraphNode): void {
+    const [ref, axisRef] = this.inputRefs(node, 2);
+    const x = this.activation(node, ref);
+    const axis = this.intConstant(node, axisRef, 'axis');
+    const rank = x.dims.length + 1;
+    const at = axis.length === 1 && axis[0] < 0 ? axis[0] + rank + 1 : axis[0];
+    if (axis.length !== 1 || !(at >= 1 && at <= rank)) this.fail(node, `axis [${axis.join(', ')}] must be one axis after the batch of [N, ${x.dims.join(', ')}] (1 to ${rank}, or negative)`);
+    this.reshapeTo(node, x, [...x.dims.slice(0, at - 1), 1, ...x.dims.slice(at - 1)]);
+  }
+
+  /** Max / Sum / Mean with constant axes: adjacent axes after the batch. */
+  reduce(node: GraphNode, reduction: Reduction): void {
+    const [ref, axesRef] = this.inputRefs(node, 2);
+    const x = this.activation(node, ref);
+    const rank = x.dims.length + 1;
+    const listed = this.intConstant(node, axesRef, 'axes');
+    const axes = listed.map((a) => (a < 0 ? a + rank : a));
+    if (axes.includes(0)) this.fail(node, `reduces over the batch axis (axes [${listed.join(', ')}]); only axes after the batch are supported`);
+    const keepDims = this.bool(node, 'keep_dims', false);
+    let dims: number[];
+    try {
+      dims = reductionExtents([1, ...x.dims], axes, keepDims, 'axes').outShape.slice(1);
+    } catch (cause) {
+      return this.fail(node, (cause as Error).message);
+    }
+    this.emit({ kind: 'reduce', name: node.name, inputs: [x.layer], reduction, axes, keepDims }, dims, node);
   }
 
   // ---- ops-resize-conv: ResizeBilinear / ResizeNearestNeighbor, Conv2DBackpropInput
@@ -745,12 +937,19 @@ const GRAPH_OPS: Readonly<Record<string, OpConversion>> = {
   Softmax: (c, node) => c.softmax(node),
   Reshape: (c, node) => c.reshape(node),
   Squeeze: (c, node) => c.squeeze(node),
-  Pad: (c, node) => c.pad(node),
-  PadV2: (c, node) => c.pad(node),
   // ops-resize-conv
   ResizeBilinear: (c, node) => c.resize(node, 'bilinear'),
   ResizeNearestNeighbor: (c, node) => c.resize(node, 'nearest'),
   Conv2DBackpropInput: (c, node) => c.conv2dTranspose(node),
+  // ops-layout: data movement and reductions
+  ...each(['Pad', 'PadV2', 'MirrorPad'], (c, node) => c.pad(node)),
+  Slice: (c, node) => c.slice(node),
+  StridedSlice: (c, node) => c.stridedSlice(node),
+  Transpose: (c, node) => c.transpose(node),
+  ...each(['DepthToSpace', 'SpaceToDepth'], (c, node) => c.depthSpace(node)),
+  ExpandDims: (c, node) => c.expandDims(node),
+  Max: (c, node) => c.reduce(node, 'max'),
+  Sum: (c, node) => c.reduce(node, 'sum'),
 };
 
 /** Every op this loader maps, for messages. */

@@ -36,6 +36,8 @@ const DATA_FORMAT_LAYERS = new Set([
   'Conv2D', 'DepthwiseConv2D', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'Flatten', 'ZeroPadding2D',
   // ops-resize-conv
   'UpSampling2D', 'Conv2DTranspose', 'SeparableConv2D',
+  // ops-layout
+  'Cropping2D', 'GlobalMaxPooling2D', 'GlobalMaxPool2D',
 ]);
 /** Layers that are the identity at inference. */
 const INFERENCE_IDENTITY = new Set(['Dropout', 'SpatialDropout2D', 'GaussianDropout', 'GaussianNoise']);
@@ -365,16 +367,16 @@ class Converter {
     throw this.unsupported(layer, `padding ${JSON.stringify(p)} is not supported (supported: valid, same)`);
   }
 
-  /** ZeroPadding2D's `padding`: n, [h, w] or [[top, bottom], [left, right]]. */
-  zeroPadding(layer: KerasLayer): [Pair, Pair] {
-    const p = layer.config.padding ?? 1;
+  /** ZeroPadding2D's `padding` (Cropping2D's `cropping`): n, [h, w] or [[top, bottom], [left, right]]. */
+  zeroPadding(layer: KerasLayer, key = 'padding', fallback = 1): [Pair, Pair] {
+    const p = layer.config[key] ?? fallback;
     const count = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
     if (count(p)) return [[p as number, p as number], [p as number, p as number]];
     if (Array.isArray(p) && p.length === 2) {
       if (p.every(count)) return [[p[0], p[0]], [p[1], p[1]]];
       if (p.every((q) => Array.isArray(q) && q.length === 2 && q.every(count))) return [[p[0][0], p[0][1]], [p[1][0], p[1][1]]];
     }
-    throw this.malformed(layer, `padding ${JSON.stringify(p)} must be n, [h, w] or [[top, bottom], [left, right]]`);
+    throw this.malformed(layer, `${key} ${JSON.stringify(p)} must be n, [h, w] or [[top, bottom], [left, right]]`);
   }
 }
 
@@ -591,6 +593,34 @@ function addLayer(cv: Converter, call: KerasCall): string {
   return sum;
 }
 
+// ---- ops-layout: data movement and reductions
+
+function croppingLayer(cv: Converter, call: KerasCall): string {
+  const x = call.one();
+  call.rankOf(4);
+  const [[top, bottom], [left, right]] = cv.zeroPadding(call.layer, 'cropping', 0);
+  return cv.emit({ kind: 'crop', name: call.name, inputs: [x], top, bottom, left, right }, 4);
+}
+
+/** Permute: `dims` orders the axes after the batch, counted from 1. */
+function permuteLayer(cv: Converter, call: KerasCall): string {
+  const x = call.one();
+  const rank = call.rankOf();
+  const dims = call.config.dims;
+  const sorted = Array.isArray(dims) ? [...dims].sort((a, b) => Number(a) - Number(b)) : [];
+  if (!Array.isArray(dims) || dims.length !== rank - 1 || sorted.some((d, k) => d !== k + 1)) {
+    throw cv.malformed(call.layer, `dims ${JSON.stringify(dims)} must order the ${rank - 1} axes after the batch, counted from 1`);
+  }
+  return cv.emit({ kind: 'transpose', name: call.name, inputs: [x], perm: [0, ...(dims as number[])] }, rank);
+}
+
+function globalMaxPooling(cv: Converter, call: KerasCall): string {
+  const x = call.one();
+  call.rankOf(4);
+  const keepDims = call.config.keepdims === true;
+  return cv.emit({ kind: 'reduce', name: call.name, inputs: [x], reduction: 'max', axes: [1, 2], keepDims }, keepDims ? 4 : 2);
+}
+
 function inferenceIdentity(cv: Converter, call: KerasCall): string {
   const x = call.one();
   return cv.emit({ kind: 'identity', name: call.name, inputs: [x] }, call.rankOf());
@@ -680,6 +710,11 @@ const KERAS_LAYERS: Readonly<Record<string, KerasConversion>> = {
   UpSampling2D: upSampling,
   Conv2DTranspose: convTranspose,
   SeparableConv2D: separableConvolution,
+  // ops-layout
+  Cropping2D: croppingLayer,
+  Permute: permuteLayer,
+  GlobalMaxPooling2D: globalMaxPooling,
+  GlobalMaxPool2D: globalMaxPooling,
 };
 
 /** Layer classes this loader turns into engine layers (for messages). */
