@@ -7,84 +7,11 @@ import type { LayerSpec, ModelSpec } from '../../src/model/spec.js';
 import { freshSeed } from '../check.js';
 import { describeGpu, testRuntime } from '../gpu.js';
 import { seededRandom } from '../reference/tensor.js';
+import { a, Fixture, placeholder } from './graph_fixture.js';
 import { photoTensor, SKIMAGE_DATA } from './photo.js';
 import { loadTfjsGraphModel, relativeL2, tfjsInputGradient, tfjsRun, topClassSeed, type HostTensor, type TfjsModel } from './tfjs_oracle.js';
 
 const HUMAN_MODELS = 'node_modules/@vladmandic/human/models';
-
-// ---- hand-written graph-model fixtures
-
-type Attr = Record<string, unknown>;
-interface FixtureNode {
-  name: string;
-  op: string;
-  input?: string[];
-  attr?: Attr;
-}
-interface FixtureWeight {
-  name: string;
-  shape: number[];
-  data: ArrayLike<number>;
-  dtype?: 'float32' | 'int32';
-}
-
-const a = {
-  s: (v: string) => ({ s: btoa(v) }),
-  ints: (v: number[]) => ({ list: { i: v.map(String) } }),
-  strs: (v: string[]) => ({ list: { s: v.map((x) => btoa(x)) } }),
-  b: (v: boolean) => ({ b: v }),
-  f: (v: number) => ({ f: v }),
-  shape: (dims: number[]) => ({ shape: { dim: dims.map((d) => ({ size: String(d) })) } }),
-};
-
-function placeholder(name: string, dims: number[]): FixtureNode {
-  return { name, op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: a.shape(dims) } };
-}
-
-/** A node plus the Const nodes and weights for its constant inputs. */
-class Fixture {
-  readonly nodes: FixtureNode[] = [];
-  readonly weights: FixtureWeight[] = [];
-  constructor(private readonly random: () => number) {}
-
-  constant(name: string, shape: number[], data?: ArrayLike<number>, dtype: 'float32' | 'int32' = 'float32'): string {
-    const size = shape.reduce((p, q) => p * q, 1);
-    const values = data ?? Float32Array.from({ length: size }, () => this.random() * 2 - 1);
-    const type = dtype === 'int32' ? 'DT_INT32' : 'DT_FLOAT';
-    this.nodes.push({ name, op: 'Const', attr: { dtype: { type }, value: { tensor: { dtype: type, tensorShape: a.shape(shape).shape } } } });
-    this.weights.push({ name, shape, data: values, dtype });
-    return name;
-  }
-
-  /** Positive values (batch-norm variances, scales away from zero). */
-  positive(name: string, shape: number[]): string {
-    return this.constant(name, shape, Float32Array.from({ length: shape.reduce((p, q) => p * q, 1) }, () => 0.5 + this.random()));
-  }
-
-  node(name: string, op: string, input: string[], attr: Attr = {}): string {
-    this.nodes.push({ name, op, input, attr });
-    return name;
-  }
-
-  files(description: string, extra: Record<string, unknown> = {}): ModelFiles {
-    const bytes: Uint8Array[] = this.weights.map((w) => new Uint8Array((w.dtype === 'int32' ? Int32Array.from(w.data) : Float32Array.from(w.data)).buffer));
-    const joined = new Uint8Array(bytes.reduce((n, b) => n + b.byteLength, 0));
-    let at = 0;
-    for (const b of bytes) {
-      joined.set(b, at);
-      at += b.byteLength;
-    }
-    const json = {
-      format: 'graph-model',
-      generatedBy: 'test',
-      convertedBy: 'test',
-      modelTopology: { node: this.nodes, library: {}, versions: {} },
-      weightsManifest: [{ paths: ['weights.bin'], weights: this.weights.map((w) => ({ name: w.name, shape: w.shape, dtype: w.dtype ?? 'float32' })) }],
-      ...extra,
-    };
-    return filesFromMemory(description, json, new Map([['weights.bin', joined.buffer]]));
-  }
-}
 
 const conv = (strides = [1, 1, 1, 1], padding = 'VALID', explicit: number[] = []) => ({
   strides: a.ints(strides), padding: a.s(padding), data_format: a.s('NHWC'), dilations: a.ints([1, 1, 1, 1]), explicit_paddings: a.ints(explicit),
@@ -242,8 +169,8 @@ describe('loadGraphModel: reading graph-model JSON', () => {
     ['a pooling window over channels', (f) => f.node('out', 'MaxPool', ['x'], { ...pool(2, 2, 'VALID'), ksize: a.ints([1, 2, 2, 2]) }), /batch or channel axis/],
     ['EXPLICIT padding on MaxPool', (f) => f.node('out', 'MaxPool', ['x'], pool(2, 2, 'EXPLICIT')), /padding 'EXPLICIT'/],
     ['fused LeakyRelu', (f) => f.node('out', '_FusedConv2D', ['x', f.constant('k', [1, 1, 2, 2]), f.constant('b', [2])], { ...conv(), fused_ops: a.strs(['BiasAdd', 'LeakyRelu']), num_args: { i: '1' } }), /fused_ops \[BiasAdd, LeakyRelu\]/],
-    ['Mean over the channel axis', (f) => f.node('out', 'Mean', ['x', f.constant('axes', [1], [3], 'int32')]), /only over \[1, 2\]/],
-    ['padding the channel axis', (f) => f.node('out', 'Pad', ['x', f.constant('p', [4, 2], [0, 0, 1, 1, 1, 1, 0, 1], 'int32')]), /batch or channel axis/],
+    ['Mean over axes that are not adjacent', (f) => f.node('out', 'Mean', ['x', f.constant('axes', [2], [1, 3], 'int32')]), /axes \[1, 3\] must be one or more adjacent axes/],
+    ['padding the batch axis', (f) => f.node('out', 'Pad', ['x', f.constant('p', [4, 2], [1, 0, 1, 1, 1, 1, 0, 1], 'int32')]), /pads the batch axis/],
     ['Mul of two activations', (f) => f.node('out', 'Mul', ['x', 'x']), /Mul of two computed/],
     ['a spatially varying constant', (f) => f.node('out', 'AddV2', ['x', f.constant('c', [6, 6, 2])]), /per channel/],
     ['transpose_a', (f) => {
