@@ -36,6 +36,30 @@ export function rowMajorStrides(shape: Shape): number[] {
   return strides;
 }
 
+const isFull = (a: ViewAxis) => a.start === 0 && a.step === 1 && a.size === a.limit;
+
+/**
+ * The same view over fewer axes: an axis merges with the axis inside it when that one is taken
+ * whole and the two are contiguous in the input (stride = inner stride * inner limit); its own
+ * window may be offset (a slice or a constant pad of rows, of rows of pixels, ...) but not strided,
+ * and under a mirror edge it must be whole too (mirroring a merged axis would reverse the inner
+ * one). NHWC padding of H and W runs as [N, H, W * C]: fewer divisions per element.
+ */
+function mergeAxes(axes: readonly ViewAxis[], mirror: boolean): ViewAxis[] {
+  const merged: ViewAxis[] = [];
+  for (let k = axes.length - 1; k >= 0; k--) {
+    const outer = axes[k];
+    const inner = merged[0];
+    const fits = inner !== undefined && isFull(inner) && outer.step === 1 && outer.stride === inner.stride * inner.limit && (!mirror || isFull(outer));
+    if (fits) {
+      merged[0] = { size: outer.size * inner.size, start: outer.start * inner.limit, step: 1, limit: outer.limit * inner.limit, stride: inner.stride };
+    } else {
+      merged.unshift(outer);
+    }
+  }
+  return merged;
+}
+
 /** The view's per-axis parameters as the kernel's lo/hi vector pairs. */
 function viewUniforms(axes: readonly ViewAxis[]): Record<string, number | number[]> {
   if (axes.length > MAX_VIEW_AXES) throw new Error(`view: ${axes.length} axes, the kernel takes at most ${MAX_VIEW_AXES}`);
@@ -54,7 +78,7 @@ export function gatherView(rt: Runtime, input: Tensor, axes: readonly ViewAxis[]
   const code = typeof edge === 'string' ? EDGE_CODES[edge] : 0;
   rt.dispatch({ shader: 'view', entry: 'gather', constants: { WORKGROUP_SIZE, EDGE: code } }, {
     bindings: { input, output },
-    uniforms: { ...viewUniforms(axes), fill: typeof edge === 'string' ? 0 : edge.fill },
+    uniforms: { ...viewUniforms(mergeAxes(axes, code !== 0)), fill: typeof edge === 'string' ? 0 : edge.fill },
     workgroups: rt.grid(output.size, WORKGROUP_SIZE),
   });
   return output;
@@ -66,8 +90,9 @@ export function gatherView(rt: Runtime, input: Tensor, axes: readonly ViewAxis[]
  */
 export function gatherViewBackward(rt: Runtime, dy: Tensor, axes: readonly ViewAxis[], inputShape: Shape, edge: 'constant' | 'reflect' | 'symmetric', label: string): Tensor {
   const dx = rt.empty(inputShape, label);
-  const dyStrides = rowMajorStrides(axes.map((a) => a.size));
-  const inverse = axes.map((a, k) => ({ ...a, stride: dyStrides[k] }));
+  const merged = mergeAxes(axes, edge !== 'constant');
+  const dyStrides = rowMajorStrides(merged.map((a) => a.size));
+  const inverse = merged.map((a, k) => ({ ...a, stride: dyStrides[k] }));
   const spec: KernelSpec = edge === 'constant'
     ? { shader: 'view', entry: 'gather_inverse', constants: { WORKGROUP_SIZE } }
     : { shader: 'view', entry: 'mirror_backward', constants: { WORKGROUP_SIZE, EDGE: EDGE_CODES[edge] } };
