@@ -76,6 +76,16 @@ function sliceFixture(random: () => number): Fixture {
   return f;
 }
 
+/** x [-1, 6, 4, 3] -> SpaceToDepth 2 -> Conv2D 2x2 -> Sum [1, 2]. */
+function spaceToDepthFixture(random: () => number): Fixture {
+  const f = new Fixture(random);
+  f.nodes.push(placeholder('x', [-1, 6, 4, 3]));
+  f.node('s2d', 'SpaceToDepth', ['x'], { block_size: int(2), data_format: a.s('NHWC') });
+  f.node('conv', 'Conv2D', ['s2d', f.constant('k', [2, 2, 12, 3])], conv);
+  f.node('out', 'Sum', ['conv', int32(f, 'axes', [1, 2])], { keep_dims: a.b(false) });
+  return f;
+}
+
 const summary = (spec: ModelSpec) => spec.layers.map((l) => `${l.kind}:${l.name}`);
 const layer = <K extends LayerSpec['kind']>(spec: ModelSpec, name: string, kind: K) => {
   const found = spec.layers.find((l) => l.name === name);
@@ -110,6 +120,12 @@ describe('loadGraphModel: data movement and reductions', () => {
     expect(layer(spec, 'row2/slice', 'slice')).toMatchObject({ begin: [2, 0, 0], size: [1, 14, 2], strides: [1, 1, 1] });
     expect(layer(spec, 'row2', 'reshape').shape).toEqual([14, 1, 2]);
     expect(layer(spec, 'expand', 'reshape').shape).toEqual([6, 14, 1, 2]);
+  });
+
+  it('maps SpaceToDepth (which TF.js cannot run)', async () => {
+    const spec = await loadGraphModel(spaceToDepthFixture(seededRandom(1)).files('s2d.json'));
+    expect(summary(spec)).toEqual(['input:x', 'spaceToDepth:s2d', 'conv2d:conv', 'reduce:out']);
+    expect(layer(spec, 's2d', 'spaceToDepth').blockSize).toBe(2);
   });
 
   const rejections: [string, (f: Fixture) => void, RegExp][] = [
@@ -191,6 +207,18 @@ describeGpu('graph-model data movement and reductions: the engine agrees with TF
     const expectedGradient = referenceGradient(spec, x, expectedLogits, top);
     const { logits, gradient } = await engineRun(spec, x, top);
     expectAgreement('pad fixture [2,6,7,3] vs TF.js (forward), reference (gradient)', relativeL2(logits, expectedLogits.data), relativeL2(gradient, expectedGradient), seed);
+  });
+
+  it('SpaceToDepth graph x=[2,6,4,3] vs the float64 reference executor (TF.js cannot run SpaceToDepth)', async () => {
+    const seed = freshSeed();
+    const spec = await loadGraphModel(spaceToDepthFixture(seededRandom(seed)).files('s2d.json'));
+    const x = randomImage([2, 6, 4, 3], seededRandom(seed + 1));
+    const xRef = refTensor(x.shape, x.data);
+    const logitsRef = referenceForward(spec, xRef).get('out')!;
+    const top = topClassSeed({ shape: logitsRef.shape, data: Float32Array.from(logitsRef.data) });
+    const gradientRef = referenceBackward(spec, xRef, new Map([['out', refTensor(top.shape, top.data)]])).gradients.get('input')!;
+    const { logits, gradient } = await engineRun(spec, x, top);
+    expectAgreement('SpaceToDepth graph [2,6,4,3] vs the reference', relativeL2(logits, logitsRef.data), relativeL2(gradient, gradientRef.data), seed);
   });
 
   it('slice fixture x=[2,7,8,4]: StridedSlice masks, DepthToSpace, ExpandDims, Max (forward vs TF.js, gradient vs the float64 reference: TF.js has no StridedSlice/DepthToSpace gradient)', async () => {
