@@ -758,8 +758,7 @@ class Converter {
     const masks = { begin: this.int(node, 'begin_mask', 0), end: this.int(node, 'end_mask', 0), ellipsis: this.int(node, 'ellipsis_mask', 0), newAxis: this.int(node, 'new_axis_mask', 0), shrink: this.int(node, 'shrink_axis_mask', 0) };
     const bit = (mask: number, i: number) => ((mask >>> i) & 1) === 1;
     if ((masks.ellipsis & (masks.ellipsis - 1)) !== 0) this.fail(node, `ellipsis_mask ${masks.ellipsis} marks more than one ellipsis`);
-    const shape = [-1, ...x.dims]; // the batch size is unknown here
-    const rank = shape.length;
+    const rank = x.dims.length + 1;
     // sparse spec -> one entry per input axis; 'new' and 'shrink' shape the output
     type Dense = { begin: number; end: number; stride: number; beginMask: boolean; endMask: boolean; shrink: boolean };
     const dense: Dense[] = [];
