@@ -12,7 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Activation } from '../../src/ops/activation.js';
 import { GPU_TOLERANCE, randomSource, relativeError } from '../check.js';
 import { activationBackwardRef, activationRef } from '../reference/activation.js';
+import { padBackwardRef, padRef } from '../reference/pad.js';
 import { sumToChannelsRef } from '../reference/reduce.js';
+import { reduceAxesBackwardRef, reduceAxesRef } from '../reference/reduce_axes.js';
+import { sliceBackwardRef, sliceRef } from '../reference/slice.js';
 import { randomTensor, type RefTensor } from '../reference/tensor.js';
 import { CHROMIUM, PAGE_PATH, closeBrowser, launchBrowser, openPage, startServer } from './harness.js';
 import type { CaseParams, CaseTensor, PageReady } from './protocol.js';
@@ -45,6 +48,36 @@ const CASES: Case[] = [
     op: 'sumToChannels',
     inputs: (random) => ({ x: randomTensor(shape, random) }),
     expected: ({ x }) => ({ sum: sumToChannelsRef(x) }),
+  })),
+  // the strided-view kernels (view.wgsl) and the reductions (reduce_axes.wgsl)
+  ...([['constant', [0, 0, 1, 2, 0, 3, 2, 1], 0.5], ['reflect', [0, 0, 2, 1, 1, 3, 0, 2], 0], ['symmetric', [0, 0, 3, 0, 2, 2, 1, 3], 0]] as const).map(([mode, flat, value]): Case => {
+    const shape = [2, 3, 5, 4];
+    const options = { paddings: shape.map((_, k): [number, number] => [flat[2 * k], flat[2 * k + 1]]), mode, value };
+    const padded = shape.map((d, k) => d + flat[2 * k] + flat[2 * k + 1]);
+    return {
+      title: `pad ${mode} x=[${shape}] p=[${flat}]`,
+      op: 'pad',
+      params: { paddings: [...flat], mode, value },
+      inputs: (random) => ({ x: randomTensor(shape, random), dy: randomTensor(padded, random) }),
+      expected: ({ x, dy }) => ({ y: padRef(x, options), dx: padBackwardRef(dy, shape, options) }),
+    };
+  }),
+  {
+    title: 'slice x=[2,7,6,5] begin=[0,6,1,4] size=[2,3,3,2] strides=[1,-2,2,-3]',
+    op: 'slice',
+    params: { begin: [0, 6, 1, 4], size: [2, 3, 3, 2], strides: [1, -2, 2, -3] },
+    inputs: (random) => ({ x: randomTensor([2, 7, 6, 5], random), dy: randomTensor([2, 3, 3, 2], random) }),
+    expected: ({ x, dy }) => {
+      const window = { begin: [0, 6, 1, 4], size: [2, 3, 3, 2], strides: [1, -2, 2, -3] };
+      return { y: sliceRef(x, window), dx: sliceBackwardRef(dy, x.shape, window) };
+    },
+  },
+  ...(['sum', 'mean', 'max'] as const).map((reduction): Case => ({
+    title: `reduceAxes ${reduction} x=[2,5,7,3] axes=[1,2]`,
+    op: 'reduceAxes',
+    params: { reduction, axes: [1, 2] },
+    inputs: (random) => ({ x: randomTensor([2, 5, 7, 3], random), dy: randomTensor([2, 3], random) }),
+    expected: ({ x, dy }) => ({ y: reduceAxesRef(x, reduction, [1, 2]), dx: reduceAxesBackwardRef(x, dy, reduction, [1, 2]) }),
   })),
 ];
 

@@ -6,7 +6,10 @@
 import type { Runtime } from '../../src/gpu/runtime.js';
 import type { Tensor } from '../../src/gpu/tensor.js';
 import { activation, activationBackward, type Activation } from '../../src/ops/activation.js';
+import { pad, padBackward, type PadMode } from '../../src/ops/pad.js';
 import { sumToChannels } from '../../src/ops/reduce.js';
+import { reduceAxes, reduceAxesBackward, type Reduction } from '../../src/ops/reduce_axes.js';
+import { slice, sliceBackward } from '../../src/ops/slice.js';
 import type { CaseParams } from './protocol.js';
 
 export type BrowserCase = (rt: Runtime, inputs: Record<string, Tensor>, params: CaseParams) => Record<string, Tensor>;
@@ -20,5 +23,22 @@ export const CASES: Record<string, BrowserCase> = {
   /** inputs x [..., C] -> sum [C]. */
   sumToChannels(rt, { x }) {
     return { sum: sumToChannels(rt, x) };
+  },
+  /** inputs x, dy; params { paddings (flat [before, after] per axis), mode, value } -> y, dx. */
+  pad(rt, { x, dy }, { paddings, mode, value }) {
+    const flat = paddings as number[];
+    const options = { paddings: x.shape.map((_, k): [number, number] => [flat[2 * k], flat[2 * k + 1]]), mode: mode as PadMode, value: value as number };
+    return { y: pad(rt, x, options), dx: padBackward(rt, dy, x.shape, options) };
+  },
+  /** inputs x, dy; params { begin, size, strides } -> y, dx. */
+  slice(rt, { x, dy }, { begin, size, strides }) {
+    const window = { begin: begin as number[], size: size as number[], strides: strides as number[] };
+    return { y: slice(rt, x, window), dx: sliceBackward(rt, dy, x.shape, window) };
+  },
+  /** inputs x, dy; params { reduction, axes } -> y, dx. */
+  reduceAxes(rt, { x, dy }, { reduction, axes }) {
+    const kind = reduction as Reduction;
+    const y = reduceAxes(rt, x, kind, axes as number[]);
+    return { y, dx: reduceAxesBackward(rt, dy, kind, axes as number[], false, { x, y }) };
   },
 };
