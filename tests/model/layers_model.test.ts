@@ -406,6 +406,7 @@ describeGpu('loadLayersModel (Keras 3 export)', () => {
   const cases: [string, () => tf.LayersModel][] = [
     ['Sequential depthwise/batchNorm net x=[2,9,7,3]', depthwiseNet],
     ['Functional residual net x=[2,9,7,3]', residualNet],
+    ['Sequential layout net (ZeroPadding2D, Cropping2D, Permute, GlobalMaxPooling2D) x=[2,9,7,3]', layoutNet],
   ];
   for (const [name, build] of cases) {
     it(`${name} loads to the same outputs as its Keras 2 export`, async () => {
