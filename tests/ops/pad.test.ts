@@ -22,6 +22,10 @@ const CASES: [number[], PadOptions][] = [
   [[2, 3, 5, 3], { paddings: [[0, 0], [3, 1], [0, 5], [3, 3]], mode: 'symmetric' }],
   [[1, 1, 7, 2], { paddings: [[0, 0], [1, 1], [2, 0], [0, 0]], mode: 'symmetric' }],
   [[3, 11], { paddings: [[0, 0], [10, 3]], mode: 'reflect' }],
+  // 8 axes, all padded (no merging): every unrolled axis of the kernel
+  [[1, 2, 2, 2, 2, 2, 2, 2], { paddings: [[0, 0], [1, 0], [0, 1], [1, 0], [0, 1], [1, 0], [0, 1], [1, 1]], mode: 'reflect' }],
+  [[1, 2, 1, 2, 1, 2, 1, 2], { paddings: [[0, 0], [2, 0], [0, 1], [1, 2], [1, 0], [0, 2], [1, 1], [2, 1]], mode: 'symmetric' }],
+  [[2, 1, 2, 1, 2, 1, 2, 1], { paddings: [[1, 0], [0, 1], [1, 0], [0, 1], [1, 0], [0, 1], [1, 0], [0, 1]], value: 2 }],
   // W and C untouched: the kernel sees them merged into one axis
   [[2, 4, 3, 5], { paddings: [[0, 0], [2, 3], [0, 0], [0, 0]], mode: 'symmetric' }],
 ];

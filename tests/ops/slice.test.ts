@@ -16,6 +16,8 @@ const CASES: [number[], SliceWindow][] = [
   [[3, 5, 7, 13], { begin: [0, 4, 0, 3], size: [3, 5, 4, 4], strides: [1, -1, 2, 3] }],
   [[2, 11], { begin: [0, 10], size: [2, 6], strides: [1, -2] }],
   [[1, 4, 6, 2], { begin: [0, 0, 0, 0], size: [1, 4, 6, 2], strides: [1, 1, 1, 1] }],
+  // 8 axes, each one strided or offset so that none merges
+  [[2, 3, 4, 3, 5, 3, 4, 3], { begin: [1, 2, 0, 1, 4, 0, 3, 2], size: [1, 2, 2, 2, 2, 2, 2, 2], strides: [1, -1, 2, 1, -3, 2, -2, -1] }],
 ];
 
 /** TF.js's strided slice of the same window: end one step past the last index, or open (end_mask) where a negative stride runs past 0. */

@@ -14,6 +14,8 @@ const CASES: [number[], number[]][] = [
   [[1, 6, 5, 9], [0, 2, 1, 3]], // Permute((2, 1, 3)): swap H and W
   [[2, 3, 13], [0, 2, 1]],
   [[2, 3, 2, 4, 5], [0, 4, 2, 3, 1]],
+  // all 8 axes the kernel takes, none mergeable
+  [[2, 3, 2, 3, 2, 3, 2, 3], [0, 7, 5, 6, 3, 4, 1, 2]],
 ];
 
 describeGpu('transpose', () => {
