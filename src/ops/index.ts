@@ -12,6 +12,7 @@ export {
   conv2d, conv2dBackward, conv2dBackwardFilter, conv2dBackwardInput, type Conv2dGradients, type Conv2dOptions, type InputGradientEpilogue,
 } from './conv2d.js';
 export { conv2dTranspose, conv2dTransposeBackward, conv2dTransposeShape, type Conv2dTransposeOptions } from './conv2d_transpose.js';
+export { depthToSpace, depthToSpaceBackward, spaceToDepth, spaceToDepthBackward } from './depth_to_space.js';
 export { dense, denseBackward, denseBackwardInput, denseBackwardWeights, type DenseGradients, type DenseOptions, type DenseSaved } from './dense.js';
 export {
   depthwiseConv2d, depthwiseConv2dBackward, depthwiseConv2dBackwardFilter, depthwiseConv2dBackwardInput,
@@ -19,9 +20,12 @@ export {
 } from './depthwise_conv2d.js';
 export { globalAvgPool, globalAvgPoolBackward } from './global_avg_pool.js';
 export { maxPool, maxPoolBackward, type PoolOptions } from './max_pool.js';
-export { addGaussianNoise, randomNormal, randomUniform, type RandomStream } from './random.js';
 export { pad, padBackward, type PadMode, type PadOptions } from './pad.js';
+export { addGaussianNoise, randomNormal, randomUniform, type RandomStream } from './random.js';
+export { reduceAxes, reduceAxesBackward, type Reduction } from './reduce_axes.js';
 export { flatten, reshape, reshapeBackward } from './reshape.js';
 export { resize, resizeBackward, type ResizeMethod, type ResizeOptions } from './resize.js';
 export type { ExplicitPadding, Padding } from './shapes.js';
+export { slice, sliceBackward, type SliceWindow } from './slice.js';
 export { softmax, softmaxBackward } from './softmax.js';
+export { transpose, transposeBackward } from './transpose.js';
