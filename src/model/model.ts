@@ -22,7 +22,7 @@ export interface ForwardOptions {
 }
 
 export interface BackwardOptions {
-  /** Nodes whose output gradients to return (`INPUT` for the model input). Default [INPUT]. */
+  /** Nodes whose output gradients to return (`INPUT` for the model input). Default [INPUT]; [] with `weights` for training. */
   to?: string[];
   /** Also return weight gradients of every layer the gradient passes. */
   weights?: boolean;
@@ -275,10 +275,13 @@ export class Model {
     for (const node of requested) {
       if (!upstream.has(resolve(node))) throw new XaiError(`No gradient reaches '${node}' from the seeded node(s) ${[...seeds.keys()].join(', ')}: is it upstream of them?`);
     }
-    // gradients only flow into nodes that lie downstream of a target (or are one)
+    // gradients only flow into nodes that lie downstream of a target (or are one), and, when weight
+    // gradients are asked for, of a layer with weights: training asks for no input gradient at all
     const wanted = new Set<string>(targets);
     for (const name of this.order) {
-      if (this.layers.get(name)!.spec.inputs.some((i) => wanted.has(i))) wanted.add(name);
+      const layer = this.layers.get(name)!;
+      const weighted = !!options.weights && Object.keys(layer.weights).length > 0;
+      if (weighted || layer.spec.inputs.some((i) => wanted.has(i))) wanted.add(name);
     }
     const gradients = new Map<string, Tensor>();
     const accumulate = (node: string, g: Tensor) => {
