@@ -2,7 +2,7 @@
  * Seeded permutations for shuffling training data: Fisher-Yates driven by mulberry32, a small
  * 32-bit generator that is plenty for ordering examples (not for noise: that is Philox on the GPU).
  */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
