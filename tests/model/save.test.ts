@@ -1,0 +1,62 @@
+import * as tf from '@tensorflow/tfjs';
+import { expect, it } from 'vitest';
+import { filesFromMemory, UnsupportedModelError } from '../../src/model/loaders/files.js';
+import { loadLayersModel } from '../../src/model/loaders/layers_model.js';
+import { Model } from '../../src/model/model.js';
+import { saveLayersModel } from '../../src/model/save.js';
+import type { ModelSpec } from '../../src/model/spec.js';
+import { fit } from '../../src/train/fit.js';
+import { randomSource } from '../check.js';
+import { describeGpu, testRuntime } from '../gpu.js';
+import { randomTensor, relativeL2 } from '../reference/tensor.js';
+import { build, residualCnn, tinyCnn } from './fixtures.js';
+import { useCpuBackend } from './tfjs_oracle.js';
+
+/** Runs `spec` in the engine after one epoch of training (so saved weights differ from the spec's), saves it, and compares. */
+async function roundTrip(spec: ModelSpec, classes: number): Promise<void> {
+  await useCpuBackend();
+  const rt = testRuntime();
+  const { seed, random } = randomSource();
+  const model = Model.create(rt, spec);
+  const size = model.inputShape.reduce((a, b) => a * b, 1);
+  const data = { images: Float32Array.from(randomTensor([16 * size], random).data), labels: Float32Array.from({ length: 16 }, (_, i) => i % classes) };
+  const before = await rt.read(model.forward(rt.upload([4, ...model.inputShape], data.images.slice(0, 4 * size))).value(model.outputName));
+  await fit(model, data, { epochs: 1, batchSize: 8, optimizer: { kind: 'sgd', learningRate: 0.5 }, seed });
+  const x = data.images.slice(0, 4 * size);
+  const engine = await rt.read(model.forward(rt.upload([4, ...model.inputShape], x)).value(model.outputName));
+  expect(relativeL2(engine, before), 'training changed the outputs').toBeGreaterThan(1e-3);
+
+  const saved = await saveLayersModel(model, { weightsPath: 'w.bin' });
+  const manifest = (saved.modelJson.weightsManifest as { weights: tf.io.WeightsManifestEntry[] }[])[0].weights;
+  const weightData = saved.weightData.buffer.slice(saved.weightData.byteOffset, saved.weightData.byteOffset + saved.weightData.byteLength) as ArrayBuffer;
+  const tfModel = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: saved.modelJson.modelTopology as tf.io.ModelJSON['modelTopology'], weightSpecs: manifest, weightData }));
+  const tfOut = (tfModel.predict(tf.tensor(x, [4, ...model.inputShape])) as tf.Tensor).dataSync() as Float32Array;
+  const error = relativeL2(tfOut, engine);
+  console.log(`[save] ${spec.source} seed=${seed}: TF.js vs engine relative L2 ${error.toExponential(2)}`);
+  expect(error, `seed=${seed}`).toBeLessThan(1e-4);
+
+  const reloaded = Model.create(rt, await loadLayersModel(filesFromMemory('saved', JSON.parse(JSON.stringify(saved.modelJson)), new Map([['w.bin', weightData]]))));
+  const again = await rt.read(reloaded.forward(rt.upload([4, ...model.inputShape], x)).value(reloaded.outputName));
+  expect(relativeL2(again, engine), `seed=${seed}`).toBeLessThan(1e-6);
+}
+
+describeGpu('saveLayersModel', () => {
+  it('tinyCnn (conv, max-pool, flatten, dense, softmax) after training loads in TF.js and back in the engine', async () => {
+    await roundTrip(tinyCnn(randomSource().random), 5);
+  });
+
+  it('residualCnn (zero pad, batch norm, depthwise, residual add, global average pool) after training', async () => {
+    await roundTrip(residualCnn(randomSource().random), 4);
+  });
+
+  it('a layer kind Keras has no class for here is an UnsupportedModelError naming it', async () => {
+    const rt = testRuntime();
+    const { random } = randomSource();
+    const spec: ModelSpec = {
+      source: 'keepDims', output: 'gap',
+      layers: [build.input('input', [4, 4, 2]), build.conv2d('conv', 'input', random, { kernel: [1, 1], inChannels: 2, outChannels: 2, padding: 'same', activation: 'relu' }), build.globalAvgPool('gap', 'conv', true)],
+    };
+    await expect(saveLayersModel(Model.create(rt, spec))).rejects.toThrow(UnsupportedModelError);
+    await expect(saveLayersModel(Model.create(rt, spec))).rejects.toThrow(/'gap'/);
+  });
+});
