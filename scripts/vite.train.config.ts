@@ -11,7 +11,7 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'node20',
     rollupOptions: {
-      input: { 'train-digits': 'scripts/train-digits.ts' },
+      input: { 'train-digits': 'scripts/train-digits.ts', 'train-shortcut': 'scripts/train-shortcut.ts' },
       output: { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
     },
   },

@@ -52,6 +52,11 @@ export interface FitOptions {
   batchSize?: number;
   /** Default Adam (learning rate 1e-3). */
   optimizer?: OptimizerOptions;
+  /**
+   * 'cosine': the learning rate falls from its value to 0 along half a cosine over all steps
+   * (Loshchilov and Hutter 2017, SGDR without restarts). Default 'constant'.
+   */
+  schedule?: 'constant' | 'cosine';
   /** SGD: L2 penalty on the gradient; Adam: decoupled decay (AdamW). Default 0. */
   weightDecay?: number;
   /** Default: softmax cross-entropy, or sigmoid cross-entropy when the model ends in a sigmoid. */
@@ -73,6 +78,11 @@ export interface FitOptions {
 export interface Evaluation {
   loss: number;
   accuracy: number;
+}
+
+/** The cosine schedule's factor at step `step` (0-based) of `steps`: 1 at the start, 0 at the end. */
+export function cosineDecay(step: number, steps: number): number {
+  return 0.5 * (1 + Math.cos((Math.PI * step) / steps));
 }
 
 /** Random stream of the augmentation uniforms (step s uses stream AUGMENT_STREAM + s). */
@@ -212,6 +222,8 @@ export async function fit(model: Model, data: TrainingData, options: FitOptions)
   const maxShift = options.augment?.maxShift ?? 0;
   if (!Number.isInteger(maxShift) || maxShift < 0) throw new OptionError(`augment.maxShift must be an integer >= 0, got ${maxShift}`);
   const resolved = resolveOptimizer(options.optimizer, options.weightDecay ?? 0);
+  const schedule = options.schedule ?? 'constant';
+  if (schedule !== 'constant' && schedule !== 'cosine') throw new OptionError(`schedule must be 'constant' or 'cosine', got '${String(schedule)}'`);
   const prepared = prepare(model, data, options.loss, 'fit');
   const imageSize = data.images.length / prepared.count;
 
@@ -247,6 +259,7 @@ export async function fit(model: Model, data: TrainingData, options: FitOptions)
       for (let start = 0; start < shuffled.length; start += batchSize) {
         throwIfAborted(options.signal);
         const rows = shuffled.subarray(start, start + batchSize);
+        if (schedule === 'cosine') optimizer.learningRateScale = cosineDecay(step, steps);
         trainStep(model, optimizer, images, rows, pick(data.labels, prepared.labelWidth, rows), prepared, stats, { flip: !!options.augment?.flip, maxShift, seed, stream: AUGMENT_STREAM + step });
         step++;
         report.examples += rows.length;

@@ -54,6 +54,9 @@ export class Optimizer {
     private readonly resolved: ResolvedOptimizer,
   ) {}
 
+  /** Multiplies the learning rate (a schedule's factor for the coming steps). */
+  learningRateScale = 1;
+
   /** Counts one step; call once per mini-batch, before `update` of its weights. */
   beginStep(): void {
     this.steps++;
@@ -72,10 +75,10 @@ export class Optimizer {
       this.state.set(weights, buffers);
     }
     if (kind === 'sgd') {
-      sgdStep(this.rt, weights, grad, buffers[0], { learningRate: settings.learningRate, momentum: settings.momentum, weightDecay: settings.weightDecay });
+      sgdStep(this.rt, weights, grad, buffers[0], { learningRate: settings.learningRate * this.learningRateScale, momentum: settings.momentum, weightDecay: settings.weightDecay });
     } else {
       adamStep(this.rt, weights, grad, buffers[0], buffers[1], {
-        learningRate: settings.learningRate, beta1: settings.beta1, beta2: settings.beta2, epsilon: settings.epsilon, weightDecay: settings.weightDecay, step: this.steps,
+        learningRate: settings.learningRate * this.learningRateScale, beta1: settings.beta1, beta2: settings.beta2, epsilon: settings.epsilon, weightDecay: settings.weightDecay, step: this.steps,
       });
     }
   }

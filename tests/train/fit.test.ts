@@ -3,7 +3,7 @@ import { AbortedError } from '../../src/explain/progress.js';
 import { InputError, OptionError, ShapeError } from '../../src/errors.js';
 import { INPUT, Model } from '../../src/model/model.js';
 import { smallCnn } from '../../src/train/cnn.js';
-import { evaluate, fit, type EpochStats } from '../../src/train/fit.js';
+import { cosineDecay, evaluate, fit, type EpochStats } from '../../src/train/fit.js';
 import { randomSource, relativeError } from '../check.js';
 import { describeGpu, testRuntime } from '../gpu.js';
 import { seededRandom } from '../reference/tensor.js';
@@ -19,7 +19,7 @@ describeGpu('fit', () => {
       const model = Model.create(testRuntime(), spec(seed));
       const progress: number[] = [];
       const history = await fit(model, data, {
-        epochs: 6, batchSize: 16, optimizer: { kind: 'adam', learningRate: 0.01 }, validationSplit: 0.25, seed, logEvery: 4,
+        epochs: 6, batchSize: 16, optimizer: { kind: 'adam', learningRate: 0.01 }, schedule: 'cosine', validationSplit: 0.25, seed, logEvery: 4,
         augment: { maxShift: 1 },
         onProgress: (p) => progress.push(p.step),
       });
@@ -39,6 +39,13 @@ describeGpu('fit', () => {
     const second = await run();
     expect(second.history.map((e: EpochStats) => e.loss)).toEqual(first.history.map((e) => e.loss));
     expect(relativeError(second.logits, first.logits)).toBe(0);
+  });
+
+  it('cosine schedule: 1 at the first step, 1/2 halfway, near 0 at the last', () => {
+    expect(cosineDecay(0, 100)).toBe(1);
+    expect(cosineDecay(50, 100)).toBeCloseTo(0.5, 12);
+    expect(cosineDecay(99, 100)).toBeCloseTo(0.5 * (1 + Math.cos((Math.PI * 99) / 100)), 12);
+    expect(cosineDecay(99, 100)).toBeLessThan(0.001);
   });
 
   it('training backward (to: [], weights) gives the weight gradients of the full backward', async () => {
