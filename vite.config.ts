@@ -78,6 +78,8 @@ export default defineConfig(({ command, mode }) => {
       emptyOutDir: true,
       target: 'es2022',
       sourcemap: true,
+      // every page of the demo: the explanations and the shortcut study
+      rolldownOptions: { input: { index: resolve(ROOT, 'demo/index.html'), shortcut: resolve(ROOT, 'demo/shortcut.html') } },
     },
   };
 });

@@ -89,3 +89,21 @@ export function backgroundMass(values: ArrayLike<number>, mask: ArrayLike<number
   }
   return total > 0 ? background / total : 0;
 }
+
+/**
+ * Share of the `top` fraction of pixels with the largest sum_c |a| that lie on the background: where
+ * a map points, rather than where its mass spreads (a uniform background adds up to much mass in
+ * small gradients even when the largest ones sit on the figure).
+ */
+export function topBackgroundShare(values: ArrayLike<number>, mask: ArrayLike<number>, channels: number, top = 0.1): number {
+  const magnitude = Array.from({ length: mask.length }, (_, p) => {
+    let m = 0;
+    for (let c = 0; c < channels; c++) m += Math.abs(values[p * channels + c]);
+    return m;
+  });
+  const order = magnitude.map((_, p) => p).sort((a, b) => magnitude[b] - magnitude[a]);
+  const count = Math.max(1, Math.round(top * mask.length));
+  let background = 0;
+  for (let i = 0; i < count; i++) if (!mask[order[i]]) background++;
+  return background / count;
+}

@@ -1,6 +1,6 @@
 import { expect, it, describe } from 'vitest';
 import { OptionError } from '../../src/errors.js';
-import { backgroundMass, shortcutDataset } from '../../src/train/shortcut.js';
+import { backgroundMass, shortcutDataset, topBackgroundShare } from '../../src/train/shortcut.js';
 
 const brightness = (images: Float32Array, n: number, pixel: number) => (images[3 * pixel] + images[3 * pixel + 1] + images[3 * pixel + 2]) / 3 + 0 * n;
 
@@ -59,5 +59,15 @@ describe('backgroundMass', () => {
     // 2 pixels x 2 channels: figure pixel |1| + |-1| = 2, background pixel |3| + |0| = 3
     expect(backgroundMass([1, -1, 3, 0], [1, 0], 2)).toBeCloseTo(3 / 5, 12);
     expect(backgroundMass([0, 0, 0, 0], [1, 0], 2)).toBe(0);
+  });
+});
+
+describe('topBackgroundShare', () => {
+  it('counts background pixels among the largest |attribution|', () => {
+    // 10 pixels, 1 channel: the two largest are pixel 0 (figure) and pixel 5 (background)
+    const values = [9, 1, 1, 1, 1, -8, 1, 1, 1, 1];
+    const mask = [1, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+    expect(topBackgroundShare(values, mask, 1, 0.2)).toBe(0.5);
+    expect(topBackgroundShare(values, mask, 1, 0.1)).toBe(0);
   });
 });

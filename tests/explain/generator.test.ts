@@ -1,0 +1,55 @@
+import { expect, it } from 'vitest';
+import { OptionError, ShapeError } from '../../src/errors.js';
+import type { ExplainContext } from '../../src/explain/context.js';
+import { visualizeClassWithGenerator } from '../../src/explain/generator.js';
+import { Model } from '../../src/model/model.js';
+import { currentSpec } from '../../src/model/save.js';
+import { autoencoder, decoderOf } from '../../src/train/autoencoder.js';
+import { smallCnn } from '../../src/train/cnn.js';
+import { fit } from '../../src/train/fit.js';
+import { randomSource } from '../check.js';
+import { describeGpu, testRuntime } from '../gpu.js';
+import { plantedBlobs } from '../train/planted.js';
+
+describeGpu('visualizeClassWithGenerator', () => {
+  it('class images through a trained decoder are their class (planted blobs 12x12, latent 4)', async () => {
+    const rt = testRuntime();
+    const { seed, random } = randomSource();
+    const data = plantedBlobs(256, random);
+    const classifier = Model.create(rt, smallCnn({ inputShape: [12, 12, 1], classes: 2, filters: [4, 8], hidden: 16, seed }));
+    await fit(classifier, data, { epochs: 3, batchSize: 16, optimizer: { kind: 'adam', learningRate: 0.01 }, seed });
+    const ae = Model.create(rt, autoencoder({ inputShape: [12, 12, 1], latent: 4, hidden: 32, seed }));
+    await fit(ae, { images: data.images, labels: data.images }, { epochs: 10, batchSize: 16, optimizer: { kind: 'adam', learningRate: 0.01 }, seed });
+    const generator = Model.create(rt, decoderOf(await currentSpec(ae), [12, 12, 1]));
+    const ctx: ExplainContext = { model: classifier, rt, inputRange: [0, 1], maxChunk: 256 } as ExplainContext;
+    const progress: number[] = [];
+    const result = await visualizeClassWithGenerator(ctx, generator, { classes: [0, 1, 0], steps: 60, seed, onProgress: (p) => progress.push(p.done) });
+    console.log(`[generator] seed=${seed}: probabilities ${result.probabilities.map((p) => p.toFixed(3)).join(', ')}`);
+    expect(result.shape).toEqual([3, 12, 12, 1]);
+    expect(progress).toEqual([10, 20, 30, 40, 50, 60]);
+    for (const p of result.probabilities) expect(p, `seed=${seed}`).toBeGreaterThan(0.9);
+    // the decoder's sigmoid keeps every pixel a valid image value
+    expect(result.images.every((v) => v >= 0 && v <= 1)).toBe(true);
+    // class 0 puts its brightest pixels in the left half, class 1 in the right (the planted rule)
+    const brightSide = (b: number) => {
+      let left = 0;
+      let right = 0;
+      for (let y = 0; y < 12; y++) for (let x = 0; x < 12; x++) (x < 6 ? (left += result.images[b * 144 + y * 12 + x]) : (right += result.images[b * 144 + y * 12 + x]));
+      return left > right ? 0 : 1;
+    };
+    expect([brightSide(0), brightSide(1), brightSide(2)], `seed=${seed}`).toEqual([0, 1, 0]);
+  });
+
+  it('bad classes and a generator of the wrong size are refused before any GPU work', async () => {
+    const rt = testRuntime();
+    const classifier = Model.create(rt, smallCnn({ inputShape: [12, 12, 1], classes: 2, filters: [4], hidden: 0, seed: 1 }));
+    const ctx = { model: classifier, rt, inputRange: [0, 1], maxChunk: 256 } as ExplainContext;
+    const generator = Model.create(rt, decoderOf(autoencoder({ inputShape: [12, 12, 1], latent: 2, hidden: 4 }), [12, 12, 1]));
+    const wrong = Model.create(rt, decoderOf(autoencoder({ inputShape: [10, 10, 1], latent: 2, hidden: 4 }), [10, 10, 1]));
+    const before = rt.pendingCommands;
+    await expect(visualizeClassWithGenerator(ctx, generator, { classes: [2] })).rejects.toBeInstanceOf(OptionError);
+    await expect(visualizeClassWithGenerator(ctx, generator, { classes: [] })).rejects.toBeInstanceOf(OptionError);
+    await expect(visualizeClassWithGenerator(ctx, wrong, { classes: [0] })).rejects.toBeInstanceOf(ShapeError);
+    expect(rt.pendingCommands).toBe(before);
+  });
+});
