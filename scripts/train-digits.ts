@@ -3,8 +3,10 @@
  * a small CNN (3x3 conv 16, pool, 3x3 conv 32, pool, dense 32, 10 logits) on the `mnist` package's
  * digits, Adam with a cosine learning-rate decay, small random shifts as augmentation, a fixed seed. Prints each epoch, checks the
  * held-out accuracy (>= 98%), and writes models/digits/model.json + weights.bin (TF.js Layers
- * format, which the demo, the filter gallery and TensorFlow.js load).
- *   node dist-train/train-digits.js [--epochs N] [--seed S] [--out DIR]
+ * format, which the demo, the filter gallery and TensorFlow.js load). Then trains a small dense
+ * autoencoder on the same training digits and writes its decoder to models/digits-generator: the
+ * generator of `webgpu-xai visualize --class N --generator models/digits-generator/model.json`.
+ *   node dist-train/train-digits.js [--epochs N] [--seed S] [--out DIR] [--only classifier|generator]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,12 +14,13 @@ import { parseArgs } from 'node:util';
 import { requestNodeDevice } from '../src/gpu/node-device.js';
 import { Runtime } from '../src/gpu/runtime.js';
 import { Model } from '../src/model/model.js';
-import { saveLayersModel } from '../src/model/save.js';
+import { currentSpec, saveLayersModel } from '../src/model/save.js';
+import { autoencoder, decoderOf } from '../src/train/autoencoder.js';
 import { smallCnn } from '../src/train/cnn.js';
 import { evaluate, fit } from '../src/train/fit.js';
 import { DIGIT_SHAPE, loadDigits } from './digits.js';
 
-const { values } = parseArgs({ options: { epochs: { type: 'string', default: '8' }, seed: { type: 'string', default: '7' }, out: { type: 'string', default: 'models/digits' } } });
+const { values } = parseArgs({ options: { epochs: { type: 'string', default: '10' }, seed: { type: 'string', default: '7' }, out: { type: 'string', default: 'models/digits' }, only: { type: 'string' } } });
 const epochs = Number(values.epochs);
 const seed = Number(values.seed);
 
@@ -25,22 +28,44 @@ const device = await requestNodeDevice();
 const rt = new Runtime(device);
 const { train, test } = loadDigits();
 console.log(`digits: ${train.labels.length} for training, ${test.labels.length} held out`);
-const labels = Array.from({ length: 10 }, (_, d) => String(d));
-const model = Model.create(rt, smallCnn({ inputShape: DIGIT_SHAPE, classes: 10, filters: [16, 32], hidden: 32, seed, labels }));
-const started = performance.now();
-const history = await fit(model, train, {
-  epochs, batchSize: 32, optimizer: { kind: 'adam', learningRate: 2e-3 }, schedule: 'cosine', seed, augment: { maxShift: 2 }, validationData: test, logEvery: 50,
-  onProgress: (p) => process.stdout.write(`\r  step ${p.step}/${p.steps}  loss ${p.loss.toFixed(4)}  acc ${(100 * p.accuracy).toFixed(1)}%  eta ${(p.eta / 1000).toFixed(0)} s   `),
-  onEpochEnd: (e) => console.log(`\repoch ${e.epoch + 1}/${epochs}: loss ${e.loss.toFixed(4)}, train ${(100 * e.accuracy).toFixed(2)}%, test ${(100 * e.validationAccuracy!).toFixed(2)}%, ${e.imagesPerSecond.toFixed(0)} images/s`),
-});
-const result = await evaluate(model, test);
-console.log(`held-out accuracy ${(100 * result.accuracy).toFixed(2)}% (loss ${result.loss.toFixed(4)}) after ${((performance.now() - started) / 1000).toFixed(0)} s; seed ${seed}`);
-mkdirSync(values.out!, { recursive: true });
-const saved = await saveLayersModel(model, { name: 'digits' });
-writeFileSync(join(values.out!, 'model.json'), JSON.stringify({ ...saved.modelJson, userDefinedMetadata: { labels, seed, epochs, testAccuracy: result.accuracy, trainedBy: 'npm run train:digits' } }));
-writeFileSync(join(values.out!, 'weights.bin'), saved.weightData);
-console.log(`wrote ${values.out}/model.json and weights.bin (${saved.weightData.byteLength} bytes); history: ${JSON.stringify(history.map((e) => +e.validationAccuracy!.toFixed(4)))}`);
-if (result.accuracy < 0.98) {
-  console.error(`held-out accuracy ${(100 * result.accuracy).toFixed(2)}% is below the 98% this script promises`);
-  process.exit(1);
+async function trainClassifier(): Promise<boolean> {
+  const labels = Array.from({ length: 10 }, (_, d) => String(d));
+  const model = Model.create(rt, smallCnn({ inputShape: DIGIT_SHAPE, classes: 10, filters: [16, 32], hidden: 32, seed, labels }));
+  const started = performance.now();
+  const history = await fit(model, train, {
+    epochs, batchSize: 32, optimizer: { kind: 'adam', learningRate: 2e-3 }, schedule: 'cosine', seed, augment: { maxShift: 2 }, validationData: test, logEvery: 50,
+    onProgress: (p) => process.stdout.write(`\r  step ${p.step}/${p.steps}  loss ${p.loss.toFixed(4)}  acc ${(100 * p.accuracy).toFixed(1)}%  eta ${(p.eta / 1000).toFixed(0)} s   `),
+    onEpochEnd: (e) => console.log(`\repoch ${e.epoch + 1}/${epochs}: loss ${e.loss.toFixed(4)}, train ${(100 * e.accuracy).toFixed(2)}%, test ${(100 * e.validationAccuracy!).toFixed(2)}%, ${e.imagesPerSecond.toFixed(0)} images/s`),
+  });
+  const result = await evaluate(model, test);
+  console.log(`held-out accuracy ${(100 * result.accuracy).toFixed(2)}% (loss ${result.loss.toFixed(4)}) after ${((performance.now() - started) / 1000).toFixed(0)} s; seed ${seed}`);
+  mkdirSync(values.out!, { recursive: true });
+  const saved = await saveLayersModel(model, { name: 'digits' });
+  writeFileSync(join(values.out!, 'model.json'), JSON.stringify({ ...saved.modelJson, userDefinedMetadata: { labels, seed, epochs, testAccuracy: result.accuracy, trainedBy: 'npm run train:digits' } }));
+  writeFileSync(join(values.out!, 'weights.bin'), saved.weightData);
+  console.log(`wrote ${values.out}/model.json and weights.bin (${saved.weightData.byteLength} bytes); history: ${JSON.stringify(history.map((e) => +e.validationAccuracy!.toFixed(4)))}`);
+  if (result.accuracy < 0.98) {
+    console.error(`held-out accuracy ${(100 * result.accuracy).toFixed(2)}% is below the 98% this script promises`);
+    return false;
+  }
+  return true;
 }
+
+async function trainGenerator(): Promise<void> {
+  const ae = Model.create(rt, autoencoder({ inputShape: DIGIT_SHAPE, latent: 8, hidden: 128, seed }));
+  await fit(ae, { images: train.images, labels: train.images }, {
+    epochs: Math.max(2, Math.round(epochs / 2)), batchSize: 32, optimizer: { kind: 'adam', learningRate: 2e-3 }, schedule: 'cosine', seed, logEvery: 50,
+    onEpochEnd: (e) => console.log(`\rautoencoder epoch ${e.epoch + 1}: reconstruction loss ${(e.loss / 784).toFixed(4)} per pixel`),
+  });
+  const decoder = Model.create(rt, decoderOf(await currentSpec(ae), DIGIT_SHAPE));
+  const generatorDir = join(values.out!, '..', 'digits-generator');
+  mkdirSync(generatorDir, { recursive: true });
+  const generator = await saveLayersModel(decoder, { name: 'digits-generator' });
+  writeFileSync(join(generatorDir, 'model.json'), JSON.stringify({ ...generator.modelJson, userDefinedMetadata: { seed, trainedBy: 'npm run train:digits', latent: 8 } }));
+  writeFileSync(join(generatorDir, 'weights.bin'), generator.weightData);
+  console.log(`wrote ${generatorDir}/model.json and weights.bin (${generator.weightData.byteLength} bytes)`);
+}
+
+const ok = values.only === 'generator' ? true : await trainClassifier();
+if (values.only !== 'classifier') await trainGenerator();
+if (!ok) process.exit(1);
