@@ -34,3 +34,14 @@ export type { SmoothGradOptions, SmoothGradVariant } from './explain/smoothgrad.
 export type { IntegratedGradientsOptions } from './explain/integrated_gradients.js';
 export type { TargetOptions } from './explain/saliency.js';
 export type { Target, Score } from './explain/score.js';
+export type { GeneratorClassOptions, GeneratorVisualization } from './explain/generator.js';
+
+// training on the engine's own backward passes
+export { fit, evaluate, cosineDecay, type TrainingData, type FitOptions, type EpochStats, type TrainingProgress, type Evaluation } from './train/fit.js';
+export type { OptimizerOptions } from './train/optimizer.js';
+export { smallCnn, type SmallCnnOptions } from './train/cnn.js';
+export { autoencoder, decoderOf, type AutoencoderOptions } from './train/autoencoder.js';
+export { shortcutDataset, backgroundMass, topBackgroundShare, SHORTCUT_CLASSES, type ShortcutData, type ShortcutDataOptions } from './train/shortcut.js';
+export { shortcutStudy, type ShortcutStudyOptions, type ShortcutStudyReport, type StudyModelReport } from './train/shortcut_study.js';
+export { saveLayersModel, currentSpec, type SavedLayersModel } from './model/save.js';
+export type { LossKind } from './ops/loss.js';

@@ -17,6 +17,7 @@ import { integratedGradients, type IntegratedGradientsOptions } from './integrat
 import { occlusion, type OcclusionAttribution, type OcclusionOptions } from './occlusion.js';
 import { saliency, type TargetOptions } from './saliency.js';
 import { smoothGrad, type SmoothGradOptions } from './smoothgrad.js';
+import { visualizeClassWithGenerator, type GeneratorClassOptions, type GeneratorVisualization } from './generator.js';
 import { visualizeClass, visualizeFilters, type ClassVisualizationOptions, type FilterVisualizationOptions, type Visualization } from './visualize.js';
 
 export interface ExplainerOptions {
@@ -123,5 +124,13 @@ export class Explainer {
   /** Gradient ascent on class logits: argmax_x y_c(x) - R(x), one image per class. */
   async visualizeClass(options: ClassVisualizationOptions): Promise<Visualization> {
     return visualizeClass(this.live, options);
+  }
+
+  /**
+   * Class images constrained by a generator: ascent on the generator's latent code, x = G(z), so
+   * the images look like its data (Nguyen et al. 2016). The generator must share this explainer's runtime.
+   */
+  async visualizeClassWithGenerator(generator: Model, options: GeneratorClassOptions): Promise<GeneratorVisualization> {
+    return visualizeClassWithGenerator(this.live, generator, options);
   }
 }

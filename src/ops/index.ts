@@ -6,6 +6,7 @@
 export { activation, activationBackward, type Activation } from './activation.js';
 export { add } from './add.js';
 export { avgPool, avgPoolBackward } from './avg_pool.js';
+export { gatherBatch, type Augmentation } from './batch_gather.js';
 export { gaussianBlur } from './blur.js';
 export { channelAffine, channelAffineBackward, foldBatchNorm, type BatchNormParameters, type ChannelAffineGradients } from './channel_affine.js';
 export {
@@ -19,8 +20,10 @@ export {
   type DepthwiseConv2dGradients, type DepthwiseConv2dOptions,
 } from './depthwise_conv2d.js';
 export { globalAvgPool, globalAvgPoolBackward } from './global_avg_pool.js';
+export { accumulateLossStats, lossWithGradient, type LossKind, type LossResult } from './loss.js';
 export { maxPool, maxPoolBackward, type PoolOptions } from './max_pool.js';
 export { pad, padBackward, type PadMode, type PadOptions } from './pad.js';
+export { adamStep, sgdStep, type AdamStep, type SgdStep } from './optimizer.js';
 export { addGaussianNoise, randomNormal, randomUniform, type RandomStream } from './random.js';
 export { reduceAxes, reduceAxesBackward, type Reduction } from './reduce_axes.js';
 export { flatten, reshape, reshapeBackward } from './reshape.js';
