@@ -20,7 +20,7 @@ import { smallCnn } from '../src/train/cnn.js';
 import { evaluate, fit } from '../src/train/fit.js';
 import { DIGIT_SHAPE, loadDigits } from './digits.js';
 
-const { values } = parseArgs({ options: { epochs: { type: 'string', default: '10' }, seed: { type: 'string', default: '7' }, out: { type: 'string', default: 'models/digits' }, only: { type: 'string' } } });
+const { values } = parseArgs({ options: { epochs: { type: 'string', default: '12' }, seed: { type: 'string', default: '7' }, out: { type: 'string', default: 'models/digits' }, only: { type: 'string' } } });
 const epochs = Number(values.epochs);
 const seed = Number(values.seed);
 
@@ -30,7 +30,7 @@ const { train, test } = loadDigits();
 console.log(`digits: ${train.labels.length} for training, ${test.labels.length} held out`);
 async function trainClassifier(): Promise<boolean> {
   const labels = Array.from({ length: 10 }, (_, d) => String(d));
-  const model = Model.create(rt, smallCnn({ inputShape: DIGIT_SHAPE, classes: 10, filters: [16, 32], hidden: 32, seed, labels }));
+  const model = Model.create(rt, smallCnn({ inputShape: DIGIT_SHAPE, classes: 10, filters: [16, 32], hidden: 128, seed, labels }));
   const started = performance.now();
   const history = await fit(model, train, {
     epochs, batchSize: 32, optimizer: { kind: 'adam', learningRate: 2e-3 }, schedule: 'cosine', seed, augment: { maxShift: 2 }, validationData: test, logEvery: 50,

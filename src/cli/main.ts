@@ -52,10 +52,14 @@ The benchmark runs from a clone of the repository: npm run bench (${REPOSITORY}/
   --layer NAME                             Grad-CAM layer (default: last 4-D layer)
   --window N --stride N                    occlusion (1/8 of the shorter side, half the window)`,
   visualize: `webgpu-xai visualize --model model.json --layer NAME --out grid.png [options]
+       webgpu-xai visualize --model model.json --class 0-9 [--generator decoder.json] --out grid.png
 
   --channels 0-15|all    channels to visualize (default all)
-  --steps N              gradient-ascent steps (default 256)
-  --learning-rate F      (default 0.05)
+  --class 3|0-9          class images instead of filters: gradient ascent on the class logits
+  --generator PATH       with --class: ascend over this generator's latent code (x = G(z)) so the
+                         images look like its data (e.g. models/digits-generator/model.json)
+  --steps N              gradient-ascent steps (default 256; 200 with --generator)
+  --learning-rate F      (default 0.05; 0.1 with --generator)
   --input-range a,b      (default 0,1)
   --seed S               (default 7)`,
 };
@@ -194,24 +198,38 @@ async function explain(argv: string[]): Promise<void> {
 
 async function visualize(argv: string[]): Promise<void> {
   const values = parseOptions(argv, {
-    model: { type: 'string' }, layer: { type: 'string' }, out: { type: 'string' }, channels: { type: 'string' },
+    model: { type: 'string' }, layer: { type: 'string' }, out: { type: 'string' }, channels: { type: 'string' }, class: { type: 'string' }, generator: { type: 'string' },
     steps: { type: 'string' }, 'learning-rate': { type: 'string' }, 'input-range': { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean' },
   });
   if (values.help) return void console.log(HELP.visualize);
   const inputRange = rangeOption(values['input-range'], 'input-range', [0, 1]);
   const modelPath = required(values.model, 'model', 'visualize');
   const out = required(values.out, 'out', 'visualize');
-  const layer = required(values.layer, 'layer', 'visualize');
-  const options = {
-    layer,
-    channels: channelsOption(values.channels),
-    steps: integerOption(values.steps, 'steps', 256),
-    learningRate: numberOption(values['learning-rate'], 'learning-rate', 0.05),
+  if (values.class === undefined && values.generator !== undefined) throw new UsageError('--generator goes with --class: it makes class images');
+  if (values.class !== undefined && values.layer !== undefined) throw new UsageError('Give --layer (filter images) or --class (class images), not both');
+  const layer = values.class === undefined ? required(values.layer, 'layer', 'visualize') : undefined;
+  const classes = values.class === undefined ? undefined : channelsOption(values.class);
+  if (classes === 'all') throw new UsageError('--class takes class numbers (3, 0-9 or 1,4,7), not all');
+  const common = {
+    steps: integerOption(values.steps, 'steps', values.generator ? 200 : 256),
+    learningRate: numberOption(values['learning-rate'], 'learning-rate', values.generator ? 0.1 : 0.05),
     seed: integerOption(values.seed, 'seed', 7, 0),
   };
   await checkWritable(out, 'out');
-  const xai = await openModel(await readModel(modelPath), inputRange);
-  const result = await xai.visualizeFilters({ ...options, onProgress: progressBar('visualize') });
+  const spec = await readModel(modelPath);
+  const generatorSpec = values.generator === undefined ? undefined : await readModel(values.generator);
+  const xai = await openModel(spec, inputRange);
+  if (classes) {
+    const result = generatorSpec
+      ? await xai.visualizeClassWithGenerator(Model.create(xai.runtime, generatorSpec), { classes, ...common, onProgress: progressBar('visualize') })
+      : await xai.visualizeClass({ target: classes, ...common, onProgress: progressBar('visualize') });
+    const [n, h, w, c] = result.shape;
+    await writeOutput(out, encodePng(imageGrid(result.images, n, h, w, c, inputRange, classes)));
+    const probabilities = 'probabilities' in result ? `; probability of its class: ${result.probabilities.map((p) => p.toFixed(3)).join(', ')}` : '';
+    console.log(`visualize: ${n} class images${generatorSpec ? ` through the generator ${values.generator}` : ''}, ${result.milliseconds.toFixed(0)} ms -> ${out}${probabilities}`);
+    return;
+  }
+  const result = await xai.visualizeFilters({ layer: layer!, channels: channelsOption(values.channels), ...common, onProgress: progressBar('visualize') });
   const [n, h, w, c] = result.shape;
   await writeOutput(out, encodePng(imageGrid(result.images, n, h, w, c, inputRange, result.channels)));
   // a channel that is zero on the start image gets no gradient and stays grey: say so, not silently

@@ -25,13 +25,13 @@ const FLUSH_EVERY = 10;
 export interface GeneratorClassOptions extends RunOptions {
   /** Classes of the explained model to make images of. */
   classes: number[];
-  /** Ascent steps. Default 150. */
+  /** Ascent steps. Default 200. */
   steps?: number;
-  /** Adam's learning rate on z. Default 0.05. */
+  /** Adam's learning rate on z. Default 0.1. */
   learningRate?: number;
-  /** Decay of z towards 0 per step (decoupled, times the learning rate). Default 0.01. */
+  /** Decay of z towards 0 per step (decoupled, times the learning rate). Default 0.001. */
   latentDecay?: number;
-  /** Standard deviation of the starting codes. Default 0.1. */
+  /** Standard deviation of the starting codes (a plain autoencoder's codes spread over units, not tenths). Default 1. */
   startDeviation?: number;
   seed?: number;
 }
@@ -59,10 +59,10 @@ export async function visualizeClassWithGenerator(ctx: ExplainContext, generator
   if (!Array.isArray(classes) || classes.length === 0 || classes.some((c) => !Number.isInteger(c) || c < 0 || c >= count[1])) {
     throw new OptionError(`classes must be a non-empty list of class indices in 0..${count[1] - 1}, got ${JSON.stringify(classes)}`);
   }
-  const steps = positiveInteger(options.steps ?? 150, 'steps', 100000);
-  const learningRate = nonNegative(options.learningRate ?? 0.05, 'learningRate');
-  const latentDecay = nonNegative(options.latentDecay ?? 0.01, 'latentDecay');
-  const deviation = nonNegative(options.startDeviation ?? 0.1, 'startDeviation');
+  const steps = positiveInteger(options.steps ?? 200, 'steps', 100000);
+  const learningRate = nonNegative(options.learningRate ?? 0.1, 'learningRate');
+  const latentDecay = nonNegative(options.latentDecay ?? 0.001, 'latentDecay');
+  const deviation = nonNegative(options.startDeviation ?? 1, 'startDeviation');
   const seed = options.seed ?? 0;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new OptionError(`seed must be an integer in 0..2^32-1, got ${seed}`);
   const latent = generator.inputShape;
