@@ -153,6 +153,11 @@ async function loadModel(request: number, load: () => Promise<ModelSpec>, descri
 
 function useBundled(bundled: BundledModel): Promise<void> {
   $('#model-about').textContent = bundled.about;
+  // each bundled model opens on a picture that suits it (the face, or a digit); the same one stays
+  if (bundled.picture && picture?.caption !== bundled.picture.caption) {
+    const { url, caption } = bundled.picture;
+    imageFromUrl(url).then((pixels) => usePicture(pixels, caption), showLoadError);
+  } else if (!bundled.picture && picture?.caption !== FACE_CAPTION) void loadFace();
   return useModel(() => modelFromUrl(bundled.url), { title: bundled.title, labels: bundled.labels, complement: bundled.complement, filterLayer: bundled.filterLayer }, bundled.inputRange);
 }
 
@@ -536,9 +541,11 @@ function wireControls(): void {
   });
 }
 
+const FACE_CAPTION = 'The astronaut Eileen Collins (NASA)';
+
 function loadFace(): Promise<void> {
   return imageFromUrl(FACE_URL).then(
-    (pixels) => usePicture(pixels, 'The astronaut Eileen Collins (NASA)'),
+    (pixels) => usePicture(pixels, FACE_CAPTION),
     (error) => showLoadError(new Error(`${error instanceof Error ? error.message : String(error)}: run 'npm run copy-models' (needs python3-skimage), or drop a picture`)),
   );
 }
@@ -562,7 +569,7 @@ async function start(): Promise<void> {
   options = pageOptions(location.search, adapter.software);
   rt = new Runtime(device);
   wireControls();
-  await Promise.all([useBundled(BUNDLED[options.model]).catch(showLoadError), loadFace()]);
+  await useBundled(BUNDLED[options.model]).catch(showLoadError); // and its picture
   if (!model) setPageState('error');
 }
 

