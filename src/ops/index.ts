@@ -22,8 +22,8 @@ export {
 export { globalAvgPool, globalAvgPoolBackward } from './global_avg_pool.js';
 export { accumulateLossStats, lossWithGradient, type LossKind, type LossResult } from './loss.js';
 export { maxPool, maxPoolBackward, type PoolOptions } from './max_pool.js';
-export { pad, padBackward, type PadMode, type PadOptions } from './pad.js';
 export { adamStep, sgdStep, type AdamStep, type SgdStep } from './optimizer.js';
+export { pad, padBackward, type PadMode, type PadOptions } from './pad.js';
 export { addGaussianNoise, randomNormal, randomUniform, type RandomStream } from './random.js';
 export { reduceAxes, reduceAxesBackward, type Reduction } from './reduce_axes.js';
 export { flatten, reshape, reshapeBackward } from './reshape.js';
