@@ -82,7 +82,7 @@ async function timeTfjs(tf: typeof TF, backend: string, spec: ModelSpec, data: {
 const { device, gpu, adapter } = await benchNodeDevices();
 const rt = new Runtime(device);
 const data = subset(loadDigits().train, count);
-const spec = smallCnn({ inputShape: DIGIT_SHAPE, classes: 10, filters: [16, 32], hidden: 32, seed: 7 });
+const spec = smallCnn({ inputShape: DIGIT_SHAPE, classes: 10, filters: [16, 32], hidden: 128, seed: 7 });
 const rows: Row[] = [];
 
 const model = Model.create(rt, spec);

