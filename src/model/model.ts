@@ -22,7 +22,7 @@ export interface ForwardOptions {
 }
 
 export interface BackwardOptions {
-  /** Nodes whose output gradients to return (`INPUT` for the model input). Default [INPUT]; [] with `weights` for training. */
+  /** Nodes whose output gradients to return (`INPUT` for the model input). Default [INPUT]; [] with `weights` (training): the weight gradients of every layer, no node's. */
   to?: string[];
   /** Also return weight gradients of every layer the gradient passes. */
   weights?: boolean;
@@ -275,12 +275,13 @@ export class Model {
     for (const node of requested) {
       if (!upstream.has(resolve(node))) throw new XaiError(`No gradient reaches '${node}' from the seeded node(s) ${[...seeds.keys()].join(', ')}: is it upstream of them?`);
     }
-    // gradients only flow into nodes that lie downstream of a target (or are one), and, when weight
-    // gradients are asked for, of a layer with weights: training asks for no input gradient at all
+    // gradients only flow into nodes that lie downstream of a target (or are one); with no target
+    // and weight gradients asked for (training), into every layer with weights and downstream of it
     const wanted = new Set<string>(targets);
+    const training = requested.length === 0 && !!options.weights;
     for (const name of this.order) {
       const layer = this.layers.get(name)!;
-      const weighted = !!options.weights && Object.keys(layer.weights).length > 0;
+      const weighted = training && Object.keys(layer.weights).length > 0;
       if (weighted || layer.spec.inputs.some((i) => wanted.has(i))) wanted.add(name);
     }
     const gradients = new Map<string, Tensor>();
