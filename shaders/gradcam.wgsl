@@ -11,9 +11,10 @@
 //                      by bilinear interpolation without aligned corners (tf.image.resizeBilinear):
 //                      source = (dst + 0.5) * in / out - 0.5 with HALF_PIXEL (TF2 resize, cv2),
 //                      source = dst * in / out without (tfjs' default, TF1); clamped at the edges.
-//                      Writes only the first out_height * out_width elements of `result`.
-// Layouts: activations, grads [1, h, w, K] viewed as [positions = h * w, K] (NHWC); weights [K];
-// cam [h, w]; result [H, W] (+ anything the caller appends after it).
+// Every entry works on a batch of N items at once (N from the array lengths): item n's values
+// follow item n - 1's in every array.
+// Layouts: activations, grads [N, h, w, K] viewed as [N, positions = h * w, K] (NHWC); weights
+// [N, K]; cam [N, h, w]; result [N, H, W].
 // Bindings (params: weights_*, combine; resize: upsample_bilinear):
 //   weights_*:         activations (read), grads (read), weights (read_write)
 //   combine:           activations (read), weights, cam (read_write)
@@ -51,51 +52,56 @@ fn linear_index(gid: vec3u, groups: vec3u) -> u32 {
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn weights_gradcam(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let k = linear_index(gid, groups);
-  if (k >= params.channels) {
+  let i = linear_index(gid, groups);
+  if (i >= arrayLength(&weights)) {
     return;
   }
-  // channel k of position p is at p * K + k (NHWC)
+  // channel k of position p of item n is at (n * P + p) * K + k (NHWC)
+  let k = i % params.channels;
+  let base = (i / params.channels) * params.positions * params.channels + k;
   var total = 0.0;
   for (var p = 0u; p < params.positions; p++) {
-    total += grads[p * params.channels + k];
+    total += grads[base + p * params.channels];
   }
-  weights[k] = total / f32(params.positions);
+  weights[i] = total / f32(params.positions);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn weights_plusplus(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let k = linear_index(gid, groups);
-  if (k >= params.channels) {
+  let i = linear_index(gid, groups);
+  if (i >= arrayLength(&weights)) {
     return;
   }
+  let k = i % params.channels;
+  let base = (i / params.channels) * params.positions * params.channels + k;
   var activation_sum = 0.0;
   for (var p = 0u; p < params.positions; p++) {
-    activation_sum += activations[p * params.channels + k];
+    activation_sum += activations[base + p * params.channels];
   }
   var total = 0.0;
   for (var p = 0u; p < params.positions; p++) {
-    let g = grads[p * params.channels + k];
+    let g = grads[base + p * params.channels];
     let g2 = g * g;
     let denominator = 2.0 * g2 + activation_sum * g2 * g;
     let alpha = select(g2 / denominator, 0.0, denominator == 0.0);
     total += alpha * max(g, 0.0);
   }
-  weights[k] = total;
+  weights[i] = total;
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn combine(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let p = linear_index(gid, groups);
-  if (p >= params.positions) {
+  let i = linear_index(gid, groups);
+  if (i >= arrayLength(&cam)) {
     return;
   }
-  let row = p * params.channels;
+  let row = i * params.channels;
+  let weight_row = (i / params.positions) * params.channels;
   var total = 0.0;
   for (var k = 0u; k < params.channels; k++) {
-    total += weights[k] * activations[row + k];
+    total += weights[weight_row + k] * activations[row + k];
   }
-  cam[p] = max(total, 0.0);
+  cam[i] = max(total, 0.0);
 }
 
 /** Source coordinate of output index `i` along an axis with ratio `scale` = in / out. */
@@ -109,11 +115,13 @@ fn source_coordinate(i: u32, scale: f32) -> f32 {
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn upsample_bilinear(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = linear_index(gid, groups);
-  if (i >= resize.out_height * resize.out_width) {
+  if (i >= arrayLength(&result)) {
     return;
   }
-  let y = i / resize.out_width;
-  let x = i % resize.out_width;
+  let pixel = i % (resize.out_height * resize.out_width);
+  let item = (i / (resize.out_height * resize.out_width)) * resize.in_height * resize.in_width;
+  let y = pixel / resize.out_width;
+  let x = pixel % resize.out_width;
   // TF's compute_interpolation_weights: lower = max(floor(s), 0), upper = min(ceil(s), in - 1),
   // weight of upper = s - floor(s); a negative s (half-pixel edge) clamps both ends to 0
   let sy = source_coordinate(y, resize.scale_y);
@@ -126,7 +134,7 @@ fn upsample_bilinear(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wor
   let x1 = u32(clamp(ceil(sx), 0.0, f32(resize.in_width - 1u)));
   let ly = sy - fy;
   let lx = sx - fx;
-  let top = mix(cam[y0 * resize.in_width + x0], cam[y0 * resize.in_width + x1], lx);
-  let bottom = mix(cam[y1 * resize.in_width + x0], cam[y1 * resize.in_width + x1], lx);
+  let top = mix(cam[item + y0 * resize.in_width + x0], cam[item + y0 * resize.in_width + x1], lx);
+  let bottom = mix(cam[item + y1 * resize.in_width + x0], cam[item + y1 * resize.in_width + x1], lx);
   result[i] = mix(top, bottom, ly);
 }

@@ -5,8 +5,13 @@
 //                  input [1, ...] is broadcast over the copies s = offset .. offset + copies)
 //   fill_uniform:  output[i] = low + (high - low) * U[0, 1)
 //   fill_gaussian: output[i] = N(0, 1)                           (tests of the generator)
+//   add_gaussian_rows: output[n, i] = input[r, i] + sigma * N(0, 1) of copy k, where row n of
+//                  `table` (stride table_stride) starts with (r, k): copies of many images whose
+//                  noise depends on the copy number k only, so a batch of images draws for each
+//                  image exactly what a call for that image alone draws.
 // Normal deviates by Box-Muller from two uniforms of one Philox block.
-// Bindings: input (read), output (read_write), params.
+// Bindings: input (read), output (read_write), params; add_gaussian_rows: input, output, table
+// (read), rows instead of params.
 
 override WORKGROUP_SIZE: u32 = 64;
 
@@ -24,6 +29,19 @@ struct Params {
 @group(0) @binding(0) var<storage, read> input: array<f32>;
 @group(0) @binding(1) var<storage, read_write> output: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
+
+struct RowParams {
+  seed: u32,
+  stream: u32,
+  /** Elements per copy (per input row). */
+  copy_size: u32,
+  /** Values per row of `table`; the first two are (input row, copy number). */
+  table_stride: u32,
+  sigma: f32,
+}
+
+@group(0) @binding(3) var<storage, read> table: array<f32>;
+@group(0) @binding(4) var<uniform> rows: RowParams;
 
 fn mul_hi_lo(a: u32, b: u32) -> vec2u {
   // 32x32 -> 64-bit product from 16-bit halves (WGSL has no 64-bit integers)
@@ -54,14 +72,21 @@ fn philox(counter: vec4u, key_in: vec2u) -> vec4u {
 }
 
 /** Four uniforms in (0, 1] for element `index` of `copy`: never 0, so log() in Box-Muller is finite. */
-fn uniforms(copy: u32, index: u32) -> vec4f {
-  let bits = philox(vec4u(index, copy, params.stream, 0u), vec2u(params.seed, 0x5EEDu));
+fn uniforms_of(seed: u32, stream: u32, copy: u32, index: u32) -> vec4f {
+  let bits = philox(vec4u(index, copy, stream, 0u), vec2u(seed, 0x5EEDu));
   return (vec4f(bits >> vec4u(8u)) + 1.0) / 16777216.0;
 }
 
-fn gaussian(copy: u32, index: u32) -> f32 {
-  let u = uniforms(copy, index);
+fn uniforms(copy: u32, index: u32) -> vec4f {
+  return uniforms_of(params.seed, params.stream, copy, index);
+}
+
+fn gaussian_of(u: vec4f) -> f32 {
   return sqrt(-2.0 * log(u.x)) * cos(6.283185307179586 * u.y);
+}
+
+fn gaussian(copy: u32, index: u32) -> f32 {
+  return gaussian_of(uniforms(copy, index));
 }
 
 fn linear_index(gid: vec3u, groups: vec3u) -> u32 {
@@ -100,4 +125,17 @@ fn fill_gaussian(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   let element = i % params.copy_size;
   let copy = params.copy_offset + i / params.copy_size;
   output[i] = params.a + params.b * gaussian(copy, element);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn add_gaussian_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = linear_index(gid, groups);
+  if (i >= arrayLength(&output)) {
+    return;
+  }
+  let element = i % rows.copy_size;
+  let n = i / rows.copy_size;
+  let source = u32(table[n * rows.table_stride]);
+  let copy = u32(table[n * rows.table_stride + 1u]);
+  output[i] = input[source * rows.copy_size + element] + rows.sigma * gaussian_of(uniforms_of(rows.seed, rows.stream, copy, element));
 }

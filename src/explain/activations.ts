@@ -1,10 +1,15 @@
 /**
- * A layer's activations for one image: one inference forward that keeps that node, one read.
+ * A layer's activations for one image or many: inference forwards (planned chunks) that keep that
+ * node, one read per group of images.
  * Also the layer checks Grad-CAM shares (which nodes exist, which have spatial [1, h, w, K] outputs).
  */
 import { OptionError } from '../errors.js';
 import type { Model } from '../model/model.js';
-import { prepareImage, type ExplainContext, type ImageInput } from './context.js';
+import { imageList, type ImageBatch, type ManyImages } from './batch.js';
+import type { ExplainContext, ImageInput } from './context.js';
+import { planWork } from './planner.js';
+import type { RunOptions } from './progress.js';
+import { Schedule } from './schedule.js';
 
 export interface ActivationsOptions {
   /** Node name (a layer, or the input node). */
@@ -34,17 +39,37 @@ export function spatialLayers(model: Model): string[] {
   return model.order.filter((name) => name !== model.inputName && shapes.get(name)!.length === 4);
 }
 
-export async function activations(ctx: ExplainContext, image: ImageInput, options: ActivationsOptions): Promise<LayerActivations> {
+export async function activations<I extends ImageInput | ImageBatch>(ctx: ExplainContext, images: I, options: ActivationsOptions & RunOptions): Promise<ManyImages<I> extends true ? LayerActivations[] : LayerActivations> {
   const started = performance.now();
+  const { rt, model } = ctx;
   const layer = options?.layer;
   const shape = layerShape(ctx.model, layer);
-  const input = prepareImage(ctx, image);
-  const pass = ctx.model.forward(input.tensor, { keep: [layer] });
-  try {
-    const values = await ctx.rt.read(pass.value(layer));
-    return { layer, values, shape, milliseconds: performance.now() - started };
-  } finally {
-    pass.dispose();
-    if (input.owned) input.tensor.dispose();
+  const size = shape.reduce((a, b) => a * b, 1);
+  const list = imageList(ctx, images);
+  const plan = planWork(ctx, { images: list.count, jobsPerImage: 1, copiesPerJob: 1, pass: { keep: [layer] }, imageFloats: size, jobFloats: 0, copyFloats: 0 });
+  const schedule = new Schedule(rt, options, list.count, ctx.pace ?? (ctx.pace = new Map()), `activations:${model.spec.source}`);
+  const results: LayerActivations[] = [];
+  for (let first = 0; first < list.count; first += plan.imagesPerGroup) {
+    schedule.checkAborted();
+    const n = Math.min(plan.imagesPerGroup, list.count - first);
+    const taken = list.take(rt, first, n);
+    const values = rt.empty([n, size], 'activations');
+    try {
+      await schedule.run(n, plan.copiesPerChunk, (start, count) => {
+        const part = count === n ? taken.tensor : rt.empty([count, ...model.inputShape], 'activations.images');
+        if (part !== taken.tensor) rt.copy(taken.tensor, part, part.size, start * (part.size / count), 0);
+        const pass = model.forward(part, { keep: [layer] });
+        rt.copy(pass.value(layer), values, count * size, 0, start * size);
+        pass.dispose();
+        if (part !== taken.tensor) part.dispose();
+      });
+      const read = await rt.read(values);
+      const ms = performance.now() - started;
+      for (let i = 0; i < n; i++) results.push({ layer, values: read.slice(i * size, (i + 1) * size), shape, milliseconds: ms });
+    } finally {
+      values.dispose();
+      if (taken.owned) taken.tensor.dispose();
+    }
   }
+  return (list.single ? results[0] : results) as ManyImages<I> extends true ? LayerActivations[] : LayerActivations;
 }

@@ -1,9 +1,12 @@
 /**
  * The public face of the explanation methods: one object per (device, model), each method one
- * call that keeps the heavy work on the GPU and returns only the final map.
+ * call that keeps the heavy work on the GPU and returns only the final maps. Every method takes
+ * one image (one result) or many (an array of images, or a stack [N, H, W, C]: one result per
+ * image, in order); `{ topK: k }` targets give k results per image.
  *
  *   const xai = await Explainer.create(device, model);
  *   const map = await xai.saliency(image, { target: 'top' });
+ *   const maps = await xai.smoothGrad([a, b, c], { target: ['top', 3, 'cat'], samples: 16 });
  */
 import { Runtime } from '../gpu/runtime.js';
 import { Model } from '../model/model.js';
@@ -11,7 +14,10 @@ import type { ModelSpec } from '../model/spec.js';
 import { OptionError } from '../errors.js';
 import { activations, type ActivationsOptions, type LayerActivations } from './activations.js';
 import type { Attribution } from './attribution.js';
+import type { Explained, ImageBatch, ManyImages } from './batch.js';
 import type { ExplainContext, ImageInput } from './context.js';
+import { defaultMaxBytes } from './planner.js';
+import type { RunOptions } from './progress.js';
 import { gradCam, type GradCamAttribution, type GradCamOptions } from './gradcam.js';
 import { integratedGradients, type IntegratedGradientsOptions } from './integrated_gradients.js';
 import { occlusion, type OcclusionAttribution, type OcclusionOptions } from './occlusion.js';
@@ -26,58 +32,29 @@ export interface ExplainerOptions {
   /** Largest batch one chunk may hold (noisy copies, path steps, filters). Default 256. */
   maxChunk?: number;
   /**
-   * Throw an InputError for images whose values lie far outside inputRange (beyond it by more than
-   * its width, e.g. raw 0..255 pixels for a [-1, 1] model) instead of warning. Default false.
+   * Budget in bytes for the GPU buffers of one call (activations kept for the backward pass,
+   * gradients, the method's own buffers); every chunk size is planned within it. Default: 512 MiB
+   * or four of the device's largest storage buffers, whichever is less.
    */
-  strictRange?: boolean;
-  /** Receives that warning, once per explainer. Default console.warn. */
-  onWarning?: (message: string) => void;
+  maxBytes?: number;
 }
 
-export class Explainer {
-  private disposed = false;
 
-  private constructor(
-    private readonly ctx: ExplainContext,
-    /** The model (and runtime) this explainer made from a ModelSpec (or a device), freed by dispose(). */
-    private readonly ownsModel: boolean,
-    private readonly ownsRuntime: boolean,
-  ) {}
+export class Explainer {
+  private constructor(private readonly ctx: ExplainContext) {}
 
   /** From a device (a runtime is made for it) or a runtime, and a loaded Model or a ModelSpec. */
   static async create(device: GPUDevice | Runtime, model: Model | ModelSpec, options: ExplainerOptions = {}): Promise<Explainer> {
-    const inputRange = options.inputRange ?? [0, 1];
-    if (!Array.isArray(inputRange) || inputRange.length !== 2 || !inputRange.every(Number.isFinite) || !(inputRange[1] > inputRange[0])) {
-      throw new OptionError(`inputRange must be [low, high] with low < high, got ${JSON.stringify(inputRange)}`);
-    }
-    const onWarning = options.onWarning ?? ((message: string) => console.warn(`webgpu-xai: ${message}`));
-    let warned = false;
-    const warnOnce = (message: string) => {
-      if (!warned) onWarning(message);
-      warned = true;
-    };
     const rt = device instanceof Runtime ? device : new Runtime(device);
     const loaded = model instanceof Model ? model : Model.create(rt, model);
     if (loaded.runtime !== rt) throw new OptionError('The model was created on a different runtime than the one given to Explainer.create');
-    const ctx = { model: loaded, rt, inputRange, maxChunk: options.maxChunk ?? 256, strictRange: options.strictRange ?? false, warnOnce };
-    return new Explainer(ctx, !(model instanceof Model), !(device instanceof Runtime));
-  }
-
-  /**
-   * Frees what this explainer created: the model's weights when it was given a ModelSpec, and the
-   * runtime's pooled buffers when it was given a device. A Model or Runtime passed in stays the
-   * caller's. Calls after dispose() throw.
-   */
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    if (this.ownsModel) this.ctx.model.dispose();
-    if (this.ownsRuntime) this.ctx.rt.trim();
-  }
-
-  private get live(): ExplainContext {
-    if (this.disposed) throw new OptionError('This Explainer was disposed; create a new one');
-    return this.ctx;
+    const inputRange = options.inputRange ?? [0, 1];
+    if (!(inputRange[1] > inputRange[0])) throw new OptionError(`inputRange must be [low, high] with low < high, got [${inputRange.join(', ')}]`);
+    const maxChunk = options.maxChunk ?? 256;
+    if (!Number.isInteger(maxChunk) || maxChunk < 1) throw new OptionError(`maxChunk must be a positive integer, got ${maxChunk}`);
+    const maxBytes = options.maxBytes ?? defaultMaxBytes(rt.limits);
+    if (!Number.isFinite(maxBytes) || maxBytes <= 0) throw new OptionError(`maxBytes must be a positive number of bytes, got ${maxBytes}`);
+    return new Explainer({ model: loaded, rt, inputRange, maxChunk, maxBytes, pace: new Map() });
   }
 
   get model(): Model {
@@ -92,38 +69,44 @@ export class Explainer {
     return this.ctx.inputRange;
   }
 
-  async saliency(image: ImageInput, options?: TargetOptions): Promise<Attribution> {
-    return saliency(this.live, image, options);
+  /** The byte budget every call plans its chunks in. */
+  get maxBytes(): number {
+    return this.ctx.maxBytes!;
   }
 
-  async smoothGrad(image: ImageInput, options?: SmoothGradOptions): Promise<Attribution> {
-    return smoothGrad(this.live, image, options);
+  saliency<I extends ImageInput | ImageBatch, O extends TargetOptions & RunOptions = TargetOptions>(images: I, options?: O): Promise<Explained<I, Attribution, O>> {
+    return saliency(this.ctx, images, options);
   }
 
-  async integratedGradients(image: ImageInput, options?: IntegratedGradientsOptions): Promise<Attribution> {
-    return integratedGradients(this.live, image, options);
+  smoothGrad<I extends ImageInput | ImageBatch, O extends SmoothGradOptions = SmoothGradOptions>(images: I, options?: O): Promise<Explained<I, Attribution, O>> {
+    return smoothGrad(this.ctx, images, options);
   }
 
-  async gradCam(image: ImageInput, options?: GradCamOptions): Promise<GradCamAttribution> {
-    return gradCam(this.live, image, options);
+  integratedGradients<I extends ImageInput | ImageBatch, O extends IntegratedGradientsOptions = IntegratedGradientsOptions>(images: I, options?: O): Promise<Explained<I, Attribution, O>> {
+    return integratedGradients(this.ctx, images, options);
   }
 
-  async occlusion(image: ImageInput, options?: OcclusionOptions): Promise<OcclusionAttribution> {
-    return occlusion(this.live, image, options);
+  gradCam<I extends ImageInput | ImageBatch, O extends GradCamOptions & RunOptions = GradCamOptions>(images: I, options?: O): Promise<Explained<I, GradCamAttribution, O>> {
+    return gradCam(this.ctx, images, options);
   }
 
-  async activations(image: ImageInput, options: ActivationsOptions): Promise<LayerActivations> {
-    return activations(this.live, image, options);
+  occlusion<I extends ImageInput | ImageBatch, O extends OcclusionOptions = OcclusionOptions>(images: I, options?: O): Promise<Explained<I, OcclusionAttribution, O>> {
+    return occlusion(this.ctx, images, options);
+  }
+
+  /** A layer's activations per image (no targets). */
+  activations<I extends ImageInput | ImageBatch>(images: I, options: ActivationsOptions & RunOptions): Promise<ManyImages<I> extends true ? LayerActivations[] : LayerActivations> {
+    return activations(this.ctx, images, options);
   }
 
   /** Gradient ascent on each requested channel's mean activation, all channels as one batch. */
-  async visualizeFilters(options: FilterVisualizationOptions): Promise<Visualization> {
-    return visualizeFilters(this.live, options);
+  visualizeFilters(options: FilterVisualizationOptions): Promise<Visualization> {
+    return visualizeFilters(this.ctx, options);
   }
 
   /** Gradient ascent on class logits: argmax_x y_c(x) - R(x), one image per class. */
-  async visualizeClass(options: ClassVisualizationOptions): Promise<Visualization> {
-    return visualizeClass(this.live, options);
+  visualizeClass(options: ClassVisualizationOptions): Promise<Visualization> {
+    return visualizeClass(this.ctx, options);
   }
 
   /**

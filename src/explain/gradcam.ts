@@ -2,17 +2,18 @@
  * Grad-CAM (Selvaraju et al. 2017) and Grad-CAM++ (Chattopadhay et al. 2018) on any node with a
  * spatial output [1, h, w, K]: one forward that keeps the layer, one backward from the class
  * score to that layer, channel weights and their ReLU'd combination on the GPU, then bilinear
- * upsampling to the input's [H, W]. One submission and one read (map, layer map, weights and
- * target packed in one buffer).
+ * upsampling to the input's [H, W]; the jobs (images x targets) of a call run as GPU batches,
+ * and each group is one read (maps, layer maps, weights and targets packed in one buffer).
  */
 import { OptionError } from '../errors.js';
 import type { Tensor } from '../gpu/tensor.js';
 import type { Model } from '../model/model.js';
 import type { Attribution } from './attribution.js';
 import { layerShape, spatialLayers } from './activations.js';
-import { checkFiniteResult, prepareImage, type ExplainContext, type ImageInput } from './context.js';
+import { runBatch, type BatchMethod, type BatchOptions, type Explained, type ImageBatch } from './batch.js';
+import type { ExplainContext, ImageInput } from './context.js';
+import { gatherRows, scoreGradient } from './gradients.js';
 import type { TargetOptions } from './saliency.js';
-import { argmaxTargets, checkTarget, constantTargets, oneHotSeed, scoreNode } from './score.js';
 
 export interface GradCamOptions extends TargetOptions {
   /** Node with a [1, h, w, K] output. Default: the last such node (the usual "last conv layer"). */
@@ -65,13 +66,9 @@ export function gradCamLayer(ctx: ExplainContext, layer: string | undefined): st
   return layer;
 }
 
-export async function gradCam(ctx: ExplainContext, image: ImageInput, options: GradCamOptions = {}): Promise<GradCamAttribution> {
-  const started = performance.now();
+export async function gradCam<I extends ImageInput | ImageBatch, O extends GradCamOptions = GradCamOptions>(ctx: ExplainContext, images: I, options: O = {} as O): Promise<Explained<I, GradCamAttribution, O>> {
   const { rt, model } = ctx;
   const layer = gradCamLayer(ctx, options.layer);
-  const node = scoreNode(model, options.score);
-  const target = options.target ?? 'top';
-  checkTarget(model, node, target);
   const plusPlus = options.plusPlus ?? false;
   if (typeof plusPlus !== 'boolean') throw new OptionError(`plusPlus must be true or false, got ${String(plusPlus)}`);
   const halfPixel = options.halfPixelCenters ?? true;
@@ -80,65 +77,75 @@ export async function gradCam(ctx: ExplainContext, image: ImageInput, options: G
   const [height, width] = model.inputShape;
   const positions = h * w;
   const pixels = height * width;
-
-  const input = prepareImage(ctx, image);
-  const owned: Tensor[] = [];
-  const pass = model.forward(input.tensor, { forBackward: true, keep: [layer, node, model.logitsName] });
-  try {
-    // 'top' is the argmax of this very pass's logits: no separate forward
-    const targets = target === 'top' ? argmaxTargets(rt, pass.value(model.logitsName)) : constantTargets(rt, 1, target);
-    owned.push(targets);
-    const seed = oneHotSeed(rt, pass.value(node).shape, targets);
-    const { gradients } = model.backward(pass, new Map([[node, seed]]), { to: [layer] });
-    const grads = gradients.get(layer)!;
-    owned.push(grads);
-    const activationsOut = pass.value(layer);
-
-    const weights = rt.empty([channels], 'gradcam.weights');
-    const cam = rt.empty([h, w], 'gradcam.cam');
-    // [upsampled H*W | layer map h*w | weights K | target 1 | scores]: one read for everything; the
-    // scores only to check them, since the ReLU'd combination turns an overflow's NaN into 0
-    const scores = pass.value(node);
-    const result = rt.empty([pixels + positions + channels + 1 + scores.size], 'gradcam.result');
-    owned.push(weights, cam, result);
-    const kernel = (entry: string) => ({ shader: 'gradcam', entry, constants: { WORKGROUP_SIZE } });
-    rt.dispatch(kernel(plusPlus ? 'weights_plusplus' : 'weights_gradcam'), {
-      // Grad-CAM's mean gradient does not read the activations
-      bindings: plusPlus ? { activations: activationsOut, grads, weights } : { grads, weights },
-      uniforms: { positions, channels },
-      workgroups: rt.grid(channels, WORKGROUP_SIZE),
-    });
-    rt.dispatch(kernel('combine'), {
-      bindings: { activations: activationsOut, weights, cam },
-      uniforms: { positions, channels },
-      workgroups: rt.grid(positions, WORKGROUP_SIZE),
-    });
-    rt.dispatch({ shader: 'gradcam', entry: 'upsample_bilinear', constants: { WORKGROUP_SIZE, HALF_PIXEL: halfPixel ? 1 : 0 } }, {
-      bindings: { cam, result },
-      uniforms: { in_height: h, in_width: w, out_height: height, out_width: width, scale_y: h / height, scale_x: w / width },
-      workgroups: rt.grid(pixels, WORKGROUP_SIZE),
-    });
-    rt.copy(cam, result, positions, 0, pixels);
-    rt.copy(weights, result, channels, 0, pixels + positions);
-    rt.copy(targets, result, 1, 0, pixels + positions + channels);
-    rt.copy(scores, result, scores.size, 0, pixels + positions + channels + 1);
-    pass.dispose();
-    const packed = await rt.read(result);
-    checkFiniteResult(packed, 'Grad-CAM map or the scores it explains');
+  const row = pixels + positions + channels;
+  const kernel = (entry: string) => ({ shader: 'gradcam', entry, constants: { WORKGROUP_SIZE } });
+  return runBatch<GradCamAttribution, Explained<I, GradCamAttribution, O>>(ctx, images, options as BatchOptions, (score): BatchMethod<GradCamAttribution> => {
+    let result: Tensor | undefined;
     return {
-      method: plusPlus ? 'grad-cam++' : 'grad-cam',
-      values: packed.slice(0, pixels),
-      shape: [height, width, 1],
-      target: packed[pixels + positions + channels],
-      milliseconds: performance.now() - started,
-      layer,
-      layerMap: packed.slice(pixels, pixels + positions),
-      layerShape: [h, w],
-      channelWeights: packed.slice(pixels + positions, pixels + positions + channels),
+      kind: `grad-cam:${layer}`,
+      copiesPerJob: 1,
+      pass: { backward: { seedNode: score.node, to: layer }, keep: [layer, score.node] },
+      imageFloats: 0,
+      jobFloats: row,
+      // weights, cam, upsampled map of the chunk
+      copyFloats: row,
+      begin: (group) => {
+        // per job [upsampled H*W | layer map h*w | weights K]
+        result = rt.empty([group.jobs, row], 'gradcam.result');
+      },
+      chunk: (group, table, first, count) => {
+        const copies = gatherRows(model, group.images, table, first, 1);
+        const { gradient, pass } = scoreGradient(model, score, copies, table, group.mask, layer, [layer]);
+        const activationsOut = pass.value(layer);
+        const weights = rt.empty([count, channels], 'gradcam.weights');
+        const cam = rt.empty([count, h, w], 'gradcam.cam');
+        const maps = rt.empty([count, height, width], 'gradcam.maps');
+        rt.dispatch(kernel(plusPlus ? 'weights_plusplus' : 'weights_gradcam'), {
+          // Grad-CAM's mean gradient does not read the activations
+          bindings: plusPlus ? { activations: activationsOut, grads: gradient, weights } : { grads: gradient, weights },
+          uniforms: { positions, channels },
+          workgroups: rt.grid(weights.size, WORKGROUP_SIZE),
+        });
+        rt.dispatch(kernel('combine'), {
+          bindings: { activations: activationsOut, weights, cam },
+          uniforms: { positions, channels },
+          workgroups: rt.grid(cam.size, WORKGROUP_SIZE),
+        });
+        rt.dispatch({ shader: 'gradcam', entry: 'upsample_bilinear', constants: { WORKGROUP_SIZE, HALF_PIXEL: halfPixel ? 1 : 0 } }, {
+          bindings: { cam, result: maps },
+          uniforms: { in_height: h, in_width: w, out_height: height, out_width: width, scale_y: h / height, scale_x: w / width },
+          workgroups: rt.grid(maps.size, WORKGROUP_SIZE),
+        });
+        pass.dispose();
+        copies.dispose();
+        gradient.dispose();
+        for (let n = 0; n < count; n++) {
+          const at = (first + n) * row;
+          rt.copy(maps, result!, pixels, n * pixels, at);
+          rt.copy(cam, result!, positions, n * positions, at + pixels);
+          rt.copy(weights, result!, channels, n * channels, at + pixels + positions);
+        }
+        for (const t of [weights, cam, maps]) t.dispose();
+      },
+      finish: () => result!,
+      results: (_, values, targets, milliseconds) => {
+        const ms = milliseconds();
+        return Array.from(targets, (target, j) => {
+          const packed = values.subarray(j * row, (j + 1) * row);
+          return {
+            method: plusPlus ? 'grad-cam++' : 'grad-cam',
+            values: packed.slice(0, pixels),
+            shape: [height, width, 1],
+            target,
+            milliseconds: ms,
+            layer,
+            layerMap: packed.slice(pixels, pixels + positions),
+            layerShape: [h, w],
+            channelWeights: packed.slice(pixels + positions, row),
+          };
+        });
+      },
+      end: () => result?.dispose(),
     };
-  } finally {
-    pass.dispose();
-    for (const t of owned) t.dispose();
-    if (input.owned) input.tensor.dispose();
-  }
+  });
 }

@@ -1,20 +1,39 @@
 /**
- * The step every gradient method shares: forward a batch, seed d score / d node, backward to the
- * input. Recorded on the runtime, nothing read back.
+ * The step every gradient method shares: forward a batch of copies, seed d score / d node for
+ * each copy's job, backward to the input (or a layer). Recorded on the runtime, nothing read back.
  */
 import type { Tensor } from '../gpu/tensor.js';
-import { INPUT, type Model } from '../model/model.js';
-import { oneHotSeed } from './score.js';
+import { INPUT, type ForwardPass, type Model } from '../model/model.js';
+import { scoreSeed, type ResolvedScore } from './score.js';
+
+const attributionKernel = (entry: string) => ({ shader: 'attribution', entry, constants: { WORKGROUP_SIZE: 64 } });
 
 /**
- * Gradient of score_n = node[n, ..., targets[n]] (times `scale`, summed over positions) with
- * respect to each input image of `x`. `targets` is [N] or [1] (shared by all items).
+ * Gradient of score_n (the score of copy n's job, `table` [count, 3] = image, copy, job; `mask`
+ * [jobs, C] the jobs' channel sets) with respect to `to` (default the input) for each copy of
+ * `x`. Returns the forward pass too (keeping `keep`), which the caller disposes.
  */
-export function inputGradient(model: Model, x: Tensor, node: string, targets: Tensor, scale = 1): Tensor {
+export function scoreGradient(model: Model, score: ResolvedScore, x: Tensor, table: Tensor, mask: Tensor, to = INPUT, keep: string[] = []): { gradient: Tensor; pass: ForwardPass } {
+  const pass = model.forward(x, { forBackward: true, keep: [score.node, ...keep] });
+  const seed = scoreSeed(model.runtime, score, pass.value(score.node), table, mask);
+  const { gradients } = model.backward(pass, new Map([[score.node, seed]]), { to: [to] });
+  return { gradient: gradients.get(to)!, pass };
+}
+
+/** copies[n] = images[table[n].image]: one batch row per job (saliency, Grad-CAM). */
+export function gatherRows(model: Model, images: Tensor, table: Tensor, first: number, perJob: number): Tensor {
   const rt = model.runtime;
-  const pass = model.forward(x, { forBackward: true });
-  const seed = oneHotSeed(rt, model.shapes(x.shape[0]).get(node)!, targets, scale);
-  const { gradients } = model.backward(pass, new Map([[node, seed]]), { to: [INPUT] });
-  pass.dispose();
-  return gradients.get(INPUT)!;
+  const count = table.shape[0];
+  const copies = rt.empty([count, ...model.inputShape], 'batch.copies');
+  rt.dispatch(attributionKernel('gather_rows'), {
+    bindings: { images, table, copies },
+    uniforms: rowUniforms(model, first, count, perJob),
+    workgroups: rt.grid(copies.size, 64),
+  });
+  return copies;
+}
+
+/** The `rows` uniforms of the batch entries of shaders/attribution.wgsl. */
+export function rowUniforms(model: Model, first: number, count: number, perJob: number) {
+  return { elements: model.inputShape.reduce((a, b) => a * b, 1), first, count, per_job: perJob };
 }

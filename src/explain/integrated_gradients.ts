@@ -1,19 +1,20 @@
 /**
  * Integrated Gradients (Sundararajan, Taly, Yan 2017): attribution_i = (x_i - x'_i) *
  * integral_0^1 dF(x' + a (x - x')) / dx_i da (eq. 3), with the integral replaced by a quadrature
- * rule. All path points run as one batch (chunked only at the device's limits); completeness
+ * rule. The path points of all images and targets run as GPU batches (planned chunks); completeness
  * (sum of attributions = F(x) - F(x'), their Proposition 1) is reported as a relative error.
  */
 import { OptionError } from '../errors.js';
-import type { Tensor } from '../gpu/tensor.js';
+import { Tensor } from '../gpu/tensor.js';
 import { gaussianBlur } from '../ops/blur.js';
 import { randomUniform } from '../ops/random.js';
 import type { Attribution } from './attribution.js';
-import { checkFiniteResult, checkImage, chunkSize, positiveInteger, prepareImage, seedOption, type ExplainContext, type ImageInput } from './context.js';
-import { inputGradient } from './gradients.js';
-import { chunks, throwIfAborted, type RunOptions } from './progress.js';
-import { resolveTargets, type TargetOptions } from './saliency.js';
-import { checkTarget, scoreNode } from './score.js';
+import { runBatch, type BatchMethod, type BatchOptions, type Explained, type ImageBatch } from './batch.js';
+import { checkImage, positiveInteger, type ExplainContext, type ImageInput } from './context.js';
+import { rowUniforms, scoreGradient } from './gradients.js';
+import type { RunOptions } from './progress.js';
+import type { TargetOptions } from './saliency.js';
+import { itemScores } from './score.js';
 
 export type IntegrationRule = 'riemann-left' | 'riemann-right' | 'riemann-middle' | 'trapezoid' | 'gauss-legendre';
 export const INTEGRATION_RULES: readonly IntegrationRule[] = ['riemann-left', 'riemann-right', 'riemann-middle', 'trapezoid', 'gauss-legendre'];
@@ -98,119 +99,126 @@ const attributionKernel = (entry: string) => ({ shader: 'attribution', entry, co
 const BASELINES = ['black', 'white', 'blur', 'uniform'];
 
 /** Rejects an unknown baseline name or a baseline image of the wrong shape before any GPU work. */
-function checkBaseline(ctx: ExplainContext, options: IntegratedGradientsOptions): void {
-  const baseline = options.baseline ?? 'black';
+function checkBaseline(ctx: ExplainContext, baseline: Baseline): void {
   if (typeof baseline === 'string') {
     if (!BASELINES.includes(baseline)) throw new OptionError(`Unknown baseline '${baseline}' (use ${BASELINES.join(', ')} or a tensor)`);
   } else {
-    checkImage(ctx, baseline, 'baseline image');
+    checkImage(ctx, baseline);
   }
-  const sigma = options.blurSigma;
-  if (sigma !== undefined && !(typeof sigma === 'number' && sigma > 0 && Number.isFinite(sigma))) {
-    throw new OptionError(`blurSigma must be a finite number of pixels > 0, got ${String(sigma)}`);
-  }
-  seedOption(options.seed, 0);
 }
 
-function makeBaseline(ctx: ExplainContext, image: Tensor, options: IntegratedGradientsOptions): Tensor {
-  const { rt } = ctx;
+/** The baselines of a group: one [1, H, W, C] shared by all images, or one per image ('blur'). */
+function makeBaselines(ctx: ExplainContext, images: Tensor, options: IntegratedGradientsOptions): Tensor {
+  const { rt, model } = ctx;
   const [low, high] = ctx.inputRange;
   const baseline = options.baseline ?? 'black';
+  const one = [1, ...model.inputShape];
   if (baseline === 'black' || baseline === 'white') {
-    const t = rt.empty(image.shape, 'baseline');
+    const t = rt.empty(one, 'baseline');
     rt.fill(t, baseline === 'black' ? low : high);
     return t;
   }
-  if (baseline === 'uniform') return randomUniform(rt, image.shape, low, high, { seed: seedOption(options.seed, 0), stream: BASELINE_STREAM });
+  if (baseline === 'uniform') return randomUniform(rt, one, low, high, { seed: options.seed ?? 0, stream: BASELINE_STREAM });
   if (baseline === 'blur') {
-    const sigma = options.blurSigma ?? 0.05 * Math.max(image.shape[1], image.shape[2]);
-    return gaussianBlur(rt, image, sigma);
+    const sigma = options.blurSigma ?? 0.05 * Math.max(images.shape[1], images.shape[2]);
+    return gaussianBlur(rt, images, sigma);
   }
-  const prepared = prepareImage(ctx, baseline);
-  if (prepared.owned) return prepared.tensor;
-  const copy = rt.empty(image.shape, 'baseline');
-  rt.copy(prepared.tensor, copy);
+  if (!(baseline instanceof Tensor)) return rt.upload(one, baseline.data, 'baseline');
+  const copy = rt.empty(one, 'baseline');
+  rt.copy(baseline, copy);
   return copy;
 }
 
-export async function integratedGradients(ctx: ExplainContext, image: ImageInput, options: IntegratedGradientsOptions = {}): Promise<Attribution> {
-  const started = performance.now();
+export async function integratedGradients<I extends ImageInput | ImageBatch, O extends IntegratedGradientsOptions = IntegratedGradientsOptions>(ctx: ExplainContext, images: I, options: O = {} as O): Promise<Explained<I, Attribution, O>> {
   const steps = positiveInteger(options.steps ?? 64, 'steps', 1 << 16);
   const { alphas, weights } = quadrature(options.rule ?? 'gauss-legendre', steps);
-  const node = scoreNode(ctx.model, options.score);
-  const target = options.target ?? 'top';
-  checkTarget(ctx.model, node, target);
-  throwIfAborted(options.signal);
+  checkBaseline(ctx, options.baseline ?? 'black');
   const { rt, model } = ctx;
-
-  const chunk = chunkSize(ctx, steps);
-  checkBaseline(ctx, options);
-  const input = prepareImage(ctx, image);
-  const elements = input.tensor.size;
-  const baseline = makeBaseline(ctx, input.tensor, options);
-  const targets = resolveTargets(ctx, input.tensor, target);
-  // F(x) and F(baseline) for the completeness check, from one batch of two
-  const ends = rt.empty([2, ...model.inputShape], 'ig.ends');
-  rt.copy(input.tensor, ends, elements, 0, 0);
-  rt.copy(baseline, ends, elements, 0, elements);
-  const endPass = model.forward(ends, { keep: [node] });
-  const endScores = rt.empty(endPass.value(node).shape, 'ig.scores');
-  rt.copy(endPass.value(node), endScores);
-  endPass.dispose();
-  ends.dispose();
-
-  const sum = rt.empty([elements], 'ig.sum');
-  rt.fill(sum, 0);
-  const owned = [baseline, targets, endScores, sum];
-  try {
-    for (const { start, count } of chunks(steps, chunk)) {
-      throwIfAborted(options.signal);
-      const alphaTensor = rt.upload([count], alphas.subarray(start, start + count), 'ig.alphas');
-      const weightTensor = rt.upload([count], weights.subarray(start, start + count), 'ig.weights');
-      const path = rt.empty([count, ...model.inputShape], 'ig.path');
-      rt.dispatch(attributionKernel('interpolate'), {
-        bindings: { image: input.tensor, baseline, alphas: alphaTensor, path },
-        uniforms: { spatial: elements, channels: 1, count, scale: 1 },
-        workgroups: rt.grid(path.size, WORKGROUP_SIZE),
-      });
-      const grads = inputGradient(model, path, node, targets);
-      rt.dispatch(attributionKernel('accumulate'), {
-        bindings: { grads, weights: weightTensor, sum },
-        uniforms: { spatial: elements, channels: 1, count, scale: 1 },
-        workgroups: rt.grid(elements, WORKGROUP_SIZE),
-      });
-      for (const t of [alphaTensor, weightTensor, path, grads]) t.dispose();
-      if (start + count < steps) {
-        await rt.flush();
-        options.onProgress?.({ done: start + count, total: steps, elapsed: performance.now() - started });
-      }
-    }
-    const result = rt.empty([elements], 'ig');
-    rt.dispatch(attributionKernel('finish_path'), {
-      bindings: { image: input.tensor, baseline, sum, result },
-      workgroups: rt.grid(elements, WORKGROUP_SIZE),
-    });
-    const values = await rt.read(result);
-    result.dispose();
-    checkFiniteResult(values, 'Integrated Gradients map');
-    const [index] = await rt.read(targets);
-    const scores = await rt.read(endScores);
-    checkFiniteResult(scores, 'scores of the input and the baseline');
-    const classes = scores.length / 2;
-    const difference = scores[index] - scores[classes + index];
-    const total = values.reduce((a, v) => a + v, 0);
-    options.onProgress?.({ done: steps, total: steps, elapsed: performance.now() - started });
+  const shape = model.inputShape;
+  const elements = shape.reduce((a, b) => a * b, 1);
+  return runBatch<Attribution, Explained<I, Attribution, O>>(ctx, images, options as BatchOptions, (score): BatchMethod<Attribution> => {
+    let baselines: Tensor | undefined;
+    let baselineScores: Tensor | undefined;
+    let alphaTensor: Tensor | undefined;
+    let weightTensor: Tensor | undefined;
+    let sum: Tensor | undefined;
     return {
-      method: 'integrated-gradients',
-      values,
-      shape: [...model.inputShape] as [number, number, number],
-      target: index,
-      milliseconds: performance.now() - started,
-      completenessError: Math.abs(total - difference) / Math.max(Math.abs(difference), 1e-12),
-      scores: { input: scores[index], baseline: scores[classes + index] },
+      kind: 'integrated-gradients',
+      copiesPerJob: steps,
+      pass: { backward: { seedNode: score.node, to: model.inputName }, keep: [score.node] },
+      // a baseline per image ('blur')
+      imageFloats: elements,
+      // sum, result, two end scores
+      jobFloats: 2 * elements + 2,
+      copyFloats: 0,
+      cleanScores: true,
+      begin: (group) => {
+        baselines = makeBaselines(ctx, group.images, options);
+        // F(baseline) for the completeness check; F(x) is the group's clean score
+        const pass = model.forward(baselines, { keep: [score.node] });
+        baselineScores = itemScores(rt, score, pass.value(score.node), group.jobTable, group.mask, true);
+        pass.dispose();
+        alphaTensor = rt.upload([steps], alphas, 'ig.alphas');
+        weightTensor = rt.upload([steps], weights, 'ig.weights');
+        sum = rt.empty([group.jobs, elements], 'ig.sum');
+        rt.fill(sum, 0);
+      },
+      chunk: (group, table, first, count) => {
+        const path = rt.empty([count, ...shape], 'ig.path');
+        rt.dispatch(attributionKernel('interpolate_rows'), {
+          bindings: { images: group.images, baselines: baselines!, table, alphas: alphaTensor!, path },
+          uniforms: rowUniforms(model, first, count, steps),
+          workgroups: rt.grid(path.size, WORKGROUP_SIZE),
+        });
+        const { gradient, pass } = scoreGradient(model, score, path, table, group.mask);
+        pass.dispose();
+        path.dispose();
+        const jobsInChunk = Math.floor((first + count - 1) / steps) - Math.floor(first / steps) + 1;
+        rt.dispatch(attributionKernel('accumulate_jobs'), {
+          bindings: { grads: gradient, weights: weightTensor!, sum: sum! },
+          uniforms: rowUniforms(model, first, count, steps),
+          workgroups: rt.grid(jobsInChunk * elements, WORKGROUP_SIZE),
+        });
+        gradient.dispose();
+      },
+      finish: (group) => {
+        // [attributions J * E | F(x) J | F(baseline) J]
+        const packed = rt.empty([group.jobs * (elements + 2)], 'ig.result');
+        const result = rt.empty([group.jobs, elements], 'ig');
+        rt.dispatch(attributionKernel('finish_paths'), {
+          bindings: { images: group.images, baselines: baselines!, table: group.jobTable, sum: sum!, result },
+          uniforms: rowUniforms(model, 0, group.jobs, 1),
+          workgroups: rt.grid(result.size, WORKGROUP_SIZE),
+        });
+        rt.copy(result, packed, result.size, 0, 0);
+        rt.copy(group.clean!, packed, group.jobs, 0, result.size);
+        rt.copy(baselineScores!, packed, group.jobs, 0, result.size + group.jobs);
+        result.dispose();
+        return packed;
+      },
+      results: (group, values, targets, milliseconds) => {
+        const ms = milliseconds();
+        const ends = group.jobs * elements;
+        return Array.from(targets, (target, j) => {
+          const attribution = values.slice(j * elements, (j + 1) * elements);
+          const input = values[ends + j];
+          const baseline = values[ends + group.jobs + j];
+          const difference = input - baseline;
+          const total = attribution.reduce((a, v) => a + v, 0);
+          return {
+            method: 'integrated-gradients',
+            values: attribution,
+            shape: [...shape] as [number, number, number],
+            target,
+            milliseconds: ms,
+            completenessError: Math.abs(total - difference) / Math.max(Math.abs(difference), 1e-12),
+            scores: { input, baseline },
+          };
+        });
+      },
+      end: () => {
+        for (const t of [baselines, baselineScores, alphaTensor, weightTensor, sum]) t?.dispose();
+      },
     };
-  } finally {
-    for (const t of owned) t.dispose();
-    if (input.owned) input.tensor.dispose();
-  }
+  });
 }

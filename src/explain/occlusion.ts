@@ -1,17 +1,18 @@
 /**
  * Occlusion (Zeiler & Fergus 2014, Sec. 4.2): slide a constant window over the image and record
  * how much the class score drops; each pixel gets the mean drop of the windows that cover it
- * (the per-pixel averaging of Captum's `Occlusion`). The occluded copies are made on the GPU and
- * run as inference batches, split only at the device's limits; only the final map is read back.
+ * (the per-pixel averaging of Captum's `Occlusion`). The occluded copies of all images and targets
+ * are made on the GPU and run as inference batches (planned chunks); only the final maps are read back.
  */
 import { OptionError } from '../errors.js';
 import type { Tensor } from '../gpu/tensor.js';
 import type { Pair } from '../model/spec.js';
 import type { Attribution } from './attribution.js';
-import { checkFiniteResult, chunkSize, positiveInteger, prepareImage, type ExplainContext, type ImageInput } from './context.js';
-import { chunks, throwIfAborted, type RunOptions } from './progress.js';
+import { runBatch, type BatchMethod, type BatchOptions, type Explained, type ImageBatch } from './batch.js';
+import { positiveInteger, type ExplainContext, type ImageInput } from './context.js';
+import type { RunOptions } from './progress.js';
 import type { TargetOptions } from './saliency.js';
-import { argmaxTargets, checkTarget, classCount, constantTargets, scoreNode } from './score.js';
+import { itemScores } from './score.js';
 
 export interface OcclusionOptions extends TargetOptions, RunOptions {
   /** Window size in pixels, square or [height, width]. Default: 1/8 of the shorter image side, rounded up. */
@@ -27,7 +28,7 @@ export interface OcclusionAttribution extends Attribution {
   stride: [number, number];
   /** Occluded copies evaluated (windows that fit in the image). */
   windows: number;
-  /** The unoccluded image's score for the target. */
+  /** The unoccluded image's score for the target (the sum, mean or max of the score spec). */
   score: number;
 }
 
@@ -49,85 +50,66 @@ export function occlusionGeometry(height: number, width: number, options: Pick<O
   return { window, stride, grid, windows: grid[0] * grid[1] };
 }
 
-export async function occlusion(ctx: ExplainContext, image: ImageInput, options: OcclusionOptions = {}): Promise<OcclusionAttribution> {
-  const started = performance.now();
+export async function occlusion<I extends ImageInput | ImageBatch, O extends OcclusionOptions = OcclusionOptions>(ctx: ExplainContext, images: I, options: O = {} as O): Promise<Explained<I, OcclusionAttribution, O>> {
   const { rt, model } = ctx;
   const [height, width, channels] = model.inputShape;
   const { window, stride, grid, windows } = occlusionGeometry(height, width, options);
   const fill = options.fill ?? 0;
   if (typeof fill !== 'number' || !Number.isFinite(fill)) throw new OptionError(`fill must be a finite number, got ${String(fill)}`);
-  const node = scoreNode(model, options.score);
-  const target = options.target ?? 'top';
-  checkTarget(model, node, target);
-  throwIfAborted(options.signal);
-
-  const input = prepareImage(ctx, image);
-  const classes = classCount(model, node);
-  const nodeShape = model.shapes(1).get(node)!;
-  const scorePositions = nodeShape.reduce((a, b) => a * b, 1) / classes;
-  const params = (start: number, count: number) => ({
+  const pixels = height * width;
+  const params = (count: number) => ({
     height, width, channels,
     window_h: window[0], window_w: window[1], stride_h: stride[0], stride_w: stride[1],
-    windows_y: grid[0], windows_x: grid[1],
-    score_positions: scorePositions, classes, start, count, fill,
+    windows_y: grid[0], windows_x: grid[1], count, fill,
   });
-
-  // the clean image's scores (and its predicted class for 'top'), kept for every chunk
-  const pass = model.forward(input.tensor, { keep: [node, model.logitsName] });
-  const targets = target === 'top' ? argmaxTargets(rt, pass.value(model.logitsName)) : constantTargets(rt, 1, target);
-  const clean = rt.empty(nodeShape, 'occlusion.clean');
-  rt.copy(pass.value(node), clean);
-  pass.dispose();
-  const deltas = rt.empty([windows], 'occlusion.deltas');
-  const owned: Tensor[] = [targets, clean, deltas];
-  try {
-    const chunk = chunkSize(ctx, windows);
-    for (const { start, count } of chunks(windows, chunk)) {
-      throwIfAborted(options.signal);
-      const copies = rt.empty([count, height, width, channels], 'occlusion.copies');
-      rt.dispatch(kernel('occlude'), {
-        bindings: { image: input.tensor, copies },
-        uniforms: params(start, count),
-        workgroups: rt.grid(copies.size, WORKGROUP_SIZE),
-      });
-      const batch = model.forward(copies, { keep: [node] });
-      rt.dispatch(kernel('score_drop'), {
-        bindings: { scores: batch.value(node), clean, targets, deltas },
-        uniforms: params(start, count),
-        workgroups: rt.grid(count, WORKGROUP_SIZE),
-      });
-      batch.dispose();
-      copies.dispose();
-      if (start + count < windows) {
-        // chunked runs submit per chunk so progress is real; still no readback inside the loop
-        await rt.flush();
-        options.onProgress?.({ done: start + count, total: windows, elapsed: performance.now() - started });
-      }
-    }
-    const pixels = height * width;
-    const result = rt.empty([pixels + 2], 'occlusion.result');
-    owned.push(result);
-    rt.dispatch(kernel('occlusion_map'), {
-      bindings: { clean, targets, deltas, result },
-      uniforms: params(0, windows),
-      workgroups: rt.grid(pixels + 2, WORKGROUP_SIZE),
-    });
-    const packed = await rt.read(result);
-    checkFiniteResult(packed, 'occlusion map');
-    options.onProgress?.({ done: windows, total: windows, elapsed: performance.now() - started });
+  return runBatch<OcclusionAttribution, Explained<I, OcclusionAttribution, O>>(ctx, images, options as BatchOptions, (score): BatchMethod<OcclusionAttribution> => {
+    let deltas: Tensor | undefined;
     return {
-      method: 'occlusion',
-      values: packed.slice(0, pixels),
-      shape: [height, width, 1],
-      target: packed[pixels],
-      milliseconds: performance.now() - started,
-      window,
-      stride,
-      windows,
-      score: packed[pixels + 1],
+      kind: 'occlusion',
+      copiesPerJob: windows,
+      pass: { keep: [score.node] },
+      imageFloats: 0,
+      jobFloats: windows + pixels + 2,
+      copyFloats: 1,
+      cleanScores: true,
+      begin: (group) => {
+        deltas = rt.empty([group.jobs, windows], 'occlusion.deltas');
+      },
+      chunk: (group, table, _first, count) => {
+        const copies = rt.empty([count, height, width, channels], 'occlusion.copies');
+        rt.dispatch(kernel('occlude'), {
+          bindings: { images: group.images, table, copies },
+          uniforms: params(count),
+          workgroups: rt.grid(copies.size, WORKGROUP_SIZE),
+        });
+        const batch = model.forward(copies, { keep: [score.node] });
+        copies.dispose();
+        const scores = itemScores(rt, score, batch.value(score.node), table, group.mask, false);
+        batch.dispose();
+        rt.dispatch(kernel('score_drop'), {
+          bindings: { scores, clean: group.clean!, table, deltas: deltas! },
+          uniforms: params(count),
+          workgroups: rt.grid(count, WORKGROUP_SIZE),
+        });
+        scores.dispose();
+      },
+      finish: (group) => {
+        const result = rt.empty([group.jobs, pixels + 2], 'occlusion.result');
+        rt.dispatch(kernel('occlusion_map'), {
+          bindings: { clean: group.clean!, targets: group.targets, deltas: deltas!, result },
+          uniforms: params(0),
+          workgroups: rt.grid(result.size, WORKGROUP_SIZE),
+        });
+        return result;
+      },
+      results: (_, values, targets, milliseconds) => {
+        const ms = milliseconds();
+        return Array.from(targets, (target, j) => {
+          const row = values.subarray(j * (pixels + 2), (j + 1) * (pixels + 2));
+          return { method: 'occlusion', values: row.slice(0, pixels), shape: [height, width, 1], target, milliseconds: ms, window, stride, windows, score: row[pixels + 1] };
+        });
+      },
+      end: () => deltas?.dispose(),
     };
-  } finally {
-    for (const t of owned) t.dispose();
-    if (input.owned) input.tensor.dispose();
-  }
+  });
 }

@@ -11,6 +11,8 @@ export interface Progress {
   total: number;
   /** Milliseconds since the call started. */
   elapsed: number;
+  /** Estimated milliseconds until the call finishes, from the pace so far (0 when done). */
+  eta?: number;
 }
 
 export interface RunOptions {

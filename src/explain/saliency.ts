@@ -1,44 +1,58 @@
 /**
  * Saliency (Simonyan, Vedaldi, Zisserman 2014): the gradient of the class score with respect to
- * the input pixels, per pixel and channel. One forward+backward, one submission.
+ * the input pixels, per pixel and channel. One forward+backward per job (image, target), the jobs
+ * of all images as GPU batches.
  */
 import type { Tensor } from '../gpu/tensor.js';
 import type { Attribution } from './attribution.js';
-import { checkFiniteResult, prepareImage, type ExplainContext, type ImageInput } from './context.js';
-import { inputGradient } from './gradients.js';
-import { argmaxTargets, checkTarget, constantTargets, scoreNode, type Score, type Target } from './score.js';
+import { runBatch, type BatchMethod, type BatchOptions, type Explained, type ImageBatch } from './batch.js';
+import type { ExplainContext, ImageInput } from './context.js';
+import { gatherRows, scoreGradient } from './gradients.js';
+import type { Score, Targets } from './score.js';
 
 export interface TargetOptions {
-  /** Class index, or 'top' for the predicted class. Default 'top'. */
-  target?: Target;
-  /** Differentiate the pre-softmax logit (default) or the probability. */
+  /**
+   * Class index, 'top' (the predicted class), a class name from the model's labels, `{ topK: k }`
+   * (k results per image), or an array with one of those per image. Default 'top'.
+   */
+  target?: Targets;
+  /** Differentiate the pre-softmax logit (default), the probability, or any node's channels ({ node, channels, reduce }). */
   score?: Score;
 }
 
-/** [1] targets for one image: the given class, or the argmax of its logits computed on the GPU. */
-export function resolveTargets(ctx: ExplainContext, image: Tensor, target: Target): Tensor {
-  if (target !== 'top') return constantTargets(ctx.rt, 1, target);
-  const pass = ctx.model.forward(image, { keep: [ctx.model.logitsName] });
-  const targets = argmaxTargets(ctx.rt, pass.value(ctx.model.logitsName));
-  pass.dispose();
-  return targets;
+/** Per-job results of an [J, E] attribution read back: slices with the job's target. */
+export function attributionsOf(method: string, shape: readonly number[], values: Float32Array, targets: Float32Array, milliseconds: () => number): Attribution[] {
+  const elements = shape.reduce((a, b) => a * b, 1);
+  const ms = milliseconds();
+  return Array.from(targets, (target, j) => ({ method, values: values.slice(j * elements, (j + 1) * elements), shape: [...shape] as [number, number, number], target, milliseconds: ms }));
 }
 
-export async function saliency(ctx: ExplainContext, image: ImageInput, options: TargetOptions = {}): Promise<Attribution> {
-  const started = performance.now();
-  const node = scoreNode(ctx.model, options.score);
-  const target = options.target ?? 'top';
-  checkTarget(ctx.model, node, target);
-  const input = prepareImage(ctx, image);
-  const targets = resolveTargets(ctx, input.tensor, target);
-  const gradient = inputGradient(ctx.model, input.tensor, node, targets);
-  try {
-    const values = await ctx.rt.read(gradient);
-    checkFiniteResult(values, 'saliency map');
-    const [index] = await ctx.rt.read(targets);
-    return { method: 'saliency', values, shape: [...ctx.model.inputShape] as [number, number, number], target: index, milliseconds: performance.now() - started };
-  } finally {
-    for (const t of [gradient, targets]) t.dispose();
-    if (input.owned) input.tensor.dispose();
-  }
+export async function saliency<I extends ImageInput | ImageBatch, O extends TargetOptions = TargetOptions>(ctx: ExplainContext, images: I, options: O = {} as O): Promise<Explained<I, Attribution, O>> {
+  const { rt, model } = ctx;
+  const elements = model.inputShape.reduce((a, b) => a * b, 1);
+  return runBatch<Attribution, Explained<I, Attribution, O>>(ctx, images, options as BatchOptions, (score): BatchMethod<Attribution> => {
+    let result: Tensor;
+    return {
+      kind: 'saliency',
+      copiesPerJob: 1,
+      pass: { backward: { seedNode: score.node, to: model.inputName }, keep: [score.node] },
+      imageFloats: 0,
+      jobFloats: elements,
+      copyFloats: 0,
+      begin: (group) => {
+        result = rt.empty([group.jobs, elements], 'saliency');
+      },
+      chunk: (group, table, first, count) => {
+        const copies = gatherRows(model, group.images, table, first, 1);
+        const { gradient, pass } = scoreGradient(model, score, copies, table, group.mask);
+        pass.dispose();
+        copies.dispose();
+        rt.copy(gradient, result, count * elements, 0, first * elements);
+        gradient.dispose();
+      },
+      finish: () => result,
+      results: (_, values, targets, ms) => attributionsOf('saliency', model.inputShape, values, targets, ms),
+      end: () => result?.dispose(),
+    };
+  });
 }

@@ -2,17 +2,19 @@
  * SmoothGrad (Smilkov et al. 2017): the average gradient over noisy copies x + N(0, sigma^2),
  * sigma = noise * (input range). Variants: 'mean' (their eq. 2), 'squared' (mean of squared
  * gradients, Hooker et al. 2019's SmoothGrad-SQ) and 'vargrad' (variance, Adebayo et al. 2018).
- * The copies are generated on the GPU and run as one batch, split only at the device's limits.
+ * The copies of all images and targets are generated on the GPU and run as batches. Copy k's
+ * noise depends on (seed, k) only, so image i of a batch gets exactly the noise a call for image
+ * i alone draws.
  */
 import { OptionError } from '../errors.js';
 import type { Tensor } from '../gpu/tensor.js';
-import { addGaussianNoise } from '../ops/random.js';
+import { addGaussianNoiseRows } from '../ops/random.js';
 import type { Attribution } from './attribution.js';
-import { checkFiniteResult, chunkSize, nonNegative, positiveInteger, prepareImage, seedOption, type ExplainContext, type ImageInput } from './context.js';
-import { inputGradient } from './gradients.js';
-import { chunks, throwIfAborted, type RunOptions } from './progress.js';
-import { resolveTargets, type TargetOptions } from './saliency.js';
-import { checkTarget, scoreNode } from './score.js';
+import { runBatch, type BatchMethod, type BatchOptions, type Explained, type ImageBatch } from './batch.js';
+import { nonNegative, positiveInteger, type ExplainContext, type ImageInput } from './context.js';
+import { rowUniforms, scoreGradient } from './gradients.js';
+import type { RunOptions } from './progress.js';
+import { attributionsOf, type TargetOptions } from './saliency.js';
 
 export type SmoothGradVariant = 'mean' | 'squared' | 'vargrad';
 const FINISH: Record<SmoothGradVariant, string> = { mean: 'finish_mean', squared: 'finish_squared', vargrad: 'finish_vargrad' };
@@ -29,65 +31,63 @@ export interface SmoothGradOptions extends TargetOptions, RunOptions {
 /** Random stream of SmoothGrad's noise (other methods use other streams of the same seed). */
 export const SMOOTHGRAD_STREAM = 1;
 const WORKGROUP_SIZE = 64;
+const kernel = (entry: string) => ({ shader: 'attribution', entry, constants: { WORKGROUP_SIZE } });
 
-export async function smoothGrad(ctx: ExplainContext, image: ImageInput, options: SmoothGradOptions = {}): Promise<Attribution> {
-  const started = performance.now();
+export async function smoothGrad<I extends ImageInput | ImageBatch, O extends SmoothGradOptions = SmoothGradOptions>(ctx: ExplainContext, images: I, options: O = {} as O): Promise<Explained<I, Attribution, O>> {
   const samples = positiveInteger(options.samples ?? 50, 'samples', 1 << 20);
   const noise = nonNegative(options.noise ?? 0.15, 'noise');
   const variant = options.variant ?? 'mean';
-  // own keys only: `'toString' in FINISH` is true and would reach the GPU as an entry point
-  if (typeof variant !== 'string' || !Object.hasOwn(FINISH, variant)) throw new OptionError(`Unknown SmoothGrad variant '${String(variant)}' (use mean, squared or vargrad)`);
-  const node = scoreNode(ctx.model, options.score);
-  const target = options.target ?? 'top';
-  checkTarget(ctx.model, node, target);
-  const seed = seedOption(options.seed, 0);
-  const { rt } = ctx;
+  if (!(variant in FINISH)) throw new OptionError(`Unknown SmoothGrad variant '${String(variant)}' (use mean, squared or vargrad)`);
+  const seed = options.seed ?? 0;
+  const { rt, model } = ctx;
   const sigma = noise * (ctx.inputRange[1] - ctx.inputRange[0]);
-  throwIfAborted(options.signal);
-
-  const chunk = chunkSize(ctx, samples);
-  const input = prepareImage(ctx, image);
-  const elements = input.tensor.size;
-  // the class explained is the clean image's, for every noisy copy
-  const targets = resolveTargets(ctx, input.tensor, target);
-  const sum = rt.empty([elements], 'smoothgrad.sum');
-  const squares = rt.empty([elements], 'smoothgrad.squares');
-  rt.fill(sum, 0);
-  rt.fill(squares, 0);
-  const ones = rt.upload([chunk], new Float32Array(chunk).fill(1), 'weights');
-  try {
-    for (const { start, count } of chunks(samples, chunk)) {
-      throwIfAborted(options.signal);
-      const noisy = addGaussianNoise(rt, input.tensor, count, sigma, { seed, stream: SMOOTHGRAD_STREAM }, start);
-      const grads = inputGradient(ctx.model, noisy, node, targets);
-      noisy.dispose();
-      rt.dispatch({ shader: 'attribution', entry: 'accumulate_with_squares', constants: { WORKGROUP_SIZE } }, {
-        bindings: { grads, weights: ones, sum, squares },
-        uniforms: { spatial: elements, channels: 1, count, scale: 1 },
-        workgroups: rt.grid(elements, WORKGROUP_SIZE),
-      });
-      grads.dispose();
-      if (start + count < samples) {
-        // chunked runs submit per chunk so progress is real; still no readback inside the loop
-        await rt.flush();
-        options.onProgress?.({ done: start + count, total: samples, elapsed: performance.now() - started });
-      }
-    }
-    const result = rt.empty([elements], 'smoothgrad');
-    const bindings: Record<string, Tensor> = variant === 'mean' ? { sum, result } : variant === 'squared' ? { squares, result } : { sum, squares, result };
-    rt.dispatch({ shader: 'attribution', entry: FINISH[variant], constants: { WORKGROUP_SIZE } }, {
-      bindings,
-      uniforms: { spatial: elements, channels: 1, count: samples, scale: 1 },
-      workgroups: rt.grid(elements, WORKGROUP_SIZE),
-    });
-    const values = await rt.read(result);
-    result.dispose();
-    checkFiniteResult(values, 'SmoothGrad map');
-    const [index] = await rt.read(targets);
-    options.onProgress?.({ done: samples, total: samples, elapsed: performance.now() - started });
-    return { method: `smoothgrad-${variant}`, values, shape: [...ctx.model.inputShape] as [number, number, number], target: index, milliseconds: performance.now() - started };
-  } finally {
-    for (const t of [sum, squares, ones, targets]) t.dispose();
-    if (input.owned) input.tensor.dispose();
-  }
+  const elements = model.inputShape.reduce((a, b) => a * b, 1);
+  return runBatch<Attribution, Explained<I, Attribution, O>>(ctx, images, options as BatchOptions, (score): BatchMethod<Attribution> => {
+    let sum: Tensor | undefined;
+    let squares: Tensor | undefined;
+    let ones: Tensor | undefined;
+    return {
+      kind: 'smoothgrad',
+      copiesPerJob: samples,
+      pass: { backward: { seedNode: score.node, to: model.inputName }, keep: [score.node] },
+      imageFloats: 0,
+      // sum, squares, result
+      jobFloats: 3 * elements,
+      copyFloats: 0,
+      begin: (group) => {
+        sum = rt.empty([group.jobs, elements], 'smoothgrad.sum');
+        squares = rt.empty([group.jobs, elements], 'smoothgrad.squares');
+        rt.fill(sum, 0);
+        rt.fill(squares, 0);
+        ones = rt.upload([samples], new Float32Array(samples).fill(1), 'smoothgrad.weights');
+      },
+      chunk: (group, table, first, count) => {
+        const noisy = addGaussianNoiseRows(rt, group.images, table, sigma, { seed, stream: SMOOTHGRAD_STREAM });
+        const { gradient, pass } = scoreGradient(model, score, noisy, table, group.mask);
+        pass.dispose();
+        noisy.dispose();
+        const jobsInChunk = Math.floor((first + count - 1) / samples) - Math.floor(first / samples) + 1;
+        rt.dispatch(kernel('accumulate_jobs_with_squares'), {
+          bindings: { grads: gradient, weights: ones!, sum: sum!, squares: squares! },
+          uniforms: rowUniforms(model, first, count, samples),
+          workgroups: rt.grid(jobsInChunk * elements, WORKGROUP_SIZE),
+        });
+        gradient.dispose();
+      },
+      finish: (group) => {
+        const result = rt.empty([group.jobs, elements], 'smoothgrad');
+        const bindings: Record<string, Tensor> = variant === 'mean' ? { sum: sum!, result } : variant === 'squared' ? { squares: squares!, result } : { sum: sum!, squares: squares!, result };
+        rt.dispatch(kernel(FINISH[variant]), {
+          bindings,
+          uniforms: { spatial: elements, channels: 1, count: samples, scale: 1 },
+          workgroups: rt.grid(result.size, WORKGROUP_SIZE),
+        });
+        return result;
+      },
+      results: (_, values, targets, ms) => attributionsOf(`smoothgrad-${variant}`, model.inputShape, values, targets, ms),
+      end: () => {
+        for (const t of [sum, squares, ones]) t?.dispose();
+      },
+    };
+  });
 }

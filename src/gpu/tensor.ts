@@ -34,6 +34,8 @@ export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();
   private live = 0;
   private inUse = 0;
+  private bytesUsed = 0;
+  private bytesPeak = 0;
 
   constructor(private readonly device: GPUDevice) {}
 
@@ -47,6 +49,20 @@ export class BufferPool {
     return this.inUse;
   }
 
+  /** Bytes of the buffers handed out and not yet released (size classes, as allocated). */
+  get bytesInUse(): number {
+    return this.bytesUsed;
+  }
+
+  /** The largest `bytesInUse` since the last `resetPeak()`: what a batch planner's count is checked against. */
+  get peakBytesInUse(): number {
+    return this.bytesPeak;
+  }
+
+  resetPeak(): void {
+    this.bytesPeak = this.bytesUsed;
+  }
+
   acquire(bytes: number, label: string): GPUBuffer {
     // a size class may round past the device's largest buffer even when the bytes fit it
     const size = Math.min(sizeClass(bytes), this.device.limits.maxBufferSize - (this.device.limits.maxBufferSize % 4));
@@ -54,6 +70,8 @@ export class BufferPool {
       throw new ShapeError(`A ${bytes}-byte tensor exceeds this device's maxBufferSize (${this.device.limits.maxBufferSize}); use a smaller batch`);
     }
     this.inUse++;
+    this.bytesUsed += size;
+    this.bytesPeak = Math.max(this.bytesPeak, this.bytesUsed);
     const reused = this.free.get(size)?.pop();
     if (reused) return reused;
     this.live++;
@@ -62,6 +80,7 @@ export class BufferPool {
 
   release(buffer: GPUBuffer): void {
     this.inUse--;
+    this.bytesUsed -= buffer.size;
     const list = this.free.get(buffer.size);
     if (list) list.push(buffer);
     else this.free.set(buffer.size, [buffer]);

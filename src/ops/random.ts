@@ -33,6 +33,23 @@ export function addGaussianNoise(rt: Runtime, x: Tensor, copies: number, sigma: 
   return output;
 }
 
+/**
+ * Noisy copies of rows of `x` ([R, ...]): row n is x[table[n, 0]] + sigma * N(0, 1) drawn as copy
+ * table[n, 1] of `random` (the same draw `addGaussianNoise` makes for that copy number). `table`
+ * is [count, stride] with stride >= 2 (further columns are the caller's).
+ */
+export function addGaussianNoiseRows(rt: Runtime, x: Tensor, table: Tensor, sigma: number, random: RandomStream): Tensor {
+  const [count, stride] = table.shape;
+  const copySize = x.size / x.shape[0];
+  const output = rt.empty([count, ...x.shape.slice(1)], 'noisy_copies');
+  rt.dispatch(spec('add_gaussian_rows'), {
+    bindings: { input: x, output, table },
+    uniforms: { seed: random.seed >>> 0, stream: random.stream >>> 0, copy_size: copySize, table_stride: stride, sigma },
+    workgroups: rt.grid(output.size, WORKGROUP_SIZE),
+  });
+  return output;
+}
+
 /** Uniform values in [low, high). */
 export function randomUniform(rt: Runtime, shape: Shape, low: number, high: number, random: RandomStream): Tensor {
   const output = rt.empty(shape, 'uniform');

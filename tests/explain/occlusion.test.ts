@@ -93,7 +93,7 @@ async function checkCase(rt: Runtime, spec: ModelSpec, x: RefTensor, options: Oc
   expect(rt.pool.buffersInUse, `${label}: every tensor released`).toBe(inUse);
   const pair = (v: number | [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : v);
   const node = options.score === 'probability' ? ctx.model.outputName : ctx.model.logitsName;
-  const expected = referenceOcclusion(spec, x, node, options.target ?? 'top', pair(options.window), pair(options.stride), options.fill ?? 0);
+  const expected = referenceOcclusion(spec, x, node, (options.target as number | 'top' | undefined) ?? 'top', pair(options.window), pair(options.stride), options.fill ?? 0);
   expect(result.method).toBe('occlusion');
   expect(result.shape).toEqual([x.shape[1], x.shape[2], 1]);
   expect(result.target, `${label}: target`).toBe(expected.target);

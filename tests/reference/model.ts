@@ -336,7 +336,7 @@ export function scoreSeed(shape: number[], targets: number[], scale = 1): RefTen
 
 /**
  * d/dx of sum_n scale * sum_positions node[n, ..., targets[n]]: what the gradient explanation
- * methods compute (src/explain/gradients.ts `inputGradient`).
+ * methods compute (src/explain/gradients.ts `scoreGradient`).
  */
 export function referenceScoreGradient(spec: ModelSpec, x: RefTensor, node: string, targets: number[], scale = 1): RefTensor {
   const shape = referenceForward(spec, x).get(node)?.shape;

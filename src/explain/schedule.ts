@@ -1,0 +1,93 @@
+/**
+ * Running chunks so that progress and cancel are true: at most two chunks are queued on the GPU
+ * (the next one is recorded while the previous runs, then we wait for the GPU to finish the older
+ * one with onSubmittedWorkDone), progress counts finished work only, an abort is honoured after
+ * at most one more chunk and leaves nothing queued, and chunk sizes follow the measured time per
+ * copy so that one chunk takes about TARGET_MS: the event loop is never blocked longer than that.
+ */
+import type { Runtime } from '../gpu/runtime.js';
+import { throwIfAborted, type RunOptions } from './progress.js';
+
+/** Aimed-for GPU time of one chunk. */
+export const TARGET_MS = 400;
+/** Chunk of a kind of work never measured before: small, so that its time is known quickly. */
+const FIRST_CHUNK = 8;
+
+/** Measured milliseconds per copy, by kind of work, kept per explainer for later calls. */
+export type Pace = Map<string, number>;
+
+interface InFlight {
+  done: Promise<void>;
+  count: number;
+  submitted: number;
+}
+
+export class Schedule {
+  private finished = 0;
+  private readonly started = performance.now();
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly options: RunOptions,
+    /** Copies of the whole call, across groups. */
+    readonly total: number,
+    private readonly pace: Pace,
+    /** Names the kind of work whose time per copy is remembered (method and pass). */
+    private readonly kind: string,
+  ) {}
+
+  get elapsed(): number {
+    return performance.now() - this.started;
+  }
+
+  checkAborted(): void {
+    throwIfAborted(this.options.signal);
+  }
+
+  /**
+   * Runs `copies` copies in chunks of at most `largest`: `record(first, count)` records one chunk
+   * (nothing read back), which is then submitted; returns when the GPU has finished all of them.
+   */
+  async run(copies: number, largest: number, record: (first: number, count: number) => void): Promise<void> {
+    const queue: InFlight[] = [];
+    let lastDone = performance.now();
+    const retire = async () => {
+      const chunk = queue.shift()!;
+      await chunk.done;
+      const now = performance.now();
+      // GPU time of this chunk: from when it could start (submitted, or the previous one done) to done
+      const ms = now - Math.max(chunk.submitted, lastDone);
+      lastDone = now;
+      if (ms > 0) this.pace.set(this.kind, ms / chunk.count);
+      this.finished += chunk.count;
+      const elapsed = this.elapsed;
+      this.options.onProgress?.({ done: this.finished, total: this.total, elapsed, eta: (elapsed / this.finished) * (this.total - this.finished) });
+    };
+    try {
+      let first = 0;
+      while (first < copies) {
+        this.checkAborted();
+        const count = Math.min(this.chunkSize(largest), copies - first);
+        record(first, count);
+        const submitted = performance.now();
+        const { done } = await this.rt.submit();
+        queue.push({ done, count, submitted });
+        first += count;
+        if (queue.length === 2) await retire();
+      }
+      while (queue.length) await retire();
+      this.checkAborted();
+    } catch (error) {
+      // leave nothing queued: whatever was submitted finishes before the error reaches the caller
+      await Promise.allSettled(queue.map((chunk) => chunk.done));
+      throw error;
+    }
+  }
+
+  /** Copies per chunk: what TARGET_MS allows at the measured pace, at most `largest`. */
+  private chunkSize(largest: number): number {
+    const msPerCopy = this.pace.get(this.kind);
+    if (msPerCopy === undefined) return Math.min(largest, FIRST_CHUNK);
+    return Math.max(1, Math.min(largest, Math.floor(TARGET_MS / msPerCopy)));
+  }
+}
