@@ -3,6 +3,7 @@ import { InputError, OptionError, ShapeError } from '../errors.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
 import type { Model } from '../model/model.js';
+import type { Plan } from './planner.js';
 import type { Pace } from './schedule.js';
 
 /**
@@ -22,6 +23,8 @@ export interface ExplainContext {
   maxBytes?: number;
   /** Measured milliseconds per copy by kind of work, filled by the schedule. */
   pace?: Pace;
+  /** Told every plan a call makes, before any GPU work (tests compare it with the pool's peak). */
+  onPlan?: (plan: Plan) => void;
 }
 
 /**

@@ -148,5 +148,7 @@ export function planWork(ctx: ExplainContext, work: WorkShape): Plan {
   const imagesPerGroup = largest(Math.min(work.images, maxBatch), (g) => perBuffer(g) && bytes(g, 1) <= Math.max(budget / 2, bytes(1, 1)));
   const totalCopies = imagesPerGroup * work.jobsPerImage * work.copiesPerJob;
   const copiesPerChunk = largest(Math.min(totalCopies, maxBatch, ctx.maxChunk), (c) => bytes(imagesPerGroup, c) <= budget);
-  return { imagesPerGroup, copiesPerChunk, bytes };
+  const plan = { imagesPerGroup, copiesPerChunk, bytes };
+  ctx.onPlan?.(plan);
+  return plan;
 }
