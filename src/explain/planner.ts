@@ -50,6 +50,9 @@ export function defaultMaxBytes(limits: GPUSupportedLimits): number {
 
 const product = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
+/** Small buffers (tables, targets, per-copy scores) a group or a chunk holds besides the counted floats. */
+const SMALL_BUFFERS = 4;
+
 /**
  * Peak bytes of one pass of batch `n`: Model.forward's liveness (outputs freed when their last
  * consumer ran, unless pinned by `keep`, the model output or a layer's `saves`), then
@@ -123,11 +126,14 @@ export function planWork(ctx: ExplainContext, work: WorkShape): Plan {
   const floats = (count: number) => (count > 0 ? sizeClass(count * 4) : 0);
   const elements = product(model.inputShape);
   // the group's own buffers, alive for the whole group: its images and per-job results
-  const groupBytes = (images: number) => floats(images * elements) + floats(images * work.imageFloats) + floats(images * work.jobsPerImage * work.jobFloats);
+  // (plus SMALL_BUFFERS tables, targets and scores of at most a size class's minimum each)
+  const groupBytes = (images: number) => floats(images * elements) + floats(images * work.imageFloats) + floats(images * work.jobsPerImage * work.jobFloats) + SMALL_BUFFERS * sizeClass(0);
   // what the group's ranking pass (an inference pass of its images) holds at its peak
   const rankingBytes = (images: number) => passBytes(model, images, { keep: [model.logitsName, ...work.pass.keep] });
-  const chunkBytes = (copies: number) => passBytes(model, copies, work.pass) + floats(copies * work.copyFloats);
-  const bytes = (images: number, copies: number) => groupBytes(images) + Math.max(rankingBytes(images), chunkBytes(copies));
+  const chunkBytes = (copies: number) => passBytes(model, copies, work.pass) + floats(copies * work.copyFloats) + SMALL_BUFFERS * sizeClass(0);
+  // the results packed for the one read back sit beside the results
+  const finishBytes = (images: number) => floats(images * work.jobsPerImage * work.jobFloats);
+  const bytes = (images: number, copies: number) => groupBytes(images) + Math.max(rankingBytes(images), chunkBytes(copies), finishBytes(images));
   const largestImage = Math.max(elements, work.imageFloats, work.jobsPerImage * work.jobFloats) * 4;
   if (bytes(1, 1) > budget || largestImage > binding) {
     throw new LimitError(`One image needs ${bytes(1, 1)} bytes of GPU buffers for this explanation, more than the budget of ${budget} bytes (maxBytes) or the device's buffer limits: raise maxBytes or use a smaller model input`);
