@@ -16,7 +16,7 @@ export default {
     outDir: 'dist-bench',
     rollupOptions: {
       ...base.build?.rollupOptions,
-      input: { bench: 'bench/node.ts', 'bench-browser': 'bench/browser/driver.ts', training: 'bench/training.ts' },
+      input: { bench: 'bench/node.ts', 'bench-browser': 'bench/browser/driver.ts', training: 'bench/training.ts', 'bench-batch': 'bench/batch.ts' },
       output: { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
     },
   },

@@ -20,6 +20,8 @@ export { imageToInput, cropImage, type RgbaImage } from './model/image.js';
 export { browserImagePixels, type BrowserImageSource } from './model/image-browser.js';
 
 export { Explainer, type ExplainerOptions } from './explain/explainer.js';
+export type { ImageBatch, Explained, PerImage } from './explain/batch.js';
+export { defaultMaxBytes, type Plan } from './explain/planner.js';
 export { reduceChannels, normalizeByPercentile, absPercentile, type Attribution, type ChannelReduction } from './explain/attribution.js';
 export { AbortedError, type Progress, type RunOptions } from './explain/progress.js';
 export { quadrature, INTEGRATION_RULES, type IntegrationRule, type Baseline } from './explain/integrated_gradients.js';
@@ -33,7 +35,7 @@ export type { Visualization, FilterVisualizationOptions, ClassVisualizationOptio
 export type { SmoothGradOptions, SmoothGradVariant } from './explain/smoothgrad.js';
 export type { IntegratedGradientsOptions } from './explain/integrated_gradients.js';
 export type { TargetOptions } from './explain/saliency.js';
-export type { Target, Score } from './explain/score.js';
+export type { Target, Targets, SingleTarget, Score, ScoreSpec, Reduction } from './explain/score.js';
 export type { GeneratorClassOptions, GeneratorVisualization } from './explain/generator.js';
 
 // training on the engine's own backward passes

@@ -19,7 +19,6 @@ export type Pace = Map<string, number>;
 interface InFlight {
   done: Promise<void>;
   count: number;
-  submitted: number;
 }
 
 export class Schedule {
@@ -50,15 +49,15 @@ export class Schedule {
    */
   async run(copies: number, largest: number, record: (first: number, count: number) => void): Promise<void> {
     const queue: InFlight[] = [];
-    let lastDone = performance.now();
+    let runStart: number | undefined;
+    let finishedHere = 0;
     const retire = async () => {
       const chunk = queue.shift()!;
       await chunk.done;
-      const now = performance.now();
-      // GPU time of this chunk: from when it could start (submitted, or the previous one done) to done
-      const ms = now - Math.max(chunk.submitted, lastDone);
-      lastDone = now;
-      if (ms > 0) this.pace.set(this.kind, ms / chunk.count);
+      // the pace over this run so far: chunks run back to back (the next is queued while one
+      // runs), and the GPU's completion callbacks may arrive together, so single chunks time badly
+      finishedHere += chunk.count;
+      this.pace.set(this.kind, (performance.now() - runStart!) / finishedHere);
       this.finished += chunk.count;
       const elapsed = this.elapsed;
       this.options.onProgress?.({ done: this.finished, total: this.total, elapsed, eta: (elapsed / this.finished) * (this.total - this.finished) });
@@ -68,10 +67,10 @@ export class Schedule {
       while (first < copies) {
         this.checkAborted();
         const count = Math.min(this.chunkSize(largest), copies - first);
+        runStart ??= performance.now();
         record(first, count);
-        const submitted = performance.now();
         const { done } = await this.rt.submit();
-        queue.push({ done, count, submitted });
+        queue.push({ done, count });
         first += count;
         if (queue.length === 2) await retire();
       }
