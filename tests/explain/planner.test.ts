@@ -11,6 +11,7 @@ import { sizeClass } from '../../src/gpu/tensor.js';
 import { Model } from '../../src/model/model.js';
 import type { ModelSpec } from '../../src/model/spec.js';
 import { randomSource } from '../check.js';
+import { relativeL2 } from '../reference/tensor.js';
 import { describeGpu, testRuntime } from '../gpu.js';
 import { diamondCnn, inputShapeOf, randomInput, residualCnn, tinyCnn } from '../model/fixtures.js';
 
@@ -65,6 +66,27 @@ describeGpu('batch planner', () => {
     expect(inference).toBeGreaterThanOrEqual(2 * largest - 1); // a layer's input and output are alive together
     expect(backward).toBeGreaterThan(inference);
     expect(backward).toBeGreaterThan(3 * largest);
+  });
+
+  it('a budget that holds only some of the images splits them into groups with the same results (tinyCnn, 7 images x SmoothGrad 6, top-2)', async () => {
+    const { seed, random } = randomSource();
+    const spec = tinyCnn(random);
+    const rt = testRuntime();
+    const images = Array.from({ length: 7 }, () => ({ data: Float32Array.from(randomInput(spec, 1, random).data), shape: inputShapeOf(spec) }));
+    const options = { samples: 6, seed, target: { topK: 2 } } as const;
+    const whole = await smoothGrad(context(rt, spec, 64 << 20, []), images, options);
+    const plans: Plan[] = [];
+    const model = Model.create(rt, spec);
+    const tight = context(rt, spec, 6 * passBytes(model, 1, { backward: { seedNode: 'logits', to: 'input' }, keep: [] }), plans);
+    const grouped = await smoothGrad(tight, images, options);
+    console.log(`[planner] groups of ${plans[0].imagesPerGroup} images, chunks of ${plans[0].copiesPerChunk} copies`);
+    expect(plans[0].imagesPerGroup).toBeLessThan(7);
+    grouped.forEach((perImage, i) =>
+      perImage.forEach((result, k) => {
+        expect(result.target).toBe(whole[i][k].target);
+        expect(relativeL2(result.values, whole[i][k].values), `image ${i} rank ${k}`).toBeLessThanOrEqual(1e-5);
+      }),
+    );
   });
 
   it('a budget too small for one copy throws LimitError before anything is uploaded', async () => {
