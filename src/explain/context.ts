@@ -53,11 +53,6 @@ export function checkImage(ctx: ExplainContext, image: ImageInput, count = 1): v
   }
 }
 
-/** Batch size of one chunk for `total` copies of the image. */
-export function chunkSize(ctx: ExplainContext, total: number): number {
-  return Math.max(1, Math.min(total, ctx.maxChunk, ctx.model.maxBatch()));
-}
-
 export function positiveInteger(value: number, name: string, max = Number.MAX_SAFE_INTEGER): number {
   if (!Number.isInteger(value) || value <= 0 || value > max) throw new OptionError(`${name} must be an integer in 1..${max}, got ${value}`);
   return value;

@@ -7,7 +7,7 @@
  * and Olah et al. 2017 ("Feature visualization": jitter, total variation).
  *
  * Every requested unit gets its own image and all of them are optimized together as one batch,
- * split only where the device's limits force it (`chunkSize`). The whole loop stays on the GPU:
+ * split where the batch planner's byte budget says (planner.ts). The whole loop stays on the GPU:
  * the start images come from the Philox generator, jitter offsets are uniforms from a seeded CPU
  * generator, the per-image gradient normalization is a GPU reduction, and the only readback is
  * one packed tensor (images + start and final activations) at the very end. Every
@@ -34,7 +34,8 @@ import type { Tensor } from '../gpu/tensor.js';
 import { INPUT } from '../model/model.js';
 import { gaussianBlur } from '../ops/blur.js';
 import { addGaussianNoise } from '../ops/random.js';
-import { chunkSize, nonNegative, positiveInteger, seedOption, type ExplainContext } from './context.js';
+import { nonNegative, positiveInteger, seedOption, type ExplainContext } from './context.js';
+import { planWork } from './planner.js';
 import { chunks, throwIfAborted, type RunOptions } from './progress.js';
 import { classCount, oneHotSeed } from './score.js';
 
@@ -311,7 +312,16 @@ async function ascend(ctx: ExplainContext, objective: Objective, settings: Setti
   throwIfAborted(options.signal);
   const { steps } = settings;
   const offsets = jitterOffsets(settings.seed, steps, settings.jitter);
-  const chunk = chunkSize(ctx, total);
+  // per unit: its image in the packed result, and the current and next image beside the pass
+  const chunk = planWork(ctx, {
+    images: 1,
+    jobsPerImage: total,
+    copiesPerJob: 1,
+    pass: { backward: { seedNode: objective.node, to: model.inputName }, keep: [objective.node] },
+    imageFloats: 0,
+    jobFloats: elements + 2,
+    copyFloats: 2 * elements + 4,
+  }).copiesPerChunk;
   const chunkCount = Math.ceil(total / chunk);
   const units = steps * chunkCount;
   const baseUpdate = { shape: [0, ...imageShape], learning_rate: settings.learningRate, l2: settings.l2, l1: settings.l1, total_variation: settings.totalVariation, center, low, high };
