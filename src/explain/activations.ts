@@ -47,7 +47,7 @@ export async function activations<I extends ImageInput | ImageBatch>(ctx: Explai
   const size = shape.reduce((a, b) => a * b, 1);
   const list = imageList(ctx, images);
   const plan = planWork(ctx, { images: list.count, jobsPerImage: 1, copiesPerJob: 1, pass: { keep: [layer] }, imageFloats: size, jobFloats: 0, copyFloats: 0 });
-  const schedule = new Schedule(rt, options, list.count, ctx.pace ?? (ctx.pace = new Map()), `activations:${model.spec.source}`);
+  const schedule = new Schedule(rt, options, list.count, ctx.pace ?? (ctx.pace = new Map()), `activations:${model.spec.source}`, model.flops(1));
   const results: LayerActivations[] = [];
   for (let first = 0; first < list.count; first += plan.imagesPerGroup) {
     schedule.checkAborted();

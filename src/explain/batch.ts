@@ -190,7 +190,8 @@ export async function runBatch<R, Out>(ctx: ExplainContext, input: ImageInput | 
     copyFloats: work.copyFloats + 3,
   });
   const totalJobs = requests.reduce((a, r) => a + r.length, 0);
-  const schedule = new Schedule(rt, options, totalJobs * work.copiesPerJob, ctx.pace ?? (ctx.pace = new Map()), `${work.kind}:${model.spec.source}`);
+  const flops = model.flops(1) * (work.pass.backward ? 3 : 1);
+  const schedule = new Schedule(rt, options, totalJobs * work.copiesPerJob, ctx.pace ?? (ctx.pace = new Map()), `${work.kind}:${model.spec.source}`, flops);
   schedule.checkAborted();
   const perImage: R[][] = [];
   for (let first = 0; first < images.count; first += plan.imagesPerGroup) {

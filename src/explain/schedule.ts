@@ -10,8 +10,11 @@ import { throwIfAborted, type RunOptions } from './progress.js';
 
 /** Aimed-for GPU time of one chunk. */
 export const TARGET_MS = 400;
-/** Chunk of a kind of work never measured before: small, so that its time is known quickly. */
-const FIRST_CHUNK = 8;
+/**
+ * Speed assumed for work never measured before, in FLOP per millisecond: 1 GFLOP/s, the slow end
+ * of CPU adapters, so that a first chunk is short anywhere; the measured pace takes over after it.
+ */
+const ASSUMED_FLOP_PER_MS = 1e6;
 
 /** Measured milliseconds per copy, by kind of work, kept per explainer for later calls. */
 export type Pace = Map<string, number>;
@@ -33,6 +36,8 @@ export class Schedule {
     private readonly pace: Pace,
     /** Names the kind of work whose time per copy is remembered (method and pass). */
     private readonly kind: string,
+    /** FLOPs of one copy (Model.flops(1), three times that with a backward pass): the first chunk's guess. */
+    private readonly flopsPerCopy: number,
   ) {}
 
   get elapsed(): number {
@@ -85,8 +90,7 @@ export class Schedule {
 
   /** Copies per chunk: what TARGET_MS allows at the measured pace, at most `largest`. */
   private chunkSize(largest: number): number {
-    const msPerCopy = this.pace.get(this.kind);
-    if (msPerCopy === undefined) return Math.min(largest, FIRST_CHUNK);
+    const msPerCopy = this.pace.get(this.kind) ?? this.flopsPerCopy / ASSUMED_FLOP_PER_MS;
     return Math.max(1, Math.min(largest, Math.floor(TARGET_MS / msPerCopy)));
   }
 }

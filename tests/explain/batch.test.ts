@@ -161,6 +161,9 @@ describeGpu('score specs', () => {
     expect(regression.target).toBe(0);
     const margin = referenceForward(head, input).get('logits')!.data[0];
     expect(regression.scores!.input).toBeCloseTo(margin, 4);
-    expect(regression.completenessError).toBeLessThan(1e-2);
+    // completeness (Sundararajan et al. 2017, Prop. 1): the attributions sum to f(x) - f(baseline)
+    const total = regression.values.reduce((a, v) => a + v, 0);
+    const difference = regression.scores!.input - regression.scores!.baseline;
+    expect(Math.abs(total - difference)).toBeLessThanOrEqual(0.05 * Math.abs(difference) + 1e-3);
   });
 });
