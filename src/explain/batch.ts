@@ -139,6 +139,8 @@ export interface BatchMethod<R> {
   imageFloats: number;
   jobFloats: number;
   copyFloats: number;
+  /** Floats kept once per group (per-copy weights, path points). */
+  groupFloats?: number;
   /** Whether `Group.clean` is needed. */
   cleanScores?: boolean;
   /** Records the group's own setup (sums, baselines). */
@@ -188,6 +190,7 @@ export async function runBatch<R, Out>(ctx: ExplainContext, input: ImageInput | 
     imageFloats: work.imageFloats + score.channels,
     jobFloats: work.jobFloats + score.channels + 4,
     copyFloats: work.copyFloats + 3,
+    groupFloats: work.groupFloats,
   });
   const totalJobs = requests.reduce((a, r) => a + r.length, 0);
   const flops = model.flops(1) * (work.pass.backward ? 3 : 1);

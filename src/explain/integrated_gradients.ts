@@ -151,6 +151,8 @@ export async function integratedGradients<I extends ImageInput | ImageBatch, O e
       // sum, result, two end scores
       jobFloats: 2 * elements + 2,
       copyFloats: 0,
+      // the path's points and weights
+      groupFloats: 2 * steps,
       cleanScores: true,
       begin: (group) => {
         baselines = makeBaselines(ctx, group.images, options);

@@ -33,6 +33,8 @@ export interface WorkShape {
   jobFloats: number;
   /** The method's own floats per copy of a chunk beyond the pass (tables, per-copy scores). */
   copyFloats: number;
+  /** Floats kept once per group whatever its size (per-copy weights, path points). */
+  groupFloats?: number;
 }
 
 export interface Plan {
@@ -127,7 +129,7 @@ export function planWork(ctx: ExplainContext, work: WorkShape): Plan {
   const elements = product(model.inputShape);
   // the group's own buffers, alive for the whole group: its images and per-job results
   // (plus SMALL_BUFFERS tables, targets and scores of at most a size class's minimum each)
-  const groupBytes = (images: number) => floats(images * elements) + floats(images * work.imageFloats) + floats(images * work.jobsPerImage * work.jobFloats) + SMALL_BUFFERS * sizeClass(0);
+  const groupBytes = (images: number) => floats(images * elements) + floats(images * work.imageFloats) + floats(images * work.jobsPerImage * work.jobFloats) + floats(work.groupFloats ?? 0) + SMALL_BUFFERS * sizeClass(0);
   // what the group's ranking pass (an inference pass of its images) holds at its peak
   const rankingBytes = (images: number) => passBytes(model, images, { keep: [model.logitsName, ...work.pass.keep] });
   const chunkBytes = (copies: number) => passBytes(model, copies, work.pass) + floats(copies * work.copyFloats) + SMALL_BUFFERS * sizeClass(0);

@@ -54,6 +54,8 @@ export async function smoothGrad<I extends ImageInput | ImageBatch, O extends Sm
       // sum, squares, result
       jobFloats: 3 * elements,
       copyFloats: 0,
+      // the weights (ones) of the samples
+      groupFloats: samples,
       begin: (group) => {
         sum = rt.empty([group.jobs, elements], 'smoothgrad.sum');
         squares = rt.empty([group.jobs, elements], 'smoothgrad.squares');

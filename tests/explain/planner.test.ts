@@ -1,9 +1,12 @@
 import { expect, it } from 'vitest';
-import { LimitError } from '../../src/errors.js';
+import { LimitError, OptionError } from '../../src/errors.js';
+import { Explainer } from '../../src/explain/explainer.js';
+import { AbortedError } from '../../src/explain/progress.js';
 import type { ExplainContext } from '../../src/explain/context.js';
 import { integratedGradients } from '../../src/explain/integrated_gradients.js';
 import { occlusion } from '../../src/explain/occlusion.js';
 import { passBytes, type Plan } from '../../src/explain/planner.js';
+import type { Pace } from '../../src/explain/schedule.js';
 import { saliency } from '../../src/explain/saliency.js';
 import { smoothGrad } from '../../src/explain/smoothgrad.js';
 import type { Runtime } from '../../src/gpu/runtime.js';
@@ -18,6 +21,9 @@ import { diamondCnn, inputShapeOf, randomInput, residualCnn, tinyCnn } from '../
 function context(rt: Runtime, spec: ModelSpec, maxBytes: number, plans: Plan[]): ExplainContext {
   return { model: Model.create(rt, spec), rt, inputRange: [-1, 1], maxChunk: 1 << 16, maxBytes, onPlan: (plan) => plans.push(plan) };
 }
+
+/** A pace so fast that memory alone sizes the chunks (the planner's largest). */
+const INSTANT: Pace = Object.assign(new Map<string, number>(), { get: () => 1e-9, set: () => INSTANT });
 
 type Run = (ctx: ExplainContext, images: { data: Float32Array; shape: number[] }[]) => Promise<unknown>;
 const RUNS: Record<string, Run> = {
@@ -38,8 +44,7 @@ describeGpu('batch planner', () => {
         const plans: Plan[] = [];
         // a budget that forces chunking: room for about 40 copies of one backward pass
         const maxBytes = 40 * passBytes(Model.create(rt, spec), 1, { backward: { seedNode: 'logits', to: 'conv1' }, keep: [] });
-        const ctx = context(rt, spec, maxBytes, plans);
-        await run(ctx, images); // learns the pace: later chunks take the planned size
+        const ctx = { ...context(rt, spec, maxBytes, plans), pace: INSTANT };
         rt.pool.resetPeak();
         const base = rt.pool.bytesInUse;
         await run(ctx, images);
@@ -87,6 +92,24 @@ describeGpu('batch planner', () => {
         expect(relativeL2(result.values, whole[i][k].values), `image ${i} rank ${k}`).toBeLessThanOrEqual(1e-5);
       }),
     );
+  });
+
+  it('extreme options plan and run without crashing: 2^20 SmoothGrad samples (aborted), maxChunk 1e9, topK all, one-pixel occlusion', async () => {
+    const { random } = randomSource();
+    const spec = tinyCnn(random);
+    const rt = testRuntime();
+    const plans: Plan[] = [];
+    const ctx = { ...context(rt, spec, 8 << 20, plans), maxChunk: 1e9 };
+    const images = Array.from({ length: 2 }, () => ({ data: Float32Array.from(randomInput(spec, 1, random).data), shape: inputShapeOf(spec) }));
+    const controller = new AbortController();
+    const huge = smoothGrad(ctx, images, { samples: 1 << 20, signal: controller.signal, onProgress: () => controller.abort() });
+    await expect(huge).rejects.toThrow(AbortedError);
+    expect(plans[0].bytes(plans[0].imagesPerGroup, plans[0].copiesPerChunk)).toBeLessThanOrEqual(8 << 20);
+    const all = await occlusion(ctx, images, { window: 1, stride: 1, target: { topK: 5 } });
+    expect(all.map((perImage) => perImage.length)).toEqual([5, 5]);
+    expect(rt.pool.bytesInUse).toBeLessThanOrEqual(rt.pool.peakBytesInUse);
+    await expect(Explainer.create(rt, spec, { maxBytes: Number.NaN })).rejects.toThrow(OptionError);
+    await expect(Explainer.create(rt, spec, { maxChunk: 0 })).rejects.toThrow(/maxChunk must be a positive integer/);
   });
 
   it('a budget too small for one copy throws LimitError before anything is uploaded', async () => {
