@@ -3,8 +3,8 @@
  * per image (issue 12's row): 32 images x SmoothGrad 16 on the tiny CNN (32x32x3), target 'top'.
  * Both ways run the same copies through the same kernels; the planned run fills chunks with the
  * copies of several images and overlaps recording with the GPU. Each way: one warm-up, then
- * `--repeats` timed runs (median), images per second = 32 / median seconds. Also checks that the
- * batched maps equal the single-image ones. Writes bench/results/<adapter>-batch-<date>.json.
+ * `--repeats` timed runs alternating with the other way's (median), images per second = 32 /
+ * median seconds. Also checks that the batched maps equal the single-image ones. Writes bench/results/<adapter>-batch-<date>.json.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { release } from 'node:os';
@@ -43,24 +43,20 @@ async function main(args: string[]): Promise<void> {
     for (const image of images) results.push(await xai.smoothGrad(image, options));
     return results;
   };
-  const time = async (run: () => Promise<Attribution[]>) => {
-    await run();
-    const ms: number[] = [];
-    for (let r = 0; r < repeats; r++) {
-      const started = performance.now();
-      await run();
-      ms.push(performance.now() - started);
-      console.error(`  run ${r + 1}/${repeats}: ${ms[ms.length - 1].toFixed(0)} ms`);
-    }
-    return ms;
-  };
   console.error(`batch bench on ${adapter}: ${IMAGES} images x SmoothGrad ${SAMPLES}, tiny CNN`);
+  // warm-up (pipelines, pace), then the two ways alternate so that a shared machine's load drifts over both alike
   const [many, single] = [await batched(), await oneByOne()];
   const error = Math.max(...many.map((r, i) => relativeL2(r.values, single[i].values)));
-  console.error('one planned run:');
-  const batchMs = await time(batched);
-  console.error(`${IMAGES} single-image calls:`);
-  const singleMs = await time(oneByOne);
+  const batchMs: number[] = [];
+  const singleMs: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    for (const [run, times] of [[batched, batchMs], [oneByOne, singleMs]] as const) {
+      const started = performance.now();
+      await run();
+      times.push(performance.now() - started);
+    }
+    console.error(`  round ${r + 1}/${repeats}: one planned run ${batchMs[r].toFixed(0)} ms, ${IMAGES} calls ${singleMs[r].toFixed(0)} ms`);
+  }
   const rows = [
     { label: `${IMAGES} images x SmoothGrad ${SAMPLES}: one planned run`, ms: batchMs, medianMs: median(batchMs), imagesPerSecond: IMAGES / (median(batchMs) / 1000) },
     { label: `${IMAGES} images x SmoothGrad ${SAMPLES}: ${IMAGES} single-image calls`, ms: singleMs, medianMs: median(singleMs), imagesPerSecond: IMAGES / (median(singleMs) / 1000) },
