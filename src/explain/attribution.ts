@@ -12,7 +12,7 @@ export interface Attribution {
   /** Values per pixel and channel, [H, W, C] row-major (NHWC without the batch). */
   values: Float32Array;
   shape: [number, number, number];
-  /** The class (or unit) explained. */
+  /** The class (or unit) explained; for a score spec with channels, the first of them. */
   target: number;
   /** Wall time from call to result, in milliseconds. */
   milliseconds: number;

@@ -6,7 +6,7 @@ export class AbortedError extends XaiError {
 }
 
 export interface Progress {
-  /** Units done (steps, samples) and their total. */
+  /** Copies the GPU has finished (samples, path points, windows, images, over all images and targets) and their total. */
   done: number;
   total: number;
   /** Milliseconds since the call started. */
