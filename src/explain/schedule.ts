@@ -11,10 +11,10 @@ import { throwIfAborted, type RunOptions } from './progress.js';
 /** Aimed-for GPU time of one chunk. */
 export const TARGET_MS = 400;
 /**
- * Speed assumed for work never measured before, in FLOP per millisecond: 1 GFLOP/s, the slow end
+ * Speed assumed for work never measured before, in FLOP per millisecond: 0.1 GFLOP/s, the slow end
  * of CPU adapters, so that a first chunk is short anywhere; the measured pace takes over after it.
  */
-const ASSUMED_FLOP_PER_MS = 1e6;
+export const ASSUMED_FLOP_PER_MS = 1e5;
 
 /** Measured milliseconds per copy, by kind of work, kept per explainer for later calls. */
 export type Pace = Map<string, number>;
