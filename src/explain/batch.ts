@@ -7,10 +7,10 @@
  * may hold the tail of one job and the head of the next. Per group of images: one upload of the
  * images, one ranking pass (the targets are resolved on the GPU), the chunks, one read back.
  */
-import { InputError, OptionError, ShapeError } from '../errors.js';
+import { OptionError } from '../errors.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
-import { checkImage, type ExplainContext, type ImageInput } from './context.js';
+import { checkFiniteResult, checkImage, type ExplainContext, type ImageInput } from './context.js';
 import { planWork, type PassKind, type Plan } from './planner.js';
 import type { RunOptions } from './progress.js';
 import { Schedule } from './schedule.js';
@@ -41,8 +41,10 @@ export interface ImageList {
   take(rt: Runtime, first: number, n: number): { tensor: Tensor; owned: boolean };
 }
 
-function isStack(image: ImageInput, rank: number): boolean {
-  return image.shape.length === rank + 1 && image.shape[0] > 1;
+/** A stack [N > 1, H, W, C]; anything else is checked as one image (checkImage says what is wrong). */
+function isStack(image: unknown, rank: number): boolean {
+  const shape = (image as { shape?: unknown } | null)?.shape;
+  return Array.isArray(shape) && shape.length === rank + 1 && shape[0] > 1;
 }
 
 /**
@@ -55,14 +57,7 @@ export function imageList(ctx: ExplainContext, input: ImageInput | ImageBatch): 
   if (Array.isArray(input)) {
     const images = input as ImageBatch;
     if (!images.length) throw new OptionError('The image list is empty: pass at least one image');
-    images.forEach((image, i) => {
-      try {
-        checkImage(ctx, image);
-      } catch (error) {
-        if (error instanceof ShapeError || error instanceof InputError) throw new (error.constructor as typeof ShapeError)(`Image ${i}: ${error.message}`);
-        throw error;
-      }
-    });
+    images.forEach((image, i) => checkImage(ctx, image, `list entry ${i}`));
     return {
       count: images.length,
       single: false,
@@ -93,7 +88,7 @@ export function imageList(ctx: ExplainContext, input: ImageInput | ImageBatch): 
     };
   }
   const count = image.shape[0];
-  checkImage(ctx, image instanceof Tensor ? image : { data: image.data, shape: image.shape }, count);
+  checkImage(ctx, image, 'stack of input images', count);
   return {
     count,
     single: false,
@@ -286,6 +281,8 @@ async function runGroup<R>(ctx: ExplainContext, score: ResolvedScore, work: Batc
     rt.copy(g.targets, packed, jobs, 0, 0);
     rt.copy(result, packed, result.size, 0, jobs);
     const values = await rt.read(packed);
+    // a model can overflow float32 on finite weights and pixels: a map holding NaN or Inf is no explanation
+    checkFiniteResult(values, `${work.kind} result or the scores it explains`);
     return work.results(g, values.subarray(jobs), values.subarray(0, jobs), milliseconds);
   } finally {
     if (begun) work.end(group!);

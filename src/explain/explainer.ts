@@ -37,24 +37,65 @@ export interface ExplainerOptions {
    * or four of the device's largest storage buffers, whichever is less.
    */
   maxBytes?: number;
+  /**
+   * Throw an InputError for images whose values lie far outside inputRange (beyond it by more than
+   * its width, e.g. raw 0..255 pixels for a [-1, 1] model) instead of warning. Default false.
+   */
+  strictRange?: boolean;
+  /** Receives that warning, once per explainer. Default console.warn. */
+  onWarning?: (message: string) => void;
 }
 
-
 export class Explainer {
-  private constructor(private readonly ctx: ExplainContext) {}
+  private disposed = false;
+
+  private constructor(
+    private readonly ctx: ExplainContext,
+    /** The model (and runtime) this explainer made from a ModelSpec (or a device), freed by dispose(). */
+    private readonly ownsModel: boolean,
+    private readonly ownsRuntime: boolean,
+  ) {}
 
   /** From a device (a runtime is made for it) or a runtime, and a loaded Model or a ModelSpec. */
   static async create(device: GPUDevice | Runtime, model: Model | ModelSpec, options: ExplainerOptions = {}): Promise<Explainer> {
+    const inputRange = options.inputRange ?? [0, 1];
+    if (!Array.isArray(inputRange) || inputRange.length !== 2 || !inputRange.every(Number.isFinite) || !(inputRange[1] > inputRange[0])) {
+      throw new OptionError(`inputRange must be [low, high] with low < high, got ${JSON.stringify(inputRange)}`);
+    }
+    const maxChunk = options.maxChunk ?? 256;
+    if (!Number.isInteger(maxChunk) || maxChunk < 1) throw new OptionError(`maxChunk must be a positive integer, got ${maxChunk}`);
+    if (options.maxBytes !== undefined && !(Number.isFinite(options.maxBytes) && options.maxBytes > 0)) {
+      throw new OptionError(`maxBytes must be a positive number of bytes, got ${options.maxBytes}`);
+    }
+    const onWarning = options.onWarning ?? ((message: string) => console.warn(`webgpu-xai: ${message}`));
+    let warned = false;
+    const warnOnce = (message: string) => {
+      if (!warned) onWarning(message);
+      warned = true;
+    };
     const rt = device instanceof Runtime ? device : new Runtime(device);
     const loaded = model instanceof Model ? model : Model.create(rt, model);
     if (loaded.runtime !== rt) throw new OptionError('The model was created on a different runtime than the one given to Explainer.create');
-    const inputRange = options.inputRange ?? [0, 1];
-    if (!(inputRange[1] > inputRange[0])) throw new OptionError(`inputRange must be [low, high] with low < high, got [${inputRange.join(', ')}]`);
-    const maxChunk = options.maxChunk ?? 256;
-    if (!Number.isInteger(maxChunk) || maxChunk < 1) throw new OptionError(`maxChunk must be a positive integer, got ${maxChunk}`);
     const maxBytes = options.maxBytes ?? defaultMaxBytes(rt.limits);
-    if (!Number.isFinite(maxBytes) || maxBytes <= 0) throw new OptionError(`maxBytes must be a positive number of bytes, got ${maxBytes}`);
-    return new Explainer({ model: loaded, rt, inputRange, maxChunk, maxBytes, pace: new Map() });
+    const ctx: ExplainContext = { model: loaded, rt, inputRange, maxChunk, maxBytes, pace: new Map(), strictRange: options.strictRange ?? false, warnOnce };
+    return new Explainer(ctx, !(model instanceof Model), !(device instanceof Runtime));
+  }
+
+  /**
+   * Frees what this explainer created: the model's weights when it was given a ModelSpec, and the
+   * runtime's pooled buffers when it was given a device. A Model or Runtime passed in stays the
+   * caller's. Calls after dispose() throw.
+   */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.ownsModel) this.ctx.model.dispose();
+    if (this.ownsRuntime) this.ctx.rt.trim();
+  }
+
+  private get live(): ExplainContext {
+    if (this.disposed) throw new OptionError('This Explainer was disposed; create a new one');
+    return this.ctx;
   }
 
   get model(): Model {
@@ -74,39 +115,39 @@ export class Explainer {
     return this.ctx.maxBytes!;
   }
 
-  saliency<I extends ImageInput | ImageBatch, O extends TargetOptions & RunOptions = TargetOptions>(images: I, options?: O): Promise<Explained<I, Attribution, O>> {
-    return saliency(this.ctx, images, options);
+  async saliency<I extends ImageInput | ImageBatch, O extends TargetOptions & RunOptions = TargetOptions>(images: I, options?: O): Promise<Explained<I, Attribution, O>> {
+    return saliency(this.live, images, options);
   }
 
-  smoothGrad<I extends ImageInput | ImageBatch, O extends SmoothGradOptions = SmoothGradOptions>(images: I, options?: O): Promise<Explained<I, Attribution, O>> {
-    return smoothGrad(this.ctx, images, options);
+  async smoothGrad<I extends ImageInput | ImageBatch, O extends SmoothGradOptions = SmoothGradOptions>(images: I, options?: O): Promise<Explained<I, Attribution, O>> {
+    return smoothGrad(this.live, images, options);
   }
 
-  integratedGradients<I extends ImageInput | ImageBatch, O extends IntegratedGradientsOptions = IntegratedGradientsOptions>(images: I, options?: O): Promise<Explained<I, Attribution, O>> {
-    return integratedGradients(this.ctx, images, options);
+  async integratedGradients<I extends ImageInput | ImageBatch, O extends IntegratedGradientsOptions = IntegratedGradientsOptions>(images: I, options?: O): Promise<Explained<I, Attribution, O>> {
+    return integratedGradients(this.live, images, options);
   }
 
-  gradCam<I extends ImageInput | ImageBatch, O extends GradCamOptions & RunOptions = GradCamOptions>(images: I, options?: O): Promise<Explained<I, GradCamAttribution, O>> {
-    return gradCam(this.ctx, images, options);
+  async gradCam<I extends ImageInput | ImageBatch, O extends GradCamOptions & RunOptions = GradCamOptions>(images: I, options?: O): Promise<Explained<I, GradCamAttribution, O>> {
+    return gradCam(this.live, images, options);
   }
 
-  occlusion<I extends ImageInput | ImageBatch, O extends OcclusionOptions = OcclusionOptions>(images: I, options?: O): Promise<Explained<I, OcclusionAttribution, O>> {
-    return occlusion(this.ctx, images, options);
+  async occlusion<I extends ImageInput | ImageBatch, O extends OcclusionOptions = OcclusionOptions>(images: I, options?: O): Promise<Explained<I, OcclusionAttribution, O>> {
+    return occlusion(this.live, images, options);
   }
 
   /** A layer's activations per image (no targets). */
-  activations<I extends ImageInput | ImageBatch>(images: I, options: ActivationsOptions & RunOptions): Promise<ManyImages<I> extends true ? LayerActivations[] : LayerActivations> {
-    return activations(this.ctx, images, options);
+  async activations<I extends ImageInput | ImageBatch>(images: I, options: ActivationsOptions & RunOptions): Promise<ManyImages<I> extends true ? LayerActivations[] : LayerActivations> {
+    return activations(this.live, images, options);
   }
 
   /** Gradient ascent on each requested channel's mean activation, all channels as one batch. */
-  visualizeFilters(options: FilterVisualizationOptions): Promise<Visualization> {
-    return visualizeFilters(this.ctx, options);
+  async visualizeFilters(options: FilterVisualizationOptions): Promise<Visualization> {
+    return visualizeFilters(this.live, options);
   }
 
   /** Gradient ascent on class logits: argmax_x y_c(x) - R(x), one image per class. */
-  visualizeClass(options: ClassVisualizationOptions): Promise<Visualization> {
-    return visualizeClass(this.ctx, options);
+  async visualizeClass(options: ClassVisualizationOptions): Promise<Visualization> {
+    return visualizeClass(this.live, options);
   }
 
   /**

@@ -77,10 +77,14 @@ export async function gradCam<I extends ImageInput | ImageBatch, O extends GradC
   const [height, width] = model.inputShape;
   const positions = h * w;
   const pixels = height * width;
-  const row = pixels + positions + channels;
+  const maps = pixels + positions + channels;
   const kernel = (entry: string) => ({ shader: 'gradcam', entry, constants: { WORKGROUP_SIZE } });
   return runBatch<GradCamAttribution, Explained<I, GradCamAttribution, O>>(ctx, images, options as BatchOptions, (score): BatchMethod<GradCamAttribution> => {
     let result: Tensor | undefined;
+    // per job [upsampled H*W | layer map h*w | weights K | scores]: the scores only to check them,
+    // since the ReLU'd combination turns an overflow's NaN into 0
+    const scoreSize = score.positions * score.channels;
+    const row = maps + scoreSize;
     return {
       kind: `grad-cam:${layer}`,
       copiesPerJob: 1,
@@ -90,7 +94,6 @@ export async function gradCam<I extends ImageInput | ImageBatch, O extends GradC
       // weights, cam, upsampled map of the chunk
       copyFloats: row,
       begin: (group) => {
-        // per job [upsampled H*W | layer map h*w | weights K]
         result = rt.empty([group.jobs, row], 'gradcam.result');
       },
       chunk: (group, table, first, count) => {
@@ -99,7 +102,7 @@ export async function gradCam<I extends ImageInput | ImageBatch, O extends GradC
         const activationsOut = pass.value(layer);
         const weights = rt.empty([count, channels], 'gradcam.weights');
         const cam = rt.empty([count, h, w], 'gradcam.cam');
-        const maps = rt.empty([count, height, width], 'gradcam.maps');
+        const upsampled = rt.empty([count, height, width], 'gradcam.maps');
         rt.dispatch(kernel(plusPlus ? 'weights_plusplus' : 'weights_gradcam'), {
           // Grad-CAM's mean gradient does not read the activations
           bindings: plusPlus ? { activations: activationsOut, grads: gradient, weights } : { grads: gradient, weights },
@@ -112,20 +115,22 @@ export async function gradCam<I extends ImageInput | ImageBatch, O extends GradC
           workgroups: rt.grid(cam.size, WORKGROUP_SIZE),
         });
         rt.dispatch({ shader: 'gradcam', entry: 'upsample_bilinear', constants: { WORKGROUP_SIZE, HALF_PIXEL: halfPixel ? 1 : 0 } }, {
-          bindings: { cam, result: maps },
+          bindings: { cam, result: upsampled },
           uniforms: { in_height: h, in_width: w, out_height: height, out_width: width, scale_y: h / height, scale_x: w / width },
-          workgroups: rt.grid(maps.size, WORKGROUP_SIZE),
+          workgroups: rt.grid(upsampled.size, WORKGROUP_SIZE),
         });
-        pass.dispose();
+        const scores = pass.value(score.node);
         copies.dispose();
         gradient.dispose();
         for (let n = 0; n < count; n++) {
           const at = (first + n) * row;
-          rt.copy(maps, result!, pixels, n * pixels, at);
+          rt.copy(upsampled, result!, pixels, n * pixels, at);
           rt.copy(cam, result!, positions, n * positions, at + pixels);
           rt.copy(weights, result!, channels, n * channels, at + pixels + positions);
+          rt.copy(scores, result!, scoreSize, n * scoreSize, at + maps);
         }
-        for (const t of [weights, cam, maps]) t.dispose();
+        pass.dispose();
+        for (const t of [weights, cam, upsampled]) t.dispose();
       },
       finish: () => result!,
       results: (_, values, targets, milliseconds) => {
@@ -141,7 +146,7 @@ export async function gradCam<I extends ImageInput | ImageBatch, O extends GradC
             layer,
             layerMap: packed.slice(pixels, pixels + positions),
             layerShape: [h, w],
-            channelWeights: packed.slice(pixels + positions, row),
+            channelWeights: packed.slice(pixels + positions, maps),
           };
         });
       },

@@ -10,7 +10,7 @@ import { gaussianBlur } from '../ops/blur.js';
 import { randomUniform } from '../ops/random.js';
 import type { Attribution } from './attribution.js';
 import { runBatch, type BatchMethod, type BatchOptions, type Explained, type ImageBatch } from './batch.js';
-import { checkImage, positiveInteger, type ExplainContext, type ImageInput } from './context.js';
+import { checkImage, positiveInteger, seedOption, type ExplainContext, type ImageInput } from './context.js';
 import { rowUniforms, scoreGradient } from './gradients.js';
 import type { RunOptions } from './progress.js';
 import type { TargetOptions } from './saliency.js';
@@ -98,13 +98,19 @@ const attributionKernel = (entry: string) => ({ shader: 'attribution', entry, co
 
 const BASELINES = ['black', 'white', 'blur', 'uniform'];
 
-/** Rejects an unknown baseline name or a baseline image of the wrong shape before any GPU work. */
-function checkBaseline(ctx: ExplainContext, baseline: Baseline): void {
+/** Rejects an unknown baseline name, a baseline image of the wrong shape, a bad blurSigma or seed before any GPU work. */
+function checkBaseline(ctx: ExplainContext, options: IntegratedGradientsOptions): void {
+  const baseline = options.baseline ?? 'black';
   if (typeof baseline === 'string') {
     if (!BASELINES.includes(baseline)) throw new OptionError(`Unknown baseline '${baseline}' (use ${BASELINES.join(', ')} or a tensor)`);
   } else {
-    checkImage(ctx, baseline);
+    checkImage(ctx, baseline, 'baseline image');
   }
+  const sigma = options.blurSigma;
+  if (sigma !== undefined && !(typeof sigma === 'number' && sigma > 0 && Number.isFinite(sigma))) {
+    throw new OptionError(`blurSigma must be a finite number of pixels > 0, got ${String(sigma)}`);
+  }
+  seedOption(options.seed, 0);
 }
 
 /** The baselines of a group: one [1, H, W, C] shared by all images, or one per image ('blur'). */
@@ -118,7 +124,7 @@ function makeBaselines(ctx: ExplainContext, images: Tensor, options: IntegratedG
     rt.fill(t, baseline === 'black' ? low : high);
     return t;
   }
-  if (baseline === 'uniform') return randomUniform(rt, one, low, high, { seed: options.seed ?? 0, stream: BASELINE_STREAM });
+  if (baseline === 'uniform') return randomUniform(rt, one, low, high, { seed: seedOption(options.seed, 0), stream: BASELINE_STREAM });
   if (baseline === 'blur') {
     const sigma = options.blurSigma ?? 0.05 * Math.max(images.shape[1], images.shape[2]);
     return gaussianBlur(rt, images, sigma);
@@ -132,7 +138,7 @@ function makeBaselines(ctx: ExplainContext, images: Tensor, options: IntegratedG
 export async function integratedGradients<I extends ImageInput | ImageBatch, O extends IntegratedGradientsOptions = IntegratedGradientsOptions>(ctx: ExplainContext, images: I, options: O = {} as O): Promise<Explained<I, Attribution, O>> {
   const steps = positiveInteger(options.steps ?? 64, 'steps', 1 << 16);
   const { alphas, weights } = quadrature(options.rule ?? 'gauss-legendre', steps);
-  checkBaseline(ctx, options.baseline ?? 'black');
+  checkBaseline(ctx, options);
   const { rt, model } = ctx;
   const shape = model.inputShape;
   const elements = shape.reduce((a, b) => a * b, 1);

@@ -105,7 +105,8 @@ export function targetRequests(model: Model, score: ResolvedScore, target: Targe
     const index = model.labels?.indexOf(value) ?? -1;
     if (index < 0) {
       const known = model.labels ? `labels: ${model.labels.slice(0, 10).join(', ')}${model.labels.length > 10 ? ', ...' : ''}` : 'the model has no labels';
-      throw new OptionError(`target '${value}' is not a class name of ${model.spec.source} (${known}); use a class index or 'top'`);
+      const hint = /^\d+$/.test(value) ? `: pass ${value} as a number for a class index` : ` (${known}); use a class index or 'top'`;
+      throw new OptionError(`target '${value}' is not a class name of ${model.spec.source}${hint}`);
     }
     return [index];
   }

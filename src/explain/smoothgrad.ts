@@ -11,7 +11,7 @@ import type { Tensor } from '../gpu/tensor.js';
 import { addGaussianNoiseRows } from '../ops/random.js';
 import type { Attribution } from './attribution.js';
 import { runBatch, type BatchMethod, type BatchOptions, type Explained, type ImageBatch } from './batch.js';
-import { nonNegative, positiveInteger, type ExplainContext, type ImageInput } from './context.js';
+import { nonNegative, positiveInteger, seedOption, type ExplainContext, type ImageInput } from './context.js';
 import { rowUniforms, scoreGradient } from './gradients.js';
 import type { RunOptions } from './progress.js';
 import { attributionsOf, type TargetOptions } from './saliency.js';
@@ -37,8 +37,9 @@ export async function smoothGrad<I extends ImageInput | ImageBatch, O extends Sm
   const samples = positiveInteger(options.samples ?? 50, 'samples', 1 << 20);
   const noise = nonNegative(options.noise ?? 0.15, 'noise');
   const variant = options.variant ?? 'mean';
-  if (!(variant in FINISH)) throw new OptionError(`Unknown SmoothGrad variant '${String(variant)}' (use mean, squared or vargrad)`);
-  const seed = options.seed ?? 0;
+  // own keys only: `'toString' in FINISH` is true and would reach the GPU as an entry point
+  if (typeof variant !== 'string' || !Object.hasOwn(FINISH, variant)) throw new OptionError(`Unknown SmoothGrad variant '${String(variant)}' (use mean, squared or vargrad)`);
+  const seed = seedOption(options.seed, 0);
   const { rt, model } = ctx;
   const sigma = noise * (ctx.inputRange[1] - ctx.inputRange[0]);
   const elements = model.inputShape.reduce((a, b) => a * b, 1);

@@ -54,7 +54,9 @@ describeGpu('explanation input checks', () => {
       [null, /Expected input image as \{ data, shape \} or a Tensor, got null/],
       [undefined, /got undefined/],
       [{}, /needs shape: \[H, W, C\].*got an object with keys \[\]/],
-      [[image, image], /Expected one input image .*got an array of 2: explain one image per call/],
+      // a list of images is a batch; a list inside it is not an image
+      [[[image, image]], /Expected one list entry 0 .*got an array of 2: a list of images is the call's first argument/],
+      [[image, null], /Expected list entry 1 as \{ data, shape \} or a Tensor, got null/],
       ['face.png', /got string face\.png/],
       [{ shape: image.shape }, /data must be an array of numbers/],
       [{ data: image.data.subarray(0, 63), shape: [9, 7, 1] }, /does not match the model's input \[9, 7, 3\]/],
@@ -94,12 +96,12 @@ describeGpu('explanation input checks', () => {
     await strict.saliency(image);
   });
 
-  it("a string target '3' is a typed error saying to pass a number; 'happy' says to map labels", async () => {
+  it("a string target '3' that is no label is a typed error saying to pass a number; 'happy' lists the labels", async () => {
     const { xai, image } = await setup();
-    const error = await refusal(xai.saliency(image, { target: '3' as unknown as number }));
+    const error = await refusal(xai.saliency(image, { target: '3' }));
     expect(error).toBeInstanceOf(OptionError);
-    expect(error.message).toBe("target must be 'top' or a class index (a number), got the string '3': pass 3 as a number");
-    expect((await refusal(xai.gradCam(image, { target: 'happy' as unknown as number }))).message).toMatch(/'happy' \(map a class name to its index/);
+    expect(error.message).toMatch(/^target '3' is not a class name of .*: pass 3 as a number for a class index$/);
+    expect((await refusal(xai.gradCam(image, { target: 'happy' }))).message).toMatch(/'happy' is not a class name .*\(labels: a, b, c, d, e\); use a class index or 'top'/);
   });
 
   it('seeds NaN, "abc", 2^32, -1 and 1.5 are OptionErrors for SmoothGrad, IG and visualizeClass', async () => {
