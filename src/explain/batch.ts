@@ -20,7 +20,13 @@ import { channelScores, itemScores, resolveScore, resolveTargets, targetRequests
 export type ImageBatch = readonly ImageInput[];
 
 /** One result per job (`{ topK }` gives an image k of them), one entry per image for many images. */
-export type PerImage<R, O> = [O] extends [{ target: { topK: number } }] ? R[] : R;
+export type PerImage<R, O> = [O] extends [{ target: { topK: number } }]
+  ? R[]
+  : [O] extends [{ target: readonly (infer T)[] }]
+    ? Extract<T, { topK: number }> extends never
+      ? R
+      : R | R[]
+    : R;
 
 /**
  * One result for one image, an array for many (an entry per image; `{ topK }` makes each entry a
