@@ -63,6 +63,25 @@ describeGpu('batches', () => {
     });
   }
 
+  it('activations: a stack [3,9,7,3] in chunks of 2 equals one-image calls (conv2 [3,2,6] and the logits)', async () => {
+    const { random } = randomSource();
+    const spec = tinyCnn(random);
+    const pictures = images(spec, 3, random);
+    const xai = await Explainer.create(testRuntime(), spec, { inputRange: [-1, 1], maxChunk: 2 });
+    const stack = { data: Float32Array.from(pictures.flatMap((p) => [...p.data])), shape: [3, ...inputShapeOf(spec)] };
+    for (const layer of ['conv2', 'logits']) {
+      const many = await xai.activations([...pictures], { layer });
+      const stacked = (await xai.activations(stack, { layer })) as unknown as typeof many;
+      expect(many).toHaveLength(3);
+      for (let i = 0; i < 3; i++) {
+        const one = await xai.activations(pictures[i], { layer });
+        expect(many[i].shape).toEqual(one.shape);
+        expect(scaledError(many[i].values, one.values), `${layer} image ${i}`).toBeLessThanOrEqual(1e-5);
+        expect(scaledError(stacked[i].values, one.values), `${layer} stacked image ${i}`).toBeLessThanOrEqual(1e-5);
+      }
+    }
+  });
+
   it('{ topK: 3 } gives 3 results per image in rank order, and a stack [2,9,7,3] equals the array of its images', async () => {
     const { seed, random } = randomSource();
     const spec = tinyCnn(random);
