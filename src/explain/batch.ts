@@ -230,28 +230,25 @@ async function runGroup<R>(ctx: ExplainContext, score: ResolvedScore, work: Batc
     let mask: Tensor;
     let clean: Tensor | undefined;
     const ranks = requests.some((r) => r.some((q) => q < 0));
-    if (score.fixedChannels) {
-      const channels = score.fixedChannels;
-      targets = own(rt.upload([jobs], new Float32Array(jobs).fill(channels[0]), 'score.targets'));
-      const row = Array.from({ length: score.channels }, (_, c) => (channels.includes(c) ? 1 : 0));
-      mask = own(rt.upload([jobs, score.channels], jobImages.flatMap(() => row), 'score.mask'));
-    }
-    if (ranks || work.cleanScores || !score.fixedChannels) {
-      // one inference pass of the group's images: the ranking for 'top' / top-k and the clean scores
-      const keep = [...new Set([score.rankNode, score.node])];
-      const pass = ranks || work.cleanScores ? model.forward(taken.tensor, { keep }) : undefined;
-      try {
-        if (!score.fixedChannels) {
-          const ranking = pass ? channelScores(rt, score, pass.value(score.rankNode)) : rt.empty([1], 'score.unranked');
-          ({ targets, mask } = resolveTargets(rt, score, requestTable, ranking));
-          own(targets);
-          own(mask);
-          ranking.dispose();
-        }
-        if (work.cleanScores) clean = own(itemScores(rt, score, pass!.value(score.node), jobTable, mask!, true));
-      } finally {
-        pass?.dispose();
+    // one inference pass of the group's images when 'top' / top-k rank classes or the method needs clean scores
+    const pass = ranks || work.cleanScores ? model.forward(taken.tensor, { keep: [...new Set([score.rankNode, score.node])] }) : undefined;
+    try {
+      if (score.fixedChannels) {
+        const channels = score.fixedChannels;
+        targets = own(rt.upload([jobs], new Float32Array(jobs).fill(channels[0]), 'score.targets'));
+        const row = Array.from({ length: score.channels }, (_, c) => (channels.includes(c) ? 1 : 0));
+        mask = own(rt.upload([jobs, score.channels], jobImages.flatMap(() => row), 'score.mask'));
+      } else {
+        // the ranking is read only for rank requests; fixed classes need no pass
+        const ranking = pass ? channelScores(rt, score, pass.value(score.rankNode)) : rt.empty([1], 'score.unranked');
+        ({ targets, mask } = resolveTargets(rt, score, requestTable, ranking));
+        own(targets);
+        own(mask);
+        ranking.dispose();
       }
+      if (work.cleanScores) clean = own(itemScores(rt, score, pass!.value(score.node), jobTable, mask, true));
+    } finally {
+      pass?.dispose();
     }
     const perJob = work.copiesPerJob;
     group = {
@@ -260,8 +257,8 @@ async function runGroup<R>(ctx: ExplainContext, score: ResolvedScore, work: Batc
       jobs,
       jobImages,
       jobTable,
-      targets: targets!,
-      mask: mask!,
+      targets,
+      mask,
       clean,
       rows: (first, count) => {
         const table = new Float32Array(count * 3);
