@@ -16,7 +16,10 @@ import { gatherRows, scoreGradient } from './gradients.js';
 import type { TargetOptions } from './saliency.js';
 
 export interface GradCamOptions extends TargetOptions {
-  /** Node with a [1, h, w, K] output. Default: the last such node (the usual "last conv layer"). */
+  /**
+   * Node with a [1, h, w, K] output. Default: the last such node with more than one position
+   * (h * w > 1; the usual "last conv layer").
+   */
   layer?: string;
   /** Grad-CAM++ weights instead of Grad-CAM's mean gradient. Default false. */
   plusPlus?: boolean;
@@ -55,8 +58,14 @@ export function gradCamLayer(ctx: ExplainContext, layer: string | undefined): st
   const upstream = upstreamOfLogits(ctx.model);
   const candidates = spatialLayers(ctx.model).filter((name) => upstream.has(name));
   if (layer === undefined) {
-    if (!candidates.length) throw new OptionError(`Grad-CAM needs a layer with a spatial [1, h, w, K] output; ${ctx.model.spec.source} has none`);
-    return candidates[candidates.length - 1];
+    // a 1x1 map upsamples to a constant (MobileNetV2's last conv block after a 7x7 average pool,
+    // a keepdims global pool): the default is the last layer with more than one position
+    const shapes = ctx.model.shapes(1);
+    const maps = candidates.filter((name) => shapes.get(name)![1] * shapes.get(name)![2] > 1);
+    if (!maps.length) {
+      throw new OptionError(`Grad-CAM needs a layer with a spatial [1, h, w, K] output of more than one position; ${ctx.model.spec.source} has ${candidates.length ? `only 1x1 ones (${candidates.join(', ')}), whose map is constant` : 'none'}`);
+    }
+    return maps[maps.length - 1];
   }
   const shape = layerShape(ctx.model, layer);
   if (shape.length !== 3 || !candidates.includes(layer)) {

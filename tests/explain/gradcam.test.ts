@@ -8,7 +8,7 @@ import { Model } from '../../src/model/model.js';
 import type { ModelSpec } from '../../src/model/spec.js';
 import { randomSource } from '../check.js';
 import { describeGpu, testRuntime } from '../gpu.js';
-import { randomInput, residualCnn, tinyCnn } from '../model/fixtures.js';
+import { build, randomInput, residualCnn, tinyCnn } from '../model/fixtures.js';
 import { useCpuBackend } from '../model/tfjs_oracle.js';
 import { referenceBackward, referenceForward, scoreSeed } from '../reference/model.js';
 import type { RefTensor } from '../reference/tensor.js';
@@ -96,6 +96,38 @@ function checkAgainstReference(result: GradCamAttribution, expected: ReturnType<
   expect(result.values.some((v) => v !== 0) || expected.values.every((v) => v === 0), `${label}: non-trivial map`).toBe(true);
 }
 
+/**
+ * Two shapes of model the default layer and 'top' must handle:
+ * `mapHead`: conv1 -> logits (1x1 conv, linear) [7,6,5], the model output.
+ * `pointTail`: conv1 -> conv2 [2,2,5] -> conv3 [1,1,6] -> flatten -> logits dense [3].
+ */
+function mapHead(random: () => number): ModelSpec {
+  return {
+    source: 'mapHead (gradcam.test.ts)',
+    layers: [
+      build.input('input', [7, 6, 3]),
+      build.conv2d('conv1', 'input', random, { kernel: [3, 3], inChannels: 3, outChannels: 4, padding: 'same', activation: 'relu' }),
+      build.conv2d('logits', 'conv1', random, { kernel: [1, 1], inChannels: 4, outChannels: 5, padding: 'valid', activation: 'linear' }),
+    ],
+    output: 'logits',
+  };
+}
+
+function pointTail(random: () => number): ModelSpec {
+  return {
+    source: 'pointTail (gradcam.test.ts)',
+    layers: [
+      build.input('input', [7, 6, 3]),
+      build.conv2d('conv1', 'input', random, { kernel: [3, 3], inChannels: 3, outChannels: 4, padding: 'same', activation: 'relu' }),
+      build.conv2d('conv2', 'conv1', random, { kernel: [3, 3], inChannels: 4, outChannels: 5, strides: [3, 3], padding: 'valid', activation: 'relu' }),
+      build.conv2d('conv3', 'conv2', random, { kernel: [2, 2], inChannels: 5, outChannels: 6, padding: 'valid', activation: 'relu' }),
+      build.reshape('flatten', 'conv3', [-1]),
+      build.dense('logits', 'flatten', random, { inputs: 6, outputs: 3, activation: 'linear' }),
+    ],
+    output: 'logits',
+  };
+}
+
 describeGpu('gradCam', () => {
   for (const plusPlus of [false, true]) {
     const method = plusPlus ? 'grad-cam++' : 'grad-cam';
@@ -152,6 +184,43 @@ describeGpu('gradCam', () => {
       const expected = tf.tidy(() => tf.image.resizeBilinear(tf.tensor4d(result.layerMap, [1, 3, 2, 1]), [9, 7], false, halfPixelCenters).dataSync());
       expectClose(result.values, expected, `resize halfPixelCenters=${halfPixelCenters} vs tfjs seed=${seed}`);
       checkAgainstReference(result, referenceGradCam(spec, x, 'conv2', 'logits', 'top', false, halfPixelCenters), `halfPixelCenters=${halfPixelCenters} seed=${seed}`);
+    }
+  });
+
+  it('default layer skips 1x1 outputs: pointTail x=[1,7,6,3] conv3 [1,1,6] -> conv2 [2,2,5]', async () => {
+    const rt = testRuntime();
+    const { seed, random } = randomSource();
+    const spec = pointTail(random);
+    const ctx = context(rt, spec);
+    const x = randomInput(spec, 1, random);
+    const result = await gradCam(ctx, x, {});
+    expect(result.layer).toBe('conv2');
+    expect(result.layerShape).toEqual([2, 2]);
+    checkAgainstReference(result, referenceGradCam(spec, x, 'conv2', 'logits', 'top', false), `pointTail default layer seed=${seed}`);
+    // the 1x1 layer stays available by name; its map is one value, constant once upsampled
+    const point = await gradCam(ctx, x, { layer: 'conv3' });
+    expect(point.layerShape).toEqual([1, 1]);
+    expect(Math.max(...point.values) - Math.min(...point.values)).toBeLessThanOrEqual(1e-6 * Math.abs(point.values[0]));
+    // a model with only 1x1 spatial layers has no default
+    const flat = context(rt, { ...spec, layers: [spec.layers[0], { ...spec.layers[3], inputs: ['input'], filter: { shape: [7, 6, 3, 6], data: new Float32Array(7 * 6 * 3 * 6).fill(0.1) } } as typeof spec.layers[3], ...spec.layers.slice(4)] });
+    await expect(gradCam(flat, x, {})).rejects.toThrow(/more than one position.*only 1x1 ones \(conv3\)/);
+  });
+
+  it("'top' on a logits map is the channel with the largest summed score: mapHead x=[1,7,6,3] logits [7,6,5]", async () => {
+    const rt = testRuntime();
+    const { seed, random } = randomSource();
+    const spec = mapHead(random);
+    const ctx = context(rt, spec);
+    const x = randomInput(spec, 1, random);
+    const logits = referenceForward(spec, x).get('logits')!.data;
+    const sums = new Float64Array(5);
+    for (let i = 0; i < logits.length; i++) sums[i % 5] += logits[i];
+    const top = argmax(sums);
+    // the flat argmax over [7,6,5] is a position-channel index, almost surely >= 5
+    for (const plusPlus of [false, true]) {
+      const result = await gradCam(ctx, x, { plusPlus });
+      expect(result.layer).toBe('conv1');
+      checkAgainstReference(result, referenceGradCam(spec, x, 'conv1', 'logits', top, plusPlus), `mapHead top=${top} plusPlus=${plusPlus} seed=${seed}`);
     }
   });
 
