@@ -38,6 +38,7 @@ The benchmark runs from a clone of the repository: npm run bench (${REPOSITORY}/
   explain: `webgpu-xai explain --model model.json --image in.png --out map.png [options]
 
   --model PATH|URL       TF.js model.json (Layers or graph-model format)
+  --output NODE          the output to explain, for models with several (graph node or layer name)
   --image PATH           PNG or JPEG; resized to the model input, grayscale for 1-channel models
   --out PATH             heatmap overlay PNG with a legend (colour bar, method, class, scale)
   --npy PATH             raw attributions [1,H,W,C] as float32 .npy
@@ -65,8 +66,8 @@ The benchmark runs from a clone of the repository: npm run bench (${REPOSITORY}/
 };
 
 /** The model's files, read and parsed before any GPU device is requested: a bad path fails fast. */
-function readModel(location: string): Promise<ModelSpec> {
-  return loadModelSpec(modelFiles(location));
+function readModel(location: string, output?: string): Promise<ModelSpec> {
+  return loadModelSpec(modelFiles(location), { output });
 }
 
 async function openModel(spec: ModelSpec, inputRange: [number, number]): Promise<Explainer> {
@@ -106,7 +107,7 @@ function scaleRule(method: Method, score: string, result: Attribution): string {
 
 async function explain(argv: string[]): Promise<void> {
   const values = parseOptions(argv, {
-    model: { type: 'string' }, image: { type: 'string' }, out: { type: 'string' }, npy: { type: 'string' },
+    model: { type: 'string' }, output: { type: 'string' }, image: { type: 'string' }, out: { type: 'string' }, npy: { type: 'string' },
     method: { type: 'string' }, target: { type: 'string' }, score: { type: 'string' }, 'input-range': { type: 'string' },
     samples: { type: 'string' }, noise: { type: 'string' }, seed: { type: 'string' },
     steps: { type: 'string' }, baseline: { type: 'string' }, rule: { type: 'string' },
@@ -134,7 +135,7 @@ async function explain(argv: string[]): Promise<void> {
   };
   await checkWritable(out, 'out');
   if (values.npy) await checkWritable(values.npy, 'npy');
-  const spec = await readModel(modelPath);
+  const spec = await readModel(modelPath, values.output);
   const labels = labelsOption(values.labels) ?? spec.labels;
   const target = targetOption(values.target, labels);
   const decoded = await decodeImageFile(imagePath);

@@ -78,6 +78,7 @@ describeGpu('webgpu-xai explain', () => {
     await expect(runCli(['explain', '--model', ANTISPOOF, '--image', PHOTO, '--out', out, '--target', '4'])).rejects.toThrow(/target 4 is out of range: the model has 1 classes/);
     await expect(runCli(['explain', '--model', ANTISPOOF, '--image', PHOTO])).rejects.toThrow(/explain needs --out/);
     await expect(runCli(['explain', '--model', ANTISPOOF, '--image', PHOTO, '--out', out, '--input-range', '1,0'])).rejects.toThrow(/--input-range must be 'low,high'/);
+    await expect(runCli(['explain', '--model', ANTISPOOF, '--output', 'nope', '--image', PHOTO, '--out', out])).rejects.toThrow(/the output option names output 'nope', which is not a node/);
     await expect(runCli(['frobnicate'])).rejects.toThrow(/Unknown command 'frobnicate'/);
   });
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/gpu/runtime.js';
 import { filesFromMemory, filesFromPath, ModelLoadError, UnsupportedModelError, type ModelFiles } from '../../src/model/loaders/files.js';
 import { GRAPH_MODEL_OPS, loadGraphModel } from '../../src/model/loaders/graph_model.js';
+import { loadModelSpec } from '../../src/model/loaders/index.js';
 import { Model } from '../../src/model/model.js';
 import type { LayerSpec, ModelSpec } from '../../src/model/spec.js';
 import { freshSeed } from '../check.js';
@@ -191,6 +192,13 @@ describe('loadGraphModel: reading graph-model JSON', () => {
     expect(error.message).toMatch(/fixed NHWC image/);
     const layers = filesFromMemory('layers.json', { format: 'layers-model', modelTopology: {} }, new Map());
     await expect(loadGraphModel(layers)).rejects.toBeInstanceOf(ModelLoadError);
+  });
+
+  it('loadModelSpec passes { output } to the graph loader: several sinks are refused, a named one loads', async () => {
+    const files = foldingFixture(seededRandom(1)).files('two sinks.json');
+    await expect(loadModelSpec(files)).rejects.toThrow(/2 nodes are read by no other \(Identity, dead\); pass \{ output \} \(CLI: --output NODE\)/);
+    expect((await loadModelSpec(files, { output: 'Identity:0' })).output).toBe('out');
+    expect((await loadModelSpec(files, { output: 'pool' })).layers.map((l) => l.name).slice(-1)).toEqual(['pool']);
   });
 
   it('loads antispoof.json (float16 weights) and emotion.json into the IR', async () => {

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { filesFromMemory, ModelLoadError, UnsupportedModelError } from '../../src/model/loaders/files.js';
+import { loadModelSpec } from '../../src/model/loaders/index.js';
 import { loadLayersModel } from '../../src/model/loaders/layers_model.js';
 import { INPUT, Model } from '../../src/model/model.js';
 import type { ModelSpec } from '../../src/model/spec.js';
@@ -303,6 +304,19 @@ function layoutNet(): tf.LayersModel {
   });
 }
 
+/** Two heads on one trunk (a classifier and a sigmoid attribute head), and the classifier head alone. */
+function twoHeadNet(): { both: tf.LayersModel; classifier: tf.LayersModel } {
+  const input = tf.input({ shape: INPUT_SHAPE, name: 'image' });
+  const trunk = tf.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'relu', name: 'trunk' }).apply(input) as tf.SymbolicTensor;
+  const pooled = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(trunk) as tf.SymbolicTensor;
+  const classes = tf.layers.dense({ units: 3, activation: 'softmax', name: 'classes' }).apply(pooled) as tf.SymbolicTensor;
+  const attribute = tf.layers.dense({ units: 1, activation: 'sigmoid', name: 'attribute' }).apply(pooled) as tf.SymbolicTensor;
+  return {
+    both: tf.model({ inputs: input, outputs: [attribute, classes], name: 'two_heads' }),
+    classifier: tf.model({ inputs: input, outputs: classes, name: 'classifier' }),
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Keras 3 rewrite of a tfjs-layers (Keras 2) topology
 
@@ -386,6 +400,30 @@ describeGpu('loadLayersModel (TF.js Layers, Keras 2 export) vs TF.js CPU', () =>
       tfModel.dispose();
     });
   }
+
+  it('a two-output model is refused naming its outputs, and loads with { output } x=[2,9,7,3]', async () => {
+    const { seed, random } = randomSource();
+    console.log(`[layers-model] two heads seed ${seed}`);
+    const { both, classifier } = twoHeadNet();
+    randomizeWeights(both, random);
+    const saved = await save(both);
+    const error = await load(saved).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnsupportedModelError);
+    expect((error as Error).message).toMatch(/model 'two_heads' has 2 outputs \(attribute, classes\); pass \{ output: <layer name> \} \(CLI: --output NAME\)/);
+    const files = filesFromMemory('two heads model.json', modelJson(saved), new Map([['group1-shard1of1.bin', saved.weightData]]));
+    const spec = await loadModelSpec(files, { output: 'classes' });
+    expect(spec.output).toBe('classes');
+    expect(spec.layers.map((l) => l.name)).not.toContain('attribute');
+    await expectEngineMatches(spec, await reference(classifier, await save(classifier), random), 'two heads, output classes');
+    // an inner layer cuts the model there; an unknown one lists the layers
+    expect((await loadModelSpec(files, { output: 'gap' })).layers.map((l) => l.name)).toEqual(['image', 'trunk', 'gap']);
+    await expect(loadModelSpec(files, { output: 'nope' })).rejects.toThrow(/names layer 'nope'.*its outputs are attribute, classes \(layers: trunk, gap, attribute, classes\)/);
+    // Sequential: cut at a named layer
+    const sequential = await save(convNet());
+    const cut = await loadModelSpec(filesFromMemory('seq model.json', modelJson(sequential), new Map([['group1-shard1of1.bin', sequential.weightData]])), { output: 'max_pool' });
+    expect(cut.output).toBe('max_pool');
+    both.dispose();
+  });
 
   it('splits a fused softmax / output sigmoid into its own node after the linear layer', async () => {
     const spec = await load(await save(residualNet()));

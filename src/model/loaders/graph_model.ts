@@ -118,14 +118,14 @@ function outputOf(source: string, nodes: GraphNode[], signature: Signature | und
   if (requested) return pick(requested, 'the output option');
   const outputs = Object.entries(signature?.outputs ?? {});
   if (outputs.length > 1) {
-    throw new UnsupportedModelError(`${source}: the signature has ${outputs.length} outputs (${outputs.map(([key, o]) => o.name ?? key).join(', ')}); pass { output } to choose the one to explain`);
+    throw new UnsupportedModelError(`${source}: the signature has ${outputs.length} outputs (${outputs.map(([key, o]) => o.name ?? key).join(', ')}); pass { output } (CLI: --output NODE) to choose the one to explain`);
   }
   if (outputs.length === 1) return pick(outputs[0][1].name ?? outputs[0][0], 'the signature');
   const read = new Set<string>();
   for (const node of nodes) for (const input of node.input ?? []) read.add(parseRef(input)?.node ?? input.slice(1));
   const sinks = nodes.filter((n) => !read.has(n.name) && n.op !== 'Const' && n.op !== 'NoOp' && !n.op.startsWith('Placeholder'));
   if (sinks.length !== 1) {
-    throw new UnsupportedModelError(`${source}: no signature, and ${sinks.length} nodes are read by no other (${sinks.map((n) => n.name).join(', ') || 'none'}); pass { output } to choose the model output`);
+    throw new UnsupportedModelError(`${source}: no signature, and ${sinks.length} nodes are read by no other (${sinks.map((n) => n.name).join(', ') || 'none'}); pass { output } (CLI: --output NODE) to choose the model output`);
   }
   return sinks[0].name;
 }

@@ -10,14 +10,23 @@ function readOnce(files: ModelFiles): ModelFiles {
   return { ...files, description: files.description, readModelJson: () => (json ??= files.readModelJson()) };
 }
 
-export async function loadModelSpec(files: ModelFiles): Promise<ModelSpec> {
+export interface LoadOptions {
+  /**
+   * The node to explain, for models with several outputs (or to cut a model at an inner node): a
+   * graph node ("name" or "name:0") of a graph model, a layer name of a Layers model. Default: the
+   * model's single output; a model with several is refused with their names.
+   */
+  output?: string;
+}
+
+export async function loadModelSpec(files: ModelFiles, options: LoadOptions = {}): Promise<ModelSpec> {
   const cached = readOnce(files);
   const json = (await cached.readModelJson()) as { format?: string; modelTopology?: { node?: unknown; class_name?: unknown; model_config?: unknown } };
   if (!json || typeof json !== 'object' || !json.modelTopology) {
     throw new ModelLoadError(`${files.description} is not a TensorFlow.js model.json (no modelTopology)`);
   }
-  if (json.format === 'graph-model' || Array.isArray(json.modelTopology.node)) return loadGraphModel(cached);
-  return loadLayersModel(cached);
+  if (json.format === 'graph-model' || Array.isArray(json.modelTopology.node)) return loadGraphModel(cached, options);
+  return loadLayersModel(cached, options);
 }
 
 /** A URL (http:, https:, or relative in a browser) or, in Node, a file path. */

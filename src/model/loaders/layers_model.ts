@@ -48,7 +48,15 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
  * Reads model.json and its weight shards and returns the ModelSpec. Throws ModelLoadError for
  * malformed files or missing weights, UnsupportedModelError for layers or options the engine lacks.
  */
-export async function loadLayersModel(files: ModelFiles): Promise<ModelSpec> {
+export interface LayersModelOptions {
+  /**
+   * The layer whose output is the model's output: one of a Functional model's several outputs, or
+   * any layer of the top-level model (the model is cut there). Default: the model's one output.
+   */
+  output?: string;
+}
+
+export async function loadLayersModel(files: ModelFiles, options: LayersModelOptions = {}): Promise<ModelSpec> {
   const json = await files.readModelJson();
   const where = files.description;
   if (!isObject(json)) throw new ModelLoadError(`${where}: model.json must be a JSON object`);
@@ -63,7 +71,7 @@ export async function loadLayersModel(files: ModelFiles): Promise<ModelSpec> {
   if (!Array.isArray(json.weightsManifest)) throw new ModelLoadError(`${where}: model.json has no weightsManifest`);
   const weights = new WeightBank(where, await loadWeights(files, json.weightsManifest as WeightsManifestGroup[]));
   const source = `${where} (TF.js Layers)`;
-  const converter = new Converter(source, weights);
+  const converter = new Converter(source, weights, options.output);
   converter.savedByTfjs = typeof json.generatedBy === 'string' && json.generatedBy.startsWith('TensorFlow.js tfjs-layers');
   const output = converter.model(topology as unknown as KerasLayer, [], '', undefined);
   return { source, layers: converter.layers, output };
@@ -143,7 +151,8 @@ class Converter {
   /** Rank (with the batch) of every emitted node's output, for axis checks. */
   private readonly ranks = new Map<string, number>();
 
-  constructor(private readonly source: string, private readonly weights: WeightBank) {}
+  /** `output`: the top-level layer to end at (LayersModelOptions.output). */
+  constructor(private readonly source: string, private readonly weights: WeightBank, private readonly output: string | undefined) {}
 
   unsupported(layer: KerasLayer, what: string): UnsupportedModelError {
     return new UnsupportedModelError(`${this.source}: layer '${layer.name}' (${layer.class_name}): ${what}`, { node: layer.name, op: layer.class_name });
@@ -208,8 +217,13 @@ class Converter {
       current = this.input(implicit, prefix, input);
     }
     const topLevel = input === undefined;
-    rest.forEach((layer, i) => {
-      current = this.layer(layer, [current], scope, prefix, topLevel && i === rest.length - 1);
+    let end = rest.length - 1;
+    if (topLevel && this.output !== undefined) {
+      end = rest.findIndex((l) => l.name === this.output);
+      if (end < 0) throw this.noSuchOutput(layers.map((l) => l.name));
+    }
+    rest.slice(0, end + 1).forEach((layer, i) => {
+      current = this.layer(layer, [current], scope, prefix, topLevel && i === end);
     });
     return current;
   }
@@ -218,11 +232,19 @@ class Converter {
     const inputs = tensorList(config.input_layers);
     const outputs = tensorList(config.output_layers);
     if (inputs.length !== 1) throw new UnsupportedModelError(`${this.source}: model '${name}' has ${inputs.length} inputs; only models with one image input are supported`);
-    if (outputs.length !== 1) throw new UnsupportedModelError(`${this.source}: model '${name}' has ${outputs.length} outputs; only single-output models are supported`);
     const byName = new Map(layers.map((l) => [l.name, l]));
+    const topLevel = input === undefined;
+    if (topLevel && this.output !== undefined) {
+      const chosen = byName.get(this.output);
+      if (!chosen || chosen.class_name === 'InputLayer') throw this.noSuchOutput(layers.filter((l) => l.class_name !== 'InputLayer').map((l) => l.name), outputs);
+      outputs.splice(0, outputs.length, { layer: chosen.name, node: 0, tensor: 0 });
+    }
+    if (outputs.length !== 1) {
+      throw new UnsupportedModelError(`${this.source}: model '${name}' has ${outputs.length} outputs (${outputs.map((o) => o.layer).join(', ')}); ` +
+        (topLevel ? 'pass { output: <layer name> } (CLI: --output NAME) to choose the one to explain' : 'a nested model must have one output'));
+    }
     const nodes = new Map<string, string>(); // Keras layer name -> node holding its output
     const visiting = new Set<string>();
-    const topLevel = input === undefined;
     const resolve = (ref: TensorRef, from: string): string => {
       const layer = byName.get(ref.layer);
       if (!layer) throw new ModelLoadError(`${this.source}: '${from}' reads layer '${ref.layer}', which model '${name}' does not define`);
@@ -249,6 +271,11 @@ class Converter {
       return node;
     };
     return resolve(outputs[0], `model '${name}' output`);
+  }
+
+  private noSuchOutput(layers: string[], outputs: TensorRef[] = []): ModelLoadError {
+    const declared = outputs.length ? `; its outputs are ${outputs.map((o) => o.layer).join(', ')}` : '';
+    return new ModelLoadError(`${this.source}: the output option names layer '${this.output}', which the top-level model does not have${declared} (layers: ${layers.join(', ')})`);
   }
 
   /** The model input at the top level; inside a nested model, the outer node that feeds it. */
