@@ -86,6 +86,68 @@ function fusedFixture(random: () => number, oracle: boolean): Fixture {
   return f;
 }
 
+const i32 = { T: { type: 'DT_INT32' } };
+const sliceAttr = (shrink = 0, extra: Attr = {}) => ({ ...i32, Index: { type: 'DT_INT32' }, begin_mask: { i: '0' }, end_mask: { i: '0' }, ellipsis_mask: { i: '0' }, new_axis_mask: { i: '0' }, shrink_axis_mask: { i: String(shrink) }, ...extra });
+
+/**
+ * Keras Flatten as TF2 exports it: conv [N,4,4,3] -> Shape -> StridedSlice (the batch, shrunk to a
+ * scalar) -> Pack([batch, -1]) -> Reshape -> MatMul -> Softmax. The batch is -1 at load time.
+ */
+function flattenChainFixture(random: () => number): Fixture {
+  const f = new Fixture(random);
+  f.nodes.push(placeholder('x', [-1, 6, 6, 2]));
+  f.node('conv', 'Conv2D', ['x', f.constant('k', [3, 3, 2, 3])], conv());
+  f.node('relu', 'Relu', ['conv']);
+  f.node('flatten/Shape', 'Shape', ['relu'], { out_type: { type: 'DT_INT32' } });
+  f.node('flatten/strided_slice', 'StridedSlice', ['flatten/Shape', f.constant('b0', [1], [0], 'int32'), f.constant('e1', [1], [1], 'int32'), f.constant('s1', [1], [1], 'int32')], sliceAttr(1));
+  f.node('flatten/Reshape/shape', 'Pack', ['flatten/strided_slice', f.constant('minus1', [], [-1], 'int32')], { ...i32, N: { i: '2' }, axis: { i: '0' } });
+  f.node('flatten/Reshape', 'Reshape', ['relu', 'flatten/Reshape/shape']);
+  f.node('dense', 'MatMul', ['flatten/Reshape', f.constant('w', [48, 4])], { transpose_a: a.b(false), transpose_b: a.b(false) });
+  f.node('out', 'Softmax', ['dense']);
+  return f;
+}
+
+/**
+ * Shapes computed with every folded op: conv [N,4,4,3]; Shape -> StridedSlice [1:3] (h, w) and
+ * [3] (c) -> Cast float -> Prod -> Cast int -> FloorDiv 2 -> Pack with Mul(c, 2) ->
+ * Reshape [-1, 8, 6]; then Shape -> Slice (batch, unknown) ConcatV2 [48] -> Reshape [-1, 48]
+ * (the batch entry of a computed target stays -1); a Pad whose paddings are Fill/ConcatV2/
+ * ExpandDims/Reshape of constants; Mean over Range(1, 3); two heads added.
+ */
+function computedShapeFixture(random: () => number): Fixture {
+  const f = new Fixture(random);
+  const int = (name: string, values: number[], shape = [values.length]) => f.constant(name, shape, values, 'int32');
+  f.nodes.push(placeholder('x', [-1, 6, 6, 2]));
+  f.node('conv', 'Conv2D', ['x', f.constant('k', [3, 3, 2, 3])], conv());
+  f.node('shape', 'Shape', ['conv'], { out_type: { type: 'DT_INT32' } });
+  f.node('hw', 'StridedSlice', ['shape', int('b1', [1]), int('e3', [3]), int('one', [1])], sliceAttr());
+  f.node('c', 'StridedSlice', ['shape', int('m1', [-1]), int('e0', [0]), int('one_b', [1])], sliceAttr(1, { end_mask: { i: '1' } }));
+  f.node('hw_float', 'Cast', ['hw'], { SrcT: { type: 'DT_INT32' }, DstT: { type: 'DT_FLOAT' }, Truncate: a.b(false) });
+  f.node('positions_float', 'Prod', ['hw_float', int('axis0', [0])], { keep_dims: a.b(false), T: { type: 'DT_FLOAT' }, Tidx: { type: 'DT_INT32' } });
+  f.node('positions', 'Cast', ['positions_float'], { SrcT: { type: 'DT_FLOAT' }, DstT: { type: 'DT_INT32' }, Truncate: a.b(false) });
+  f.node('half', 'FloorDiv', ['positions', int('two', [2], [])], i32);
+  f.node('twice_c', 'Mul', ['c', int('two_b', [2], [])], i32);
+  f.node('target', 'Pack', [int('batch', [-1], []), 'half', 'twice_c'], { ...i32, N: { i: '3' }, axis: { i: '0' } });
+  f.node('pairs', 'Reshape', ['conv', 'target'], { ...i32, Tshape: { type: 'DT_INT32' } });
+  f.node('pairs_shape', 'Shape', ['pairs'], { out_type: { type: 'DT_INT32' } });
+  f.node('batch_of_pairs', 'Slice', ['pairs_shape', int('s0', [0]), int('n1', [1])], { ...i32, Index: { type: 'DT_INT32' } });
+  f.node('flat_shape', 'ConcatV2', ['batch_of_pairs', int('c48', [48]), int('axis_0', [0], [])], { ...i32, N: { i: '2' }, Tidx: { type: 'DT_INT32' } });
+  f.node('flat', 'Reshape', ['pairs', 'flat_shape']);
+  f.node('head1', 'MatMul', ['flat', f.constant('w1', [48, 5])], { transpose_a: a.b(false), transpose_b: a.b(false) });
+  // paddings [[0, 0], [1, 1], [2, 2], [0, 0]] built from constants
+  f.node('zeros', 'Fill', [int('two_shape', [2]), int('zero', [0], [])], { ...i32, index_type: { type: 'DT_INT32' } });
+  f.node('hw_pads', 'ConcatV2', [int('p1', [1, 1]), int('p2', [2, 2]), int('axis_00', [0], [])], { ...i32, N: { i: '2' }, Tidx: { type: 'DT_INT32' } });
+  f.node('all_pads', 'ConcatV2', ['zeros', 'hw_pads', 'zeros', int('axis_000', [0], [])], { ...i32, N: { i: '3' }, Tidx: { type: 'DT_INT32' } });
+  f.node('pads_row', 'ExpandDims', ['all_pads', int('axis_e', [0], [])], { ...i32, Tdim: { type: 'DT_INT32' } });
+  f.node('pads', 'Reshape', ['pads_row', int('four_two', [4, 2])]);
+  f.node('padded', 'Pad', ['conv', 'pads'], { T: { type: 'DT_FLOAT' }, Tpaddings: { type: 'DT_INT32' } });
+  f.node('axes', 'Range', [int('r1', [1], []), int('r3', [3], []), int('r_step', [1], [])], { Tidx: { type: 'DT_INT32' } });
+  f.node('mean', 'Mean', ['padded', 'axes'], { keep_dims: a.b(false), Tidx: { type: 'DT_INT32' } });
+  f.node('head2', 'MatMul', ['mean', f.constant('w2', [3, 5])], { transpose_a: a.b(false), transpose_b: a.b(false) });
+  f.node('out', 'AddV2', ['head1', 'head2']);
+  return f;
+}
+
 /** x [-1, 6, 6, 2] -> `op` -> out, for the rejection table. */
 function tinyFixture(build: (f: Fixture) => void, dims = [-1, 6, 6, 2]): ModelFiles {
   const f = new Fixture(seededRandom(7));
@@ -194,6 +256,38 @@ describe('loadGraphModel: reading graph-model JSON', () => {
     await expect(loadGraphModel(layers)).rejects.toBeInstanceOf(ModelLoadError);
   });
 
+  it('folds Shape -> StridedSlice -> Pack -> Reshape (Keras Flatten, batch -1) into a reshape [48]', async () => {
+    const spec = await loadGraphModel(flattenChainFixture(seededRandom(3)).files('flatten chain.json'));
+    expect(summary(spec)).toEqual(['input:x', 'conv2d:relu', 'reshape:flatten/Reshape', 'dense:dense', 'softmax:out']);
+    expect(layer(spec, 'flatten/Reshape', 'reshape').shape).toEqual([48]);
+    // Shape reads no value: the Relu still folds into the convolution
+    expect(layer(spec, 'relu', 'conv2d').activation).toBe('relu');
+  });
+
+  it('folds Cast, Prod, FloorDiv, Mul, Pack, Slice, ConcatV2, Fill, ExpandDims, Reshape, Range chains into constants', async () => {
+    const spec = await loadGraphModel(computedShapeFixture(seededRandom(4)).files('computed.json'));
+    expect(summary(spec)).toEqual(['input:x', 'conv2d:conv', 'reshape:pairs', 'reshape:flat', 'dense:head1', 'zeroPad:padded', 'globalAvgPool:mean', 'dense:head2', 'add:out']);
+    expect(layer(spec, 'pairs', 'reshape').shape).toEqual([8, 6]);
+    expect(layer(spec, 'flat', 'reshape').shape).toEqual([48]);
+    expect(layer(spec, 'padded', 'zeroPad')).toMatchObject({ top: 1, bottom: 1, left: 2, right: 2 });
+  });
+
+  it('refuses a folded value that depends on the batch size, and a folded op on activations, naming the node', async () => {
+    const batchPads = await rejection(tinyFixture((f) => {
+      f.node('shape', 'Shape', ['x'], { out_type: { type: 'DT_INT32' } });
+      f.node('pads', 'Reshape', ['shape', f.constant('s', [2], [2, 2], 'int32')]);
+      f.node('p', 'Pad', ['x', 'pads']);
+      f.node('out', 'Relu', ['p']);
+    }));
+    expect(batchPads.message).toMatch(/node 'p' \(Pad\): input 'pads' \[NaN, 6, 6, 2\] depends on the batch size/);
+    const castOfActivation = await rejection(tinyFixture((f) => {
+      f.node('c', 'Cast', ['x'], { DstT: { type: 'DT_INT32' } });
+      f.node('out', 'Relu', ['c']);
+    }));
+    expect(castOfActivation.message).toMatch(/node 'c' \(Cast\): Cast is supported only where its value is known at load time/);
+    expect(castOfActivation.op).toBe('Cast');
+  });
+
   it('loadModelSpec passes { output } to the graph loader: several sinks are refused, a named one loads', async () => {
     const files = foldingFixture(seededRandom(1)).files('two sinks.json');
     await expect(loadModelSpec(files)).rejects.toThrow(/2 nodes are read by no other \(Identity, dead\); pass \{ output \} \(CLI: --output NODE\)/);
@@ -295,6 +389,17 @@ describeGpu('loadGraphModel: the engine agrees with TF.js (cpu backend)', () => 
     const model = Model.create(rt, await loadGraphModel(files));
     const oracle = await oracleFor(files, avgPadding === 'VALID');
     report(`folding fixture [2,8,8,3] AvgPool ${avgPadding}`, await agreement(rt, model, oracle, randomImage([2, 8, 8, 3], seededRandom(seed + 1))), seed);
+    model.dispose();
+  });
+
+  it.each([
+    ['Keras Flatten chain (Shape, StridedSlice, Pack) x=[2,6,6,2]', flattenChainFixture],
+    ['computed shapes (Cast, Prod, FloorDiv, Slice, ConcatV2, Fill, ExpandDims, Range) x=[2,6,6,2]', computedShapeFixture],
+  ] as const)('folded constants: %s', async (label, fixture) => {
+    const seed = freshSeed();
+    const files = fixture(seededRandom(seed)).files(`${label}.json`);
+    const model = Model.create(rt, await loadGraphModel(files));
+    report(label, await agreement(rt, model, await oracleFor(files), randomImage([2, 6, 6, 2], seededRandom(seed + 1))), seed);
     model.dispose();
   });
 

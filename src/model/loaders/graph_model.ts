@@ -23,6 +23,7 @@ import { paddedShape, type PadMode } from '../../ops/pad.js';
 import { reductionExtents, type Reduction } from '../../ops/reduce_axes.js';
 import type { LayerSpec, ModelSpec, Pair, WeightData } from '../spec.js';
 import { ModelLoadError, UnsupportedModelError, type ModelFiles } from './files.js';
+import { FOLDED_OPS, Folder } from './graph_constants.js';
 import { loadWeights, type WeightsManifestGroup } from './weights.js';
 
 interface AttrList {
@@ -167,9 +168,11 @@ class Graph {
     }
     this.readers.set(output, 1);
     for (const node of this.order) {
-      if (!(node.op in GRAPH_OPS)) {
-        throw new UnsupportedModelError(`${source}: node '${node.name}' has op '${node.op}', which webgpu-xai does not support (supported: ${GRAPH_MODEL_OPS.join(', ')})`, { node: node.name, op: node.op });
+      if (!(node.op in GRAPH_OPS) && !FOLDED_OPS.includes(node.op)) {
+        throw new UnsupportedModelError(`${source}: node '${node.name}' has op '${node.op}', which webgpu-xai does not support (supported: ${GRAPH_MODEL_OPS.join(', ')}; on constants and shapes, folded at load time: ${FOLDED_OPS.join(', ')})`, { node: node.name, op: node.op });
       }
+      // Shape reads its input's shape, not its value: it does not stop folding into that input
+      if (node.op === 'Shape') continue;
       for (const input of this.inputs(node)) this.readers.set(input.node, (this.readers.get(input.node) ?? 0) + 1);
     }
     const inputs = this.order.filter((n) => n.op === 'Placeholder');
@@ -220,13 +223,32 @@ class Converter {
   /** IR layer -> the graph node whose value it currently is (folding moves it down the chain). */
   private readonly owner = new Map<string, string>();
   private readonly source: string;
+  /** Values known at load time: constants and what is computed from them and from shapes. */
+  private readonly folder: Folder;
+  /** The Placeholder's batch size, NaN when it is left open (-1). */
+  private batch = Number.NaN;
 
-  constructor(private readonly graph: Graph, private readonly weights: Map<string, WeightData>) {
+  constructor(private readonly graph: Graph, weights: Map<string, WeightData>) {
     this.source = graph.source;
+    this.folder = new Folder({
+      source: this.source,
+      node: (name) => graph.byName.get(name)!,
+      inputs: (name) => graph.inputs(graph.byName.get(name)!).map((r) => r.node),
+      weight: (name) => {
+        const weight = weights.get(name);
+        if (!weight) throw new ModelLoadError(`${this.source}: Const '${name}' has no entry in the weights manifest`);
+        return weight;
+      },
+      activationShape: (name) => {
+        const value = this.values.get(name);
+        return value && [this.batch, ...value.dims];
+      },
+    });
   }
 
   convert(): ModelSpec {
-    for (const node of this.graph.order) this.node(node);
+    // a node whose value is known at load time is a constant to its readers, never a layer
+    for (const node of this.graph.order) if (node.op === 'Placeholder' || !this.folder.value(node.name)) this.node(node);
     const output = this.values.get(this.graph.output);
     if (!output) throw new UnsupportedModelError(`${this.source}: the output '${this.graph.output}' is a constant, not a function of the input`, { node: this.graph.output });
     return { source: this.source, layers: this.layers, output: output.layer };
@@ -305,19 +327,20 @@ class Converter {
   }
 
   private isConstant(name: string | undefined): boolean {
-    const node = name === undefined ? undefined : this.graph.byName.get(name);
-    if (!node) return false;
-    return node.op === 'Const' || (node.op === 'Identity' && this.isConstant(this.graph.inputs(node)[0]?.node));
+    return name !== undefined && this.graph.byName.has(name) && this.folder.value(name) !== undefined;
   }
 
-  /** A constant input's value (Const, possibly behind Identity nodes). */
-  private constant(node: GraphNode, name: string): WeightData {
-    const producer = this.graph.byName.get(name)!;
-    if (producer.op === 'Identity') return this.constant(node, this.graph.inputs(producer)[0].node);
-    if (producer.op !== 'Const') this.fail(node, `input '${name}' must be a constant, but it is computed (${producer.op})`);
-    const weight = this.weights.get(name);
-    if (!weight) throw new ModelLoadError(`${this.source}: Const '${name}' (read by '${node.name}') has no entry in the weights manifest`);
-    return weight;
+  /**
+   * A constant input's value: a Const, or a value folded at load time (graph_constants.ts). With
+   * `batchFirst`, a first entry that is the unknown batch size (NaN) is allowed (Reshape's target).
+   */
+  private constant(node: GraphNode, name: string, batchFirst = false): WeightData {
+    const value = this.folder.value(name);
+    if (!value) this.fail(node, `input '${name}' must be a constant, but it is computed from the model input (${this.graph.byName.get(name)!.op})`);
+    if (value.data.some((v, i) => Number.isNaN(v) && !(batchFirst && i === 0))) {
+      this.fail(node, `input '${name}' [${[...value.data].join(', ')}] depends on the batch size, which is not known at load time (NaN)`);
+    }
+    return value;
   }
 
   private activation(node: GraphNode, name: string): Value {
@@ -482,13 +505,15 @@ class Converter {
 
   node(node: GraphNode): void {
     const convert = GRAPH_OPS[node.op];
+    if (!convert && FOLDED_OPS.includes(node.op)) {
+      this.fail(node, `${node.op} is supported only where its value is known at load time (computed from constants and shapes); here it reads a value computed from the model input`);
+    }
     if (!convert) this.fail(node, `no mapping (supported: ${GRAPH_MODEL_OPS.join(', ')})`);
     convert(this, node);
   }
 
   identity(node: GraphNode): void {
-    const [x] = this.inputRefs(node, 1);
-    if (!this.isConstant(x)) this.alias(node, this.activation(node, x));
+    this.alias(node, this.activation(node, this.inputRefs(node, 1)[0]));
   }
 
   softmax(node: GraphNode): void {
@@ -504,6 +529,7 @@ class Converter {
     if (!dims || shape?.unknownRank || dims.length !== 4 || dims.slice(1).some((d) => !(Number.isInteger(d) && d > 0))) {
       this.fail(node, `the input shape must be a fixed NHWC image [N, H, W, C], got ${dims ? formatShape(dims) : 'an unknown shape'}`);
     }
+    if (dims[0] > 0) this.batch = dims[0];
     this.emit({ kind: 'input', name: node.name, inputs: [], shape: dims.slice(1) }, dims.slice(1), node);
   }
 
@@ -601,7 +627,6 @@ class Converter {
       this.emit({ kind: 'add', name: node.name, inputs: [x.layer, y.layer] }, x.dims, node);
       return;
     }
-    if (constA && constB) this.fail(node, 'both inputs are constants; constant folding is not supported');
     if (constA && node.op !== 'Add' && node.op !== 'AddV2' && node.op !== 'Mul' && node.op !== 'Sub') this.fail(node, 'the constant must be the second input');
     const from = constA ? b : a;
     const x = this.activation(node, from);
@@ -639,7 +664,8 @@ class Converter {
   reshape(node: GraphNode): void {
     const [ref, shapeRef] = this.inputRefs(node, 2);
     const x = this.activation(node, ref);
-    const target = [...this.constant(node, shapeRef).data];
+    // an unknown batch entry (NaN, from Shape of an activation) is the batch: -1
+    const target = [...this.constant(node, shapeRef, true).data].map((d, i) => (i === 0 && Number.isNaN(d) ? -1 : d));
     const size = product(x.dims);
     // the first entry is the batch: -1, or 1 in graphs exported for one image
     if (target.length < 1 || (target[0] !== -1 && target[0] !== 1)) this.fail(node, `target shape [${target.join(', ')}] must keep the batch first (-1)`);
