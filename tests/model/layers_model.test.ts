@@ -375,6 +375,106 @@ function toKeras3(saved: Saved): Saved {
 }
 
 // ---------------------------------------------------------------------------------------------
+// A Keras 3 model.json written by hand, as Keras 3.5 `model.to_json()` inside tensorflowjs_converter's
+// wrapper writes it, and the same model built in TF.js for the weights and the reference.
+
+const initializer = (name: string) => ({ module: 'keras.initializers', class_name: name, config: name === 'Zeros' || name === 'Ones' ? {} : { seed: null }, registered_name: null });
+const k3 = (class_name: string, config: Json, extra: Json = {}) => ({
+  module: 'keras.layers', class_name, config: { trainable: true, dtype: dtypePolicy, ...config }, registered_name: null, ...extra,
+});
+const call = (...tensors: [string, number, number][]) => ({ args: tensors.length === 1 ? [kerasTensor(tensors[0])] : [tensors.map(kerasTensor)], kwargs: {} });
+const convConfig = (name: string, filters: number, kernel: number, activation: unknown) => ({
+  name, filters, kernel_size: [kernel, kernel], strides: [1, 1], padding: 'same', data_format: 'channels_last', dilation_rate: [1, 1], groups: 1,
+  activation, use_bias: true, kernel_initializer: initializer('GlorotUniform'), bias_initializer: initializer('Zeros'),
+  kernel_regularizer: null, bias_regularizer: null, activity_regularizer: null, kernel_constraint: null, bias_constraint: null,
+});
+
+/**
+ * input_layer [null, 9, 7, 3] -> backbone (nested Sequential: its own InputLayer, Conv2D 'relu',
+ * BatchNormalization) -> conv2d_1 1x1 (activation as a serialized function object) and
+ * depthwise_conv2d 3x3 -> add (one inbound node listing two keras tensors) -> re_lu (max 6) ->
+ * global_average_pooling2d -> dropout -> dense softmax. Weights are named by Keras 3 variable
+ * paths: the nested model's with its name first ('backbone/conv2d/kernel'), the depthwise kernel
+ * 'kernel'.
+ */
+function keras3Topology(): Json {
+  const backbone = {
+    module: 'keras', class_name: 'Sequential', registered_name: null, name: 'backbone',
+    config: {
+      name: 'backbone', trainable: true, dtype: dtypePolicy,
+      layers: [
+        { module: 'keras.layers', class_name: 'InputLayer', config: { batch_shape: [null, 9, 7, 3], dtype: 'float32', sparse: false, name: 'input_layer_1' }, registered_name: null },
+        k3('Conv2D', convConfig('conv2d', 4, 3, 'relu'), { build_config: { input_shape: [null, 9, 7, 3] } }),
+        k3('BatchNormalization', {
+          name: 'batch_normalization', axis: -1, momentum: 0.99, epsilon: 0.001, center: true, scale: true,
+          beta_initializer: initializer('Zeros'), gamma_initializer: initializer('Ones'), moving_mean_initializer: initializer('Zeros'),
+          moving_variance_initializer: initializer('Ones'), beta_regularizer: null, gamma_regularizer: null, beta_constraint: null, gamma_constraint: null, synchronized: false,
+        }, { build_config: { input_shape: [null, 9, 7, 4] } }),
+      ],
+      build_input_shape: [null, 9, 7, 3],
+    },
+    build_config: { input_shape: [null, 9, 7, 3] },
+    inbound_nodes: [{ args: [kerasTensor(['input_layer', 0, 0])], kwargs: { training: false, mask: null } }],
+  };
+  const relu = { module: 'keras.activations', class_name: 'function', config: 'relu', registered_name: 'function' };
+  const layers = [
+    { module: 'keras.layers', class_name: 'InputLayer', config: { batch_shape: [null, 9, 7, 3], dtype: 'float32', sparse: false, name: 'input_layer' }, registered_name: null, name: 'input_layer', inbound_nodes: [] },
+    backbone,
+    k3('Conv2D', convConfig('conv2d_1', 4, 1, relu), { name: 'conv2d_1', build_config: { input_shape: [null, 9, 7, 4] }, inbound_nodes: [call(['backbone', 1, 0])] }),
+    k3('DepthwiseConv2D', {
+      name: 'depthwise_conv2d', kernel_size: [3, 3], strides: [1, 1], padding: 'same', data_format: 'channels_last', dilation_rate: [1, 1], depth_multiplier: 1,
+      activation: 'linear', use_bias: true, depthwise_initializer: initializer('GlorotUniform'), bias_initializer: initializer('Zeros'),
+      depthwise_regularizer: null, bias_regularizer: null, activity_regularizer: null, depthwise_constraint: null, bias_constraint: null,
+    }, { name: 'depthwise_conv2d', build_config: { input_shape: [null, 9, 7, 4] }, inbound_nodes: [call(['backbone', 1, 0])] }),
+    k3('Add', { name: 'add' }, { name: 'add', build_config: { input_shape: [[null, 9, 7, 4], [null, 9, 7, 4]] }, inbound_nodes: [call(['conv2d_1', 0, 0], ['depthwise_conv2d', 0, 0])] }),
+    k3('ReLU', { name: 're_lu', max_value: 6.0, negative_slope: 0.0, threshold: 0.0 }, { name: 're_lu', build_config: { input_shape: [null, 9, 7, 4] }, inbound_nodes: [call(['add', 0, 0])] }),
+    k3('GlobalAveragePooling2D', { name: 'global_average_pooling2d', data_format: 'channels_last', keepdims: false }, { name: 'global_average_pooling2d', build_config: { input_shape: [null, 9, 7, 4] }, inbound_nodes: [call(['re_lu', 0, 0])] }),
+    k3('Dropout', { name: 'dropout', rate: 0.2, seed: null, noise_shape: null }, { name: 'dropout', build_config: { input_shape: [null, 4] }, inbound_nodes: [{ args: [kerasTensor(['global_average_pooling2d', 0, 0])], kwargs: { training: false } }] }),
+    k3('Dense', {
+      name: 'dense', units: 3, activation: 'softmax', use_bias: true, kernel_initializer: initializer('GlorotUniform'), bias_initializer: initializer('Zeros'),
+      kernel_regularizer: null, bias_regularizer: null, kernel_constraint: null, bias_constraint: null,
+    }, { name: 'dense', build_config: { input_shape: [null, 4] }, inbound_nodes: [call(['dropout', 0, 0])] }),
+  ];
+  return {
+    keras_version: '3.5.0', backend: 'tensorflow',
+    model_config: {
+      module: 'keras', class_name: 'Functional', registered_name: 'Functional', build_config: { input_shape: null },
+      config: { name: 'functional', trainable: true, layers, input_layers: [['input_layer', 0, 0]], output_layers: [['dense', 0, 0]] },
+    },
+  };
+}
+
+/** The same model in TF.js (Keras 2 names), whose saved weights the Keras 3 file reuses under Keras 3 paths. */
+function keras3Twin(): tf.LayersModel {
+  const input = tf.input({ shape: INPUT_SHAPE, name: 'input_layer' });
+  const backbone = tf.sequential({
+    name: 'backbone',
+    layers: [
+      tf.layers.conv2d({ inputShape: INPUT_SHAPE, filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', name: 'conv2d' }),
+      tf.layers.batchNormalization({ name: 'batch_normalization', epsilon: 0.001 }),
+    ],
+  });
+  const features = backbone.apply(input) as tf.SymbolicTensor;
+  const a = tf.layers.conv2d({ filters: 4, kernelSize: 1, padding: 'same', activation: 'relu', name: 'conv2d_1' }).apply(features) as tf.SymbolicTensor;
+  const b = tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', name: 'depthwise_conv2d' }).apply(features) as tf.SymbolicTensor;
+  const sum = tf.layers.add({ name: 'add' }).apply([a, b]) as tf.SymbolicTensor;
+  const relu = tf.layers.reLU({ maxValue: 6, name: 're_lu' }).apply(sum) as tf.SymbolicTensor;
+  const pooled = tf.layers.globalAveragePooling2d({ name: 'global_average_pooling2d' }).apply(relu) as tf.SymbolicTensor;
+  const dropped = tf.layers.dropout({ rate: 0.2, name: 'dropout' }).apply(pooled) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 3, activation: 'softmax', name: 'dense' }).apply(dropped) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out, name: 'functional' });
+}
+
+function keras3Saved(twin: Saved): Saved {
+  const nested = new Set(['conv2d', 'batch_normalization']);
+  const weightSpecs = twin.weightSpecs.map((w) => {
+    const [layer, weight] = w.name.split('/').slice(-2);
+    return { ...w, name: `${nested.has(layer) ? 'backbone/' : ''}${layer}/${weight === 'depthwise_kernel' ? 'kernel' : weight}` };
+  });
+  return { topology: keras3Topology(), weightSpecs, weightData: twin.weightData };
+}
+
+// ---------------------------------------------------------------------------------------------
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -460,6 +560,65 @@ describeGpu('loadLayersModel (Keras 3 export)', () => {
       tfModel.dispose();
     });
   }
+
+  it('a hand-written Keras 3.5 model.json (nested Sequential, Add of two keras tensors, function-object activation, path-named weights) x=[2,9,7,3]', async () => {
+    const { seed, random } = randomSource();
+    console.log(`[layers-model] keras 3 hand-written seed ${seed}`);
+    const twin = keras3Twin();
+    randomizeWeights(twin, random);
+    const saved = await save(twin);
+    const keras3 = keras3Saved(saved);
+    expect(keras3.weightSpecs.map((w) => w.name)).toContain('backbone/conv2d/kernel');
+    expect(keras3.weightSpecs.map((w) => w.name)).toContain('depthwise_conv2d/kernel');
+    const spec = await load(keras3, 'keras 3.5 model.json');
+    expect(spec.layers.find((l) => l.name === 'add')).toMatchObject({ kind: 'add', inputs: ['conv2d_1', 'depthwise_conv2d'] });
+    expect(spec.layers.find((l) => l.name === 'backbone/conv2d')).toMatchObject({ kind: 'conv2d', activation: 'relu', inputs: ['input_layer'] });
+    await expectEngineMatches(spec, await reference(twin, saved, random), 'keras 3 hand-written');
+    twin.dispose();
+  });
+
+  it('a Keras 3 Sequential built without an InputLayer takes its input shape from build_input_shape / build_config x=[2,9,7,3]', async () => {
+    const { seed, random } = randomSource();
+    const tfModel = depthwiseNet();
+    randomizeWeights(tfModel, random);
+    const saved = await save(tfModel);
+    for (const where of ['build_input_shape', 'build_config'] as const) {
+      const keras3 = toKeras3(saved);
+      const config = keras3.topology.config;
+      config.layers = (config.layers as Json[]).slice(1);
+      if (where === 'build_input_shape') config.build_input_shape = [null, ...INPUT_SHAPE];
+      else config.layers[0].build_config = { input_shape: [null, ...INPUT_SHAPE] };
+      const spec = await load(keras3);
+      expect(spec.layers[0]).toMatchObject({ kind: 'input', shape: INPUT_SHAPE });
+      await expectEngineMatches(spec, await reference(tfModel, saved, random), `keras 3 sequential ${where} seed ${seed}`);
+    }
+    tfModel.dispose();
+  });
+
+  it('a Lambda layer, a custom registered layer and an unknown class are refused naming the layer and saying custom code cannot be loaded', async () => {
+    const twin = await save(keras3Twin());
+    const replaced = (layer: Json): Saved => {
+      const saved = keras3Saved(twin);
+      const layers = saved.topology.model_config.config.layers as Json[];
+      const at = layers.findIndex((l) => l.name === 'dropout');
+      layers[at] = { ...layer, name: layer.config.name, inbound_nodes: layers[at].inbound_nodes };
+      layers[at + 1].inbound_nodes = [call([layer.config.name, 0, 0])];
+      return saved;
+    };
+    const lambda = k3('Lambda', { name: 'scale', function: { class_name: '__lambda__', config: { code: '4wEAAAAAAAAAAAAAAAEAAAACAAAAQwAAAHMIAAAAfABkARQAUwApAk7p', defaults: null, closure: null } }, arguments: {}, output_shape: null });
+    const custom = { module: 'my_layers', class_name: 'ScaleBlock', config: { name: 'scale_block', trainable: true, dtype: dtypePolicy, factor: 2 }, registered_name: 'Custom>ScaleBlock' };
+    const cases: [Json, string, RegExp][] = [
+      [lambda, 'scale', /layer 'scale' is a Lambda layer: it runs a Python function, and custom code cannot be loaded from model.json/],
+      [custom, 'scale_block', /layer 'scale_block' is a custom layer \(class ScaleBlock, registered as 'Custom>ScaleBlock'\): .*custom code cannot be loaded from model.json/],
+      [k3('GroupNormalization', { name: 'group_norm', groups: 2 }), 'group_norm', /layer 'group_norm' is a GroupNormalization, which this engine does not support \(if it is a custom layer: custom code cannot be loaded from model.json\)/],
+    ];
+    for (const [layer, name, message] of cases) {
+      const error = await load(replaced(layer)).catch((e: unknown) => e);
+      expect(error, name).toBeInstanceOf(UnsupportedModelError);
+      expect((error as UnsupportedModelError).node).toBe(name);
+      expect((error as Error).message).toMatch(message);
+    }
+  });
 
   it('GlobalAveragePooling2D keepdims=True then Flatten matches the keepdims=False model x=[2,9,7,3]', async () => {
     const { seed, random } = randomSource();

@@ -28,7 +28,14 @@ interface KerasLayer {
   name: string;
   config: Json;
   inbound_nodes?: unknown;
+  /** Keras 3 (and tf.keras >= 2.13): 'Custom>Name' or 'package>Name' for a user-registered class, null for Keras's own. */
+  registered_name?: unknown;
+  /** Keras 3: `{input_shape}` the layer was built with. */
+  build_config?: unknown;
 }
+
+/** Layer classes that hold Python code (a serialized function), which JSON cannot carry. */
+const CODE_LAYERS = new Set(['Lambda', 'TFOpLambda', 'SlicingOpLambda']);
 
 const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
 /** Layers with a `data_format` option (only channels_last is supported). */
@@ -196,15 +203,16 @@ class Converter {
       // Sequential entries keep the name in config only
       const layerName = layer.name ?? layer.config.name;
       if (typeof layerName !== 'string') throw new ModelLoadError(`${this.source}: a ${layer.class_name} layer of model '${name}' has no name`);
-      return { class_name: layer.class_name, name: layerName, config: layer.config, inbound_nodes: layer.inbound_nodes };
+      return { class_name: layer.class_name, name: layerName, config: layer.config, inbound_nodes: layer.inbound_nodes, registered_name: layer.registered_name, build_config: layer.build_config };
     });
     const scope = [...path, name];
     return kind === 'Sequential'
-      ? this.sequential(entries, scope, prefix, input)
+      ? this.sequential(entries, scope, prefix, input, config.build_input_shape)
       : this.functional(config, entries, scope, prefix, input, name);
   }
 
-  private sequential(layers: KerasLayer[], scope: string[], prefix: string, input: string | undefined): string {
+  /** `built`: the Sequential's own build_input_shape (Keras 3 writes no InputLayer for a model built without one). */
+  private sequential(layers: KerasLayer[], scope: string[], prefix: string, input: string | undefined, built: unknown): string {
     let current: string;
     let rest = layers;
     const first = layers[0];
@@ -213,7 +221,7 @@ class Converter {
       rest = layers.slice(1);
     } else {
       // Keras names the implicit input '<first layer>_input'
-      const implicit: KerasLayer = { class_name: 'InputLayer', name: `${first.name}_input`, config: { batch_input_shape: batchShapeOf(first) } };
+      const implicit: KerasLayer = { class_name: 'InputLayer', name: `${first.name}_input`, config: { batch_input_shape: batchShapeOf(first) ?? built } };
       current = this.input(implicit, prefix, input);
     }
     const topLevel = input === undefined;
@@ -302,12 +310,7 @@ class Converter {
     }
     if (DATA_FORMAT_LAYERS.has(cls)) this.channelsLast(layer);
     const convert = KERAS_LAYERS[cls] ?? (INFERENCE_IDENTITY.has(cls) ? inferenceIdentity : undefined);
-    if (!convert) {
-      throw new UnsupportedModelError(
-        `${this.source}: layer '${layer.name}' is a ${cls}, which this engine does not support (supported layers: ${SUPPORTED_LAYERS.join(', ')})`,
-        { node: layer.name, op: cls },
-      );
-    }
+    if (!convert) throw this.unknownLayer(layer);
     const call: KerasCall = {
       layer, config: layer.config, name: prefix + layer.name, inputs, isOutput,
       weight: (...names) => this.weights.get(path, names, layer),
@@ -325,6 +328,18 @@ class Converter {
       },
     };
     return convert(this, call);
+  }
+
+  /** The refusal of a layer class no table row maps; Lambda and custom layers say that their code cannot travel in JSON. */
+  private unknownLayer(layer: KerasLayer): UnsupportedModelError {
+    const cls = layer.class_name;
+    const registered = typeof layer.registered_name === 'string' && layer.registered_name !== cls ? layer.registered_name : undefined;
+    const why = CODE_LAYERS.has(cls)
+      ? `a ${cls} layer: it runs a Python function, and custom code cannot be loaded from model.json; rebuild the model with built-in layers in its place before exporting`
+      : registered
+        ? `a custom layer (class ${cls}, registered as '${registered}'): its code is Python, and custom code cannot be loaded from model.json; export the model with built-in Keras layers only`
+        : `a ${cls}, which this engine does not support (if it is a custom layer: custom code cannot be loaded from model.json)`;
+    return new UnsupportedModelError(`${this.source}: layer '${layer.name}' is ${why} (supported layers: ${SUPPORTED_LAYERS.join(', ')})`, { node: layer.name, op: cls });
   }
 
   /**
@@ -408,7 +423,7 @@ class Converter {
 }
 
 /** The batch shape declared on a layer, or on the first layer of a nested model. */
-function batchShapeOf(layer: { class_name?: unknown; config?: unknown }): unknown {
+function batchShapeOf(layer: { class_name?: unknown; config?: unknown; build_config?: unknown }): unknown {
   const config = layer.config;
   const isModel = typeof layer.class_name === 'string' && MODEL_CLASSES.has(layer.class_name);
   const layers = Array.isArray(config) ? config : isObject(config) ? config.layers : undefined;
@@ -417,7 +432,9 @@ function batchShapeOf(layer: { class_name?: unknown; config?: unknown }): unknow
     if (own !== undefined) return own;
   }
   if (isModel && Array.isArray(layers) && isObject(layers[0])) return batchShapeOf(layers[0]);
-  return isObject(config) ? config.build_input_shape : undefined;
+  if (isObject(config) && config.build_input_shape !== undefined) return config.build_input_shape;
+  // Keras 3: the shape the layer was built with
+  return isObject(layer.build_config) ? layer.build_config.input_shape : undefined;
 }
 
 /** input_layers / output_layers: [[layer, node, tensor], ...], or one such triple (Keras 3, single input). */
