@@ -190,7 +190,8 @@ class Graph {
       if (!this.byName.has(ref.node)) throw new ModelLoadError(`${this.source}: node '${node.name}' reads '${input}', which is not a node of the graph`);
       if (ref.index !== 0) {
         const producer = this.byName.get(ref.node)!;
-        throw new UnsupportedModelError(`${this.source}: node '${node.name}' reads output ${ref.index} of '${ref.node}' (${producer.op}); only first outputs are supported`, { node: node.name, op: node.op });
+        // the op at fault is the producer: an op with several outputs
+        throw new UnsupportedModelError(`${this.source}: node '${node.name}' reads output ${ref.index} of '${ref.node}' (${producer.op}); only first outputs are supported`, { node: ref.node, op: producer.op });
       }
       refs.push(ref);
     }
