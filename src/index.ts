@@ -12,10 +12,10 @@ export { shaderSource } from './gpu/shaders.js';
 
 export { Model, INPUT, type ForwardOptions, type BackwardOptions, type BackwardResult } from './model/model.js';
 export type { LayerSpec, ModelSpec, WeightData } from './model/spec.js';
-export { loadModelSpec, modelFiles } from './model/loaders/index.js';
+export { loadModelSpec, modelFiles, type LoadOptions } from './model/loaders/index.js';
 export { filesFromUrl, filesFromMemory, ModelLoadError, UnsupportedModelError, type ModelFiles } from './model/loaders/files.js';
-export { loadGraphModel } from './model/loaders/graph_model.js';
-export { loadLayersModel } from './model/loaders/layers_model.js';
+export { loadGraphModel, type GraphModelOptions } from './model/loaders/graph_model.js';
+export { loadLayersModel, type LayersModelOptions } from './model/loaders/layers_model.js';
 export { imageToInput, cropImage, type RgbaImage } from './model/image.js';
 export { browserImagePixels, type BrowserImageSource } from './model/image-browser.js';
 
