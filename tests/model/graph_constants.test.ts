@@ -55,7 +55,7 @@ describe('graph constant folding (CPU) vs TF.js ops', () => {
     }
   });
 
-  it('broadcasting arithmetic [2,1,3] op [4,1], Prod over axes, Cast, Range, Fill, Pack axis 1, ConcatV2 axis 1, Slice', () => {
+  it('broadcasting arithmetic [2,1,3] op [4,1], Prod over axes, Cast, Range, Fill, Pack axis 1, ConcatV2 axis 1, Slice, GatherV2', () => {
     const { seed, random } = randomSource();
     const a = ints(Array.from({ length: 6 }, () => Math.round(random() * 20) - 10), [2, 1, 3]);
     const b = ints(Array.from({ length: 4 }, () => Math.round(random() * 9) + 1), [4, 1]);
@@ -78,6 +78,9 @@ describe('graph constant folding (CPU) vs TF.js ops', () => {
     expect(plain(fold('Pack', [p, q], { axis: { i: 1 } }))).toEqual(tf.tidy(() => host(tf.stack([tp(), tq()], 1))));
     expect(plain(fold('ConcatV2', [p, q, ints([-1], [])]))).toEqual(tf.tidy(() => host(tf.concat([tp(), tq()], 1))));
     expect(plain(fold('Slice', [a, ints([1, 0, 1]), ints([1, -1, 2])]))).toEqual(tf.tidy(() => host(tf.slice(ta(), [1, 0, 1], [1, -1, 2]))));
+    const indices = ints([2, 0, 2, 1], [2, 2]);
+    expect(plain(fold('GatherV2', [a, indices, ints([-1], [])], { batch_dims: { i: 0 } }))).toEqual(tf.tidy(() => host(tf.gather(ta(), tf.tensor(indices.data, indices.shape, 'int32'), 2))));
+    expect(plain(fold('GatherV2', [ints([Number.NaN, 7, 5, 3]), ints([1, 3]), ints([0], [])]))).toEqual({ shape: [2], data: [7, 3] });
   });
 
   it('Shape of an activation carries the unknown batch as NaN; bad inputs are typed errors', () => {

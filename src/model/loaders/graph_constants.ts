@@ -2,7 +2,7 @@
  * Load-time constant folding for graph models: the values of nodes that depend on no activation
  * value, only on constants and on activation *shapes*, evaluated on the CPU once the input shape is
  * fixed. tensorflowjs_converter's own folding (Grappler) runs before the input shape is known, so
- * chains such as Keras Flatten's `Shape -> StridedSlice -> Pack -> Reshape`, or a resize size
+ * chains such as Keras Flatten's `Shape -> StridedSlice -> Pack -> Reshape` (or `Shape -> GatherV2`), or a resize size
  * computed from `Shape`, survive into model.json; here they become constants, and the ops that read
  * them (Reshape's shape, Pad's paddings, ResizeBilinear's size, Tile's multiples, reduction axes)
  * see plain numbers.
@@ -248,6 +248,24 @@ function prod(c: Folder, node: FoldNode, [x, axesT]: WeightData[]): WeightData {
   return { shape: keep ? kept : x.shape.filter((_, i) => !axes.has(i)), data };
 }
 
+/** GatherV2 (batch_dims 0): params' slices along `axis` at `indices`, e.g. entries of a Shape. */
+function gather(c: Folder, node: FoldNode, [params, indicesT, axisT]: WeightData[]): WeightData {
+  if (c.int(node, 'batch_dims', 0) !== 0) c.fail(node, 'batch_dims other than 0 is not supported');
+  const axis = c.axis(node, axisT ? c.integers(node, axisT, 'axis')[0] : 0, params.shape.length);
+  const n = params.shape[axis];
+  const indices = c.integers(node, indicesT, 'indices').map((k) => {
+    if (k < 0 || k >= n) c.fail(node, `index ${k} is out of range for size ${n}`);
+    return k;
+  });
+  const outer = size(params.shape.slice(0, axis));
+  const inner = size(params.shape.slice(axis + 1));
+  const data = new Float32Array(outer * indices.length * inner);
+  for (let o = 0; o < outer; o++) {
+    indices.forEach((k, j) => data.set(params.data.subarray((o * n + k) * inner, (o * n + k + 1) * inner), (o * indices.length + j) * inner));
+  }
+  return { shape: [...params.shape.slice(0, axis), ...indicesT.shape, ...params.shape.slice(axis + 1)], data };
+}
+
 const INTEGER_TYPES = new Set(['DT_INT32', 'DT_INT64', 'DT_INT16', 'DT_INT8', 'DT_UINT8', 'DT_UINT16']);
 
 /** Op -> its evaluation on constant inputs (Const and Shape are handled by `Folder.value`). */
@@ -262,6 +280,7 @@ const FOLDS: Readonly<Record<string, Fold>> = {
   ConcatV2: concat,
   StridedSlice: stridedSlice,
   Slice: slice,
+  GatherV2: gather,
   Fill: (c, node, [dims, value]) => {
     const shape = c.integers(node, dims, 'dims');
     return { shape, data: new Float32Array(size(shape)).fill(value.data[0]) };
