@@ -293,6 +293,8 @@ describe('loadGraphModel: reading graph-model JSON', () => {
     await expect(loadModelSpec(files)).rejects.toThrow(/2 nodes are read by no other \(Identity, dead\); pass \{ output \} \(CLI: --output NODE\)/);
     expect((await loadModelSpec(files, { output: 'Identity:0' })).output).toBe('out');
     expect((await loadModelSpec(files, { output: 'pool' })).layers.map((l) => l.name).slice(-1)).toEqual(['pool']);
+    // a signature key names its node
+    expect((await loadModelSpec(foldingFixture(seededRandom(1)).files('keyed.json', foldingSignature), { output: 'probs' })).output).toBe('out');
   });
 
   it('loads antispoof.json (float16 weights) and emotion.json into the IR', async () => {

@@ -69,8 +69,8 @@ interface GraphModelJson {
 
 export interface GraphModelOptions {
   /**
-   * The node to use as the model's output ("name" or "name:0"). Default: the signature's output,
-   * else the one node nothing reads.
+   * The node to use as the model's output ("name" or "name:0", or a signature output's key).
+   * Default: the signature's output, else the one node nothing reads.
    */
   output?: string;
 }
@@ -116,8 +116,12 @@ function outputOf(source: string, nodes: GraphNode[], signature: Signature | und
     if (parsed.index !== 0) throw new UnsupportedModelError(`${source}: ${from} names output '${ref}'; only a node's first output (:0) can be the model output`, { node: parsed.node });
     return parsed.node;
   };
-  if (requested) return pick(requested, 'the output option');
   const outputs = Object.entries(signature?.outputs ?? {});
+  if (requested) {
+    // a signature output's key ('output_faceflag') stands for the node it names
+    const keyed = outputs.find(([key]) => key === requested && !names.has(parseRef(requested)?.node ?? ''));
+    return pick(keyed ? (keyed[1].name ?? requested) : requested, 'the output option');
+  }
   if (outputs.length > 1) {
     throw new UnsupportedModelError(`${source}: the signature has ${outputs.length} outputs (${outputs.map(([key, o]) => o.name ?? key).join(', ')}); pass { output } (CLI: --output NODE) to choose the one to explain`);
   }
