@@ -13,8 +13,8 @@ function readOnce(files: ModelFiles): ModelFiles {
 export interface LoadOptions {
   /**
    * The node to explain, for models with several outputs (or to cut a model at an inner node): a
-   * graph node ("name" or "name:0") or signature output key of a graph model, a layer name of a Layers model. Default: the
-   * model's single output; a model with several is refused with their names.
+   * graph node ("name" or "name:0") or signature output key of a graph model, a layer name of a
+   * Layers model. Default: the model's single output; a model with several is refused with their names.
    */
   output?: string;
 }
