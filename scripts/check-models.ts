@@ -16,8 +16,11 @@
  * The input gradient of a ReLU network is discontinuous wherever a pre-activation crosses 0 or 6,
  * so two float32 implementations that differ by rounding alone disagree on a few masks. The script
  * measures that floor on the engine itself (its gradient at x against its gradient at x perturbed
- * by ~1e-7, float32 rounding) and prints it; a gradient error above 1e-3 but below the floor is
- * reported as such, not as a failure (MobileNetV2 on random noise: floor about 2e-3).
+ * by ~1e-7 of the input range, float32 rounding) and prints it; a gradient error above 1e-3 but
+ * below twice the floor (each implementation lands on its own side of the kinks) is reported as
+ * such, not as a failure (MobileNetV2 on random noise: floor about 2e-3). Flat photo regions make
+ * it large: nsfwjs' MobileNetV2 graph model on astronaut.png differs from TF.js by 6.8e-2 with a
+ * floor of 6.7e-2, and by 1.4e-4 once 1e-3 of noise is added to the photo.
  *
  * nsfwjs ships its models as JavaScript (UMD modules that return model.json's object and the weight
  * shards as base64), not as files; `nsfwjsFiles` unwraps them into ModelFiles here, so that the
@@ -158,7 +161,10 @@ async function engineRun(rt: Runtime, model: Model, x: Float32Array, topClass?: 
 
 async function compare(rt: Runtime, model: Model, oracle: Oracle, label: string, x: Float32Array, random: () => number): Promise<Check> {
   const engine = await engineRun(rt, model, x);
-  const nudged = Float32Array.from(x, (v) => v * (1 + 1e-7 * (2 * random() - 1)));
+  // 1e-7 of the input range (0..1) on every pixel, also on exact zeros and flat areas: a photo's
+  // black or saturated regions feed some channels a constant whose pre-activation cancels to ~0,
+  // and which side of the kink it lands on is summation order; a relative nudge left those alone
+  const nudged = Float32Array.from(x, (v) => v + 1e-7 * Math.max(Math.abs(v), 1) * (2 * random() - 1));
   const floor = relativeL2((await engineRun(rt, model, nudged, engine.top)).gradient, engine.gradient);
   let start = performance.now();
   const expected = await oracle.outputs(x);
@@ -176,10 +182,11 @@ async function compare(rt: Runtime, model: Model, oracle: Oracle, label: string,
   };
   // Two float32 implementations of a ReLU6 network can disagree on a few activations sitting
   // at a kink; the gradient then differs by as much as the engine's own gradient moves when the
-  // input is perturbed at float32 rounding level (the floor). Above 1e-3 is accepted only there.
-  const gradientOk = check.gradient <= GRADIENT_TOLERANCE || check.gradient <= floor;
+  // input is perturbed at float32 rounding level (the floor). Each side picks its own kinks, so
+  // that difference is of the floor's size, not below it: above 1e-3 is accepted up to twice it.
+  const gradientOk = check.gradient <= GRADIENT_TOLERANCE || check.gradient <= 2 * floor;
   check.ok = check.output <= OUTPUT_TOLERANCE && check.logits <= OUTPUT_TOLERANCE && gradientOk;
-  const note = check.gradient > GRADIENT_TOLERANCE && gradientOk ? ' (above 1e-3 but within the float32 floor)' : '';
+  const note = check.gradient > GRADIENT_TOLERANCE && gradientOk ? ' (above 1e-3 but within twice the float32 floor)' : '';
   console.log(`${check.ok ? 'PASS' : 'FAIL'} ${label}: relative L2 output ${check.output.toExponential(2)}, logits ${check.logits.toExponential(2)}, ` +
     `input gradient of the top logit (class ${engine.top}) ${check.gradient.toExponential(2)}${note}; float32 floor ${floor.toExponential(2)}`);
   console.log(`     engine forward ${engine.forwardMs.toFixed(0)} ms, backward ${engine.backwardMs.toFixed(0)} ms; TF.js CPU forward ${tfForwardMs.toFixed(0)} ms, gradient ${tfGradientMs.toFixed(0)} ms`);

@@ -343,7 +343,8 @@ class Converter {
     const value = this.folder.value(name);
     if (!value) this.fail(node, `input '${name}' must be a constant, but it is computed from the model input (${this.graph.byName.get(name)!.op})`);
     if (value.data.some((v, i) => Number.isNaN(v) && !(batchFirst && i === 0))) {
-      this.fail(node, `input '${name}' [${[...value.data].join(', ')}] depends on the batch size, which is not known at load time (NaN)`);
+      const shown = value.data.length <= 16 ? `[${[...value.data].join(', ')}]` : formatShape(value.shape);
+      this.fail(node, `input '${name}' ${shown} depends on the batch size, which is not known at load time (NaN)`);
     }
     return value;
   }
