@@ -272,6 +272,16 @@ describe('loadGraphModel: reading graph-model JSON', () => {
     expect(layer(spec, 'padded', 'zeroPad')).toMatchObject({ top: 1, bottom: 1, left: 2, right: 2 });
   });
 
+  it("Conv2DBackpropInput's input_sizes packed from Shape(x)[0] (Keras Conv2DTranspose): the unknown batch entry is ignored", async () => {
+    const spec = await loadGraphModel(tinyFixture((f) => {
+      f.node('shape', 'Shape', ['x'], { out_type: { type: 'DT_INT32' } });
+      f.node('batch', 'StridedSlice', ['shape', f.constant('b0', [1], [0], 'int32'), f.constant('e1', [1], [1], 'int32'), f.constant('s1', [1], [1], 'int32')], sliceAttr(1));
+      f.node('sizes', 'Pack', ['batch', f.constant('h', [], [12], 'int32'), f.constant('w', [], [12], 'int32'), f.constant('c', [], [3], 'int32')], { ...i32, N: { i: '4' }, axis: { i: '0' } });
+      f.node('out', 'Conv2DBackpropInput', ['sizes', f.constant('k', [3, 3, 3, 2]), 'x'], conv([1, 2, 2, 1], 'SAME'));
+    }));
+    expect(spec.layers.find((l) => l.name === 'out')).toMatchObject({ kind: 'conv2dTranspose', outputSize: [12, 12] });
+  });
+
   it('refuses a folded value that depends on the batch size, and a folded op on activations, naming the node', async () => {
     const batchPads = await rejection(tinyFixture((f) => {
       f.node('shape', 'Shape', ['x'], { out_type: { type: 'DT_INT32' } });

@@ -925,7 +925,8 @@ class Converter {
     const filter = this.constant(node, filterRef);
     const [kh, kw, outChannels, inChannels] = filter.shape;
     if (filter.shape.length !== 4 || inChannels !== channels) this.fail(node, `filter ${formatShape(filter.shape)} must be [kh, kw, out, ${channels}] for out_backprop [N, ${x.dims.join(', ')}]`);
-    const sizes = [...this.constant(node, sizesRef).data];
+    // the batch entry may be the unknown batch (NaN): a Keras Conv2DTranspose packs Shape(x)[0]
+    const sizes = [...this.constant(node, sizesRef, true).data];
     if (sizes.length !== 4 || sizes.slice(1, 3).some((d) => !(Number.isInteger(d) && d > 0)) || sizes[3] !== outChannels) {
       this.fail(node, `input_sizes [${sizes.join(', ')}] must be [N, height, width, ${outChannels}]`);
     }
