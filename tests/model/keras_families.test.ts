@@ -226,7 +226,7 @@ const FAMILIES: Family[] = [
   { name: 'ResNet50V2', build: resnet50v2, needs: /^$/ },
   { name: 'InceptionV3', build: inceptionV3, needs: /'mixed0' is a Concatenate/ },
   { name: 'DenseNet', build: denseNet, needs: /'conv2_block1_concat' is a Concatenate/ },
-  { name: 'Xception', build: xception, needs: /'block2_sepconv1' is a SeparableConv2D/ },
+  { name: 'Xception', build: xception, needs: /'max_pool' is a GlobalMaxPooling2D/ },
   { name: 'EfficientNetB0', build: efficientNetB0, needs: /'rescaling' is a Rescaling|activation "swish"|is a Multiply/ },
   { name: 'MobileNetV3', build: mobileNetV3, needs: /is a Rescaling|is a Multiply/ },
 ];
