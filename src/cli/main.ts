@@ -50,7 +50,7 @@ The benchmark runs from a clone of the repository: npm run bench (${REPOSITORY}/
   --labels a,b,c         class names, one per class of the model
   --samples N --noise F --seed S           SmoothGrad (50, 0.15, 0)
   --steps N --baseline B --rule R          IG (64, black|white|blur|uniform, ${INTEGRATION_RULES.join('|')})
-  --layer NAME                             Grad-CAM layer (default: last 4-D layer)
+  --layer NAME                             Grad-CAM layer (default: last 4-D layer with h*w > 1)
   --window N --stride N                    occlusion (1/8 of the shorter side, half the window)`,
   visualize: `webgpu-xai visualize --model model.json --layer NAME --out grid.png [options]
        webgpu-xai visualize --model model.json --class 0-9 [--generator decoder.json] --out grid.png
