@@ -236,12 +236,16 @@ interface Row {
   detail: string;
 }
 
-/** Ops or layer classes of model.json that neither the loader tables nor the folder know. */
+/**
+ * Ops or layer classes of model.json that no loader table maps; a graph op the constant folder
+ * evaluates is marked '*' (fine on constants and shapes, refused on activations).
+ */
 function unmapped(modelJson: Json): string[] {
   const topology = modelJson.modelTopology as Json;
   if (Array.isArray(topology.node)) {
-    const known = new Set([...GRAPH_MODEL_OPS, ...FOLDED_OPS, 'NoOp']);
-    return [...new Set<string>(topology.node.map((n: Json) => n.op))].filter((op) => !known.has(op)).sort();
+    const known = new Set([...GRAPH_MODEL_OPS, 'Const', 'NoOp']);
+    const ops = [...new Set<string>(topology.node.map((n: Json) => n.op))].filter((op) => !known.has(op)).sort();
+    return ops.map((op) => (FOLDED_OPS.includes(op) ? `${op}*` : op));
   }
   const classes = new Set<string>();
   const walk = (layer: Json) => {
@@ -292,7 +296,7 @@ async function check(rt: Runtime, subject: Subject, photo: RgbaImage, checks: Ch
 }
 
 function printTable(rows: Row[]): void {
-  const header = ['model', 'format', 'status', 'first unsupported op', 'ops / layers no table maps', 'detail'];
+  const header = ['model', 'format', 'status', 'first unsupported op', 'ops / layers no table maps (*: folded on constants only)', 'detail'];
   const cells = rows.map((r) => [r.model, r.format, r.status, r.op || '-', r.unmapped.join(' ') || '-', r.detail]);
   const widths = header.map((h, i) => Math.min(60, Math.max(h.length, ...cells.map((c) => c[i].length))));
   const line = (c: string[]) => `| ${c.map((v, i) => (i < c.length - 1 ? v.padEnd(widths[i]) : v)).join(' | ')} |`;
