@@ -56,6 +56,8 @@ function stridesOf(shape: readonly number[]): number[] {
 export class Folder {
   /** Node -> its value, or null when it depends on an activation's value. */
   private readonly cache = new Map<string, WeightData | null>();
+  /** Folded nodes whose value comes from an unknown batch size (NaN there means "the batch", not a weight's NaN). */
+  private readonly batchDependent = new Set<string>();
 
   constructor(private readonly graph: ConstantSource) {}
 
@@ -70,13 +72,22 @@ export class Folder {
       const [input] = this.graph.inputs(name);
       const shape = input === undefined ? undefined : (this.graph.activationShape(input) ?? this.value(input)?.shape);
       result = shape ? vector(shape) : null;
+      if (shape?.some(Number.isNaN)) this.batchDependent.add(name);
     } else {
       const fold = Object.hasOwn(FOLDS, node.op) ? FOLDS[node.op] : undefined;
       const inputs = fold ? this.graph.inputs(name).map((input) => this.value(input)) : [];
-      if (fold && inputs.every((v) => v !== undefined)) result = fold(this, node, inputs as WeightData[]);
+      if (fold && inputs.every((v) => v !== undefined)) {
+        result = fold(this, node, inputs as WeightData[]);
+        if (this.graph.inputs(name).some((input) => this.batchDependent.has(input))) this.batchDependent.add(name);
+      }
     }
     this.cache.set(name, result);
     return result ?? undefined;
+  }
+
+  /** Whether the node's folded value derives from the unknown batch size (evaluate it with `value` first). */
+  dependsOnBatch(name: string): boolean {
+    return this.batchDependent.has(name);
   }
 
   fail(node: FoldNode, message: string): never {

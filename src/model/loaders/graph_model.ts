@@ -342,7 +342,8 @@ class Converter {
   private constant(node: GraphNode, name: string, batchFirst = false): WeightData {
     const value = this.folder.value(name);
     if (!value) this.fail(node, `input '${name}' must be a constant, but it is computed (${this.graph.byName.get(name)!.op})`);
-    if (value.data.some((v, i) => Number.isNaN(v) && !(batchFirst && i === 0))) {
+    // a NaN from the unknown batch; a weight's own NaN is left to Model's non-finite weight check
+    if (this.folder.dependsOnBatch(name) && value.data.some((v, i) => Number.isNaN(v) && !(batchFirst && i === 0))) {
       const shown = value.data.length <= 16 ? `[${[...value.data].join(', ')}]` : formatShape(value.shape);
       this.fail(node, `input '${name}' ${shown} depends on the batch size, which is not known at load time (NaN)`);
     }
