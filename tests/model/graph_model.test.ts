@@ -8,7 +8,7 @@ import type { LayerSpec, ModelSpec } from '../../src/model/spec.js';
 import { freshSeed } from '../check.js';
 import { describeGpu, testRuntime } from '../gpu.js';
 import { seededRandom } from '../reference/tensor.js';
-import { a, Fixture, placeholder } from './graph_fixture.js';
+import { a, Fixture, placeholder, type Attr } from './graph_fixture.js';
 import { photoTensor, SKIMAGE_DATA } from './photo.js';
 import { loadTfjsGraphModel, relativeL2, tfjsInputGradient, tfjsRun, topClassSeed, type HostTensor, type TfjsModel } from './tfjs_oracle.js';
 
