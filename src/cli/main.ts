@@ -11,37 +11,48 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { version } from '../../package.json';
-import {
-  Explainer, INTEGRATION_RULES, Model, Runtime, XaiError, absPercentile, cropImage, encodeNpy, imageToInput, loadModelSpec, modelFiles,
-  normalizeByPercentile, reduceChannels, type Attribution, type ChannelReduction, type IntegrationRule, type ModelSpec, type OcclusionAttribution,
-} from '../index.js';
+import { Explainer, INTEGRATION_RULES, Model, Runtime, XaiError, cropImage, encodeNpy, imageToInput, loadModelSpec, modelFiles, type ModelSpec, type OcclusionAttribution } from '../index.js';
 import { decodeImageFile, encodePng, requestNodeDevice } from '../node.js';
-import { UsageError, channelsOption, choiceOption, cropOption, integerOption, labelsOption, numberOption, parseOptions, rangeOption, targetOption } from './args.js';
+import { UsageError, channelsOption, cropOption, integerOption, labelsOption, numberOption, parseOptions, rangeOption, targetOption } from './args.js';
+import { explainBatch, methodSettings, scoreOption } from './explain-batch.js';
+import { explainDataset, planDataset, summaryRow } from './explain-dataset.js';
+import { MERGE_HELP, merge } from './merge.js';
 import { checkWritable } from './output.js';
-import { formatValue, imageGrid, overlay, withLegend, type Legend } from './overlay.js';
+import { imageGrid } from './overlay.js';
+import { explainedPicture, predictionText } from './picture.js';
 import { progressBar } from './progress-bar.js';
 
-const METHODS = ['saliency', 'smoothgrad', 'ig', 'gradcam', 'occlusion'] as const;
-type Method = (typeof METHODS)[number];
-const METHOD_NAMES: Record<Method, string> = { saliency: 'Saliency', smoothgrad: 'SmoothGrad', ig: 'Integrated Gradients', gradcam: 'Grad-CAM', occlusion: 'Occlusion' };
 const REPOSITORY = 'https://github.com/webgpu-xai/webgpu-xai';
 
 const HELP: Record<string, string> = {
   main: `webgpu-xai <command> [options]
 
 Commands:
-  explain     attribution map of an image under a TF.js model (PNG overlay with a legend, optional .npy)
+  explain     attribution maps of an image or a dataset under a TF.js model (PNG overlays with a legend, .npy)
+  merge       join the summaries of a sharded dataset run into one
   visualize   gradient-ascent images of a layer's filters (PNG grid, numbered by channel)
 
 Run 'webgpu-xai <command> --help' for a command's options, 'webgpu-xai --version' for the version.
 The benchmark runs from a clone of the repository: npm run bench (${REPOSITORY}/blob/main/bench/README.md).`,
   explain: `webgpu-xai explain --model model.json --image in.png --out map.png [options]
+webgpu-xai explain --model model.json --images DIR|GLOB|LIST.txt --out-dir DIR [options]
 
   --model PATH|URL       TF.js model.json (Layers or graph-model format)
-  --output NODE          the output to explain, for models with several (graph node or layer name)
   --image PATH           PNG or JPEG; resized to the model input, grayscale for 1-channel models
   --out PATH             heatmap overlay PNG with a legend (colour bar, method, class, scale)
   --npy PATH             raw attributions [1,H,W,C] as float32 .npy
+  --output NODE          the output to explain, for models with several (graph node or layer name)
+  --json                 print the result as one JSON line per image (stdout; messages go to stderr)
+Datasets (see docs/scale-out.md):
+  --images SRC           a folder (recursive), a quoted glob ('data/**/*.png') or a .txt list, one path a line
+  --out-dir DIR          <key>.png and <key>.npy per image (key: path below the root, no extension),
+                         summary.jsonl and summary.csv (summary.shard-<i>-of-<n>.* for a shard)
+  --force                recompute images already done (default: skip those with files and a summary row)
+  --shard i/n            explain part i (0-based) of n of the sorted list; default from the environment:
+                         JOB_COMPLETION_INDEX (Kubernetes Indexed Job; count --shards N or JOB_COMPLETIONS),
+                         SLURM_ARRAY_TASK_ID/_COUNT/_MIN/_STEP (Slurm job array)
+  --batch N              images per explanation call (default 8)   --every N   log line per N images off a terminal (10)
+Methods:
   --method M             saliency (default) | smoothgrad | ig | gradcam | occlusion
   --target N|NAME|top    class to explain: index, a name from the labels, or top (default)
   --score S              logit (default) | probability
@@ -62,7 +73,9 @@ The benchmark runs from a clone of the repository: npm run bench (${REPOSITORY}/
   --steps N              gradient-ascent steps (default 256; 200 with --generator)
   --learning-rate F      (default 0.05; 0.1 with --generator)
   --input-range a,b      (default 0,1)
-  --seed S               (default 7)`,
+  --seed S               (default 7)
+  --json                 print the result as JSON on stdout`,
+  merge: MERGE_HELP,
 };
 
 /** The model's files, read and parsed before any GPU device is requested: a bad path fails fast. */
@@ -90,21 +103,6 @@ function required(value: string | undefined, name: string, command: string): str
   return value;
 }
 
-/** How the map's values became colours, in words, for the legend. */
-function scaleRule(method: Method, score: string, result: Attribution): string {
-  const clip = 'clipped at the 99th percentile of |value| (the bar\'s end)';
-  switch (method) {
-    case 'saliency': return `colour: |d ${score} / d pixel|, max over channels, ${clip}`;
-    case 'smoothgrad': return `colour: |mean d ${score} / d pixel| over noisy copies, max over channels, ${clip}`;
-    case 'ig': return `colour: attribution summed over channels (red: raises the ${score}, blue: lowers it), ${clip}`;
-    case 'gradcam': return `colour: Grad-CAM of layer ${(result as { layer?: string }).layer ?? '?'} (ReLU, upsampled), ${clip}`;
-    case 'occlusion': {
-      const { window, stride } = result as OcclusionAttribution;
-      return `colour: drop of the ${score} when a ${window.join('x')} window (stride ${stride.join('x')}) covers the pixel (red: it falls, blue: it rises), ${clip}`;
-    }
-  }
-}
-
 async function explain(argv: string[]): Promise<void> {
   const values = parseOptions(argv, {
     model: { type: 'string' }, output: { type: 'string' }, image: { type: 'string' }, out: { type: 'string' }, npy: { type: 'string' },
@@ -112,95 +110,68 @@ async function explain(argv: string[]): Promise<void> {
     samples: { type: 'string' }, noise: { type: 'string' }, seed: { type: 'string' },
     steps: { type: 'string' }, baseline: { type: 'string' }, rule: { type: 'string' },
     layer: { type: 'string' }, window: { type: 'string' }, stride: { type: 'string' }, crop: { type: 'string' }, labels: { type: 'string' },
-    help: { type: 'boolean' },
+    images: { type: 'string' }, 'out-dir': { type: 'string' }, shard: { type: 'string' }, shards: { type: 'string' }, force: { type: 'boolean' },
+    batch: { type: 'string' }, every: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
   });
   if (values.help) return void console.log(HELP.explain);
-  // every option first, then the output paths, the model file and the image: all before the GPU
+  // every option first, then the output paths, the model file and the image(s): all before the GPU
   const modelPath = required(values.model, 'model', 'explain');
-  const imagePath = required(values.image, 'image', 'explain');
-  const out = required(values.out, 'out', 'explain');
-  const method: Method = choiceOption(values.method, 'method', METHODS, 'saliency');
+  const settings = methodSettings(values);
+  const score = scoreOption(values);
   const inputRange = rangeOption(values['input-range'], 'input-range', [0, 1]);
-  const score = choiceOption(values.score, 'score', ['logit', 'probability'] as const, 'logit');
+  const dataset = values.images !== undefined;
+  if (dataset) {
+    const clash = (['image', 'out', 'npy', 'crop'] as const).find((name) => values[name] !== undefined);
+    if (clash) throw new UsageError(`--${clash} is for one image (--image); with --images the outputs go to --out-dir`);
+  }
+  const imagePath = dataset ? undefined : required(values.image, 'image', 'explain');
+  const out = dataset ? undefined : required(values.out, 'out', 'explain');
   const crop = cropOption(values.crop);
-  const seed = integerOption(values.seed, 'seed', 0, 0);
-  const run = {
-    samples: integerOption(values.samples, 'samples', 50), noise: numberOption(values.noise, 'noise', 0.15),
-    steps: integerOption(values.steps, 'steps', 64),
-    baseline: choiceOption(values.baseline, 'baseline', ['black', 'white', 'blur', 'uniform'] as const, 'black'),
-    rule: choiceOption(values.rule, 'rule', INTEGRATION_RULES, 'gauss-legendre' as IntegrationRule),
-    // the library's default window (1/8 of the shorter side) unless given
-    window: values.window === undefined ? undefined : integerOption(values.window, 'window', 8),
-    stride: values.stride === undefined ? undefined : integerOption(values.stride, 'stride', 4),
-  };
-  await checkWritable(out, 'out');
+  if (out) await checkWritable(out, 'out');
   if (values.npy) await checkWritable(values.npy, 'npy');
+  // a dataset's shard, pictures and out dir
+  const plan = dataset ? await planDataset({
+    images: values.images!, outDir: required(values['out-dir'], 'out-dir', 'explain'), shard: values.shard, shards: values.shards,
+    force: !!values.force, json: !!values.json, batch: values.batch, every: values.every,
+  }) : undefined;
   const spec = await readModel(modelPath, values.output);
   const labels = labelsOption(values.labels) ?? spec.labels;
-  const target = targetOption(values.target, labels);
-  const decoded = await decodeImageFile(imagePath);
+  const request = { ...settings, score, target: targetOption(values.target, labels) };
+  const checkLabels = (xai: Explainer) => {
+    const classes = xai.model.shapes(1).get(xai.model.outputName)!.at(-1)!;
+    if (values.labels && labels!.length !== classes) {
+      throw new UsageError(`--labels names ${labels!.length} classes but ${modelPath} has ${classes}: give one name per class, in the model's order`);
+    }
+    return xai;
+  };
+  if (plan) return explainDataset(plan, { model: modelPath, inputRange, request, labels }, async () => checkLabels(await openModel(spec, inputRange)));
+  const decoded = await decodeImageFile(imagePath!);
   const photo = crop ? cropImage(decoded, ...crop) : decoded;
 
-  const xai = await openModel(spec, inputRange);
+  const xai = checkLabels(await openModel(spec, inputRange));
   const { model } = xai;
-  const classes = model.shapes(1).get(model.outputName)!.at(-1)!;
-  if (values.labels && labels!.length !== classes) {
-    throw new UsageError(`--labels names ${labels!.length} classes but ${modelPath} has ${classes}: give one name per class, in the model's order`);
-  }
   const image = imageToInput(photo, { shape: model.inputShape, inputRange });
-  const onProgress = progressBar(method);
-  let result: Attribution;
-  switch (method) {
-    case 'saliency':
-      result = await xai.saliency(image, { target, score });
-      break;
-    case 'smoothgrad':
-      result = await xai.smoothGrad(image, { target, score, onProgress, samples: run.samples, noise: run.noise, seed });
-      break;
-    case 'ig':
-      result = await xai.integratedGradients(image, { target, score, onProgress, steps: run.steps, baseline: run.baseline, rule: run.rule, seed });
-      break;
-    case 'gradcam':
-      result = await xai.gradCam(image, { target, score, layer: values.layer });
-      break;
-    case 'occlusion':
-      result = await xai.occlusion(image, { target, score, onProgress, window: run.window, stride: run.stride });
-      break;
-  }
+  const [explained] = await explainBatch(xai, [image], request, progressBar(settings.method));
+  const { attribution: result, output } = explained;
   const [h, w, c] = result.shape;
-  // gradients: magnitude per pixel; IG and occlusion: signed contributions
-  const signed = method === 'ig' || method === 'occlusion';
-  const reduction: ChannelReduction = signed ? 'sum' : 'abs-max';
-  const reduced = c === 1 ? result.values : reduceChannels(result, reduction);
-  const map = normalizeByPercentile(reduced, 99);
   const label = labels?.[result.target];
-  const outputs = (await xai.activations(image, { layer: model.outputName })).values;
   const squashed = model.outputName !== model.logitsName;
-  const prediction = squashed ? `p = ${outputs[result.target].toFixed(3)}` : `output ${formatValue(outputs[result.target])}`;
-  const notes: string[] = [];
-  if (result.completenessError !== undefined && result.scores) {
-    const sum = result.values.reduce((a, v) => a + v, 0);
-    notes.push(`completeness: sum of attributions ${formatValue(sum)} vs ${score} f(x) - f(baseline) = ${formatValue(result.scores.input)} - ${formatValue(result.scores.baseline)} = ${formatValue(result.scores.input - result.scores.baseline)}: relative error ${result.completenessError.toExponential(1)} (${run.steps} steps, ${run.rule}, ${run.baseline} baseline)`);
-  }
-  const legend: Legend = {
-    title: `${METHOD_NAMES[method]} - class ${result.target}${label ? ` '${label}'` : ''}, ${prediction}`,
-    signed,
-    scale: absPercentile(reduced, 99) || 1,
-    rule: scaleRule(method, score, result),
-    notes,
-  };
-  await writeOutput(out, encodePng(withLegend(overlay(photo, map, h, w, signed), legend)));
+  await writeOutput(out!, encodePng(explainedPicture(photo, result, request, { output, squashed, label })));
   if (values.npy) await writeOutput(values.npy, encodeNpy(result.values, [1, h, w, c]));
+  if (values.json) {
+    const files = { image: imagePath!, path: imagePath!, png: out!, npy: values.npy ?? null };
+    return void console.log(JSON.stringify(summaryRow(files, explained, { model: modelPath, inputRange, request, labels }, '')));
+  }
   const occluded = result as Partial<OcclusionAttribution>;
   const extra = result.completenessError !== undefined ? `, completeness error ${result.completenessError.toExponential(2)}`
     : occluded.window ? `, ${occluded.windows} windows of ${occluded.window.join('x')} at stride ${occluded.stride!.join('x')}` : '';
-  console.log(`${method}: class ${result.target}${label ? ` (${label})` : ''} ${prediction}, ${result.milliseconds.toFixed(0)} ms${extra} -> ${out}${values.npy ? `, ${values.npy}` : ''}`);
+  console.log(`${settings.method}: class ${result.target}${label ? ` (${label})` : ''} ${predictionText(output, result.target, squashed)}, ${result.milliseconds.toFixed(0)} ms${extra} -> ${out}${values.npy ? `, ${values.npy}` : ''}`);
 }
 
 async function visualize(argv: string[]): Promise<void> {
   const values = parseOptions(argv, {
     model: { type: 'string' }, layer: { type: 'string' }, out: { type: 'string' }, channels: { type: 'string' }, class: { type: 'string' }, generator: { type: 'string' },
-    steps: { type: 'string' }, 'learning-rate': { type: 'string' }, 'input-range': { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean' },
+    steps: { type: 'string' }, 'learning-rate': { type: 'string' }, 'input-range': { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
   });
   if (values.help) return void console.log(HELP.visualize);
   const inputRange = rangeOption(values['input-range'], 'input-range', [0, 1]);
@@ -226,6 +197,10 @@ async function visualize(argv: string[]): Promise<void> {
       : await xai.visualizeClass({ target: classes, ...common, onProgress: progressBar('visualize') });
     const [n, h, w, c] = result.shape;
     await writeOutput(out, encodePng(imageGrid(result.images, n, h, w, c, inputRange, classes)));
+    if (values.json) {
+      const probabilities = 'probabilities' in result ? { probabilities: result.probabilities } : {};
+      return void console.log(JSON.stringify({ classes, shape: result.shape, png: out, generator: values.generator ?? null, ...probabilities, milliseconds: result.milliseconds }));
+    }
     const probabilities = 'probabilities' in result ? `; probability of its class: ${result.probabilities.map((p) => p.toFixed(3)).join(', ')}` : '';
     console.log(`visualize: ${n} class images${generatorSpec ? ` through the generator ${values.generator}` : ''}, ${result.milliseconds.toFixed(0)} ms -> ${out}${probabilities}`);
     return;
@@ -235,6 +210,9 @@ async function visualize(argv: string[]): Promise<void> {
   await writeOutput(out, encodePng(imageGrid(result.images, n, h, w, c, inputRange, result.channels)));
   // a channel that is zero on the start image gets no gradient and stays grey: say so, not silently
   const dead = result.channels.filter((_, i) => !(result.activations.final[i] > 0));
+  if (values.json) {
+    return void console.log(JSON.stringify({ layer, channels: result.channels, shape: result.shape, png: out, deadChannels: dead, finalActivations: result.activations.final, milliseconds: result.milliseconds }));
+  }
   const note = dead.length ? `; ${dead.length} channel(s) never activated (zero gradient from the start image): ${dead.join(', ')}` : '';
   console.log(`visualize: ${n} channels of ${layer}, ${result.milliseconds.toFixed(0)} ms -> ${out}${note}`);
 }
@@ -245,6 +223,7 @@ export async function runCli(argv: string[]): Promise<void> {
   switch (command) {
     case 'explain': return explain(rest);
     case 'visualize': return visualize(rest);
+    case 'merge': return merge(rest);
     case 'bench':
       // the benchmark compares against TF.js and jax-js, development dependencies of the repository
       throw new UsageError(`The benchmark runs from a clone of the repository: git clone ${REPOSITORY} && npm ci && npm run bench -- --quick (see ${REPOSITORY}/blob/main/bench/README.md)`);
@@ -258,6 +237,6 @@ export async function runCli(argv: string[]): Promise<void> {
     case 'help':
       return void console.log(HELP.main);
     default:
-      throw new UsageError(`Unknown command '${command}' (commands: explain, visualize; see --help)`);
+      throw new UsageError(`Unknown command '${command}' (commands: explain, merge, visualize; see --help)`);
   }
 }

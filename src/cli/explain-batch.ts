@@ -1,0 +1,85 @@
+/**
+ * The explanation the `explain` command runs, for one image or many: its options parsed once
+ * (before any GPU work) and `explainBatch`, the one place that calls the Explainer. It calls the
+ * single-image methods image by image today; the Explainer's batch API replaces that loop here.
+ */
+import type { Attribution } from '../explain/attribution.js';
+import type { ImageInput } from '../explain/context.js';
+import type { Explainer } from '../explain/explainer.js';
+import { INTEGRATION_RULES, type IntegrationRule } from '../explain/integrated_gradients.js';
+import type { Progress } from '../explain/progress.js';
+import { scoreNode, type Score, type Target } from '../explain/score.js';
+import { choiceOption, integerOption, numberOption, targetOption } from './args.js';
+
+export const METHODS = ['saliency', 'smoothgrad', 'ig', 'gradcam', 'occlusion'] as const;
+export type Method = (typeof METHODS)[number];
+
+/** What to explain and how: the method and only the settings it uses (they go into the summary). */
+export type MethodSettings =
+  | { method: 'saliency' }
+  | { method: 'smoothgrad'; samples: number; noise: number; seed: number }
+  | { method: 'ig'; steps: number; baseline: 'black' | 'white' | 'blur' | 'uniform'; rule: IntegrationRule; seed: number }
+  | { method: 'gradcam'; layer?: string }
+  | { method: 'occlusion'; window: number; stride: number };
+export type MethodRequest = MethodSettings & { target: Target; score: Score };
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+/** The method's options from the parsed command line; throws UsageError for bad values. */
+export function methodRequest(values: Values): MethodRequest {
+  const text = (name: string) => values[name] as string | undefined;
+  const target = targetOption(text('target'));
+  const score = choiceOption(text('score'), 'score', ['logit', 'probability'] as const, 'logit');
+  const seed = () => integerOption(text('seed'), 'seed', 0, 0);
+  const settings = (method: Method): MethodSettings => {
+    switch (method) {
+      case 'saliency': return { method };
+      case 'smoothgrad': return { method, samples: integerOption(text('samples'), 'samples', 50), noise: numberOption(text('noise'), 'noise', 0.15), seed: seed() };
+      case 'ig': return {
+        method,
+        steps: integerOption(text('steps'), 'steps', 64),
+        baseline: choiceOption(text('baseline'), 'baseline', ['black', 'white', 'blur', 'uniform'] as const, 'black'),
+        rule: choiceOption(text('rule'), 'rule', INTEGRATION_RULES, 'gauss-legendre' as IntegrationRule),
+        seed: seed(),
+      };
+      case 'gradcam': return text('layer') ? { method, layer: text('layer') } : { method };
+      case 'occlusion': return { method, window: integerOption(text('window'), 'window', 8), stride: integerOption(text('stride'), 'stride', 4) };
+    }
+  };
+  return { ...settings(choiceOption(text('method'), 'method', METHODS, 'saliency')), target, score };
+}
+
+/** Gradients are magnitudes per pixel; IG and occlusion maps are signed contributions. */
+export const isSigned = (method: Method) => method === 'ig' || method === 'occlusion';
+
+export interface ExplainedImage {
+  attribution: Attribution;
+  /** The score node's output for the image (logits or probabilities, per request.score). */
+  scores: Float32Array;
+}
+
+function explainOne(xai: Explainer, image: ImageInput, request: MethodRequest, onProgress?: (p: Progress) => void): Promise<Attribution> {
+  const { target, score } = request;
+  switch (request.method) {
+    case 'saliency': return xai.saliency(image, { target, score });
+    case 'smoothgrad': return xai.smoothGrad(image, { target, score, onProgress, samples: request.samples, noise: request.noise, seed: request.seed });
+    case 'ig': return xai.integratedGradients(image, { target, score, onProgress, steps: request.steps, baseline: request.baseline, rule: request.rule, seed: request.seed });
+    case 'gradcam': return xai.gradCam(image, { target, score, layer: request.layer });
+    case 'occlusion': return xai.occlusion(image, { target, score, onProgress, window: request.window, stride: request.stride });
+  }
+}
+
+/**
+ * One result per image, in order. `onProgress` reports the method's own units (samples, steps,
+ * windows) of a single image; for many images the caller counts images.
+ */
+export async function explainBatch(xai: Explainer, images: readonly ImageInput[], request: MethodRequest, onProgress?: (p: Progress) => void): Promise<ExplainedImage[]> {
+  const layer = scoreNode(xai.model, request.score);
+  const results: ExplainedImage[] = [];
+  for (const image of images) {
+    const attribution = await explainOne(xai, image, request, images.length === 1 ? onProgress : undefined);
+    const { values } = await xai.activations(image, { layer });
+    results.push({ attribution, scores: values });
+  }
+  return results;
+}

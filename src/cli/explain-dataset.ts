@@ -1,0 +1,143 @@
+/**
+ * `webgpu-xai explain --images DIR|GLOB|LIST.txt --out-dir DIR`: one overlay PNG and one .npy per
+ * image (`<key>.png`, `<key>.npy`), a summary row per image, resumable and shardable.
+ *
+ * Everything a user can get wrong (the image source, the shard, the out dir, options that clash
+ * with an earlier run there) is checked before the model is loaded. Each image's files are
+ * written atomically and its summary row appended once both exist, so a crash loses no finished
+ * image; the next run skips images whose files and row exist (unless --force).
+ */
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { reduceChannels, normalizeByPercentile, type Attribution } from '../explain/attribution.js';
+import type { Explainer } from '../explain/explainer.js';
+import { encodeNpy } from '../explain/npy.js';
+import { imageToInput, type RgbaImage } from '../model/image.js';
+import { decodeImageFile, encodePng } from '../model/image-node.js';
+import { InputError } from '../errors.js';
+import { integerOption } from './args.js';
+import { listImages, type DatasetImage } from './dataset.js';
+import { explainBatch, isSigned, type ExplainedImage, type MethodRequest } from './explain-batch.js';
+import { OutputError, ensureWritableDir, writeAtomic } from './files.js';
+import { overlay } from './overlay.js';
+import { itemProgress } from './progress-bar.js';
+import { resolveShard, shardItems, shardLabel, type Shard } from './shard.js';
+import { SummaryFiles, jsonLine, readSummary, summaryBase, type SummaryRow } from './summary.js';
+
+export interface DatasetRun {
+  images: string;
+  outDir: string;
+  model: string;
+  inputRange: readonly [number, number];
+  labels: string[] | undefined;
+  request: MethodRequest;
+  /** --shard, --shards (the environment fills in the rest). */
+  shard: string | undefined;
+  shards: string | undefined;
+  force: boolean;
+  json: boolean;
+  /** Images explained per explainBatch call, and per progress line off a terminal. */
+  batch: string | undefined;
+  every: string | undefined;
+}
+
+/** Overlay of an attribution on its photo: magnitudes (abs-max) or signed sums over channels, 99th percentile. */
+function overlayOf(photo: RgbaImage, result: Attribution, signed: boolean): RgbaImage {
+  const [h, w, c] = result.shape;
+  const map = normalizeByPercentile(c === 1 ? result.values : reduceChannels(result, signed ? 'sum' : 'abs-max'), 99);
+  return overlay(photo, map, h, w, signed);
+}
+
+const exists = (path: string) => access(path).then(() => true, () => false);
+
+/** What a map depends on (the summary's `options`): a resumed run must use the same. */
+export function runOptions(run: Pick<DatasetRun, 'model' | 'inputRange' | 'request'>): Record<string, unknown> {
+  const { method: _method, target, score, ...settings } = run.request;
+  return { model: run.model, inputRange: [...run.inputRange], score, target, ...settings };
+}
+
+/** The summary row (and `--json` line) of one explained image. */
+export function summaryRow(
+  files: Pick<SummaryRow, 'image' | 'path' | 'png' | 'npy'>,
+  { attribution, scores }: ExplainedImage,
+  run: Pick<DatasetRun, 'model' | 'inputRange' | 'request'> & { labels: readonly string[] | undefined },
+  shard: string,
+): SummaryRow {
+  return {
+    ...files, method: run.request.method, target: attribution.target, className: run.labels?.[attribution.target] ?? null,
+    score: scores[attribution.target], options: runOptions(run), completenessError: attribution.completenessError ?? null,
+    milliseconds: attribution.milliseconds, shard,
+  };
+}
+
+/** What was done before: rows of this shard's images whose files still exist; throws when they came from other settings. */
+async function finishedRows(run: DatasetRun, files: SummaryFiles, mine: readonly DatasetImage[], options: Record<string, unknown>): Promise<SummaryRow[]> {
+  if (run.force) return [];
+  const { rows } = await readSummary(files.jsonl);
+  const wanted = JSON.stringify(options);
+  const other = rows.find((row) => row.method !== run.request.method || JSON.stringify(row.options) !== wanted);
+  if (other) {
+    throw new OutputError(`${files.jsonl} holds results of other settings (${other.method} ${JSON.stringify(other.options)}; now ${run.request.method} ${wanted}): use another --out-dir, or --force to recompute`);
+  }
+  const keys = new Set(mine.map((image) => image.key));
+  const kept: SummaryRow[] = [];
+  for (const row of rows) {
+    if (keys.has(row.image) && (await exists(join(run.outDir, row.png))) && row.npy && (await exists(join(run.outDir, row.npy)))) kept.push(row);
+  }
+  return kept;
+}
+
+export async function explainDataset(run: DatasetRun, openModel: () => Promise<Explainer>): Promise<void> {
+  const started = performance.now();
+  const batch = integerOption(run.batch, 'batch', 8);
+  const every = integerOption(run.every, 'every', 10);
+  const shard: Shard = resolveShard(run.shard, run.shards);
+  const all = await listImages(run.images);
+  const mine = shardItems(all, shard);
+  await ensureWritableDir(run.outDir);
+  const files = new SummaryFiles(run.outDir, summaryBase(shard));
+  const options = runOptions(run);
+  const done = await finishedRows(run, files, mine, options);
+  // a clean start: cut lines, rows of vanished files and (with --force) every row go
+  await files.rewrite(done);
+  const finished = new Set(done.map((row) => row.image));
+  const todo = mine.filter((image) => !finished.has(image.key));
+  const where = shard.count > 1 ? ` (shard ${shardLabel(shard)} of ${all.length} images, from ${shard.source})` : '';
+  const log = (line: string) => (run.json ? console.error(line) : console.log(line));
+
+  const failed: string[] = [];
+  if (todo.length) {
+    const xai = await openModel();
+    const labels = run.labels ?? xai.model.labels;
+    const progress = itemProgress(`explain ${run.request.method}`, every);
+    let computed = 0;
+    for (let at = 0; at < todo.length; at += batch) {
+      const chunk = todo.slice(at, at + batch);
+      const photos: { image: DatasetImage; photo: RgbaImage }[] = [];
+      for (const image of chunk) {
+        try {
+          photos.push({ image, photo: await decodeImageFile(image.path) });
+        } catch (error) {
+          if (!(error instanceof InputError)) throw error;
+          failed.push(error.message);
+          console.error(`webgpu-xai: skipped ${image.path}: ${error.message}`);
+        }
+      }
+      const inputs = photos.map(({ photo }) => imageToInput(photo, { shape: xai.model.inputShape, inputRange: run.inputRange }));
+      const results = await explainBatch(xai, inputs, run.request);
+      for (const [i, { image, photo }] of photos.entries()) {
+        const { attribution } = results[i];
+        const [h, w, c] = attribution.shape;
+        const row = summaryRow({ image: image.key, path: image.path, png: `${image.key}.png`, npy: `${image.key}.npy` }, results[i], { ...run, labels }, shardLabel(shard));
+        await writeAtomic(join(run.outDir, row.png), encodePng(overlayOf(photo, attribution, isSigned(run.request.method))));
+        await writeAtomic(join(run.outDir, row.npy!), encodeNpy(attribution.values, [1, h, w, c]));
+        await files.append(row);
+        if (run.json) process.stdout.write(jsonLine(row));
+        progress({ done: ++computed, total: todo.length, elapsed: performance.now() - started });
+      }
+    }
+  }
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  log(`explain: ${mine.length} images${where}: ${todo.length - failed.length} computed, ${done.length} done before${failed.length ? `, ${failed.length} unreadable` : ''}, ${seconds} s -> ${files.jsonl}, ${files.csv}`);
+  if (failed.length) throw new InputError(`${failed.length} image(s) could not be read (the others are done; fix or remove these and run again): ${failed.slice(0, 3).join('; ')}${failed.length > 3 ? '; ...' : ''}`);
+}
