@@ -3,6 +3,7 @@
  * place (rename is atomic within a file system), so a file that exists is complete. The out dir
  * is checked before any model is loaded, so a typo costs no GPU time.
  */
+import { randomBytes } from 'node:crypto';
 import { access, constants, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { XaiError } from '../errors.js';
@@ -12,9 +13,12 @@ export class OutputError extends XaiError {
   override readonly code = 'OUTPUT';
 }
 
+/** A name no other process picks: pods of one Job often all run as pid 1 on one shared volume. */
+const unique = () => `${process.pid}-${randomBytes(6).toString('hex')}`;
+
 export async function writeAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.tmp-${process.pid}`;
+  const temporary = `${path}.tmp-${unique()}`;
   await writeFile(temporary, bytes);
   await rename(temporary, path);
 }
@@ -24,7 +28,7 @@ export async function ensureWritableDir(dir: string): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });
     await access(dir, constants.W_OK);
-    const probe = join(dir, `.webgpu-xai-probe-${process.pid}`);
+    const probe = join(dir, `.webgpu-xai-probe-${unique()}`);
     await writeFile(probe, '');
     await rm(probe);
   } catch (cause) {
