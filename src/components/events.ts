@@ -7,6 +7,7 @@
  * The names are in GlobalEventHandlersEventMap, so `addEventListener` types `e.detail`.
  */
 import type { Attribution, Explainer, Progress, Visualization } from '../index.js';
+import type { BatchEntry } from './batch/batch.component.js';
 import type { LayerMaps } from './internal/types.js';
 
 export interface XaiExplainedDetail {
@@ -47,6 +48,11 @@ export interface XaiComparedDetail {
   scale: number | undefined;
 }
 
+export interface XaiBatchExplainedDetail {
+  /** One per picture of <xai-batch>, in order (failed pictures carry their error). */
+  results: BatchEntry[];
+}
+
 export interface XaiVisualizedDetail {
   result: Visualization;
 }
@@ -62,6 +68,7 @@ export interface XaiEventMap {
   'xai-cancelled': XaiCancelledDetail;
   'xai-model-ready': XaiModelReadyDetail;
   'xai-compared': XaiComparedDetail;
+  'xai-batch-explained': XaiBatchExplainedDetail;
   'xai-visualized': XaiVisualizedDetail;
   'xai-activations': XaiActivationsDetail;
 }
@@ -73,6 +80,7 @@ export type XaiProgressEvent = XaiEvent<'xai-progress'>;
 export type XaiCancelledEvent = XaiEvent<'xai-cancelled'>;
 export type XaiModelReadyEvent = XaiEvent<'xai-model-ready'>;
 export type XaiComparedEvent = XaiEvent<'xai-compared'>;
+export type XaiBatchExplainedEvent = XaiEvent<'xai-batch-explained'>;
 export type XaiVisualizedEvent = XaiEvent<'xai-visualized'>;
 export type XaiActivationsEvent = XaiEvent<'xai-activations'>;
 
@@ -84,6 +92,7 @@ declare global {
     'xai-cancelled': XaiCancelledEvent;
     'xai-model-ready': XaiModelReadyEvent;
     'xai-compared': XaiComparedEvent;
+    'xai-batch-explained': XaiBatchExplainedEvent;
     'xai-visualized': XaiVisualizedEvent;
     'xai-activations': XaiActivationsEvent;
   }

@@ -1,7 +1,7 @@
 /**
  * webgpu-xai/components: Lit web components over the public engine API. Importing this module
  * defines every element (<xai-heatmap>, <xai-explainer>, <xai-compare>, <xai-filter-gallery>,
- * <xai-activations>); import a single one ('.../heatmap/heatmap.js') to define only that one.
+ * <xai-activations>, <xai-batch>); import a single one ('.../heatmap/heatmap.js') to define only that one.
  *
  * Primitives are attributes (method, target, samples, model-url, src, ...); the Explainer, the
  * picture and results are properties. Events (events.ts) bubble and are composed. Long runs are
@@ -10,7 +10,7 @@
  * Theming, inherited through the shadow roots: --xai-font-family, --xai-font-size, --xai-color,
  * --xai-muted-color, --xai-background, --xai-surface, --xai-border-color, --xai-radius,
  * --xai-gap, --xai-accent, --xai-accent-contrast, --xai-error-color, --xai-heatmap-size,
- * --xai-colorbar-height, --xai-compare-size, --xai-thumb-size; and every element's ::part()s
+ * --xai-colorbar-height, --xai-compare-size, --xai-thumb-size, --xai-batch-size; and every element's ::part()s
  * (listed in each class's JSDoc).
  */
 export * from './events.js';
@@ -22,3 +22,4 @@ export { XaiExplainer } from './explainer/explainer.js';
 export { XaiCompare, type CompareEntry } from './compare/compare.js';
 export { XaiFilterGallery } from './filter-gallery/filter-gallery.js';
 export { XaiActivations } from './activations/activations.js';
+export { XaiBatch, type BatchEntry, type BatchImage, type TopClass } from './batch/batch.js';
