@@ -62,6 +62,7 @@ export function resolveShard(option: string | undefined, shards: string | undefi
     }
     return checked(k8sIndex, count, 'Kubernetes', `JOB_COMPLETION_INDEX=${k8sIndex} with ${count} completions`);
   }
+  if (shards !== undefined) throw new UsageError('--shards is the shard count of a Kubernetes Indexed Job, but JOB_COMPLETION_INDEX is not set; elsewhere use --shard i/n');
   const taskId = integerVariable(env, 'SLURM_ARRAY_TASK_ID');
   if (taskId !== undefined) {
     const count = integerVariable(env, 'SLURM_ARRAY_TASK_COUNT');

@@ -31,6 +31,7 @@ describe('shards', () => {
     expect(() => resolveShard(undefined, undefined, { JOB_COMPLETION_INDEX: '0' })).toThrow(/pass --shards N or set JOB_COMPLETIONS/);
     expect(() => resolveShard(undefined, undefined, { JOB_COMPLETION_INDEX: '2', JOB_COMPLETIONS: '2' })).toThrow(/shard index 2 is not in 0..1/);
     expect(() => resolveShard(undefined, 'x', { JOB_COMPLETION_INDEX: '0' })).toThrow(/--shards must be an integer >= 1/);
+    expect(() => resolveShard(undefined, '2', {})).toThrow(/--shards is the shard count of a Kubernetes Indexed Job, but JOB_COMPLETION_INDEX is not set/);
     // --shard wins over the environment
     expect(resolveShard('1/3', undefined, { JOB_COMPLETION_INDEX: '0', JOB_COMPLETIONS: '2' })).toEqual({ index: 1, count: 3, source: '--shard' });
   });
