@@ -146,6 +146,19 @@ describeGpu('webgpu-xai explain --images on a tiny Layers model (5 PNGs)', () =>
     expect((await readSummary(join(out, 'summary.jsonl'))).rows).toEqual(forced);
   });
 
+  it('a picture that cannot be decoded is skipped and named; the others are done, and a rerun tries only it again', async () => {
+    const folder = await mkdtemp(join(root, 'corrupt-images-'));
+    await writePictures(folder, ['p.png', 'q.png'], seededRandom(seed + 1));
+    await writeFile(join(folder, 'r.png'), 'not a png');
+    const out = await mkdtemp(join(root, 'corrupt-'));
+    const run = () => runCli(['explain', '--model', model, '--images', folder, '--out-dir', out, '--every', '100']);
+    await expect(run()).rejects.toMatchObject({ code: 'INPUT', message: expect.stringMatching(/^1 image\(s\) could not be read .*r\.png is neither a PNG nor a JPEG file/) });
+    expect((await readSummary(join(out, 'summary.jsonl'))).rows.map((r) => r.image)).toEqual(['p', 'q']);
+    const p = await inode(join(out, 'p.png'));
+    await expect(run()).rejects.toThrow(/1 image\(s\) could not be read/);
+    expect(await inode(join(out, 'p.png'))).toBe(p);
+  });
+
   it('merge joins the shard summaries (JSON Lines or CSV) into one; images missing from --images or in two shards fail after writing', async () => {
     expect(shardDir, 'the shards test ran first').toBeDefined();
     const merged = await mkdtemp(join(root, 'merged-'));
