@@ -25,14 +25,14 @@ const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
 const isImageName = (name: string) => IMAGE_EXTENSIONS.has(extname(name).toLowerCase());
 const hasGlob = (s: string) => /[*?[]/.test(s);
 
-/** Files below `dir` (relative paths), recursively; names starting with '.' are skipped. */
-async function walk(dir: string, prefix = ''): Promise<string[]> {
+/** Files below `dir` (relative paths) at most `depth` levels down; names starting with '.' are skipped. */
+async function walk(dir: string, depth = Infinity, prefix = ''): Promise<string[]> {
   const found: string[] = [];
   for (const entry of await readdir(join(dir, prefix), { withFileTypes: true })) {
     if (entry.name.startsWith('.')) continue;
     const rel = prefix ? join(prefix, entry.name) : entry.name;
     const kind = entry.isSymbolicLink() ? await stat(join(dir, rel)).catch(() => undefined) : entry;
-    if (kind?.isDirectory()) found.push(...(await walk(dir, rel)));
+    if (kind?.isDirectory() && depth > 1) found.push(...(await walk(dir, depth - 1, rel)));
     else if (kind?.isFile()) found.push(rel);
   }
   return found;
@@ -86,7 +86,8 @@ async function fromDirectory(dir: string): Promise<DatasetImage[]> {
 async function fromGlob(pattern: string): Promise<DatasetImage[]> {
   const { base, rest } = splitGlob(pattern.split(sep).join('/'));
   const regex = globToRegExp(rest);
-  const files = await walk(base).catch(() => [] as string[]);
+  // without '**' a pattern's segments fix the depth: 'data/*/*.png' reads no deeper than two levels
+  const files = await walk(base, rest.includes('**') ? Infinity : rest.split('/').length).catch(() => [] as string[]);
   const matched = files.filter((rel) => regex.test(rel.split(sep).join('/')));
   if (!matched.length) throw new InputError(`--images '${pattern}' matches no file (looked below ${base}; quote the pattern so the shell does not expand it)`);
   return matched.map((rel) => ({ path: join(base, rel), key: keyOf(base, join(base, rel)) }));

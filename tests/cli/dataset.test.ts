@@ -28,6 +28,8 @@ describe('listImages', () => {
 
   it('a glob: keys relative to its fixed prefix; ** crosses folders', async () => {
     expect((await listImages(join(root, 'data/*.png'))).map((i) => i.key)).toEqual(['b']);
+    expect((await listImages(join(root, 'data/*/*'))).map((i) => i.key)).toEqual(['cats/c']);
+    expect((await listImages(join(root, '*/*/*.jpeg'))).map((i) => i.key)).toEqual(['data/cats/c']);
     expect((await listImages(join(root, 'data/**/*.p*g'))).map((i) => i.key)).toEqual(['b']);
     expect((await listImages(join(root, 'data/**/*.*e*g'))).map((i) => i.key)).toEqual(['cats/c']);
     expect((await listImages(join(root, 'data/**/*'))).map((i) => i.key)).toEqual(['a', 'b', 'cats/c', 'notes']);
