@@ -87,6 +87,21 @@ async function finishedRows(run: DatasetRun, files: SummaryFiles, mine: readonly
   return kept;
 }
 
+/** The chunk's pictures, decoded; one that cannot be is named in `failed` and left out (the run goes on). */
+async function decodeChunk(chunk: readonly DatasetImage[], failed: string[]): Promise<{ image: DatasetImage; photo: RgbaImage }[]> {
+  const photos: { image: DatasetImage; photo: RgbaImage }[] = [];
+  for (const image of chunk) {
+    try {
+      photos.push({ image, photo: await decodeImageFile(image.path) });
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      failed.push(error.message);
+      console.error(`webgpu-xai: skipped ${image.path}: ${error.message}`);
+    }
+  }
+  return photos;
+}
+
 export async function explainDataset(run: DatasetRun, openModel: () => Promise<Explainer>): Promise<void> {
   const started = performance.now();
   const batch = integerOption(run.batch, 'batch', 8);
@@ -110,19 +125,10 @@ export async function explainDataset(run: DatasetRun, openModel: () => Promise<E
     const xai = await openModel();
     const labels = run.labels ?? xai.model.labels;
     const progress = itemProgress(`explain ${run.request.method}`, every);
+    const computeStarted = performance.now(); // the rate and time left leave out listing and model loading
     let computed = 0;
     for (let at = 0; at < todo.length; at += batch) {
-      const chunk = todo.slice(at, at + batch);
-      const photos: { image: DatasetImage; photo: RgbaImage }[] = [];
-      for (const image of chunk) {
-        try {
-          photos.push({ image, photo: await decodeImageFile(image.path) });
-        } catch (error) {
-          if (!(error instanceof InputError)) throw error;
-          failed.push(error.message);
-          console.error(`webgpu-xai: skipped ${image.path}: ${error.message}`);
-        }
-      }
+      const photos = await decodeChunk(todo.slice(at, at + batch), failed);
       const inputs = photos.map(({ photo }) => imageToInput(photo, { shape: xai.model.inputShape, inputRange: run.inputRange }));
       const results = await explainBatch(xai, inputs, run.request);
       for (const [i, { image, photo }] of photos.entries()) {
@@ -133,7 +139,7 @@ export async function explainDataset(run: DatasetRun, openModel: () => Promise<E
         await writeAtomic(join(run.outDir, row.npy!), encodeNpy(attribution.values, [1, h, w, c]));
         await files.append(row);
         if (run.json) process.stdout.write(jsonLine(row));
-        progress({ done: ++computed, total: todo.length, elapsed: performance.now() - started });
+        progress({ done: ++computed, total: todo.length, elapsed: performance.now() - computeStarted });
       }
     }
   }
