@@ -8,7 +8,7 @@ import type { ImageInput } from '../explain/context.js';
 import type { Explainer } from '../explain/explainer.js';
 import { INTEGRATION_RULES, type IntegrationRule } from '../explain/integrated_gradients.js';
 import type { Progress } from '../explain/progress.js';
-import { scoreNode, type Score, type Target } from '../explain/score.js';
+import type { Score, Target } from '../explain/score.js';
 import { choiceOption, integerOption, numberOption, targetOption } from './args.js';
 
 export const METHODS = ['saliency', 'smoothgrad', 'ig', 'gradcam', 'occlusion'] as const;
@@ -74,7 +74,7 @@ function explainOne(xai: Explainer, image: ImageInput, request: MethodRequest, o
  * windows) of a single image; for many images the caller counts images.
  */
 export async function explainBatch(xai: Explainer, images: readonly ImageInput[], request: MethodRequest, onProgress?: (p: Progress) => void): Promise<ExplainedImage[]> {
-  const layer = scoreNode(xai.model, request.score);
+  const layer = request.score === 'logit' ? xai.model.logitsName : xai.model.outputName;
   const results: ExplainedImage[] = [];
   for (const image of images) {
     const attribution = await explainOne(xai, image, request, images.length === 1 ? onProgress : undefined);
