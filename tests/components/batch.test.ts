@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import type { ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { absPercentile } from '../../src/explain/attribution.js';
 import { freshSeed } from '../check.js';
 import { CHROMIUM, PAGE_PATH, closeBrowser, launchBrowser, openPage, startServer, type Browser, type Page } from './harness.js';
 import type { PageReady } from './protocol.js';
@@ -67,6 +68,11 @@ describeBrowser(`<xai-batch> (${CHROMIUM}, WebGPU on SwiftShader)`, () => {
       const root = element.shadowRoot!;
       const heatmaps = Array.from(root.querySelectorAll('xai-heatmap'));
       await Promise.all(heatmaps.map((h) => h.drawComplete));
+      const perMap = heatmaps.map((h) => h.scaleInUse);
+      element.scaleMode = 'shared';
+      await element.updateComplete;
+      await Promise.all(heatmaps.map((h) => h.updateComplete.then(() => h.drawComplete)));
+      const shared = { scales: heatmaps.map((h) => h.scaleInUse), element: element.sharedScale, maps: heatmaps.map((h) => Array.from(h.map ?? [])) };
       const direct = [];
       for (const picture of pictures) {
         const input = t.engine.imageToInput(picture, { shape: explainer.model.inputShape, inputRange: explainer.inputRange });
@@ -91,6 +97,8 @@ describeBrowser(`<xai-batch> (${CHROMIUM}, WebGPU on SwiftShader)`, () => {
           })(),
         })),
         events: events.map((e) => (e.type === 'xai-error' ? `xai-error:${(e.detail as { phase: string }).phase}` : e.type === 'xai-progress' ? `xai-progress:${(e.detail as { done: number }).done}/${(e.detail as { total: number }).total}` : e.type)),
+        perMap,
+        shared,
         button: root.querySelector('[part~="run-button"]')?.textContent?.trim(),
         unlabelled: Array.from(root.querySelectorAll('select, input')).filter((c) => !c.id || !root.querySelector(`label[for="${c.id}"]`)).map((c) => c.outerHTML),
       };
@@ -111,6 +119,11 @@ describeBrowser(`<xai-batch> (${CHROMIUM}, WebGPU on SwiftShader)`, () => {
     expect(out.cards.map((c) => c.alert)).toEqual([false, false, true, false]);
     expect(out.cards[2].state).toMatch(/Could not load the image/);
     expect(out.events).toEqual(['xai-explained', 'xai-progress:1/4', 'xai-explained', 'xai-progress:2/4', 'xai-error:image', 'xai-explained', 'xai-progress:4/4', 'xai-batch-explained']);
+    // scale-mode: each map's own percentile, then one for all (the 99th percentile of |value| over the three maps)
+    expect(new Set(out.perMap).size, 'per-map scales differ').toBe(3);
+    expect(out.shared.maps.flat()).toHaveLength(3 * 9 * 7);
+    expect(out.shared.element).toBeCloseTo(absPercentile(out.shared.maps.flat(), 99), 6);
+    for (const scale of out.shared.scales) expect(scale).toBe(out.shared.element);
     expect(out.button).toBe('Explain 4 pictures');
     expect(out.unlabelled, 'every control has a <label for>').toEqual([]);
     // the broken picture's failed load is the only problem on the page

@@ -2,7 +2,7 @@ import { html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { Task, TaskStatus } from '@lit/task';
 import { AbortedError, type Attribution, type Explainer, type RgbaImage } from '../../index.js';
-import { formatDuration, formatPercent, formatValue, remainingTime } from '../internal/display.js';
+import { displayMap, formatDuration, formatPercent, formatValue, remainingTime, sharedScale } from '../internal/display.js';
 import { filePixels, pictureFiles } from '../internal/files.js';
 import { XaiMethodElement } from '../internal/method-element.js';
 import { isMethod, runMethod, type MethodSettings } from '../internal/methods.js';
@@ -54,7 +54,7 @@ interface BatchRequest {
  *
  * @csspart base - The wrapper.
  * @csspart dropzone - Where pictures and folders are dropped; holds the file choosers.
- * @csspart controls - Method and the Explain button.
+ * @csspart controls - Method, scale mode and the Explain button.
  * @csspart run-button - Explains every picture.
  * @csspart progress - Progress, time left and the cancel button.
  * @csspart progress-bar - The <progress> element.
@@ -85,6 +85,8 @@ export class XaiBatch extends XaiMethodElement {
   @property() method: MethodName = 'saliency';
   /** How many classes each card lists. */
   @property({ type: Number, attribute: 'top-k' }) topK = 3;
+  /** per-map: each map on its own percentile scale; shared: one scale for all (colours comparable across pictures). */
+  @property({ attribute: 'scale-mode' }) scaleMode: 'shared' | 'per-map' = 'per-map';
   /** The pictures; dropping or choosing files replaces them and starts a run. */
   @property({ attribute: false }) images: readonly BatchImage[] = [];
 
@@ -110,6 +112,13 @@ export class XaiBatch extends XaiMethodElement {
 
   get running(): boolean {
     return this.batchTask.status === TaskStatus.PENDING;
+  }
+
+  /** With scale-mode="shared": the percentile of |value| over every finished map together. */
+  get sharedScale(): number | undefined {
+    const done = this.entries.filter((e) => e.attribution);
+    if (this.scaleMode !== 'shared' || !done.length) return undefined;
+    return sharedScale(done.map((e) => displayMap(e.attribution!, this.reduction, e.input)), this.percentile);
   }
 
   /** Explains every picture; rejects with AbortedError when cancelled (finished cards stay). */
@@ -200,7 +209,7 @@ export class XaiBatch extends XaiMethodElement {
     </div>`;
   }
 
-  private renderCard(entry: BatchEntry, explainer: Explainer | undefined) {
+  private renderCard(entry: BatchEntry, explainer: Explainer | undefined, scale: { scale: number | undefined; note: string | undefined }) {
     const a = entry.attribution;
     const probabilities = explainer ? explainer.model.outputName !== explainer.model.logitsName : true;
     const names = explainer && a ? classNames(explainer, this.labels, a.target + 1) : [];
@@ -216,6 +225,8 @@ export class XaiBatch extends XaiMethodElement {
             .reduction=${this.reduction}
             .colormap=${this.colormap}
             .percentile=${this.percentile}
+            .scale=${scale.scale}
+            .scaleNote=${scale.note}
             .opacity=${this.opacity}
             .label=${entry.name}
           ></xai-heatmap>`
@@ -238,11 +249,15 @@ export class XaiBatch extends XaiMethodElement {
 
   protected override render() {
     const explainer = this.activeExplainer;
+    const shared = this.sharedScale;
+    const maps = this.entries.filter((e) => e.attribution).length;
+    const scale = { scale: shared, note: shared === undefined ? undefined : `shared by ${maps} map${maps === 1 ? '' : 's'}` };
     return html`
       <div part="base">
         ${this.renderDropzone()}
         <form part="controls" class="controls" aria-label="Batch settings" @submit=${submitTo(() => this.run())}>
           ${selectField({ id: 'method', label: 'Method', values: METHODS, selected: this.method, text: (m) => METHOD_TITLES[m], onChange: (m) => (this.method = m) })}
+          ${selectField({ id: 'scale-mode', label: 'Scale', values: ['per-map', 'shared'] as const, selected: this.scaleMode, text: (m) => (m === 'shared' ? 'Shared by all maps' : 'Per map'), onChange: (m) => (this.scaleMode = m) })}
           <button part="run-button" class="primary" type="submit" ?disabled=${!explainer || !this.images.length || this.running}>Explain ${this.images.length} picture${this.images.length === 1 ? '' : 's'}</button>
         </form>
         ${this.renderSourceState(false)}
@@ -250,7 +265,7 @@ export class XaiBatch extends XaiMethodElement {
           ? progressRow({ label: 'Batch progress', max: 1, value: this.progressValue ?? 0, text: this.progressText ?? 'Starting…', cancel: 'Cancel', onCancel: () => this.cancel() })
           : nothing}
         ${this.runError ? html`<p part="error" role="alert">${this.runError}</p>` : nothing}
-        <div part="grid">${this.entries.map((entry) => this.renderCard(entry, explainer))}</div>
+        <div part="grid">${this.entries.map((entry) => this.renderCard(entry, explainer, scale))}</div>
       </div>
     `;
   }
