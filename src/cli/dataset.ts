@@ -12,7 +12,7 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, relative, sep } from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError } from '../index.js';
 
 export interface DatasetImage {
   /** Path to read. */

@@ -3,12 +3,7 @@
  * (before any GPU work) and `explainBatch`, the one place that calls the Explainer. It calls the
  * single-image methods image by image today; the Explainer's batch API replaces that loop here.
  */
-import type { Attribution } from '../explain/attribution.js';
-import type { ImageInput } from '../explain/context.js';
-import type { Explainer } from '../explain/explainer.js';
-import { INTEGRATION_RULES, type IntegrationRule } from '../explain/integrated_gradients.js';
-import type { Progress } from '../explain/progress.js';
-import type { Score, Target } from '../explain/score.js';
+import { INTEGRATION_RULES, type Attribution, type Explainer, type ImageInput, type IntegrationRule, type Progress, type Score, type Target } from '../index.js';
 import { choiceOption, integerOption, numberOption, targetOption } from './args.js';
 
 export const METHODS = ['saliency', 'smoothgrad', 'ig', 'gradcam', 'occlusion'] as const;

@@ -9,12 +9,8 @@
  */
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { reduceChannels, normalizeByPercentile, type Attribution } from '../explain/attribution.js';
-import type { Explainer } from '../explain/explainer.js';
-import { encodeNpy } from '../explain/npy.js';
-import { imageToInput, type RgbaImage } from '../model/image.js';
-import { decodeImageFile, encodePng } from '../model/image-node.js';
-import { InputError } from '../errors.js';
+import { InputError, encodeNpy, imageToInput, normalizeByPercentile, reduceChannels, type Attribution, type Explainer, type RgbaImage } from '../index.js';
+import { decodeImageFile, encodePng } from '../node.js';
 import { integerOption } from './args.js';
 import { listImages, type DatasetImage } from './dataset.js';
 import { explainBatch, isSigned, type ExplainedImage, type MethodRequest } from './explain-batch.js';

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { access, constants, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { XaiError } from '../errors.js';
+import { XaiError } from '../index.js';
 
 /** An output folder or file cannot be created or written. */
 export class OutputError extends XaiError {

@@ -6,7 +6,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { InputError } from '../errors.js';
+import { InputError } from '../index.js';
 import { UsageError } from './args.js';
 import { listImages } from './dataset.js';
 import { ensureWritableDir } from './files.js';

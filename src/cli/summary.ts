@@ -7,7 +7,7 @@
  */
 import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError } from '../index.js';
 import { writeAtomic } from './files.js';
 import type { Shard } from './shard.js';
 
