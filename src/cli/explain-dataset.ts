@@ -20,13 +20,10 @@ import { itemProgress } from './progress-bar.js';
 import { resolveShard, shardItems, shardLabel, type Shard } from './shard.js';
 import { SummaryFiles, jsonLine, readSummary, summaryBase, type SummaryRow } from './summary.js';
 
-export interface DatasetRun {
+/** A dataset run's command line: where the pictures are and the results go, and how the work is split and logged. */
+export interface DatasetOptions {
   images: string;
   outDir: string;
-  model: string;
-  inputRange: readonly [number, number];
-  labels: string[] | undefined;
-  request: MethodRequest;
   /** --shard, --shards (the environment fills in the rest). */
   shard: string | undefined;
   shards: string | undefined;
@@ -35,6 +32,35 @@ export interface DatasetRun {
   /** Images explained per explainBatch call, and per progress line off a terminal. */
   batch: string | undefined;
   every: string | undefined;
+}
+
+/** What the maps depend on (the summary's `options`, checked on resume) and how classes are named. */
+export interface ExplainSetup {
+  model: string;
+  inputRange: readonly [number, number];
+  request: MethodRequest;
+  labels: readonly string[] | undefined;
+}
+
+/** A run's work, checked before the model is read: the shard, its pictures, the out dir and its summary files. */
+export interface DatasetPlan {
+  options: DatasetOptions;
+  shard: Shard;
+  /** Every picture of --images (sorted), and this shard's. */
+  all: DatasetImage[];
+  mine: DatasetImage[];
+  files: SummaryFiles;
+  batch: number;
+  every: number;
+}
+
+export async function planDataset(options: DatasetOptions): Promise<DatasetPlan> {
+  const batch = integerOption(options.batch, 'batch', 8);
+  const every = integerOption(options.every, 'every', 10);
+  const shard = resolveShard(options.shard, options.shards);
+  const all = await listImages(options.images);
+  await ensureWritableDir(options.outDir);
+  return { options, shard, all, mine: shardItems(all, shard), files: new SummaryFiles(options.outDir, summaryBase(shard)), batch, every };
 }
 
 /** Overlay of an attribution on its photo: magnitudes (abs-max) or signed sums over channels, 99th percentile. */
@@ -47,7 +73,7 @@ function overlayOf(photo: RgbaImage, result: Attribution, signed: boolean): Rgba
 const exists = (path: string) => access(path).then(() => true, () => false);
 
 /** What a map depends on (the summary's `options`): a resumed run must use the same. */
-export function runOptions(run: Pick<DatasetRun, 'model' | 'inputRange' | 'request'>): Record<string, unknown> {
+export function runOptions(run: Omit<ExplainSetup, 'labels'>): Record<string, unknown> {
   const { method: _method, target, score, ...settings } = run.request;
   return { model: run.model, inputRange: [...run.inputRange], score, target, ...settings };
 }
@@ -56,7 +82,7 @@ export function runOptions(run: Pick<DatasetRun, 'model' | 'inputRange' | 'reque
 export function summaryRow(
   files: Pick<SummaryRow, 'image' | 'path' | 'png' | 'npy'>,
   { attribution, scores }: ExplainedImage,
-  run: Pick<DatasetRun, 'model' | 'inputRange' | 'request'> & { labels: readonly string[] | undefined },
+  run: ExplainSetup,
   shard: string,
 ): SummaryRow {
   return {
@@ -66,19 +92,20 @@ export function summaryRow(
   };
 }
 
-/** What was done before: rows of this shard's images whose files still exist; throws when they came from other settings. */
-async function finishedRows(run: DatasetRun, files: SummaryFiles, mine: readonly DatasetImage[], options: Record<string, unknown>): Promise<SummaryRow[]> {
-  if (run.force) return [];
+/** What was done before: rows of this shard's pictures whose files still exist; throws when they came from other settings. */
+async function finishedRows({ options, files, mine }: DatasetPlan, setup: ExplainSetup): Promise<SummaryRow[]> {
+  if (options.force) return [];
   const { rows } = await readSummary(files.jsonl);
-  const wanted = JSON.stringify(options);
-  const other = rows.find((row) => row.method !== run.request.method || JSON.stringify(row.options) !== wanted);
+  const wanted = JSON.stringify(runOptions(setup));
+  const { method } = setup.request;
+  const other = rows.find((row) => row.method !== method || JSON.stringify(row.options) !== wanted);
   if (other) {
-    throw new OutputError(`${files.jsonl} holds results of other settings (${other.method} ${JSON.stringify(other.options)}; now ${run.request.method} ${wanted}): use another --out-dir, or --force to recompute`);
+    throw new OutputError(`${files.jsonl} holds results of other settings (${other.method} ${JSON.stringify(other.options)}; now ${method} ${wanted}): use another --out-dir, or --force to recompute`);
   }
   const keys = new Set(mine.map((image) => image.key));
   const kept: SummaryRow[] = [];
   for (const row of rows) {
-    if (keys.has(row.image) && (await exists(join(run.outDir, row.png))) && row.npy && (await exists(join(run.outDir, row.npy)))) kept.push(row);
+    if (keys.has(row.image) && (await exists(join(options.outDir, row.png))) && row.npy && (await exists(join(options.outDir, row.npy)))) kept.push(row);
   }
   return kept;
 }
@@ -98,43 +125,38 @@ async function decodeChunk(chunk: readonly DatasetImage[], failed: string[]): Pr
   return photos;
 }
 
-export async function explainDataset(run: DatasetRun, openModel: () => Promise<Explainer>): Promise<void> {
+/** Explains the plan's pictures not done before, each written as it finishes; `openModel` is called only if there are any. */
+export async function explainDataset(plan: DatasetPlan, setup: ExplainSetup, openModel: () => Promise<Explainer>): Promise<void> {
   const started = performance.now();
-  const batch = integerOption(run.batch, 'batch', 8);
-  const every = integerOption(run.every, 'every', 10);
-  const shard: Shard = resolveShard(run.shard, run.shards);
-  const all = await listImages(run.images);
-  const mine = shardItems(all, shard);
-  await ensureWritableDir(run.outDir);
-  const files = new SummaryFiles(run.outDir, summaryBase(shard));
-  const options = runOptions(run);
-  const done = await finishedRows(run, files, mine, options);
+  const { options, shard, all, mine, files } = plan;
+  const { request } = setup;
+  const done = await finishedRows(plan, setup);
   // a clean start: cut lines, rows of vanished files and (with --force) every row go
   await files.rewrite(done);
   const finished = new Set(done.map((row) => row.image));
   const todo = mine.filter((image) => !finished.has(image.key));
   const where = shard.count > 1 ? ` (shard ${shardLabel(shard)} of ${all.length} images, from ${shard.source})` : '';
-  const log = (line: string) => (run.json ? console.error(line) : console.log(line));
+  const log = (line: string) => (options.json ? console.error(line) : console.log(line));
 
   const failed: string[] = [];
   if (todo.length) {
     const xai = await openModel();
-    const labels = run.labels ?? xai.model.labels;
-    const progress = itemProgress(`explain ${run.request.method}`, every);
+    const named = { ...setup, labels: setup.labels ?? xai.model.labels };
+    const progress = itemProgress(`explain ${request.method}`, plan.every);
     const computeStarted = performance.now(); // the rate and time left leave out listing and model loading
     let computed = 0;
-    for (let at = 0; at < todo.length; at += batch) {
-      const photos = await decodeChunk(todo.slice(at, at + batch), failed);
-      const inputs = photos.map(({ photo }) => imageToInput(photo, { shape: xai.model.inputShape, inputRange: run.inputRange }));
-      const results = await explainBatch(xai, inputs, run.request);
+    for (let at = 0; at < todo.length; at += plan.batch) {
+      const photos = await decodeChunk(todo.slice(at, at + plan.batch), failed);
+      const inputs = photos.map(({ photo }) => imageToInput(photo, { shape: xai.model.inputShape, inputRange: setup.inputRange }));
+      const results = await explainBatch(xai, inputs, request);
       for (const [i, { image, photo }] of photos.entries()) {
         const { attribution } = results[i];
         const [h, w, c] = attribution.shape;
-        const row = summaryRow({ image: image.key, path: image.path, png: `${image.key}.png`, npy: `${image.key}.npy` }, results[i], { ...run, labels }, shardLabel(shard));
-        await writeAtomic(join(run.outDir, row.png), encodePng(overlayOf(photo, attribution, isSigned(run.request.method))));
-        await writeAtomic(join(run.outDir, row.npy!), encodeNpy(attribution.values, [1, h, w, c]));
+        const row = summaryRow({ image: image.key, path: image.path, png: `${image.key}.png`, npy: `${image.key}.npy` }, results[i], named, shardLabel(shard));
+        await writeAtomic(join(options.outDir, row.png), encodePng(overlayOf(photo, attribution, isSigned(request.method))));
+        await writeAtomic(join(options.outDir, row.npy!), encodeNpy(attribution.values, [1, h, w, c]));
         await files.append(row);
-        if (run.json) process.stdout.write(jsonLine(row));
+        if (options.json) process.stdout.write(jsonLine(row));
         progress({ done: ++computed, total: todo.length, elapsed: performance.now() - computeStarted });
       }
     }
