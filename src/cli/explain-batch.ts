@@ -4,7 +4,7 @@
  * single-image methods image by image today; the Explainer's batch API replaces that loop here.
  */
 import { INTEGRATION_RULES, type Attribution, type Explainer, type ImageInput, type IntegrationRule, type Progress, type Score, type Target } from '../index.js';
-import { choiceOption, integerOption, numberOption, targetOption } from './args.js';
+import { choiceOption, integerOption, numberOption } from './args.js';
 
 export const METHODS = ['saliency', 'smoothgrad', 'ig', 'gradcam', 'occlusion'] as const;
 export type Method = (typeof METHODS)[number];
@@ -15,42 +15,47 @@ export type MethodSettings =
   | { method: 'smoothgrad'; samples: number; noise: number; seed: number }
   | { method: 'ig'; steps: number; baseline: 'black' | 'white' | 'blur' | 'uniform'; rule: IntegrationRule; seed: number }
   | { method: 'gradcam'; layer?: string }
-  | { method: 'occlusion'; window: number; stride: number };
+  // window and stride: the library's defaults (1/8 of the shorter side, half the window) unless given
+  | { method: 'occlusion'; window?: number; stride?: number };
 export type MethodRequest = MethodSettings & { target: Target; score: Score };
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
-/** The method's options from the parsed command line; throws UsageError for bad values. */
-export function methodRequest(values: Values): MethodRequest {
+/** The method and its settings from the parsed command line; throws UsageError for bad values. */
+export function methodSettings(values: Values): MethodSettings {
   const text = (name: string) => values[name] as string | undefined;
-  const target = targetOption(text('target'));
-  const score = choiceOption(text('score'), 'score', ['logit', 'probability'] as const, 'logit');
   const seed = () => integerOption(text('seed'), 'seed', 0, 0);
-  const settings = (method: Method): MethodSettings => {
-    switch (method) {
-      case 'saliency': return { method };
-      case 'smoothgrad': return { method, samples: integerOption(text('samples'), 'samples', 50), noise: numberOption(text('noise'), 'noise', 0.15), seed: seed() };
-      case 'ig': return {
-        method,
-        steps: integerOption(text('steps'), 'steps', 64),
-        baseline: choiceOption(text('baseline'), 'baseline', ['black', 'white', 'blur', 'uniform'] as const, 'black'),
-        rule: choiceOption(text('rule'), 'rule', INTEGRATION_RULES, 'gauss-legendre' as IntegrationRule),
-        seed: seed(),
-      };
-      case 'gradcam': return text('layer') ? { method, layer: text('layer') } : { method };
-      case 'occlusion': return { method, window: integerOption(text('window'), 'window', 8), stride: integerOption(text('stride'), 'stride', 4) };
+  const method = choiceOption(text('method'), 'method', METHODS, 'saliency');
+  switch (method) {
+    case 'saliency': return { method };
+    case 'smoothgrad': return { method, samples: integerOption(text('samples'), 'samples', 50), noise: numberOption(text('noise'), 'noise', 0.15), seed: seed() };
+    case 'ig': return {
+      method,
+      steps: integerOption(text('steps'), 'steps', 64),
+      baseline: choiceOption(text('baseline'), 'baseline', ['black', 'white', 'blur', 'uniform'] as const, 'black'),
+      rule: choiceOption(text('rule'), 'rule', INTEGRATION_RULES, 'gauss-legendre' as IntegrationRule),
+      seed: seed(),
+    };
+    case 'gradcam': return text('layer') ? { method, layer: text('layer') } : { method };
+    case 'occlusion': {
+      const window = text('window') === undefined ? undefined : integerOption(text('window'), 'window', 8);
+      const stride = text('stride') === undefined ? undefined : integerOption(text('stride'), 'stride', 4);
+      return { method, ...(window !== undefined ? { window } : {}), ...(stride !== undefined ? { stride } : {}) };
     }
-  };
-  return { ...settings(choiceOption(text('method'), 'method', METHODS, 'saliency')), target, score };
+  }
 }
+
+export const scoreOption = (values: Values): Score => choiceOption(values.score as string | undefined, 'score', ['logit', 'probability'] as const, 'logit');
 
 /** Gradients are magnitudes per pixel; IG and occlusion maps are signed contributions. */
 export const isSigned = (method: Method) => method === 'ig' || method === 'occlusion';
 
 export interface ExplainedImage {
   attribution: Attribution;
-  /** The score node's output for the image (logits or probabilities, per request.score). */
-  scores: Float32Array;
+  /** The explained score (logit or probability, per request.score) of the target class. */
+  score: number;
+  /** The model's output for the image (probabilities when it ends in softmax or sigmoid). */
+  output: Float32Array;
 }
 
 function explainOne(xai: Explainer, image: ImageInput, request: MethodRequest, onProgress?: (p: Progress) => void): Promise<Attribution> {
@@ -69,12 +74,13 @@ function explainOne(xai: Explainer, image: ImageInput, request: MethodRequest, o
  * windows) of a single image; for many images the caller counts images.
  */
 export async function explainBatch(xai: Explainer, images: readonly ImageInput[], request: MethodRequest, onProgress?: (p: Progress) => void): Promise<ExplainedImage[]> {
-  const layer = request.score === 'logit' ? xai.model.logitsName : xai.model.outputName;
+  const { model } = xai;
   const results: ExplainedImage[] = [];
   for (const image of images) {
     const attribution = await explainOne(xai, image, request, images.length === 1 ? onProgress : undefined);
-    const { values } = await xai.activations(image, { layer });
-    results.push({ attribution, scores: values });
+    const output = (await xai.activations(image, { layer: model.outputName })).values;
+    const scored = request.score === 'logit' && model.logitsName !== model.outputName ? (await xai.activations(image, { layer: model.logitsName })).values : output;
+    results.push({ attribution, score: scored[attribution.target], output });
   }
   return results;
 }

@@ -9,13 +9,13 @@
  */
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError, encodeNpy, imageToInput, normalizeByPercentile, reduceChannels, type Attribution, type Explainer, type RgbaImage } from '../index.js';
+import { InputError, encodeNpy, imageToInput, type Explainer, type RgbaImage } from '../index.js';
 import { decodeImageFile, encodePng } from '../node.js';
 import { integerOption } from './args.js';
 import { listImages, type DatasetImage } from './dataset.js';
-import { explainBatch, isSigned, type ExplainedImage, type MethodRequest } from './explain-batch.js';
+import { explainBatch, type ExplainedImage, type MethodRequest } from './explain-batch.js';
 import { OutputError, ensureWritableDir, writeAtomic } from './files.js';
-import { overlay } from './overlay.js';
+import { explainedPicture } from './picture.js';
 import { itemProgress } from './progress-bar.js';
 import { resolveShard, shardItems, shardLabel, type Shard } from './shard.js';
 import { SummaryFiles, jsonLine, readSummary, summaryBase, type SummaryRow } from './summary.js';
@@ -63,13 +63,6 @@ export async function planDataset(options: DatasetOptions): Promise<DatasetPlan>
   return { options, shard, all, mine: shardItems(all, shard), files: new SummaryFiles(options.outDir, summaryBase(shard)), batch, every };
 }
 
-/** Overlay of an attribution on its photo: magnitudes (abs-max) or signed sums over channels, 99th percentile. */
-function overlayOf(photo: RgbaImage, result: Attribution, signed: boolean): RgbaImage {
-  const [h, w, c] = result.shape;
-  const map = normalizeByPercentile(c === 1 ? result.values : reduceChannels(result, signed ? 'sum' : 'abs-max'), 99);
-  return overlay(photo, map, h, w, signed);
-}
-
 const exists = (path: string) => access(path).then(() => true, () => false);
 
 /** What a map depends on (the summary's `options`): a resumed run must use the same. */
@@ -81,13 +74,13 @@ export function runOptions(run: Omit<ExplainSetup, 'labels'>): Record<string, un
 /** The summary row (and `--json` line) of one explained image. */
 export function summaryRow(
   files: Pick<SummaryRow, 'image' | 'path' | 'png' | 'npy'>,
-  { attribution, scores }: ExplainedImage,
+  { attribution, score }: ExplainedImage,
   run: ExplainSetup,
   shard: string,
 ): SummaryRow {
   return {
     ...files, method: run.request.method, target: attribution.target, className: run.labels?.[attribution.target] ?? null,
-    score: scores[attribution.target], options: runOptions(run), completenessError: attribution.completenessError ?? null,
+    score, options: runOptions(run), completenessError: attribution.completenessError ?? null,
     milliseconds: attribution.milliseconds, shard,
   };
 }
@@ -142,6 +135,7 @@ export async function explainDataset(plan: DatasetPlan, setup: ExplainSetup, ope
   if (todo.length) {
     const xai = await openModel();
     const named = { ...setup, labels: setup.labels ?? xai.model.labels };
+    const squashed = xai.model.outputName !== xai.model.logitsName;
     const progress = itemProgress(`explain ${request.method}`, plan.every);
     const computeStarted = performance.now(); // the rate and time left leave out listing and model loading
     let computed = 0;
@@ -153,7 +147,8 @@ export async function explainDataset(plan: DatasetPlan, setup: ExplainSetup, ope
         const { attribution } = results[i];
         const [h, w, c] = attribution.shape;
         const row = summaryRow({ image: image.key, path: image.path, png: `${image.key}.png`, npy: `${image.key}.npy` }, results[i], named, shardLabel(shard));
-        await writeAtomic(join(options.outDir, row.png), encodePng(overlayOf(photo, attribution, isSigned(request.method))));
+        const picture = explainedPicture(photo, attribution, request, { output: results[i].output, squashed, label: row.className ?? undefined });
+        await writeAtomic(join(options.outDir, row.png), encodePng(picture));
         await writeAtomic(join(options.outDir, row.npy!), encodeNpy(attribution.values, [1, h, w, c]));
         await files.append(row);
         if (options.json) process.stdout.write(jsonLine(row));
