@@ -72,7 +72,7 @@ interface BatchRequest {
  * @cssproperty --xai-batch-size - Smallest width of a card (default 180px).
  *
  * @event xai-model-ready - The Explainer is ready.
- * @event xai-explained - One picture's map is done (detail: { method, target, milliseconds, attribution }).
+ * @event xai-explained - One picture's map is done and drawn (detail: { method, target, milliseconds, attribution }).
  * @event xai-batch-explained - Every picture is done (detail: { results }: one entry per picture).
  * @event xai-progress - A picture is done (detail: { method, done, total, elapsed, remaining }: pictures).
  * @event xai-cancelled - The run was cancelled (detail: { method }).
@@ -164,6 +164,7 @@ export class XaiBatch extends XaiMethodElement {
           .sort((a, b) => b.value - a.value)
           .slice(0, topK);
         update(i, { status: 'done', pixels, input: input.data, attribution, top });
+        await this.painted(attribution);
         this.emit('xai-explained', { method: attribution.method, target: attribution.target, milliseconds: attribution.milliseconds, attribution });
         this.emit('xai-progress', { method, done: i + 1, total: images.length, elapsed: performance.now() - started, remaining: remainingTime({ done: i + 1, total: images.length, elapsed: performance.now() - started }) });
       } catch (error) {
