@@ -189,7 +189,7 @@ describeGpu('webgpu-xai explain --images on a tiny Layers model (5 PNGs)', () =>
 });
 
 describeGpu('--json on the one-image commands', () => {
-  it('explain --image --json prints the summary row of that image (IG: with its completeness); visualize --json its channels', async () => {
+  it('explain --image --json prints the summary row of that image (IG: with its completeness); visualize --json its channels or classes', async () => {
     const out = await mkdtemp(join(root, 'one-'));
     const printed: string[] = [];
     const log = vi.spyOn(console, 'log').mockImplementation((line: string) => void printed.push(line));
@@ -197,7 +197,8 @@ describeGpu('--json on the one-image commands', () => {
       const picture = join(images, 'a.png');
       await runCli(['explain', '--model', model, '--image', picture, '--out', join(out, 'a.png'), '--method', 'ig', '--steps', '4', '--target', '2', '--json']);
       await runCli(['visualize', '--model', model, '--layer', 'conv', '--channels', '0-1', '--steps', '2', '--out', join(out, 'grid.png'), '--json']);
-      expect(printed).toHaveLength(2);
+      await runCli(['visualize', '--model', model, '--class', '1-2', '--steps', '2', '--out', join(out, 'classes.png'), '--json']);
+      expect(printed).toHaveLength(3);
       const row = JSON.parse(printed[0]) as SummaryRow;
       expect(Object.keys(row).sort()).toEqual([...COLUMNS].sort());
       expect(row).toMatchObject({ image: picture, path: picture, png: join(out, 'a.png'), npy: null, method: 'ig', target: 2, className: null, shard: '' });
@@ -205,6 +206,7 @@ describeGpu('--json on the one-image commands', () => {
       expect(row.completenessError).toBeGreaterThanOrEqual(0);
       expect(Number.isFinite(row.score)).toBe(true);
       expect(JSON.parse(printed[1])).toMatchObject({ layer: 'conv', channels: [0, 1], shape: [2, 12, 10, 3], png: join(out, 'grid.png') });
+      expect(JSON.parse(printed[2])).toMatchObject({ classes: [1, 2], shape: [2, 12, 10, 3], png: join(out, 'classes.png'), generator: null });
     } finally {
       log.mockRestore();
     }
