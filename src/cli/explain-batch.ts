@@ -3,7 +3,7 @@
  * (before any GPU work) and `explainBatch`, the one place that calls the Explainer. It calls the
  * single-image methods image by image today; the Explainer's batch API replaces that loop here.
  */
-import { INTEGRATION_RULES, type Attribution, type Explainer, type ImageInput, type IntegrationRule, type Progress, type Score, type Target } from '../index.js';
+import { INTEGRATION_RULES, type Attribution, type Explainer, type ImageInput, type IntegrationRule, type Progress, type Target } from '../index.js';
 import { choiceOption, integerOption, numberOption } from './args.js';
 
 export const METHODS = ['saliency', 'smoothgrad', 'ig', 'gradcam', 'occlusion'] as const;
@@ -17,7 +17,9 @@ export type MethodSettings =
   | { method: 'gradcam'; layer?: string }
   // window and stride: the library's defaults (1/8 of the shorter side, half the window) unless given
   | { method: 'occlusion'; window?: number; stride?: number };
-export type MethodRequest = MethodSettings & { target: Target; score: Score };
+/** The command line scores a class's logit or probability (the API's node/channel score specs are not offered). */
+export type CliScore = 'logit' | 'probability';
+export type MethodRequest = MethodSettings & { target: Target; score: CliScore };
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
@@ -45,7 +47,7 @@ export function methodSettings(values: Values): MethodSettings {
   }
 }
 
-export const scoreOption = (values: Values): Score => choiceOption(values.score as string | undefined, 'score', ['logit', 'probability'] as const, 'logit');
+export const scoreOption = (values: Values): CliScore => choiceOption(values.score as string | undefined, 'score', ['logit', 'probability'] as const, 'logit');
 
 /** Gradients are magnitudes per pixel; IG and occlusion maps are signed contributions. */
 export const isSigned = (method: Method) => method === 'ig' || method === 'occlusion';
