@@ -1,7 +1,7 @@
 /**
  * The explanation the `explain` command runs, for one image or many: its options parsed once
  * (before any GPU work) and `explainBatch`, the one place that calls the Explainer. It calls the
- * single-image methods image by image today; the Explainer's batch API replaces that loop here.
+ * Explainer's batch API with every image of a chunk at once.
  */
 import { INTEGRATION_RULES, type Attribution, type Explainer, type ImageInput, type IntegrationRule, type Progress, type Target } from '../index.js';
 import { choiceOption, integerOption, numberOption } from './args.js';
@@ -60,29 +60,27 @@ export interface ExplainedImage {
   output: Float32Array;
 }
 
-function explainOne(xai: Explainer, image: ImageInput, request: MethodRequest, onProgress?: (p: Progress) => void): Promise<Attribution> {
+function explainMany(xai: Explainer, images: ImageInput[], request: MethodRequest, onProgress?: (p: Progress) => void): Promise<Attribution[]> {
   const { target, score } = request;
   switch (request.method) {
-    case 'saliency': return xai.saliency(image, { target, score });
-    case 'smoothgrad': return xai.smoothGrad(image, { target, score, onProgress, samples: request.samples, noise: request.noise, seed: request.seed });
-    case 'ig': return xai.integratedGradients(image, { target, score, onProgress, steps: request.steps, baseline: request.baseline, rule: request.rule, seed: request.seed });
-    case 'gradcam': return xai.gradCam(image, { target, score, layer: request.layer });
-    case 'occlusion': return xai.occlusion(image, { target, score, onProgress, window: request.window, stride: request.stride });
+    case 'saliency': return xai.saliency(images, { target, score, onProgress });
+    case 'smoothgrad': return xai.smoothGrad(images, { target, score, onProgress, samples: request.samples, noise: request.noise, seed: request.seed });
+    case 'ig': return xai.integratedGradients(images, { target, score, onProgress, steps: request.steps, baseline: request.baseline, rule: request.rule, seed: request.seed });
+    case 'gradcam': return xai.gradCam(images, { target, score, onProgress, layer: request.layer });
+    case 'occlusion': return xai.occlusion(images, { target, score, onProgress, window: request.window, stride: request.stride });
   }
 }
 
 /**
- * One result per image, in order. `onProgress` reports the method's own units (samples, steps,
- * windows) of a single image; for many images the caller counts images.
+ * One result per image, in order: the images' copies (noisy samples, path points, windows) run
+ * together as the GPU batches the Explainer plans. `onProgress` reports that work as it finishes.
  */
 export async function explainBatch(xai: Explainer, images: readonly ImageInput[], request: MethodRequest, onProgress?: (p: Progress) => void): Promise<ExplainedImage[]> {
+  if (!images.length) return [];
   const { model } = xai;
-  const results: ExplainedImage[] = [];
-  for (const image of images) {
-    const attribution = await explainOne(xai, image, request, images.length === 1 ? onProgress : undefined);
-    const output = (await xai.activations(image, { layer: model.outputName })).values;
-    const scored = request.score === 'logit' && model.logitsName !== model.outputName ? (await xai.activations(image, { layer: model.logitsName })).values : output;
-    results.push({ attribution, score: scored[attribution.target], output });
-  }
-  return results;
+  const many = [...images];
+  const attributions = await explainMany(xai, many, request, onProgress);
+  const outputs = await xai.activations(many, { layer: model.outputName });
+  const scored = request.score === 'logit' && model.logitsName !== model.outputName ? await xai.activations(many, { layer: model.logitsName }) : outputs;
+  return attributions.map((attribution, i) => ({ attribution, score: scored[i].values[attribution.target], output: outputs[i].values }));
 }
