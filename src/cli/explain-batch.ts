@@ -58,6 +58,8 @@ export interface ExplainedImage {
   score: number;
   /** The model's output for the image (probabilities when it ends in softmax or sigmoid). */
   output: Float32Array;
+  /** The image's share of the call: its wall time (explanation and outputs) divided by the images in it. */
+  milliseconds: number;
 }
 
 function explainMany(xai: Explainer, images: ImageInput[], request: MethodRequest, onProgress?: (p: Progress) => void): Promise<Attribution[]> {
@@ -77,10 +79,13 @@ function explainMany(xai: Explainer, images: ImageInput[], request: MethodReques
  */
 export async function explainBatch(xai: Explainer, images: readonly ImageInput[], request: MethodRequest, onProgress?: (p: Progress) => void): Promise<ExplainedImage[]> {
   if (!images.length) return [];
+  const started = performance.now();
   const { model } = xai;
   const many = [...images];
   const attributions = await explainMany(xai, many, request, onProgress);
   const outputs = await xai.activations(many, { layer: model.outputName });
   const scored = request.score === 'logit' && model.logitsName !== model.outputName ? await xai.activations(many, { layer: model.logitsName }) : outputs;
-  return attributions.map((attribution, i) => ({ attribution, score: scored[i].values[attribution.target], output: outputs[i].values }));
+  // every result of a batched call carries the whole call's time
+  const milliseconds = (performance.now() - started) / many.length;
+  return attributions.map((attribution, i) => ({ attribution, score: scored[i].values[attribution.target], output: outputs[i].values, milliseconds }));
 }

@@ -74,14 +74,14 @@ export function runOptions(run: Omit<ExplainSetup, 'labels'>): Record<string, un
 /** The summary row (and `--json` line) of one explained image. */
 export function summaryRow(
   files: Pick<SummaryRow, 'image' | 'path' | 'png' | 'npy'>,
-  { attribution, score }: ExplainedImage,
+  { attribution, score, milliseconds }: ExplainedImage,
   run: ExplainSetup,
   shard: string,
 ): SummaryRow {
   return {
     ...files, method: run.request.method, target: attribution.target, className: run.labels?.[attribution.target] ?? null,
     score, options: runOptions(run), completenessError: attribution.completenessError ?? null,
-    milliseconds: attribution.milliseconds, shard,
+    milliseconds, shard,
   };
 }
 
