@@ -37,6 +37,8 @@ export interface DatasetOptions {
 /** What the maps depend on (the summary's `options`, checked on resume) and how classes are named. */
 export interface ExplainSetup {
   model: string;
+  /** --output: the model output explained, for models with several. */
+  output?: string;
   inputRange: readonly [number, number];
   request: MethodRequest;
   labels: readonly string[] | undefined;
@@ -68,7 +70,7 @@ const exists = (path: string) => access(path).then(() => true, () => false);
 /** What a map depends on (the summary's `options`): a resumed run must use the same. */
 export function runOptions(run: Omit<ExplainSetup, 'labels'>): Record<string, unknown> {
   const { method: _method, target, score, ...settings } = run.request;
-  return { model: run.model, inputRange: [...run.inputRange], score, target, ...settings };
+  return { model: run.model, ...(run.output !== undefined ? { output: run.output } : {}), inputRange: [...run.inputRange], score, target, ...settings };
 }
 
 /** The summary row (and `--json` line) of one explained image. */

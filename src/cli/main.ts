@@ -144,7 +144,7 @@ async function explain(argv: string[]): Promise<void> {
     }
     return xai;
   };
-  if (plan) return explainDataset(plan, { model: modelPath, inputRange, request, labels }, async () => checkLabels(await openModel(spec, inputRange)));
+  if (plan) return explainDataset(plan, { model: modelPath, output: values.output, inputRange, request, labels }, async () => checkLabels(await openModel(spec, inputRange)));
   const decoded = await decodeImageFile(imagePath!);
   const photo = crop ? cropImage(decoded, ...crop) : decoded;
 
@@ -160,7 +160,7 @@ async function explain(argv: string[]): Promise<void> {
   if (values.npy) await writeOutput(values.npy, encodeNpy(result.values, [1, h, w, c]));
   if (values.json) {
     const files = { image: imagePath!, path: imagePath!, png: out!, npy: values.npy ?? null };
-    return void console.log(JSON.stringify(summaryRow(files, explained, { model: modelPath, inputRange, request, labels }, '')));
+    return void console.log(JSON.stringify(summaryRow(files, explained, { model: modelPath, output: values.output, inputRange, request, labels }, '')));
   }
   const occluded = result as Partial<OcclusionAttribution>;
   const extra = result.completenessError !== undefined ? `, completeness error ${result.completenessError.toExponential(2)}`

@@ -195,14 +195,14 @@ describeGpu('--json on the one-image commands', () => {
     const log = vi.spyOn(console, 'log').mockImplementation((line: string) => void printed.push(line));
     try {
       const picture = join(images, 'a.png');
-      await runCli(['explain', '--model', model, '--image', picture, '--out', join(out, 'a.png'), '--method', 'ig', '--steps', '4', '--target', '2', '--json']);
+      await runCli(['explain', '--model', model, '--output', 'probabilities', '--image', picture, '--out', join(out, 'a.png'), '--method', 'ig', '--steps', '4', '--target', '2', '--json']);
       await runCli(['visualize', '--model', model, '--layer', 'conv', '--channels', '0-1', '--steps', '2', '--out', join(out, 'grid.png'), '--json']);
       await runCli(['visualize', '--model', model, '--class', '1-2', '--steps', '2', '--out', join(out, 'classes.png'), '--json']);
       expect(printed).toHaveLength(3);
       const row = JSON.parse(printed[0]) as SummaryRow;
       expect(Object.keys(row).sort()).toEqual([...COLUMNS].sort());
       expect(row).toMatchObject({ image: picture, path: picture, png: join(out, 'a.png'), npy: null, method: 'ig', target: 2, className: null, shard: '' });
-      expect(row.options).toEqual({ model, inputRange: [0, 1], score: 'logit', target: 2, steps: 4, baseline: 'black', rule: 'gauss-legendre', seed: 0 });
+      expect(row.options).toEqual({ model, output: 'probabilities', inputRange: [0, 1], score: 'logit', target: 2, steps: 4, baseline: 'black', rule: 'gauss-legendre', seed: 0 });
       expect(row.completenessError).toBeGreaterThanOrEqual(0);
       expect(Number.isFinite(row.score)).toBe(true);
       expect(JSON.parse(printed[1])).toMatchObject({ layer: 'conv', channels: [0, 1], shape: [2, 12, 10, 3], png: join(out, 'grid.png') });
