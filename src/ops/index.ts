@@ -29,6 +29,7 @@ export { reduceAxes, reduceAxesBackward, type Reduction } from './reduce_axes.js
 export { flatten, reshape, reshapeBackward } from './reshape.js';
 export { resize, resizeBackward, type ResizeMethod, type ResizeOptions } from './resize.js';
 export type { ExplicitPadding, Padding } from './shapes.js';
+export { checkSlicOptions, enforceConnectivity, slic, slicGrid, type SlicOptions } from './slic.js';
 export { slice, sliceBackward, type SliceWindow } from './slice.js';
 export { softmax, softmaxBackward } from './softmax.js';
 export { transpose, transposeBackward } from './transpose.js';
