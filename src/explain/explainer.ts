@@ -20,6 +20,8 @@ import { defaultMaxBytes } from './planner.js';
 import type { RunOptions } from './progress.js';
 import { gradCam, type GradCamAttribution, type GradCamOptions } from './gradcam.js';
 import { integratedGradients, type IntegratedGradientsOptions } from './integrated_gradients.js';
+import { kernelShap, type KernelShapAttribution, type KernelShapOptions } from './kernel_shap.js';
+import { lime, type LimeAttribution, type LimeOptions } from './lime.js';
 import { occlusion, type OcclusionAttribution, type OcclusionOptions } from './occlusion.js';
 import { saliency, type TargetOptions } from './saliency.js';
 import { smoothGrad, type SmoothGradOptions } from './smoothgrad.js';
@@ -133,6 +135,16 @@ export class Explainer {
 
   async occlusion<I extends ImageInput | ImageBatch, O extends OcclusionOptions = OcclusionOptions>(images: I, options?: O): Promise<Explained<I, OcclusionAttribution, O>> {
     return occlusion(this.live, images, options);
+  }
+
+  /** LIME over segments (SLIC superpixels by default): a weighted ridge surrogate's weight per segment. One image per call. */
+  async lime(image: ImageInput, options?: LimeOptions): Promise<LimeAttribution> {
+    return lime(this.live, image, options);
+  }
+
+  /** KernelSHAP over segments: Shapley values that add up to f(x) - f(baseline). One image per call. */
+  async kernelShap(image: ImageInput, options?: KernelShapOptions): Promise<KernelShapAttribution> {
+    return kernelShap(this.live, image, options);
   }
 
   /** A layer's activations per image (no targets). */
