@@ -66,35 +66,46 @@ describeGpu('kernelShap', () => {
     });
   }
 
-  it('equals brute-force Shapley values of a non-linear model: tinyCnn x=[1,9,7,3] grid 2x2 (4 segments, all coalitions), black baseline, target 2', async () => {
-    const rt = testRuntime();
-    const { seed, random } = randomSource();
-    const spec = tinyCnn(random);
-    const x = randomTensor([1, 9, 7, 3], random);
-    const result = await kernelShap(context(rt, spec), { data: x.data, shape: [9, 7, 3] }, { segmentation: { grid: [2, 2] }, baseline: 'black', target: 2 });
-    expect(result.exact).toBe(true);
-    const labels = result.segmentation.labels;
-    // v(S) for every coalition S (bit i: segment i kept), from the float64 model
-    const copies = randomTensor([16, 9, 7, 3], random);
-    for (let bits = 0; bits < 16; bits++) {
-      for (let e = 0; e < 9 * 7 * 3; e++) copies.data[bits * 189 + e] = (bits >> labels[Math.floor(e / 3)]) & 1 ? x.data[e] : -1;
-    }
-    const logits = referenceForward(spec, copies).get('logits')!.data;
-    const v = (bits: number) => logits[bits * 5 + 2];
-    const factorial = [1, 1, 2, 6, 24];
-    const expected = new Float64Array(4);
-    for (let i = 0; i < 4; i++) {
-      for (let bits = 0; bits < 16; bits++) {
-        if ((bits >> i) & 1) continue;
-        const size = [0, 1, 2, 3].filter((j) => (bits >> j) & 1).length;
-        expected[i] += ((factorial[size] * factorial[3 - size]) / factorial[4]) * (v(bits | (1 << i)) - v(bits));
+  for (const baseline of ['black', 0.25, 'mean'] as const) {
+    it(`equals brute-force Shapley values of a non-linear model: tinyCnn x=[1,9,7,3] grid 2x2 (4 segments, all coalitions), baseline ${baseline}, target 2`, async () => {
+      const rt = testRuntime();
+      const { seed, random } = randomSource();
+      const spec = tinyCnn(random);
+      const x = randomTensor([1, 9, 7, 3], random);
+      const result = await kernelShap(context(rt, spec), { data: x.data, shape: [9, 7, 3] }, { segmentation: { grid: [2, 2] }, baseline, target: 2 });
+      expect(result.exact).toBe(true);
+      const labels = result.segmentation.labels;
+      // the baseline in float64: a constant, or each segment's mean colour
+      const sums = new Float64Array(4 * 3);
+      const counts = new Float64Array(4);
+      for (let p = 0; p < 63; p++) {
+        counts[labels[p]]++;
+        for (let c = 0; c < 3; c++) sums[labels[p] * 3 + c] += x.data[p * 3 + c];
       }
-    }
-    const error = relativeMax(result.shapValues, expected);
-    console.log(`[explain-error] kernelShap tinyCnn grid 2x2 exact seed=${seed} ${error.toExponential(2)}`);
-    expect(error, `seed=${seed}: Shapley values`).toBeLessThanOrEqual(1e-4);
-    expect(Math.abs(result.scores.baseline - v(0))).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(v(0))));
-  });
+      const off = (e: number) => (baseline === 'mean' ? sums[labels[Math.floor(e / 3)] * 3 + (e % 3)] / counts[labels[Math.floor(e / 3)]] : baseline === 'black' ? -1 : baseline);
+      // v(S) for every coalition S (bit i: segment i kept), from the float64 model
+      const copies = randomTensor([16, 9, 7, 3], random);
+      for (let bits = 0; bits < 16; bits++) {
+        for (let e = 0; e < 189; e++) copies.data[bits * 189 + e] = (bits >> labels[Math.floor(e / 3)]) & 1 ? x.data[e] : off(e);
+      }
+      const logits = referenceForward(spec, copies).get('logits')!.data;
+      const v = (bits: number) => logits[bits * 5 + 2];
+      const factorial = [1, 1, 2, 6, 24];
+      const expected = new Float64Array(4);
+      for (let i = 0; i < 4; i++) {
+        for (let bits = 0; bits < 16; bits++) {
+          if ((bits >> i) & 1) continue;
+          const size = [0, 1, 2, 3].filter((j) => (bits >> j) & 1).length;
+          expected[i] += ((factorial[size] * factorial[3 - size]) / factorial[4]) * (v(bits | (1 << i)) - v(bits));
+        }
+      }
+      const error = relativeMax(result.shapValues, expected);
+      console.log(`[explain-error] kernelShap tinyCnn grid 2x2 exact baseline=${baseline} seed=${seed} ${error.toExponential(2)}`);
+      expect(expected.some((e) => Math.abs(e) > 1e-3), 'non-trivial values').toBe(true);
+      expect(error, `seed=${seed}: Shapley values`).toBeLessThanOrEqual(1e-4);
+      expect(Math.abs(result.scores.baseline - v(0))).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(v(0))));
+    });
+  }
 
   it('SLIC segments on tinyCnn x=[1,9,7,3], mean baseline: seeds reproduce, other seeds differ, values add up', async () => {
     const rt = testRuntime();
