@@ -13,11 +13,11 @@
  * Off segments show the baseline; the copies are scored in batches on the GPU.
  */
 import { OptionError } from '../errors.js';
-import { mulberry32 } from '../train/shuffle.js';
 import type { Attribution } from './attribution.js';
 import type { ExplainContext, ImageInput } from './context.js';
 import { weightedLeastSquares } from './least_squares.js';
 import { planPerturbation, scoreMasks, segmentMap, type PerturbationOptions } from './perturbation.js';
+import { mulberry32 } from './random.js';
 import type { Segmentation } from './segmentation.js';
 
 export interface KernelShapOptions extends PerturbationOptions {

@@ -8,11 +8,11 @@
  * weights; its weighted R^2 says how well the linear surrogate fits locally.
  */
 import { OptionError } from '../errors.js';
-import { mulberry32 } from '../train/shuffle.js';
 import type { Attribution } from './attribution.js';
 import { positiveInteger, type ExplainContext, type ImageInput } from './context.js';
 import { weightedRidge } from './least_squares.js';
 import { planPerturbation, scoreMasks, segmentMap, type PerturbationOptions } from './perturbation.js';
+import { mulberry32 } from './random.js';
 import type { Segmentation } from './segmentation.js';
 
 export interface LimeOptions extends PerturbationOptions {

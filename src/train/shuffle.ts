@@ -2,16 +2,10 @@
  * Seeded permutations for shuffling training data: Fisher-Yates driven by mulberry32, a small
  * 32-bit generator that is plenty for ordering examples (not for noise: that is Philox on the GPU).
  */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../explain/random.js';
+
+// the generator lives below train (explain uses it too); re-exported for train's own users
+export { mulberry32 };
 
 /** 0..n-1 in an order fixed by `seed`. */
 export function seededPermutation(n: number, seed: number): Int32Array {
