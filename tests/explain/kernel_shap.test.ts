@@ -10,7 +10,7 @@ import { describeGpu, testRuntime } from '../gpu.js';
 import { randomInput, tinyCnn } from '../model/fixtures.js';
 import { referenceForward } from '../reference/model.js';
 import { randomTensor } from '../reference/tensor.js';
-import { linearSegmentsModel, linearShapleyValues } from './linear_segments.js';
+import { linearSegmentsModel, linearShapleyValues, referenceBlur } from './linear_segments.js';
 
 function context(rt: Runtime, spec: ModelSpec, maxChunk = 256): ExplainContext {
   return { model: Model.create(rt, spec), rt, inputRange: [-1, 1], maxChunk };
@@ -65,6 +65,20 @@ describeGpu('kernelShap', () => {
       for (let p = 0; p < result.values.length; p++) expect(result.values[p]).toBe(Math.fround(result.shapValues[result.segmentation.labels[p]]));
     });
   }
+
+  it('blur baseline: x=[1,16,12,1] grid 4x2 (8 segments, all 254 coalitions) on the linear model, sigma = 12 / 8', async () => {
+    const rt = testRuntime();
+    const { seed, random } = randomSource();
+    const shape = { height: 16, width: 12, channels: 1, rows: 4, columns: 2, classes: 2 };
+    const spec = linearSegmentsModel(random, shape);
+    const x = randomInput(spec, 1, random);
+    const result = await kernelShap(context(rt, spec), { data: x.data, shape: [16, 12, 1] }, { segmentation: { grid: [4, 2] }, baseline: 'blur', target: 0 });
+    expect(result.exact).toBe(true);
+    const expected = linearShapleyValues(spec, x.data, shape, 0, referenceBlur(x.data, 16, 12, 1, 12 / 8));
+    const error = relativeMax(result.shapValues, expected);
+    console.log(`[explain-error] kernelShap linear blur baseline seed=${seed} ${error.toExponential(2)}`);
+    expect(error, `seed=${seed}`).toBeLessThanOrEqual(1e-4);
+  });
 
   for (const baseline of ['black', 0.25, 'mean'] as const) {
     it(`equals brute-force Shapley values of a non-linear model: tinyCnn x=[1,9,7,3] grid 2x2 (4 segments, all coalitions), baseline ${baseline}, target 2`, async () => {

@@ -29,8 +29,8 @@ export function linearSegmentsModel(random: () => number, o: { height: number; w
   };
 }
 
-/** phi_i for class t, in float64, from the image [H * W * C] and the constant baseline value. */
-export function linearShapleyValues(spec: ModelSpec, image: ArrayLike<number>, o: { height: number; width: number; channels: number; rows: number; columns: number }, target: number, baseline: number): Float64Array {
+/** phi_i for class t, in float64, from the image [H * W * C] and the baseline (a constant or an image [H * W * C]). */
+export function linearShapleyValues(spec: ModelSpec, image: ArrayLike<number>, o: { height: number; width: number; channels: number; rows: number; columns: number }, target: number, baseline: number | ArrayLike<number>): Float64Array {
   const dense = spec.layers.find((l) => l.name === 'logits') as Extract<ModelSpec['layers'][number], { kind: 'dense' }>;
   const classes = dense.weights.shape[1];
   const segments = o.rows * o.columns;
@@ -40,12 +40,15 @@ export function linearShapleyValues(spec: ModelSpec, image: ArrayLike<number>, o
     for (let x = 0; x < o.width; x++) {
       const segment = Math.floor((y * o.rows) / o.height) * o.columns + Math.floor((x * o.columns) / o.width);
       counts[segment]++;
-      for (let c = 0; c < o.channels; c++) sums[segment * o.channels + c] += image[(y * o.width + x) * o.channels + c];
+      for (let c = 0; c < o.channels; c++) {
+        const e = (y * o.width + x) * o.channels + c;
+        sums[segment * o.channels + c] += image[e] - (typeof baseline === 'number' ? baseline : baseline[e]);
+      }
     }
   }
   const phi = new Float64Array(segments);
   for (let i = 0; i < segments; i++) {
-    for (let c = 0; c < o.channels; c++) phi[i] += dense.weights.data[(i * o.channels + c) * classes + target] * (sums[i * o.channels + c] / counts[i] - baseline);
+    for (let c = 0; c < o.channels; c++) phi[i] += dense.weights.data[(i * o.channels + c) * classes + target] * (sums[i * o.channels + c] / counts[i]);
   }
   return phi;
 }
@@ -67,4 +70,33 @@ export function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number 
     bb += (b[i] - mb) ** 2;
   }
   return ab / Math.sqrt(aa * bb);
+}
+
+/**
+ * Gaussian blur of an [H, W, C] image in float64, as shaders/blur.wgsl: separable, taps within
+ * ceil(3 sigma), weights renormalised over the taps inside the image.
+ */
+export function referenceBlur(image: ArrayLike<number>, height: number, width: number, channels: number, sigma: number): Float64Array {
+  const radius = Math.ceil(3 * sigma);
+  const pass = (input: ArrayLike<number>, vertical: boolean) => {
+    const out = new Float64Array(input.length);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        for (let c = 0; c < channels; c++) {
+          let total = 0;
+          let norm = 0;
+          for (let t = -radius; t <= radius; t++) {
+            const [yy, xx] = vertical ? [y + t, x] : [y, x + t];
+            if (yy < 0 || xx < 0 || yy >= height || xx >= width) continue;
+            const w = Math.exp(-(t * t) / (2 * sigma * sigma));
+            total += w * input[(yy * width + xx) * channels + c];
+            norm += w;
+          }
+          out[(y * width + x) * channels + c] = total / norm;
+        }
+      }
+    }
+    return out;
+  };
+  return pass(pass(image, true), false);
 }
