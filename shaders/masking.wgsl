@@ -5,6 +5,8 @@
 //   fill_segment_means: baseline[y, x, c] = means[labels[y, x], c] (LIME's default "hide colour").
 //   mask_copies:        copies[n, y, x, c] = image[y, x, c] where masks[start + n, labels[y, x]] != 0,
 //                       else baseline[y, x, c], for n < count.
+// Nothing here is differentiated: the perturbation methods need forward passes only; a mask
+// entry is on when it is non-zero (the CPU writes exactly 0 or 1).
 // Layouts: image and baseline [1, H, W, C] NHWC; labels [H, W] (segment index as f32); means
 // [segments, C]; masks [rows, segments] (1 keep, 0 replace); copies [count, H, W, C].
 // Bindings (params in every entry):

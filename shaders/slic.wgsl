@@ -13,6 +13,7 @@
 //                 cell (the only pixels assign can give it) and sets the center to the mean
 //                 (y, x, colours) of those labelled k; a center without pixels stays. No atomics:
 //                 every center sums its own window.
+// A segmentation has no gradient: there is no backward entry.
 // Pixel (y, x) lies in cell (floor(y grid_y / H), floor(x grid_x / W)); cell rows a..b cover
 // pixel rows [ceil(a H / grid_y), ceil((b + 1) H / grid_y)).
 // Layouts: image [1, H, W, C] NHWC; centers [K, 2 + C] as (y, x, colour 0..C-1);
