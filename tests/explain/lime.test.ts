@@ -105,6 +105,9 @@ describeGpu('lime', () => {
     await expect(lime(ctx, image, { baseline: Number.NaN })).rejects.toThrow(OptionError);
     await expect(lime(ctx, image, { segmentation: 'quickshift' as never })).rejects.toThrow(/segmentation must be/);
     await expect(lime(ctx, { data: new Float32Array(10), shape: [2, 5] })).rejects.toThrow(/does not match/);
+    await expect(lime(ctx, image, { target: { topK: 2 } })).rejects.toThrow(/one target per call/);
+    await expect(lime(ctx, image, { target: [0, 1] as never })).rejects.toThrow(/one image and one target per call/);
+    await expect(lime(ctx, image, { target: 'cat' })).rejects.toThrow(/not a class name/);
     expect({ pending: rt.pendingCommands, buffers: rt.pool.buffersInUse }).toEqual(before);
   });
 
