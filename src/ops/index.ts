@@ -8,6 +8,7 @@ export { add } from './add.js';
 export { avgPool, avgPoolBackward } from './avg_pool.js';
 export { gatherBatch, type Augmentation } from './batch_gather.js';
 export { gaussianBlur } from './blur.js';
+export { centerColumns, columnStats } from './center_columns.js';
 export { channelAffine, channelAffineBackward, foldBatchNorm, type BatchNormParameters, type ChannelAffineGradients } from './channel_affine.js';
 export {
   conv2d, conv2dBackward, conv2dBackwardFilter, conv2dBackwardInput, type Conv2dGradients, type Conv2dOptions, type InputGradientEpilogue,
