@@ -41,6 +41,9 @@ export type { IntegratedGradientsOptions } from './explain/integrated_gradients.
 export type { TargetOptions } from './explain/saliency.js';
 export type { Target, Targets, SingleTarget, Score, ScoreSpec, Reduction } from './explain/score.js';
 export type { GeneratorClassOptions, GeneratorVisualization } from './explain/generator.js';
+export type { LayerEmbedding, LayerEmbeddingOptions, LayerFeatureOptions } from './explain/embedding.js';
+export { pca, COVARIANCE_MAX_DIMENSION, type PcaOptions, type PcaResult } from './explain/pca.js';
+export { tsne, type TsneOptions, type TsneResult } from './explain/tsne.js';
 
 // training on the engine's own backward passes
 export { fit, evaluate, cosineDecay, type TrainingData, type FitOptions, type EpochStats, type TrainingProgress, type Evaluation } from './train/fit.js';

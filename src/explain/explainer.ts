@@ -9,6 +9,7 @@
  *   const maps = await xai.smoothGrad([a, b, c], { target: ['top', 3, 'cat'], samples: 16 });
  */
 import { Runtime } from '../gpu/runtime.js';
+import type { Tensor } from '../gpu/tensor.js';
 import { Model } from '../model/model.js';
 import type { ModelSpec } from '../model/spec.js';
 import { OptionError } from '../errors.js';
@@ -18,6 +19,7 @@ import type { Explained, ImageBatch, ManyImages } from './batch.js';
 import type { ExplainContext, ImageInput } from './context.js';
 import { defaultMaxBytes } from './planner.js';
 import type { RunOptions } from './progress.js';
+import { layerEmbedding, layerFeatures, type LayerEmbedding, type LayerEmbeddingOptions, type LayerFeatureOptions } from './embedding.js';
 import { gradCam, type GradCamAttribution, type GradCamOptions } from './gradcam.js';
 import { integratedGradients, type IntegratedGradientsOptions } from './integrated_gradients.js';
 import { kernelShap, type KernelShapAttribution, type KernelShapOptions } from './kernel_shap.js';
@@ -150,6 +152,19 @@ export class Explainer {
   /** A layer's activations per image (no targets). */
   async activations<I extends ImageInput | ImageBatch>(images: I, options: ActivationsOptions & RunOptions): Promise<ManyImages<I> extends true ? LayerActivations[] : LayerActivations> {
     return activations(this.live, images, options);
+  }
+
+  /**
+   * Each image's activation at a layer (flattened, or averaged over space with pool: 'mean') as
+   * the rows of one [N, D] GPU tensor, which the caller disposes.
+   */
+  async layerFeatures(images: ImageInput | ImageBatch, options: LayerFeatureOptions): Promise<Tensor> {
+    return layerFeatures(this.live, images, options);
+  }
+
+  /** A layer's representation of N images laid out in 2-D by PCA (on the GPU) or t-SNE. */
+  async layerEmbedding(images: ImageInput | ImageBatch, options: LayerEmbeddingOptions): Promise<LayerEmbedding> {
+    return layerEmbedding(this.live, images, options);
   }
 
   /** Gradient ascent on each requested channel's mean activation, all channels as one batch. */
