@@ -49,6 +49,7 @@ export { tsne, type TsneOptions, type TsneResult } from './explain/tsne.js';
 export { fit, evaluate, cosineDecay, type TrainingData, type FitOptions, type EpochStats, type TrainingProgress, type Evaluation } from './train/fit.js';
 export type { OptimizerOptions } from './train/optimizer.js';
 export { smallCnn, type SmallCnnOptions } from './train/cnn.js';
+export { probeLayers, type LayerProbe, type ProbeOptions } from './train/probe.js';
 export { autoencoder, decoderOf, type AutoencoderOptions } from './train/autoencoder.js';
 export { shortcutDataset, backgroundMass, topBackgroundShare, SHORTCUT_CLASSES, type ShortcutData, type ShortcutDataOptions } from './train/shortcut.js';
 export { shortcutStudy, type ShortcutStudyOptions, type ShortcutStudyReport, type StudyModelReport } from './train/shortcut_study.js';
