@@ -1,7 +1,7 @@
 /**
  * webgpu-xai/components: Lit web components over the public engine API. Importing this module
  * defines every element (<xai-heatmap>, <xai-explainer>, <xai-compare>, <xai-filter-gallery>,
- * <xai-activations>, <xai-batch>); import a single one ('.../heatmap/heatmap.js') to define only that one.
+ * <xai-activations>, <xai-batch>, <xai-embedding>); import a single one ('.../heatmap/heatmap.js') to define only that one.
  *
  * Primitives are attributes (method, target, samples, model-url, src, ...); the Explainer, the
  * picture and results are properties. Events (events.ts) bubble and are composed. Long runs are
@@ -23,3 +23,4 @@ export { XaiCompare, type CompareEntry } from './compare/compare.js';
 export { XaiFilterGallery } from './filter-gallery/filter-gallery.js';
 export { XaiActivations } from './activations/activations.js';
 export { XaiBatch, type BatchEntry, type BatchImage, type TopClass } from './batch/batch.js';
+export { XaiEmbedding, type EmbeddingPoints } from './embedding/embedding.js';

@@ -729,6 +729,74 @@ describeBrowser(`components (${CHROMIUM}, WebGPU on SwiftShader)`, () => {
     expect(unexpected(problems), 'console errors, page errors or failed requests').toEqual([]);
   });
 
+  it('<xai-embedding> 30 points [30, 2] in 3 classes: one dot per point in its class colour, a legend; hovering a dot shows its thumbnail and label', async () => {
+    const PALETTE_RGB = [[0x4e, 0x79, 0xa7], [0xf2, 0x8e, 0x2b], [0xe1, 0x57, 0x59]];
+    const out = await page.evaluate(async (seed) => {
+      const t = window.xaiTest;
+      t.clear();
+      const element = document.createElement('xai-embedding');
+      const count = 30;
+      // a 6 x 5 grid, so that no two dots overlap
+      const points = Float32Array.from({ length: count * 2 }, (_, k) => (k % 2 === 0 ? (k / 2) % 6 : Math.floor(k / 2 / 6)));
+      element.embedding = { points, count, dimensions: 2, layer: 'pool2', method: 'tsne' };
+      element.labels = Array.from({ length: count }, (_, i) => i % 3);
+      element.labelNames = ['cat', 'dog', 'bird'];
+      element.thumbnails = Array.from({ length: count }, (_, i) => t.picture(6, 5, seed + i));
+      t.stage.append(element);
+      await element.updateComplete;
+      const root = element.shadowRoot!;
+      const canvas = root.querySelector<HTMLCanvasElement>('canvas[part~="canvas"]')!;
+      const rect = canvas.getBoundingClientRect();
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      const at = (x: number, y: number) => {
+        const i = (Math.round(y) * canvas.width + Math.round(x)) * 4;
+        return Array.from(data.slice(i, i + 4));
+      };
+      const centres = Array.from({ length: count }, (_, i) => {
+        const p = element.pointPosition(i);
+        return { client: p, pixel: at(((p.x - rect.left) * canvas.width) / rect.width, ((p.y - rect.top) * canvas.height) / rect.height) };
+      });
+      // between two horizontal neighbours: background
+      const gap = at((((centres[0].client.x + centres[1].client.x) / 2 - rect.left) * canvas.width) / rect.width, ((centres[0].client.y - rect.top) * canvas.height) / rect.height);
+      let coloured = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i] > 0) coloured++;
+      return {
+        centres, gap, coloured, legend: Array.from(root.querySelectorAll('[part~="legend"] span'), (span) => span.textContent!.trim()),
+        tooltipBefore: root.querySelector('[part~="tooltip"]') !== null, target: element.pointPosition(17),
+      };
+    }, seed);
+    out.centres.forEach(({ pixel }, i) => {
+      expect(pixel[3], `point ${i} alpha`).toBeGreaterThan(200);
+      pixel.slice(0, 3).forEach((v, c) => expect(Math.abs(v - PALETTE_RGB[i % 3][c]), `point ${i} colour`).toBeLessThanOrEqual(2));
+    });
+    expect(out.gap[3]).toBe(0);
+    // 30 dots of radius 4: about 30 * pi * 16 = 1508 pixels (antialiased edges included), none elsewhere
+    expect(out.coloured).toBeGreaterThan(30 * 40);
+    expect(out.coloured).toBeLessThan(30 * 90);
+    expect(out.legend).toEqual(['cat', 'dog', 'bird']);
+    expect(out.tooltipBefore).toBe(false);
+    await page.mouse.move(out.target.x + 1, out.target.y - 1);
+    const hover = await page.evaluate(async (seed) => {
+      const t = window.xaiTest;
+      const element = t.stage.querySelector('xai-embedding')!;
+      await element.updateComplete;
+      const root = element.shadowRoot!;
+      const thumbnail = root.querySelector<HTMLCanvasElement>('[part~="thumbnail"]')!;
+      return {
+        hovered: element.hovered,
+        text: root.querySelector('[part~="tooltip"]')!.textContent!.trim(),
+        size: [thumbnail.width, thumbnail.height],
+        pixels: Array.from(thumbnail.getContext('2d')!.getImageData(0, 0, thumbnail.width, thumbnail.height).data),
+        expected: Array.from(t.picture(6, 5, seed + 17).data),
+      };
+    }, seed);
+    expect(hover.hovered).toBe(17);
+    expect(hover.text).toBe('#17: bird');
+    expect(hover.size).toEqual([6, 5]);
+    expect(hover.pixels).toEqual(hover.expected);
+    expect(unexpected(problems), 'console errors, page errors or failed requests').toEqual([]);
+  });
+
   it('<xai-explainer> and <xai-compare> together on reluCnn with a 60x72 picture (screenshot with WEBGPU_XAI_SCREENSHOT)', async ({ skip }) => {
     needsAdapter(skip);
     const out = await page.evaluate(async (seed) => {
