@@ -1,6 +1,6 @@
 /**
  * Small dense linear algebra on the CPU in float64, for the parts of PCA that are too small for
- * the GPU to pay off: the symmetric eigenproblem of a D x D covariance (D <= 512) or of the l x l
+ * the GPU to pay off: the symmetric eigenproblem of a D x D covariance (D <= 256) or of the l x l
  * projection of a randomized subspace, and the orthonormalization of its basis.
  */
 

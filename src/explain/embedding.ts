@@ -127,6 +127,8 @@ export async function layerEmbedding(ctx: ExplainContext, images: ImageInput | I
     throw new OptionError(`${method === 'pca' ? 'dimensions' : 'pcaDimensions'} must be an integer in 1..${Math.min(d, count)} (at most D = ${d} and N = ${count}), got ${components}`);
   }
   const features = await layerFeatures(ctx, images, options);
+  // wait for the forward passes, so that the times say where the work went
+  await ctx.rt.finish();
   const featuresDone = performance.now();
   let reduced: PcaResult;
   try {

@@ -3,9 +3,10 @@
  * Hotelling 1933). The GPU computes the column means and variances, centers X and runs every
  * product with X; the CPU (float64) only solves small eigenproblems:
  *
- * - D <= COVARIANCE_MAX_DIMENSION (512): the covariance C = Xcᵀ Xc / (N - 1) is one GEMM
+ * - D <= COVARIANCE_MAX_DIMENSION (256): the covariance C = Xcᵀ Xc / (N - 1) is one GEMM
  *   (dense.wgsl's weight-gradient product xᵀ · dy reads Xcᵀ in place), read back as D x D and
- *   solved exactly by Jacobi rotations (eigen.ts). D^2 floats are cheap to read back there.
+ *   solved exactly by Jacobi rotations (eigen.ts). The bound is Jacobi's O(D^3) cost per sweep in
+ *   JavaScript: 0.27 s at D = 128 and 1.6 s at D = 256 (measured on a shared CPU), so ~10 s at 512 by the cube law.
  * - larger D: randomized subspace iteration (Halko, Martinsson and Tropp 2011, alg. 4.4 with the
  *   Rayleigh-Ritz step of alg. 5.3): Q (D x l, l = k + oversampling) from a seeded Gaussian
  *   matrix, then `iterations` times Q <- orth(C Q), and finally the l x l matrix Qᵀ C Q solved by
@@ -25,12 +26,12 @@ import { orthonormalColumns, symmetricEigen } from './eigen.js';
 import { gaussian, mulberry32 } from './seeded.js';
 
 /** Largest feature dimension whose covariance is read back and solved exactly. */
-export const COVARIANCE_MAX_DIMENSION = 512;
+export const COVARIANCE_MAX_DIMENSION = 256;
 
 export interface PcaOptions {
   /** Components to keep. Default 2. */
   components?: number;
-  /** 'auto' (default): 'covariance' for D <= 512, else 'randomized'. */
+  /** 'auto' (default): 'covariance' for D <= COVARIANCE_MAX_DIMENSION (256), else 'randomized'. */
   solver?: 'auto' | 'covariance' | 'randomized';
   /** Randomized solver: extra basis vectors beyond `components`. Default 10. */
   oversampling?: number;
