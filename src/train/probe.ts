@@ -9,7 +9,9 @@
  */
 import { InputError, OptionError } from '../errors.js';
 import type { Explainer } from '../explain/explainer.js';
-import type { ImageBatch, LayerFeatureOptions } from '../explain/embedding.js';
+import type { ImageBatch } from '../explain/batch.js';
+import type { ImageInput } from '../explain/context.js';
+import type { LayerFeatureOptions } from '../explain/embedding.js';
 import { Model } from '../model/model.js';
 import type { ModelSpec } from '../model/spec.js';
 import { evaluate, fit } from './fit.js';
@@ -68,8 +70,9 @@ function standardizedRows(x: Float32Array, d: number, rows: ArrayLike<number>, m
 }
 
 /** Held-out accuracy of a linear probe on each layer's features. */
-export async function probeLayers(explainer: Explainer, images: ImageBatch, labels: ArrayLike<number>, layers: readonly string[], options: ProbeOptions = {}): Promise<LayerProbe[]> {
-  const count = images?.shape?.[0];
+export async function probeLayers(explainer: Explainer, images: ImageInput | ImageBatch, labels: ArrayLike<number>, layers: readonly string[], options: ProbeOptions = {}): Promise<LayerProbe[]> {
+  // a list of images, or a stack [N, H, W, C] (layerFeatures checks either in full)
+  const count = Array.isArray(images) ? images.length : (images as ImageInput)?.shape?.length === explainer.model.inputShape.length + 1 ? (images as ImageInput).shape[0] : 1;
   if (!Array.isArray(layers) || layers.length === 0) throw new OptionError('probeLayers needs a non-empty list of layer names');
   const model = explainer.model;
   const unknown = layers.filter((layer) => typeof layer !== 'string' || !model.layers.has(layer));
