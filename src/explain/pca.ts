@@ -5,12 +5,12 @@
  *
  * - D <= COVARIANCE_MAX_DIMENSION (256): the covariance C = Xcᵀ Xc / (N - 1) is one GEMM
  *   (dense.wgsl's weight-gradient product xᵀ · dy reads Xcᵀ in place), read back as D x D and
- *   solved exactly by Jacobi rotations (eigen.ts). The bound is Jacobi's O(D^3) cost per sweep in
- *   JavaScript: 0.27 s at D = 128 and 1.6 s at D = 256 (measured on a shared CPU), so ~10 s at 512 by the cube law.
+ *   solved exactly (Householder tridiagonalization and QL, eigen.ts). The bound is that solve's
+ *   9 D^3 flops in JavaScript: about 0.5 s at D = 256 on a shared CPU core (measured), 4 s at 512.
  * - larger D: randomized subspace iteration (Halko, Martinsson and Tropp 2011, alg. 4.4 with the
  *   Rayleigh-Ritz step of alg. 5.3): Q (D x l, l = k + oversampling) from a seeded Gaussian
- *   matrix, then `iterations` times Q <- orth(C Q), and finally the l x l matrix Qᵀ C Q solved by
- *   Jacobi, V = Q U. C Q = Xcᵀ (Xc Q) / (N - 1) is two thin GEMMs on the GPU, so C (D x D) is
+ *   matrix, then `iterations` times Q <- orth(C Q), and finally the l x l matrix Qᵀ C Q solved
+ *   exactly, V = Q U. C Q = Xcᵀ (Xc Q) / (N - 1) is two thin GEMMs on the GPU, so C (D x D) is
  *   never formed; only D x l floats travel per iteration.
  *
  * The projection Xc V_k [N, k] is a GEMM on the GPU as well. Explained-variance ratios divide
@@ -110,7 +110,7 @@ async function randomizedEigen(rt: Runtime, centered: Tensor, k: number, oversam
   return { values: small.values.slice(0, k), vectors };
 }
 
-/** Top-k eigenpairs of C from the D x D covariance solved by Jacobi. */
+/** Top-k eigenpairs of C from the D x D covariance solved exactly on the CPU. */
 async function covarianceEigen(rt: Runtime, centered: Tensor, k: number): Promise<{ values: Float64Array; vectors: Float64Array }> {
   const [rows, d] = centered.shape;
   const gram = denseBackwardWeights(rt, centered, centered);
