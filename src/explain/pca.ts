@@ -6,7 +6,7 @@
  * - D <= COVARIANCE_MAX_DIMENSION (256): the covariance C = Xcᵀ Xc / (N - 1) is one GEMM
  *   (dense.wgsl's weight-gradient product xᵀ · dy reads Xcᵀ in place), read back as D x D and
  *   solved exactly (Householder tridiagonalization and QL, eigen.ts). The bound is that solve's
- *   9 D^3 flops in JavaScript: about 0.5 s at D = 256 on a shared CPU core (measured), 4 s at 512.
+ *   9 D^3 flops in JavaScript: about 0.5 s at D = 256 on a shared CPU core (measured), so some 4 s at 512.
  * - larger D: randomized subspace iteration (Halko, Martinsson and Tropp 2011, alg. 4.4 with the
  *   Rayleigh-Ritz step of alg. 5.3): Q (D x l, l = k + oversampling) from a seeded Gaussian
  *   matrix, then `iterations` times Q <- orth(C Q), and finally the l x l matrix Qᵀ C Q solved
