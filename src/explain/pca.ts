@@ -23,7 +23,7 @@ import type { Tensor } from '../gpu/tensor.js';
 import { centerColumns, columnStats } from '../ops/center_columns.js';
 import { dense, denseBackwardWeights } from '../ops/dense.js';
 import { orthonormalColumns, symmetricEigen } from './eigen.js';
-import { gaussian, mulberry32 } from './seeded.js';
+import { gaussian, mulberry32 } from './random.js';
 
 /** Largest feature dimension whose covariance is read back and solved exactly. */
 export const COVARIANCE_MAX_DIMENSION = 256;

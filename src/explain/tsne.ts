@@ -14,7 +14,7 @@
  * A seed fixes the initial layout (Gaussian, deviation 1e-4), so a seed fixes the result.
  */
 import { OptionError, ShapeError } from '../errors.js';
-import { gaussian, mulberry32 } from './seeded.js';
+import { gaussian, mulberry32 } from './random.js';
 
 export interface TsneOptions {
   /** Effective number of neighbours, below N. Default 30 (or (N - 1) / 3 when N is small). */
