@@ -1,5 +1,6 @@
-// Grad-CAM (Selvaraju et al. 2017) and Grad-CAM++ (Chattopadhay et al. 2018) from a layer's
-// activations A and the gradient G = d score / d A, and the bilinear upsampling of the map.
+// Grad-CAM (Selvaraju et al. 2017), Grad-CAM++ (Chattopadhay et al. 2018) and LayerCAM (Jiang et
+// al. 2021) from a layer's activations A and the gradient G = d score / d A, and the bilinear
+// upsampling of the map.
 //   weights_gradcam:   weights[k] = mean over positions p of G[p, k]          (Grad-CAM, eq. 1)
 //   weights_plusplus:  weights[k] = sum_p alpha[p, k] * relu(G[p, k]) with
 //                      alpha[p, k] = G^2 / (2 G^2 + (sum_q A[q, k]) G^3), 0 where that denominator
@@ -7,6 +8,8 @@
 //                      higher derivatives are powers of dS/dA; the common positive factor exp(S)
 //                      is dropped from every weight, as in the authors' implementation.
 //   combine:           cam[p] = relu(sum_k weights[k] * A[p, k])                (Grad-CAM, eq. 2)
+//   combine_layercam:  cam[p] = relu(sum_k relu(G[p, k]) * A[p, k])  (LayerCAM, eqs. 5-6: each
+//                      position weighted by its own positive gradient; relu(0) = 0 at the kink)
 //   upsample_bilinear: result[y, x] for y < out_height, x < out_width from cam [in_height, in_width]
 //                      by bilinear interpolation without aligned corners (tf.image.resizeBilinear):
 //                      source = (dst + 0.5) * in / out - 0.5 with HALF_PIXEL (TF2 resize, cv2),
@@ -18,6 +21,7 @@
 // Bindings (params: weights_*, combine; resize: upsample_bilinear):
 //   weights_*:         activations (read), grads (read), weights (read_write)
 //   combine:           activations (read), weights, cam (read_write)
+//   combine_layercam:  activations (read), grads (read), cam (read_write)
 //   upsample_bilinear: cam, result (read_write)
 
 override WORKGROUP_SIZE: u32 = 64;
@@ -100,6 +104,20 @@ fn combine(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) g
   var total = 0.0;
   for (var k = 0u; k < params.channels; k++) {
     total += weights[weight_row + k] * activations[row + k];
+  }
+  cam[i] = max(total, 0.0);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn combine_layercam(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = linear_index(gid, groups);
+  if (i >= arrayLength(&cam)) {
+    return;
+  }
+  let row = i * params.channels;
+  var total = 0.0;
+  for (var k = 0u; k < params.channels; k++) {
+    total += max(grads[row + k], 0.0) * activations[row + k];
   }
   cam[i] = max(total, 0.0);
 }

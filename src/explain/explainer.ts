@@ -25,6 +25,7 @@ import { integratedGradients, type IntegratedGradientsOptions } from './integrat
 import { kernelShap, type KernelShapAttribution, type KernelShapOptions } from './kernel_shap.js';
 import { lime, type LimeAttribution, type LimeOptions } from './lime.js';
 import { occlusion, type OcclusionAttribution, type OcclusionOptions } from './occlusion.js';
+import { layerCam, type LayerCamAttribution, type LayerCamOptions } from './layercam.js';
 import { saliency, type TargetOptions } from './saliency.js';
 import { smoothGrad, type SmoothGradOptions } from './smoothgrad.js';
 import { visualizeClassWithGenerator, type GeneratorClassOptions, type GeneratorVisualization } from './generator.js';
@@ -147,6 +148,11 @@ export class Explainer {
   /** KernelSHAP over segments: Shapley values that add up to f(x) - f(baseline). One image per call. */
   async kernelShap(image: ImageInput, options?: KernelShapOptions): Promise<KernelShapAttribution> {
     return kernelShap(this.live, image, options);
+  }
+
+  /** LayerCAM: ReLU(sum_k ReLU(dS/dA_k) * A_k) at a layer, upsampled to the input (one image, one target). */
+  async layerCam(image: ImageInput, options?: LayerCamOptions): Promise<LayerCamAttribution> {
+    return layerCam(this.live, image, options);
   }
 
   /** A layer's activations per image (no targets). */

@@ -54,7 +54,7 @@ function upstreamOfLogits(model: Model): Set<string> {
 }
 
 /** The layer to explain, checked: it must exist, have a [1, h, w, K] output and feed the logits. */
-export function gradCamLayer(ctx: ExplainContext, layer: string | undefined): string {
+export function gradCamLayer(ctx: ExplainContext, layer: string | undefined, method = 'Grad-CAM'): string {
   const upstream = upstreamOfLogits(ctx.model);
   const candidates = spatialLayers(ctx.model).filter((name) => upstream.has(name));
   if (layer === undefined) {
@@ -63,14 +63,14 @@ export function gradCamLayer(ctx: ExplainContext, layer: string | undefined): st
     const shapes = ctx.model.shapes(1);
     const maps = candidates.filter((name) => shapes.get(name)![1] * shapes.get(name)![2] > 1);
     if (!maps.length) {
-      throw new OptionError(`Grad-CAM needs a layer with a spatial [1, h, w, K] output of more than one position; ${ctx.model.spec.source} has ${candidates.length ? `only 1x1 ones (${candidates.join(', ')}), whose map is constant` : 'none'}`);
+      throw new OptionError(`${method} needs a layer with a spatial [1, h, w, K] output of more than one position; ${ctx.model.spec.source} has ${candidates.length ? `only 1x1 ones (${candidates.join(', ')}), whose map is constant` : 'none'}`);
     }
     return maps[maps.length - 1];
   }
   const shape = layerShape(ctx.model, layer);
   if (shape.length !== 3 || !candidates.includes(layer)) {
     const why = shape.length !== 3 ? `outputs [1, ${shape.join(', ')}]` : layer === ctx.model.inputName ? 'is the input' : 'does not feed the logits';
-    throw new OptionError(`Grad-CAM needs a layer with a spatial [1, h, w, K] output that feeds the logits; '${layer}' ${why} (layers that qualify: ${candidates.join(', ') || 'none'})`);
+    throw new OptionError(`${method} needs a layer with a spatial [1, h, w, K] output that feeds the logits; '${layer}' ${why} (layers that qualify: ${candidates.join(', ') || 'none'})`);
   }
   return layer;
 }
