@@ -26,6 +26,7 @@ import { kernelShap, type KernelShapAttribution, type KernelShapOptions } from '
 import { lime, type LimeAttribution, type LimeOptions } from './lime.js';
 import { occlusion, type OcclusionAttribution, type OcclusionOptions } from './occlusion.js';
 import { layerCam, type LayerCamAttribution, type LayerCamOptions } from './layercam.js';
+import { scoreCam, type ScoreCamAttribution, type ScoreCamOptions } from './scorecam.js';
 import { saliency, type TargetOptions } from './saliency.js';
 import { smoothGrad, type SmoothGradOptions } from './smoothgrad.js';
 import { visualizeClassWithGenerator, type GeneratorClassOptions, type GeneratorVisualization } from './generator.js';
@@ -153,6 +154,11 @@ export class Explainer {
   /** LayerCAM: ReLU(sum_k ReLU(dS/dA_k) * A_k) at a layer, upsampled to the input (one image, one target). */
   async layerCam(image: ImageInput, options?: LayerCamOptions): Promise<LayerCamAttribution> {
     return layerCam(this.live, image, options);
+  }
+
+  /** Score-CAM: a layer's normalized maps mask the image; softmaxed target scores of the masked copies weight them (one image, one target). */
+  async scoreCam(image: ImageInput, options?: ScoreCamOptions): Promise<ScoreCamAttribution> {
+    return scoreCam(this.live, image, options);
   }
 
   /** A layer's activations per image (no targets). */
