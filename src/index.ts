@@ -31,6 +31,7 @@ export type { ImageInput } from './explain/context.js';
 export type { GradCamAttribution, GradCamOptions } from './explain/gradcam.js';
 export type { LayerCamAttribution, LayerCamOptions } from './explain/layercam.js';
 export type { ScoreCamAttribution, ScoreCamOptions } from './explain/scorecam.js';
+export type { RiseAttribution, RiseOptions } from './explain/rise.js';
 export type { OcclusionAttribution, OcclusionOptions } from './explain/occlusion.js';
 export type { LimeAttribution, LimeOptions } from './explain/lime.js';
 export type { KernelShapAttribution, KernelShapOptions } from './explain/kernel_shap.js';

@@ -27,6 +27,7 @@ import { lime, type LimeAttribution, type LimeOptions } from './lime.js';
 import { occlusion, type OcclusionAttribution, type OcclusionOptions } from './occlusion.js';
 import { layerCam, type LayerCamAttribution, type LayerCamOptions } from './layercam.js';
 import { scoreCam, type ScoreCamAttribution, type ScoreCamOptions } from './scorecam.js';
+import { rise, type RiseAttribution, type RiseOptions } from './rise.js';
 import { saliency, type TargetOptions } from './saliency.js';
 import { smoothGrad, type SmoothGradOptions } from './smoothgrad.js';
 import { visualizeClassWithGenerator, type GeneratorClassOptions, type GeneratorVisualization } from './generator.js';
@@ -159,6 +160,11 @@ export class Explainer {
   /** Score-CAM: a layer's normalized maps mask the image; softmaxed target scores of the masked copies weight them (one image, one target). */
   async scoreCam(image: ImageInput, options?: ScoreCamOptions): Promise<ScoreCamAttribution> {
     return scoreCam(this.live, image, options);
+  }
+
+  /** RISE: random smooth masks, the masked copies' target scores weighting the masks, sum_i f_i M_i / (N p) (one image, one target). */
+  async rise(image: ImageInput, options?: RiseOptions): Promise<RiseAttribution> {
+    return rise(this.live, image, options);
   }
 
   /** A layer's activations per image (no targets). */
