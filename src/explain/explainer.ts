@@ -28,6 +28,7 @@ import { occlusion, type OcclusionAttribution, type OcclusionOptions } from './o
 import { layerCam, type LayerCamAttribution, type LayerCamOptions } from './layercam.js';
 import { scoreCam, type ScoreCamAttribution, type ScoreCamOptions } from './scorecam.js';
 import { rise, type RiseAttribution, type RiseOptions } from './rise.js';
+import { guidedBackprop } from './guided_backprop.js';
 import { saliency, type TargetOptions } from './saliency.js';
 import { smoothGrad, type SmoothGradOptions } from './smoothgrad.js';
 import { visualizeClassWithGenerator, type GeneratorClassOptions, type GeneratorVisualization } from './generator.js';
@@ -124,6 +125,11 @@ export class Explainer {
 
   async saliency<I extends ImageInput | ImageBatch, O extends TargetOptions & RunOptions = TargetOptions>(images: I, options?: O): Promise<Explained<I, Attribution, O>> {
     return saliency(this.live, images, options);
+  }
+
+  /** Guided backpropagation: the input gradient with every ReLU also zeroing negative upstream gradients. */
+  async guidedBackprop<I extends ImageInput | ImageBatch, O extends TargetOptions & RunOptions = TargetOptions>(images: I, options?: O): Promise<Explained<I, Attribution, O>> {
+    return guidedBackprop(this.live, images, options);
   }
 
   async smoothGrad<I extends ImageInput | ImageBatch, O extends SmoothGradOptions = SmoothGradOptions>(images: I, options?: O): Promise<Explained<I, Attribution, O>> {

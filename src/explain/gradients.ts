@@ -4,6 +4,7 @@
  */
 import type { Tensor } from '../gpu/tensor.js';
 import { INPUT, type ForwardPass, type Model } from '../model/model.js';
+import type { BackwardRule } from '../ops/activation.js';
 import { scoreSeed, type ResolvedScore } from './score.js';
 
 const attributionKernel = (entry: string) => ({ shader: 'attribution', entry, constants: { WORKGROUP_SIZE: 64 } });
@@ -13,10 +14,10 @@ const attributionKernel = (entry: string) => ({ shader: 'attribution', entry, co
  * [jobs, C] the jobs' channel sets) with respect to `to` (default the input) for each copy of
  * `x`. Returns the forward pass too (keeping `keep`), which the caller disposes.
  */
-export function scoreGradient(model: Model, score: ResolvedScore, x: Tensor, table: Tensor, mask: Tensor, to = INPUT, keep: string[] = []): { gradient: Tensor; pass: ForwardPass } {
+export function scoreGradient(model: Model, score: ResolvedScore, x: Tensor, table: Tensor, mask: Tensor, to = INPUT, keep: string[] = [], rule: BackwardRule = 'gradient'): { gradient: Tensor; pass: ForwardPass } {
   const pass = model.forward(x, { forBackward: true, keep: [score.node, ...keep] });
   const seed = scoreSeed(model.runtime, score, pass.value(score.node), table, mask);
-  const { gradients } = model.backward(pass, new Map([[score.node, seed]]), { to: [to] });
+  const { gradients } = model.backward(pass, new Map([[score.node, seed]]), { to: [to], rule });
   return { gradient: gradients.get(to)!, pass };
 }
 

@@ -8,6 +8,7 @@
  */
 import type { Runtime } from '../gpu/runtime.js';
 import type { Shape, Tensor } from '../gpu/tensor.js';
+import type { BackwardRule } from '../ops/activation.js';
 import { activationLayer } from './layers/activation.js';
 import { addLayer } from './layers/add.js';
 import { channelAffineLayer } from './layers/channel_affine.js';
@@ -52,7 +53,8 @@ export interface Layer {
   readonly saves: { inputs: boolean; output: boolean };
   outputShape(inputShapes: Shape[]): Shape;
   forward(rt: Runtime, inputs: Tensor[]): Tensor;
-  backward(rt: Runtime, record: ForwardRecord, dy: Tensor, want: { inputs: boolean; weights: boolean }): LayerGradients;
+  /** `rule` (default 'gradient') reaches the layers with a ReLU: activation layers and fused activations. */
+  backward(rt: Runtime, record: ForwardRecord, dy: Tensor, want: { inputs: boolean; weights: boolean; rule?: BackwardRule }): LayerGradients;
   /** Multiply-adds count as two FLOPs. */
   flops(inputShapes: Shape[]): number;
 }

@@ -3,9 +3,10 @@
  * backward from gradient seeds on any nodes to the input, to intermediate nodes (Grad-CAM) and, on
  * request, to the weights. Everything is recorded on the runtime; nothing is read back here.
  */
-import { LimitError, NonFiniteError, ShapeError, XaiError } from '../errors.js';
+import { LimitError, NonFiniteError, OptionError, ShapeError, XaiError } from '../errors.js';
 import type { Runtime } from '../gpu/runtime.js';
 import type { Shape, Tensor } from '../gpu/tensor.js';
+import { BACKWARD_RULES, type BackwardRule } from '../ops/activation.js';
 import { add } from '../ops/add.js';
 import { formatShape } from '../ops/shapes.js';
 import { createLayer, type ForwardRecord, type Layer } from './layers.js';
@@ -26,6 +27,8 @@ export interface BackwardOptions {
   to?: string[];
   /** Also return weight gradients of every layer the gradient passes. */
   weights?: boolean;
+  /** 'gradient' (default), or 'guided': guided backpropagation's ReLU rule (Springenberg et al. 2015), which also zeroes negative upstream gradients at every ReLU. */
+  rule?: BackwardRule;
 }
 
 export interface BackwardResult {
@@ -261,6 +264,9 @@ export class Model {
     const targets = new Set(requested.map(resolve));
     for (const t of targets) this.layer(t);
     // every check before any work is recorded, so that a bad call leaves nothing allocated
+    if (options.rule !== undefined && !BACKWARD_RULES.includes(options.rule)) {
+      throw new OptionError(`backward: unknown rule '${String(options.rule)}' (use ${BACKWARD_RULES.join(' or ')})`);
+    }
     const shapes = this.shapes(pass.batch);
     for (const [node, seed] of seeds) {
       const expected = shapes.get(this.layer(node).spec.name)!;
@@ -305,7 +311,7 @@ export class Model {
       const wantInputs = layer.spec.inputs.some((i) => wanted.has(i));
       const wantWeights = !!options.weights && Object.keys(layer.weights).length > 0;
       if (wantInputs || wantWeights) {
-        const grads = layer.backward(this.rt, pass.records.get(name)!, dy, { inputs: wantInputs, weights: wantWeights });
+        const grads = layer.backward(this.rt, pass.records.get(name)!, dy, { inputs: wantInputs, weights: wantWeights, rule: options.rule });
         grads.inputs.forEach((g, i) => {
           if (!g) return;
           if (wanted.has(layer.spec.inputs[i])) accumulate(layer.spec.inputs[i], g);

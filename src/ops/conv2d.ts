@@ -13,7 +13,7 @@ import { OptionError, ShapeError } from '../errors.js';
 import type { DispatchArgs, Runtime } from '../gpu/runtime.js';
 import { matmulTiles } from '../gpu/variants.js';
 import { sizeOf, type Shape, type Tensor } from '../gpu/tensor.js';
-import { activationBackward, activationCode, type Activation } from './activation.js';
+import { activationBackward, activationCode, type Activation, type BackwardRule } from './activation.js';
 import { sumToChannels } from './reduce.js';
 import { formatShape, windowGeometry, type ExplicitPadding, type Padding } from './shapes.js';
 
@@ -225,7 +225,7 @@ export function conv2dBackward(
   rt: Runtime,
   tensors: { x: Tensor; filter: Tensor; y?: Tensor; dy: Tensor },
   options: Conv2dOptions = {},
-  wanted: { input?: boolean; filter?: boolean; bias?: boolean } = { input: true, filter: true, bias: true },
+  wanted: { input?: boolean; filter?: boolean; bias?: boolean; rule?: BackwardRule } = { input: true, filter: true, bias: true },
 ): Conv2dGradients {
   const op = 'conv2dBackward';
   const { x, filter, y, dy } = tensors;
@@ -235,7 +235,7 @@ export function conv2dBackward(
   if (g.activation !== 'linear') {
     if (!y) throw new OptionError(`${op}: the forward output y is needed for the '${g.activation}' activation's gradient`);
     expectShape(y, g.output, 'y', op);
-    preGrad = activationBackward(rt, dy, y, g.activation);
+    preGrad = activationBackward(rt, dy, y, g.activation, wanted.rule);
   }
   const gradients: Conv2dGradients = {};
   if (wanted.input) gradients.input = conv2dBackwardInput(rt, preGrad, filter, x.shape, options);

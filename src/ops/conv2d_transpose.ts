@@ -16,7 +16,7 @@
 import { OptionError, ShapeError } from '../errors.js';
 import type { Runtime } from '../gpu/runtime.js';
 import type { Shape, Tensor } from '../gpu/tensor.js';
-import { activationBackward, type Activation } from './activation.js';
+import { activationBackward, type Activation, type BackwardRule } from './activation.js';
 import { conv2d, conv2dBackwardFilter, conv2dBackwardInput, positivePair, type Conv2dGradients } from './conv2d.js';
 import { sumToChannels } from './reduce.js';
 import { formatShape, windowGeometry, type ExplicitPadding, type Padding } from './shapes.js';
@@ -89,7 +89,7 @@ export function conv2dTransposeBackward(
   rt: Runtime,
   tensors: { x: Tensor; filter: Tensor; y?: Tensor; dy: Tensor },
   options: Conv2dTransposeOptions,
-  wanted: { input?: boolean; filter?: boolean; bias?: boolean } = { input: true, filter: true, bias: true },
+  wanted: { input?: boolean; filter?: boolean; bias?: boolean; rule?: BackwardRule } = { input: true, filter: true, bias: true },
 ): Conv2dGradients {
   const op = 'conv2dTransposeBackward';
   const { x, filter, y, dy } = tensors;
@@ -99,7 +99,7 @@ export function conv2dTransposeBackward(
   let preGrad = dy;
   if (activation !== 'linear') {
     if (!y) throw new OptionError(`${op}: the forward output y is needed for the '${activation}' activation's gradient`);
-    preGrad = activationBackward(rt, dy, y, activation);
+    preGrad = activationBackward(rt, dy, y, activation, wanted.rule);
   }
   const conv = convOptions(options);
   const gradients: Conv2dGradients = {};

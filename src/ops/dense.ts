@@ -17,7 +17,7 @@ import type { KernelSpec } from '../gpu/kernel.js';
 import type { Runtime, Workgroups } from '../gpu/runtime.js';
 import { matmulTiles } from '../gpu/variants.js';
 import { sizeOf, type Tensor, type TensorSlice } from '../gpu/tensor.js';
-import { activationBackward, activationCode, type Activation } from './activation.js';
+import { activationBackward, activationCode, type Activation, type BackwardRule } from './activation.js';
 import { sumToChannels } from './reduce.js';
 import { expectRank, formatShape } from './shapes.js';
 
@@ -306,7 +306,7 @@ export function denseBackward(
   rt: Runtime,
   saved: DenseSaved,
   options: DenseOptions = {},
-  want: { input?: boolean; weights?: boolean; bias?: boolean } = { input: true, weights: true, bias: true },
+  want: { input?: boolean; weights?: boolean; bias?: boolean; rule?: BackwardRule } = { input: true, weights: true, bias: true },
 ): DenseGradients {
   const { x, weights, y, dy } = saved;
   const [n, , m] = checkDense(x, weights, undefined);
@@ -317,7 +317,7 @@ export function denseBackward(
       throw new ShapeError(`denseBackward: ${name} ${formatShape(t.shape)} must be [${n}, ${m}] for input ${formatShape(x.shape)} and weights ${formatShape(weights.shape)}`);
     }
   }
-  const g = kind === 'linear' ? dy : activationBackward(rt, dy, y, kind);
+  const g = kind === 'linear' ? dy : activationBackward(rt, dy, y, kind, want.rule);
   const gradients: DenseGradients = {};
   if (want.input) gradients.input = denseBackwardInput(rt, g, weights, options);
   if (want.weights) gradients.weights = denseBackwardWeights(rt, x, g, options);

@@ -11,7 +11,7 @@
 import { OptionError, ShapeError } from '../errors.js';
 import type { Runtime } from '../gpu/runtime.js';
 import type { Shape, Tensor } from '../gpu/tensor.js';
-import { activationBackward, activationCode, type Activation } from './activation.js';
+import { activationBackward, activationCode, type Activation, type BackwardRule } from './activation.js';
 import { sumToChannels } from './reduce.js';
 import { channelBlockCount, formatShape, windowGeometry, type Padding, type WindowGeometry } from './shapes.js';
 
@@ -31,6 +31,8 @@ export interface DepthwiseConv2dGradientRequest {
   input?: boolean;
   filter?: boolean;
   bias?: boolean;
+  /** How the fused activation passes the gradient (default 'gradient'). */
+  rule?: BackwardRule;
 }
 
 export interface DepthwiseConv2dGradients {
@@ -176,7 +178,7 @@ export function depthwiseConv2dBackward(
   if (o.activation !== 'linear') {
     if (!y) throw new ShapeError(`depthwiseConv2d backward: the forward output y is needed for the '${o.activation}' activation's gradient`);
     expectShape(y, outShape, 'y (forward output)');
-    preGrad = activationBackward(rt, dy, y, o.activation);
+    preGrad = activationBackward(rt, dy, y, o.activation, wanted.rule);
   }
   const grads: DepthwiseConv2dGradients = {};
   if (wanted.input) grads.input = depthwiseConv2dBackwardInput(rt, preGrad, filter, x.shape, o);

@@ -3,7 +3,7 @@
  * and returns output tensors (NHWC, TensorFlow's weight layouts); backward functions return the
  * gradients a layer needs. Nothing is read back until `rt.read()`.
  */
-export { activation, activationBackward, type Activation } from './activation.js';
+export { activation, activationBackward, type Activation, type BackwardRule } from './activation.js';
 export { add } from './add.js';
 export { avgPool, avgPoolBackward } from './avg_pool.js';
 export { gatherBatch, type Augmentation } from './batch_gather.js';

@@ -36,6 +36,8 @@ export interface ReferenceBackwardOptions {
   to?: string[];
   /** Also return weight gradients (filter, bias, weights, scale, shift) of every layer the gradient passes. */
   weights?: boolean;
+  /** 'guided': guided backpropagation, negative upstream gradients zeroed at every ReLU / ReLU6 (own or fused). */
+  rule?: 'gradient' | 'guided';
 }
 
 export interface ReferenceBackwardResult {
@@ -301,7 +303,10 @@ export function referenceBackward(spec: ModelSpec, x: RefTensor, seeds: Map<stri
     const wantInputs = layer.inputs.some((i) => wanted.has(i));
     const hasWeights = ['conv2d', 'depthwiseConv2d', 'dense', 'channelAffine', 'conv2dTranspose'].includes(layer.kind);
     if (!wantInputs && !(options.weights && hasWeights)) continue;
-    const grads = layerBackward(layer, layer.inputs.map((i) => values.get(i)!), dy);
+    // guided backpropagation: relu(dy) * act'(z) = (z > 0)(dy > 0) dy, Springenberg et al. 2015, Fig. 1
+    const guided = options.rule === 'guided' && 'activation' in layer && (layer.activation === 'relu' || layer.activation === 'relu6');
+    const upstream = guided ? refTensor(dy.shape, dy.data.map((v) => Math.max(v, 0))) : dy;
+    const grads = layerBackward(layer, layer.inputs.map((i) => values.get(i)!), upstream);
     layer.inputs.forEach((name, i) => {
       if (wanted.has(name)) accumulate(name, grads.inputs[i]);
     });

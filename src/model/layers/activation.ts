@@ -8,7 +8,7 @@ export function activationLayer(_rt: unknown, spec: SpecOf<'activation'>): Layer
     spec, weights: {}, saves: { inputs: false, output: true },
     outputShape: (s) => s[0],
     forward: (rt, [x]) => activation(rt, x, spec.activation),
-    backward: (rt, record, dy) => ({ inputs: [activationBackward(rt, dy, record.output, spec.activation)], weights: {} }),
+    backward: (rt, record, dy, want) => ({ inputs: [activationBackward(rt, dy, record.output, spec.activation, want.rule)], weights: {} }),
     flops: (s) => product(s[0]),
   };
 }

@@ -26,7 +26,7 @@ export function convLayer(rt: Runtime, spec: SpecOf<'conv2d' | 'depthwiseConv2d'
     forward: (rt, [x]) => (depthwise ? depthwiseConv2d : conv2d)(rt, x, filter, bias, options),
     backward: (rt, record, dy, want) => {
       const run = depthwise ? depthwiseConv2dBackward : conv2dBackward;
-      const grads = run(rt, { x: record.inputs[0], filter, y: record.output, dy }, options, { input: want.inputs, filter: want.weights, bias: want.weights && !!bias });
+      const grads = run(rt, { x: record.inputs[0], filter, y: record.output, dy }, options, { input: want.inputs, filter: want.weights, bias: want.weights && !!bias, rule: want.rule });
       const out: Record<string, Tensor> = {};
       if (grads.filter) out.filter = grads.filter;
       if (grads.bias) out.bias = grads.bias;

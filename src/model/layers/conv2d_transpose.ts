@@ -48,7 +48,7 @@ export function conv2dTransposeLayer(rt: Runtime, spec: SpecOf<'conv2dTranspose'
     forward: (rt, [x]) => conv2dTranspose(rt, x, filter, bias, options(x.shape)),
     backward: (rt, record, dy, want) => {
       const x = record.inputs[0];
-      const grads = conv2dTransposeBackward(rt, { x, filter, y: record.output, dy }, options(x.shape), { input: want.inputs, filter: want.weights, bias: want.weights && !!bias });
+      const grads = conv2dTransposeBackward(rt, { x, filter, y: record.output, dy }, options(x.shape), { input: want.inputs, filter: want.weights, bias: want.weights && !!bias, rule: want.rule });
       const out: Record<string, Tensor> = {};
       if (grads.filter) out.filter = grads.filter;
       if (grads.bias) out.bias = grads.bias;

@@ -21,7 +21,7 @@ export function denseLayer(rt: Runtime, spec: SpecOf<'dense'>): Layer {
     },
     forward: (rt, [x]) => dense(rt, x, weightsTensor, bias, { activation: spec.activation }),
     backward: (rt, record, dy, want) => {
-      const grads = denseBackward(rt, { x: record.inputs[0], weights: weightsTensor, y: record.output, dy }, { activation: spec.activation }, { input: want.inputs, weights: want.weights, bias: want.weights && !!bias });
+      const grads = denseBackward(rt, { x: record.inputs[0], weights: weightsTensor, y: record.output, dy }, { activation: spec.activation }, { input: want.inputs, weights: want.weights, bias: want.weights && !!bias, rule: want.rule });
       const out: Record<string, Tensor> = {};
       if (grads.weights) out.weights = grads.weights;
       if (grads.bias) out.bias = grads.bias;
