@@ -29,6 +29,7 @@ import { layerCam, type LayerCamAttribution, type LayerCamOptions } from './laye
 import { scoreCam, type ScoreCamAttribution, type ScoreCamOptions } from './scorecam.js';
 import { rise, type RiseAttribution, type RiseOptions } from './rise.js';
 import { guidedBackprop } from './guided_backprop.js';
+import { adaptiveIntegratedGradients, type AdaptiveAttribution, type AdaptiveIntegratedGradientsOptions } from './adaptive_ig.js';
 import { saliency, type TargetOptions } from './saliency.js';
 import { smoothGrad, type SmoothGradOptions } from './smoothgrad.js';
 import { visualizeClassWithGenerator, type GeneratorClassOptions, type GeneratorVisualization } from './generator.js';
@@ -171,6 +172,11 @@ export class Explainer {
   /** RISE: random smooth masks, the masked copies' target scores weighting the masks, sum_i f_i M_i / (N p) (one image, one target). */
   async rise(image: ImageInput, options?: RiseOptions): Promise<RiseAttribution> {
     return rise(this.live, image, options);
+  }
+
+  /** Integrated Gradients with Gauss-Legendre points doubled until the completeness error is under `tolerance` (or maxSteps; one image, one target). */
+  async adaptiveIntegratedGradients(image: ImageInput, options: AdaptiveIntegratedGradientsOptions): Promise<AdaptiveAttribution> {
+    return adaptiveIntegratedGradients(this.live, image, options);
   }
 
   /** A layer's activations per image (no targets). */
