@@ -30,6 +30,7 @@ import { scoreCam, type ScoreCamAttribution, type ScoreCamOptions } from './scor
 import { rise, type RiseAttribution, type RiseOptions } from './rise.js';
 import { guidedBackprop } from './guided_backprop.js';
 import { adaptiveIntegratedGradients, type AdaptiveAttribution, type AdaptiveIntegratedGradientsOptions } from './adaptive_ig.js';
+import { perturbationCurve, type MapInput, type PerturbationCurve, type PerturbationCurveOptions } from './metrics/deletion_insertion.js';
 import { saliency, type TargetOptions } from './saliency.js';
 import { smoothGrad, type SmoothGradOptions } from './smoothgrad.js';
 import { visualizeClassWithGenerator, type GeneratorClassOptions, type GeneratorVisualization } from './generator.js';
@@ -177,6 +178,16 @@ export class Explainer {
   /** Integrated Gradients with Gauss-Legendre points doubled until the completeness error is under `tolerance` (or maxSteps; one image, one target). */
   async adaptiveIntegratedGradients(image: ImageInput, options: AdaptiveIntegratedGradientsOptions): Promise<AdaptiveAttribution> {
     return adaptiveIntegratedGradients(this.live, image, options);
+  }
+
+  /** Deletion curve and AUC of a map (lower is more faithful): its most important pixels blacked out step by step. */
+  async deletion(image: ImageInput, map: MapInput, options?: PerturbationCurveOptions): Promise<PerturbationCurve> {
+    return perturbationCurve(this.live, image, map, 'deletion', options);
+  }
+
+  /** Insertion curve and AUC of a map (higher is more faithful): its most important pixels put back into a blurred image step by step. */
+  async insertion(image: ImageInput, map: MapInput, options?: PerturbationCurveOptions): Promise<PerturbationCurve> {
+    return perturbationCurve(this.live, image, map, 'insertion', options);
   }
 
   /** A layer's activations per image (no targets). */

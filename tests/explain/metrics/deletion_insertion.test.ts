@@ -1,0 +1,102 @@
+import { expect, it } from 'vitest';
+import type { ExplainContext } from '../../../src/explain/context.js';
+import { perturbationCurve } from '../../../src/explain/metrics/deletion_insertion.js';
+import { AbortedError } from '../../../src/explain/progress.js';
+import type { Runtime } from '../../../src/gpu/runtime.js';
+import { Model } from '../../../src/model/model.js';
+import type { ModelSpec } from '../../../src/model/spec.js';
+import { gaussianBlur } from '../../../src/ops/blur.js';
+import { randomSource, toGpu } from '../../check.js';
+import { describeGpu, testRuntime } from '../../gpu.js';
+import { randomInput, tinyCnn } from '../../model/fixtures.js';
+import { referenceForward } from '../../reference/model.js';
+import { refTensor, relativeL2, type RefTensor } from '../../reference/tensor.js';
+import { argmax } from '../reference.js';
+
+function context(rt: Runtime, spec: ModelSpec, maxChunk = 256): ExplainContext {
+  return { model: Model.create(rt, spec), rt, inputRange: [-1, 1], maxChunk };
+}
+
+/** The curve in float64: pixels sorted by summed map value (ties: lower index first), floor(k * P / steps) taken. */
+function referenceCurve(spec: ModelSpec, x: RefTensor, map: Float32Array, channels: number, substitute: ArrayLike<number>, insertion: boolean, steps: number, target: number): number[] {
+  const pixels = map.length / channels;
+  const values = Array.from({ length: pixels }, (_, p) => map.slice(p * channels, (p + 1) * channels).reduce((a, b) => a + b, 0));
+  const order = [...values.keys()].sort((a, b) => (values[a] === values[b] ? a - b : values[b] - values[a]));
+  const curve: number[] = [];
+  for (let k = 0; k <= steps; k++) {
+    const taken = new Set(order.slice(0, Math.floor((k * pixels) / steps)));
+    const copy = refTensor(x.shape, x.data.map((v, e) => (taken.has(Math.floor(e / channels)) !== insertion ? substitute[e] : v)));
+    curve.push(referenceForward(spec, copy).get('probs')!.data[target]);
+  }
+  return curve;
+}
+
+const trapezoid = (curve: number[]) => curve.slice(1).reduce((a, v, k) => a + (v + curve[k]) / (2 * (curve.length - 1)), 0);
+
+describeGpu('deletion and insertion curves', () => {
+  for (const [steps, maxChunk] of [[7, 256], [10, 4]] as const) {
+    it(`tinyCnn x=[1,9,7,3], map [9,7,3] with ties, ${steps} steps, chunks of ${maxChunk}: deletion and insertion to black against float64`, async () => {
+      const rt = testRuntime();
+      const { seed, random } = randomSource();
+      const spec = tinyCnn(random);
+      const ctx = context(rt, spec, maxChunk);
+      const x = randomInput(spec, 1, random);
+      const image = { data: x.data, shape: [9, 7, 3] };
+      // coarse values: many pixels share a value, so the tie order matters
+      const values = Float32Array.from({ length: 9 * 7 * 3 }, () => Math.round(random() * 4));
+      const top = argmax(referenceForward(spec, x).get('logits')!.data);
+      const black = new Float64Array(x.data.length).fill(-1);
+      const inUse = rt.pool.buffersInUse;
+      for (const mode of ['deletion', 'insertion'] as const) {
+        const label = `${mode} steps=${steps} maxChunk=${maxChunk} seed=${seed}`;
+        const progress: number[] = [];
+        const result = await perturbationCurve(ctx, image, { values, shape: [9, 7, 3] }, mode, { steps, substitute: 'black', onProgress: (p) => progress.push(p.done) });
+        const expected = referenceCurve(spec, x, values, 3, black, mode === 'insertion', steps, top);
+        const error = relativeL2(result.scores, expected);
+        console.log(`[explain-error] ${label} ${error.toExponential(2)} auc ${result.auc.toFixed(4)}`);
+        expect(result.target).toBe(top);
+        expect(result.scores.length).toBe(steps + 1);
+        expect(progress.at(-1)).toBe(steps + 1);
+        expect(error, label).toBeLessThanOrEqual(1e-5);
+        expect(result.auc).toBeCloseTo(trapezoid(expected), 5);
+        expect(Array.from(result.fractions)).toEqual(expected.map((_, k) => k / steps));
+      }
+      expect(rt.pool.buffersInUse, 'every tensor released').toBe(inUse);
+    });
+  }
+
+  it("insertion's default blur substitute: starts at f(blurred image), ends at f(image); the map's target is followed", async () => {
+    const rt = testRuntime();
+    const { seed, random } = randomSource();
+    const spec = tinyCnn(random);
+    const ctx = context(rt, spec);
+    const x = randomInput(spec, 1, random);
+    const values = Float32Array.from({ length: 9 * 7 }, () => random());
+    const result = await perturbationCurve(ctx, x, { values, shape: [9, 7, 1], target: 2 }, 'insertion', { steps: 5 });
+    expect(result.target).toBe(2);
+    const blurred = await rt.read(gaussianBlur(rt, toGpu(rt, x), 0.05 * 9));
+    const first = referenceForward(spec, refTensor(x.shape, blurred)).get('probs')!.data[2];
+    const last = referenceForward(spec, x).get('probs')!.data[2];
+    console.log(`[explain-error] insertion blur seed=${seed} first ${result.scores[0]} vs ${first}, last ${result.scores[5]} vs ${last}`);
+    expect(result.scores[0]).toBeCloseTo(first, 5);
+    expect(result.scores[5]).toBeCloseTo(last, 5);
+  });
+
+  it('rejects bad maps and options before any GPU work', async () => {
+    const rt = testRuntime();
+    const { random } = randomSource();
+    const ctx = context(rt, tinyCnn(random));
+    const image = { data: new Float32Array(9 * 7 * 3), shape: [9, 7, 3] };
+    const map = { values: new Float32Array(63), shape: [9, 7, 1] as [number, number, number] };
+    await rt.flush();
+    const before = { pending: rt.pendingCommands, buffers: rt.pool.buffersInUse };
+    await expect(perturbationCurve(ctx, image, { values: new Float32Array(10), shape: [2, 5, 1] }, 'deletion')).rejects.toThrow(/model's input size \[9, 7, C\]/);
+    await expect(perturbationCurve(ctx, image, { values: new Float32Array(63).fill(NaN), shape: [9, 7, 1] }, 'deletion')).rejects.toThrow(/non-finite/);
+    await expect(perturbationCurve(ctx, image, map, 'removal' as never)).rejects.toThrow(/mode must be 'deletion' or 'insertion'/);
+    await expect(perturbationCurve(ctx, image, map, 'deletion', { steps: 64 })).rejects.toThrow(/steps must be an integer in 1..63/);
+    await expect(perturbationCurve(ctx, image, map, 'deletion', { substitute: 'grey' as never })).rejects.toThrow(/substitute/);
+    await expect(perturbationCurve(ctx, image, map, 'deletion', { target: 7 })).rejects.toThrow(/out of range/);
+    await expect(perturbationCurve(ctx, image, map, 'deletion', { signal: AbortSignal.abort() })).rejects.toThrow(AbortedError);
+    expect({ pending: rt.pendingCommands, buffers: rt.pool.buffersInUse }).toEqual(before);
+  });
+});
