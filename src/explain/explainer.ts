@@ -31,6 +31,7 @@ import { rise, type RiseAttribution, type RiseOptions } from './rise.js';
 import { guidedBackprop } from './guided_backprop.js';
 import { adaptiveIntegratedGradients, type AdaptiveAttribution, type AdaptiveIntegratedGradientsOptions } from './adaptive_ig.js';
 import { perturbationCurve, type MapInput, type PerturbationCurve, type PerturbationCurveOptions } from './metrics/deletion_insertion.js';
+import { modelRandomization, type ModelRandomizationOptions, type ModelRandomizationResult } from './metrics/model_randomization.js';
 import { saliency, type TargetOptions } from './saliency.js';
 import { smoothGrad, type SmoothGradOptions } from './smoothgrad.js';
 import { visualizeClassWithGenerator, type GeneratorClassOptions, type GeneratorVisualization } from './generator.js';
@@ -188,6 +189,15 @@ export class Explainer {
   /** Insertion curve and AUC of a map (higher is more faithful): its most important pixels put back into a blurred image step by step. */
   async insertion(image: ImageInput, map: MapInput, options?: PerturbationCurveOptions): Promise<PerturbationCurve> {
     return perturbationCurve(this.live, image, map, 'insertion', options);
+  }
+
+  /**
+   * Cascading model randomization (Adebayo et al. 2018): weights re-drawn from the top layer down,
+   * `explain` rerun after each, Spearman correlation with the original map; weights restored after.
+   *   await xai.modelRandomization(image, (img) => xai.saliency(img))
+   */
+  async modelRandomization(image: ImageInput, explain: (image: ImageInput) => Promise<Attribution>, options?: ModelRandomizationOptions): Promise<ModelRandomizationResult> {
+    return modelRandomization(this.live, image, explain, options);
   }
 
   /** A layer's activations per image (no targets). */
