@@ -82,6 +82,35 @@ describeGpu('deletion and insertion curves', () => {
     expect(result.scores[5]).toBeCloseTo(last, 5);
   });
 
+  it('planted feature: logit 0 = sum of a 3x3 patch of a [6,6,1] image; a map on the patch deletes it first (lowest AUC), the reverse map last', async () => {
+    const rt = testRuntime();
+    const inPatch = (p: number) => Math.floor(p / 6) >= 2 && Math.floor(p / 6) < 5 && p % 6 >= 1 && p % 6 < 4;
+    const weights = new Float32Array(36 * 2);
+    for (let p = 0; p < 36; p++) weights[p * 2] = inPatch(p) ? 1 : 0;
+    const spec: ModelSpec = {
+      source: 'planted patch (deletion test)',
+      layers: [
+        { kind: 'input', name: 'input', inputs: [], shape: [6, 6, 1] },
+        { kind: 'reshape', name: 'flatten', inputs: ['input'], shape: [-1] },
+        { kind: 'dense', name: 'logits', inputs: ['flatten'], weights: { shape: [36, 2], data: weights }, activation: 'linear' },
+        { kind: 'softmax', name: 'probs', inputs: ['logits'] },
+      ],
+      output: 'probs',
+    };
+    const ctx = context(rt, spec);
+    const image = { data: new Float32Array(36).fill(1), shape: [6, 6, 1] };
+    const planted = Float32Array.from({ length: 36 }, (_, p) => (inPatch(p) ? 1 : 0));
+    const reverse = planted.map((v) => 1 - v);
+    const options = { steps: 4, score: 'logit' as const, target: 0 };
+    const good = await perturbationCurve(ctx, image, { values: planted, shape: [6, 6, 1] }, 'deletion', options);
+    const bad = await perturbationCurve(ctx, image, { values: reverse, shape: [6, 6, 1] }, 'deletion', options);
+    console.log(`[deletion] planted patch: map on the patch ${Array.from(good.scores).join(' ')} (auc ${good.auc}), reverse ${Array.from(bad.scores).join(' ')} (auc ${bad.auc})`);
+    // 9 patch pixels of 36: the first step (9 pixels) removes the whole patch, 9 - (-9) = 18 logit
+    expect(Array.from(good.scores)).toEqual([9, -9, -9, -9, -9]);
+    expect(Array.from(bad.scores)).toEqual([9, 9, 9, 9, -9]);
+    expect(good.auc).toBeLessThan(bad.auc);
+  });
+
   it('rejects bad maps and options before any GPU work', async () => {
     const rt = testRuntime();
     const { random } = randomSource();
