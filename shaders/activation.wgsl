@@ -29,6 +29,7 @@
 //   24 general_relu Keras relu(x, negative_slope = alpha, max_value, threshold = beta):
 //                   clamp(x > beta ? x : 0, lo, hi) - alpha max(beta - x, 0), lo = 0 and hi =
 //                   max_value when a max_value is set, else lo = -FLT_MAX, hi = FLT_MAX (ThresholdedReLU)
+//   25 affine       alpha x + beta (Keras Rescaling with scalar scale and offset)          (alpha, beta)
 // Non-differentiable points follow TensorFlow's gradient kernels:
 //   relu (ReluGrad) 0 at 0; relu6 (Relu6Grad) 0 at 0 and at 6; leaky_relu (LeakyReluGrad) and prelu
 //   (tfjs prelu) alpha at 0; elu/selu (EluGrad/SeluGrad) alpha (s a) at 0; abs sign(x), 0 at 0;
@@ -138,6 +139,7 @@ fn activate(x: f32) -> f32 {
       let positive = clamp(select(0.0, x, x > params.beta), params.lo, params.hi);
       return positive - params.alpha * max(params.beta - x, 0.0);
     }
+    case 25u: { return fma(params.alpha, x, params.beta); }
     default: { return x; }
   }
 }
@@ -182,6 +184,7 @@ fn derivative_from_input(x: f32) -> f32 {
       let passes = x > params.beta && positive >= params.lo && positive <= params.hi;
       return select(0.0, 1.0, passes) + select(0.0, params.alpha, x < params.beta);
     }
+    case 25u: { return params.alpha; }
     default: { return 1.0; }
   }
 }

@@ -17,6 +17,7 @@ import { denseLayer } from './layers/dense.js';
 import { globalAvgPoolLayer } from './layers/global_avg_pool.js';
 import { inputLayer } from './layers/input.js';
 import { poolLayer } from './layers/pool.js';
+import { preluLayer } from './layers/prelu.js';
 import { identityLayer, reshapeLayer } from './layers/reshape.js';
 import { softmaxLayer } from './layers/softmax.js';
 import { zeroPadLayer } from './layers/zero_pad.js';
@@ -92,6 +93,8 @@ export const LAYER_KINDS: { readonly [K in LayerKind]: LayerFactory<K> } = {
   depthToSpace: depthToSpaceLayer,
   spaceToDepth: spaceToDepthLayer,
   reduce: reduceLayer,
+  // ops-elementwise
+  prelu: preluLayer,
 };
 
 export function createLayer(rt: Runtime, spec: LayerSpec): Layer {

@@ -8,7 +8,7 @@
  * becomes a BatchNormalization with mean 0, variance 1 and epsilon 0, which is the same map.
  */
 import type { Tensor } from '../gpu/tensor.js';
-import type { Activation } from '../ops/activation.js';
+import { functionName, type ActivationFunction, type PlainFunction } from '../ops/activation.js';
 import { UnsupportedModelError } from './loaders/files.js';
 import type { Model } from './model.js';
 import type { LayerSpec, ModelSpec, WeightData } from './spec.js';
@@ -29,11 +29,14 @@ interface KerasEntry {
   weights: [string, WeightData][];
 }
 
-const KERAS_ACTIVATIONS: Partial<Record<Activation, string>> = { linear: 'linear', relu: 'relu', relu6: 'relu6', sigmoid: 'sigmoid' };
+/** Engine functions with a Keras activation name that TF.js and Keras read back as the same function. */
+const KERAS_ACTIVATIONS: Partial<Record<PlainFunction, string>> = {
+  linear: 'linear', relu: 'relu', relu6: 'relu6', sigmoid: 'sigmoid', tanh: 'tanh', selu: 'selu', softplus: 'softplus', softsign: 'softsign', swish: 'swish', gelu: 'gelu', mish: 'mish',
+};
 
-function kerasActivation(layer: LayerSpec, activation: Activation): string {
-  const name = KERAS_ACTIVATIONS[activation];
-  if (!name) throw new UnsupportedModelError(`Cannot save layer '${layer.name}': activation '${activation}' has no Keras name here`, { node: layer.name, op: layer.kind });
+function kerasActivation(layer: LayerSpec, activation: ActivationFunction): string {
+  const name = typeof activation === 'string' ? KERAS_ACTIVATIONS[activation] : activation.kind === 'elu' && activation.alpha === 1 ? 'elu' : undefined;
+  if (!name) throw new UnsupportedModelError(`Cannot save layer '${layer.name}': activation '${functionName(activation)}' has no Keras name here`, { node: layer.name, op: layer.kind });
   return name;
 }
 

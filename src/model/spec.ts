@@ -3,7 +3,7 @@
  * topological order, weights as CPU float32 arrays in TensorFlow's layouts. One executor
  * (`Model`) runs all of them; there is no per-format execution path.
  */
-import type { Activation } from '../ops/activation.js';
+import type { Activation, ActivationFunction } from '../ops/activation.js';
 import type { PadMode } from '../ops/pad.js';
 import type { Reduction } from '../ops/reduce_axes.js';
 import type { ResizeMethod } from '../ops/resize.js';
@@ -34,7 +34,7 @@ export type LayerSpec = Base &
     | { kind: 'avgPool'; poolSize: Pair; strides: Pair; padding: Padding }
     | { kind: 'globalAvgPool'; keepDims: boolean }
     | { kind: 'dense'; weights: WeightData; bias?: WeightData; activation: Activation }
-    | { kind: 'activation'; activation: Activation }
+    | { kind: 'activation'; activation: ActivationFunction }
     | { kind: 'softmax' }
     | { kind: 'add' }
     | { kind: 'channelAffine'; scale: WeightData; shift: WeightData }
@@ -63,6 +63,8 @@ export type LayerSpec = Base &
     | { kind: 'spaceToDepth'; blockSize: number }
     /** Adjacent axes (>= 1) of the input; keepDims keeps them as 1. */
     | { kind: 'reduce'; reduction: Reduction; axes: number[]; keepDims: boolean }
+    // ops-elementwise
+    | { kind: 'prelu'; alpha: WeightData }
   );
 
 export type LayerKind = LayerSpec['kind'];

@@ -44,7 +44,9 @@ export type ActivationFunction =
   /** clamp(x, lo, hi); an open side is +-Infinity. */
   | { kind: 'clip'; lo: number; hi: number }
   /** Keras relu(x, negative_slope, max_value, threshold); ThresholdedReLU is threshold = theta. */
-  | { kind: 'generalRelu'; negativeSlope: number; threshold: number; maxValue?: number };
+  | { kind: 'generalRelu'; negativeSlope: number; threshold: number; maxValue?: number }
+  /** scale x + offset (Keras Rescaling with scalar parameters). */
+  | { kind: 'affine'; scale: number; offset: number };
 
 export type FunctionName = PlainFunction | Exclude<ActivationFunction, string>['kind'];
 
@@ -52,7 +54,7 @@ export type FunctionName = PlainFunction | Exclude<ActivationFunction, string>['
 const ACTIVATION_CODES: Record<FunctionName, number> = {
   linear: 0, relu: 1, relu6: 2, sigmoid: 3, tanh: 4, elu: 5, selu: 6, softplus: 7, softsign: 8, swish: 9,
   gelu: 10, geluTanh: 11, hardSigmoid: 12, hardSwish: 13, exp: 14, log: 15, mish: 16, abs: 17, neg: 18,
-  square: 19, sqrt: 20, rsqrt: 21, leakyRelu: 22, clip: 23, generalRelu: 24,
+  square: 19, sqrt: 20, rsqrt: 21, leakyRelu: 22, clip: 23, generalRelu: 24, affine: 25,
 };
 const FUSED: readonly Activation[] = ['linear', 'relu', 'relu6', 'sigmoid'];
 const WORKGROUP_SIZE = 64;
@@ -94,6 +96,10 @@ function compile(fn: ActivationFunction, op: string): { code: number; params: { 
       break;
     case 'hardSigmoid':
       params.alpha = check('slope', fn.slope);
+      params.beta = check('offset', fn.offset);
+      break;
+    case 'affine':
+      params.alpha = check('scale', fn.scale);
       params.beta = check('offset', fn.offset);
       break;
     case 'clip':

@@ -7,18 +7,22 @@
  */
 import { ShapeError } from '../errors.js';
 import type { Runtime } from '../gpu/runtime.js';
-import type { Tensor } from '../gpu/tensor.js';
+import type { Shape, Tensor } from '../gpu/tensor.js';
 import { sumToChannels } from './reduce.js';
 import { formatShape, sameShape } from './shapes.js';
 
 const WORKGROUP_SIZE = 64;
 
-/** alpha's shape must equal x's trailing axes (leading 1s of alpha dropped). */
+/** True when alpha is one value, or its shape (leading 1s dropped) equals the trailing axes of `shape` after the batch. */
+export function preluAlphaFits(shape: Shape, alphaShape: Shape): boolean {
+  const dims = [...alphaShape];
+  while (dims.length > 0 && dims[0] === 1) dims.shift();
+  if (dims.length === 0) return true;
+  return dims.length < shape.length && formatShape(dims) === formatShape(shape.slice(shape.length - dims.length));
+}
+
 function checkAlpha(x: Tensor, alpha: Tensor, op: string): void {
-  const dims = [...alpha.shape];
-  while (dims.length > 1 && dims[0] === 1) dims.shift();
-  const trailing = x.shape.slice(x.shape.length - dims.length);
-  if (dims.length >= x.shape.length || formatShape(dims) !== formatShape(trailing)) {
+  if (!preluAlphaFits(x.shape, alpha.shape)) {
     throw new ShapeError(`${op}: alpha ${formatShape(alpha.shape)} must match the trailing axes of the input ${formatShape(x.shape)} (e.g. [C] or [H, W, C])`);
   }
 }

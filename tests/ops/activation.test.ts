@@ -51,6 +51,7 @@ const CASES: Case[] = [
   { fn: { kind: 'clip', lo: 0.5, hi: Infinity }, scale: 3, kinks: [0.5] },
   { fn: { kind: 'generalRelu', negativeSlope: 0.1, threshold: 0.5, maxValue: 2.5 }, scale: 4, kinks: [0.5, 2.5] },
   { fn: { kind: 'generalRelu', negativeSlope: 0, threshold: 1.25 }, scale: 4, kinks: [1.25] },
+  { fn: { kind: 'affine', scale: 1 / 127.5, offset: -1 }, scale: 255 },
 ];
 
 /** Random inputs with every kink present exactly and at +-1e-3; returns which entries sit on a kink. */

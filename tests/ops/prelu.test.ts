@@ -9,7 +9,7 @@ import { randomTensor } from '../reference/tensor.js';
 describeGpu('prelu', () => {
   // alpha [C] (Keras shared_axes [1, 2]), [1, 1, C] (the same, as Keras stores it), [H, W, C] (no
   // shared axes); [3,31,29,3] has 2697 rows, so the alpha sums take two passes
-  const cases: [number[], number[]][] = [[[1, 7, 5, 3], [3]], [[2, 5, 3, 7], [1, 1, 7]], [[2, 5, 3, 7], [5, 3, 7]], [[3, 31, 29, 3], [3]], [[2, 1031], [1031]]];
+  const cases: [number[], number[]][] = [[[1, 7, 5, 3], [3]], [[2, 5, 3, 7], [1, 1, 7]], [[2, 5, 3, 7], [5, 3, 7]], [[3, 31, 29, 3], [3]], [[2, 1031], [1031]], [[1, 3, 5, 2], [1]]];
   for (const [shape, alphaShape] of cases) {
     it(`x=[${shape}] alpha=[${alphaShape}]`, async () => {
       const rt = testRuntime();

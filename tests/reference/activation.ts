@@ -47,6 +47,7 @@ export function activate(x: number, fn: ActivationFunction): number {
       case 'leakyRelu': return x > 0 ? x : fn.alpha * x;
       case 'hardSigmoid': return Math.min(Math.max(fn.slope * x + fn.offset, 0), 1);
       case 'clip': return Math.min(Math.max(x, fn.lo), fn.hi);
+      case 'affine': return fn.scale * x + fn.offset;
       case 'generalRelu': {
         const [lo, hi] = fn.maxValue === undefined ? [-Infinity, Infinity] : [0, fn.maxValue];
         const positive = Math.min(Math.max(x > fn.threshold ? x : 0, lo), hi);
@@ -89,6 +90,7 @@ export function activationDerivative(x: number, fn: ActivationFunction): number 
         return u >= 0 && u <= 1 ? fn.slope : 0;
       }
       case 'clip': return x >= fn.lo && x <= fn.hi ? 1 : 0;
+      case 'affine': return fn.scale;
       case 'generalRelu': {
         const [lo, hi] = fn.maxValue === undefined ? [-Infinity, Infinity] : [0, fn.maxValue];
         const passes = x > fn.threshold && x >= lo && x <= hi;

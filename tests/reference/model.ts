@@ -7,7 +7,7 @@
 import type { LayerSpec, ModelSpec, Pair, WeightData } from '../../src/model/spec.js';
 import type { PadOptions } from '../../src/ops/pad.js';
 import type { SliceWindow } from '../../src/ops/slice.js';
-import { activationBackwardRef, activationDerivative, activationRef } from './activation.js';
+import { activationBackwardRef, activationDerivative, activationRef, preluBackwardRef, preluRef } from './activation.js';
 import { addRef } from './add.js';
 import { channelAffineBackwardRef, channelAffineRef } from './channel_affine.js';
 import { conv2dBackwardRef, conv2dRef } from './conv2d.js';
@@ -171,6 +171,9 @@ function layerForward(layer: LayerSpec, inputs: RefTensor[]): RefTensor {
       return spaceToDepthRef(x, layer.blockSize);
     case 'reduce':
       return reduceAxesRef(x, layer.reduction, positiveAxes(layer.axes, x.shape.length), layer.keepDims);
+    // ops-elementwise
+    case 'prelu':
+      return preluRef(x, weight(layer.alpha));
   }
 }
 
@@ -244,6 +247,11 @@ function layerBackward(layer: LayerSpec, inputs: RefTensor[], dy: RefTensor): { 
       return { inputs: [spaceToDepthBackwardRef(dy, x.shape, layer.blockSize)], weights: {} };
     case 'reduce':
       return { inputs: [reduceAxesBackwardRef(x, dy, layer.reduction, positiveAxes(layer.axes, x.shape.length))], weights: {} };
+    // ops-elementwise
+    case 'prelu': {
+      const g = preluBackwardRef(x, weight(layer.alpha), dy);
+      return { inputs: [g.input], weights: { alpha: g.alpha } };
+    }
   }
 }
 

@@ -1,14 +1,22 @@
-/** An elementwise activation as its own layer (ReLU, ReLU6, sigmoid, ...). */
-import { activation, activationBackward } from '../../ops/activation.js';
+/**
+ * An elementwise function as its own layer (ReLU, sigmoid, GELU, clip, ...). The activations
+ * conv/dense fuse take their gradient from the output; every other function from the input.
+ */
+import { activation, activationBackward, activationInputGradient, isFusable } from '../../ops/activation.js';
 import type { Layer, SpecOf } from '../layers.js';
 import { product } from './common.js';
 
 export function activationLayer(_rt: unknown, spec: SpecOf<'activation'>): Layer {
+  const fn = spec.activation;
+  const fromOutput = isFusable(fn);
   return {
-    spec, weights: {}, saves: { inputs: false, output: true },
+    spec, weights: {}, saves: { inputs: !fromOutput, output: fromOutput },
     outputShape: (s) => s[0],
-    forward: (rt, [x]) => activation(rt, x, spec.activation),
-    backward: (rt, record, dy, want) => ({ inputs: [activationBackward(rt, dy, record.output, spec.activation, want.rule)], weights: {} }),
+    forward: (rt, [x]) => activation(rt, x, fn),
+    backward: (rt, record, dy, want) => ({
+      inputs: [isFusable(fn) ? activationBackward(rt, dy, record.output, fn, want.rule) : activationInputGradient(rt, dy, record.inputs[0], fn, want.rule)],
+      weights: {},
+    }),
     flops: (s) => product(s[0]),
   };
 }

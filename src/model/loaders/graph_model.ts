@@ -14,7 +14,8 @@
  * Format: tfjs-converter src/operations/operation_mapper.ts (signature, outputs, input names);
  * TensorFlow core/framework/{node_def,attr_value}.proto and core/ops/nn_ops.cc (attributes).
  */
-import type { Activation } from '../../ops/activation.js';
+import { isFusable, type Activation, type ActivationFunction } from '../../ops/activation.js';
+import { preluAlphaFits } from '../../ops/prelu.js';
 import { foldBatchNorm } from '../../ops/channel_affine.js';
 import type { ResizeMethod } from '../../ops/resize.js';
 import { formatShape, windowGeometry, type ExplicitPadding, type Padding } from '../../ops/shapes.js';
@@ -455,11 +456,11 @@ class Converter {
     }, x.dims, node);
   }
 
-  act(node: GraphNode, from: string, kind: Activation): void {
+  act(node: GraphNode, from: string, kind: ActivationFunction): void {
     const x = this.activation(node, from);
-    const producer = kind === 'sigmoid' ? undefined : this.foldable(from);
+    const producer = kind === 'sigmoid' || !isFusable(kind) ? undefined : this.foldable(from);
     if (producer && (producer.kind === 'conv2d' || producer.kind === 'depthwiseConv2d' || producer.kind === 'dense' || producer.kind === 'conv2dTranspose') && producer.activation === 'linear') {
-      producer.activation = kind;
+      producer.activation = kind as Activation;
       this.absorb(producer, node, x.dims);
       return;
     }
@@ -468,44 +469,63 @@ class Converter {
 
   /**
    * The `fused_ops` tail of _FusedConv2D / _FusedMatMul: BiasAdd or FusedBatchNorm, then at most
-   * one activation. Returns the per-channel scale (batch norm), bias and activation.
+   * one activation (Prelu's alpha is the extra input after the bias or batch-norm inputs,
+   * LeakyRelu's slope the leakyrelu_alpha attribute). Returns the per-channel scale (batch norm),
+   * bias, activation and PReLU alpha.
    */
-  private epilogue(node: GraphNode, channels: number): { scale?: Float32Array; bias?: Float32Array; activation: Activation } {
+  private epilogue(node: GraphNode, channels: number): { scale?: Float32Array; bias?: Float32Array; activation: ActivationFunction; preluAlpha?: WeightData } {
     const ops = this.strings(node, 'fused_ops');
-    const args = this.graph.inputs(node).slice(2).map((r) => this.constant(node, r.node));
-    const supported = 'supported fused_ops: [], [BiasAdd], [BiasAdd, Relu|Relu6|Sigmoid], [FusedBatchNorm], [FusedBatchNorm, Relu|Relu6|Sigmoid]';
+    let args = this.graph.inputs(node).slice(2).map((r) => this.constant(node, r.node));
     const [first, second, ...rest] = ops;
-    const activations: Record<string, Activation> = { Relu: 'relu', Relu6: 'relu6', Sigmoid: 'sigmoid' };
-    if (rest.length > 0 || (second !== undefined && !activations[second]) || (first !== undefined && first !== 'BiasAdd' && first !== 'FusedBatchNorm')) {
+    const activations: Record<string, ActivationFunction> = {
+      Relu: 'relu', Relu6: 'relu6', Sigmoid: 'sigmoid', Elu: { kind: 'elu', alpha: 1 }, Tanh: 'tanh',
+      LeakyRelu: { kind: 'leakyRelu', alpha: this.float(node, 'leakyrelu_alpha', 0.2) },
+    };
+    const names = [...Object.keys(activations), 'Prelu'].join('|');
+    const supported = `supported fused_ops: [], [BiasAdd], [BiasAdd, ${names}], [FusedBatchNorm], [FusedBatchNorm, ${names}]`;
+    if (rest.length > 0 || (second !== undefined && !activations[second] && second !== 'Prelu') || (first !== undefined && first !== 'BiasAdd' && first !== 'FusedBatchNorm')) {
       this.fail(node, `fused_ops [${ops.join(', ')}] are not supported (${supported})`);
     }
-    const activation = second ? activations[second] : 'linear';
+    let preluAlpha: WeightData | undefined;
+    if (second === 'Prelu') {
+      if (args.length < 1) this.fail(node, 'Prelu needs its alpha as the last extra input');
+      preluAlpha = args[args.length - 1];
+      if (!preluAlphaFits([1, channels], preluAlpha.shape)) this.fail(node, `Prelu alpha ${formatShape(preluAlpha.shape)} must be one value or [${channels}] (one per channel)`);
+      args = args.slice(0, -1);
+    }
+    const activation: ActivationFunction = second === 'Prelu' ? 'linear' : second ? activations[second] : 'linear';
+    const withPrelu = <T extends object>(e: T) => (preluAlpha ? { ...e, preluAlpha } : e);
     const vector = (w: WeightData, what: string) => {
       if (w.shape.length !== 1 || w.shape[0] !== channels) this.fail(node, `${what} ${formatShape(w.shape)} must be [${channels}]`);
       return w.data;
     };
     if (first === 'BiasAdd') {
-      if (args.length !== 1) this.fail(node, `BiasAdd needs 1 extra input, got ${args.length}`);
-      return { bias: vector(args[0], 'bias'), activation };
+      if (args.length !== 1) this.fail(node, `BiasAdd needs 1 extra input${preluAlpha ? ' besides the Prelu alpha' : ''}, got ${args.length}`);
+      return withPrelu({ bias: vector(args[0], 'bias'), activation });
     }
     if (first === 'FusedBatchNorm') {
       if (args.length !== 4) this.fail(node, `FusedBatchNorm needs 4 extra inputs (scale, offset, mean, variance), got ${args.length}`);
       const [gamma, beta, movingMean, movingVariance] = args.map((a, i) => vector(a, ['scale', 'offset', 'mean', 'variance'][i]));
       const { scale, shift } = foldBatchNorm({ gamma, beta, movingMean, movingVariance, epsilon: this.float(node, 'epsilon', 1e-4) });
-      return { scale, bias: shift, activation };
+      return withPrelu({ scale, bias: shift, activation });
     }
     if (args.length !== 0) this.fail(node, `${args.length} extra inputs but no fused_ops`);
-    return { activation };
+    return withPrelu({ activation });
   }
 
-  /** A conv/dense layer with a fused epilogue; a fused Sigmoid becomes its own layer (the logits stay visible). */
-  private emitWithEpilogue(node: GraphNode, build: (name: string, activation: Activation) => LayerSpec, dims: number[], activation: Activation): void {
-    if (activation !== 'sigmoid') {
+  /**
+   * A conv/dense layer with a fused epilogue. The kernels fuse ReLU and ReLU6; a fused Sigmoid
+   * becomes its own layer (the logits stay visible), and so do the activations the kernels do not
+   * fuse (Elu, Tanh, LeakyRelu) and Prelu: a linear `<node>/linear` layer, then the activation.
+   */
+  private emitWithEpilogue(node: GraphNode, build: (name: string, activation: Activation) => LayerSpec, dims: number[], activation: ActivationFunction, preluAlpha?: WeightData): void {
+    if (isFusable(activation) && activation !== 'sigmoid' && !preluAlpha) {
       this.emit(build(node.name, activation), dims, node);
       return;
     }
     const linear = this.emit(build(this.unique(`${node.name}/linear`), 'linear'), dims);
-    this.emit({ kind: 'activation', name: node.name, inputs: [linear.layer], activation: 'sigmoid' }, dims, node);
+    if (preluAlpha) this.emit({ kind: 'prelu', name: node.name, inputs: [linear.layer], alpha: preluAlpha }, dims, node);
+    else this.emit({ kind: 'activation', name: node.name, inputs: [linear.layer], activation }, dims, node);
   }
 
   // ---- ops
@@ -553,7 +573,7 @@ class Converter {
     const dilations = this.window(node, 'dilations', [1, 1]);
     const { padding, explicit } = this.padding(node, true);
     const outChannels = depthwise ? cin * cout : cout;
-    const { scale, bias, activation } = fused ? this.epilogue(node, outChannels) : { activation: 'linear' as Activation };
+    const { scale, bias, activation, preluAlpha } = fused ? this.epilogue(node, outChannels) : { activation: 'linear' as Activation, preluAlpha: undefined };
     if (explicit && explicit.some((p) => p > 0)) {
       const [top, bottom, left, right] = explicit;
       const [h, w, c] = x.dims;
@@ -564,7 +584,7 @@ class Converter {
     const folded = scale ? { shape: filter.shape, data: Float32Array.from(filter.data, (v, i) => v * scale[i % outChannels]) } : filter;
     const biasData = bias && { shape: [outChannels], data: bias };
     const kind = depthwise ? 'depthwiseConv2d' : 'conv2d';
-    this.emitWithEpilogue(node, (name, act) => ({ kind, name, inputs: [x.layer], filter: folded, bias: biasData, strides, dilations, padding, activation: act }), dims, activation);
+    this.emitWithEpilogue(node, (name, act) => ({ kind, name, inputs: [x.layer], filter: folded, bias: biasData, strides, dilations, padding, activation: act }), dims, activation, preluAlpha);
   }
 
   private geometry(node: GraphNode, x: Value, kernel: Pair, strides: Pair, dilations: Pair, padding: Padding | ExplicitPadding) {
@@ -615,10 +635,10 @@ class Converter {
     }
     const [k, m] = weights.shape;
     if (x.dims.length !== 1 || x.dims[0] !== k) this.fail(node, `input [N, ${x.dims.join(', ')}] does not fit weights ${formatShape(weights.shape)}; expected [N, ${k}]`);
-    const { scale, bias, activation } = fused ? this.epilogue(node, m) : { activation: 'linear' as Activation };
+    const { scale, bias, activation, preluAlpha } = fused ? this.epilogue(node, m) : { activation: 'linear' as Activation, preluAlpha: undefined };
     const folded = scale ? { shape: weights.shape, data: Float32Array.from(weights.data, (v, i) => v * scale[i % m]) } : weights;
     const biasData = bias && { shape: [m], data: bias };
-    this.emitWithEpilogue(node, (name, act) => ({ kind: 'dense', name, inputs: [x.layer], weights: folded, bias: biasData, activation: act }), [m], activation);
+    this.emitWithEpilogue(node, (name, act) => ({ kind: 'dense', name, inputs: [x.layer], weights: folded, bias: biasData, activation: act }), [m], activation, preluAlpha);
   }
 
   /** BiasAdd, Add/AddV2, Sub, Mul, RealDiv: of two activations (residual add) or of an activation and a per-channel constant. */
@@ -943,11 +963,82 @@ class Converter {
     }
     this.emit({ kind: 'conv2dTranspose', name: node.name, inputs: [x.layer], filter, outputSize, strides, dilations, padding, activation: 'linear' }, [outputSize[0], outputSize[1], outChannels], node);
   }
+
+  // ---- ops-elementwise: parametrized unary ops, clip bounds, PReLU
+
+  leakyRelu(node: GraphNode): void {
+    this.act(node, this.inputRefs(node, 1)[0], { kind: 'leakyRelu', alpha: this.float(node, 'alpha', 0.2) });
+  }
+
+  /**
+   * Maximum / Minimum of an activation and a constant (a scalar, or per channel with one value):
+   * a clip bound. Folded into the layer producing the activation when that is a clip, ReLU, ReLU6
+   * or linear layer read only here, so clip_by_value's Minimum(Maximum(x, lo), hi) becomes one
+   * clip, and one with bounds (0, 6) (a converted ReLU6) or (0, inf) becomes relu6 / relu, fused
+   * into a linear conv/dense. Gradient: TF's Maximum sends it to x where x >= c, Minimum where
+   * x <= c, i.e. clip's closed interval; merged into ReLU/ReLU6, their rule (0 at the bounds) applies.
+   */
+  clipBound(node: GraphNode): void {
+    const [a, b] = this.inputRefs(node, 2);
+    const constA = this.isConstant(a);
+    const constB = this.isConstant(b);
+    if (!constA && !constB) return this.maximumMinimumOfTensors(node);
+    if (constA && constB) this.fail(node, 'both inputs are constants; constant folding is not supported');
+    const from = constA ? b : a;
+    const x = this.activation(node, from);
+    const values = this.perChannel(node, this.constant(node, constA ? a : b), x.dims[x.dims.length - 1], x.dims.length);
+    if (values.some((v) => v !== values[0])) this.fail(node, `the bound differs between channels ([${[...values].join(', ')}]); only one value for every channel is supported`);
+    const bound = values[0];
+    const isMax = node.op === 'Maximum';
+    const producer = this.foldable(from);
+    const prior = producer && (producer.kind === 'activation' || producer.kind === 'conv2d' || producer.kind === 'depthwiseConv2d' || producer.kind === 'dense') ? clipBounds(producer.activation) : undefined;
+    if (producer && prior) {
+      const merged = isMax ? clipFunction(Math.max(prior[0], bound), Math.max(prior[1], bound)) : clipFunction(Math.min(prior[0], bound), Math.min(prior[1], bound));
+      if (producer.kind === 'activation') {
+        producer.activation = merged;
+        return this.absorb(producer, node, x.dims);
+      }
+      if (isFusable(merged) && (producer.kind === 'conv2d' || producer.kind === 'depthwiseConv2d' || producer.kind === 'dense')) {
+        producer.activation = merged;
+        return this.absorb(producer, node, x.dims);
+      }
+    }
+    this.emit({ kind: 'activation', name: node.name, inputs: [x.layer], activation: isMax ? clipFunction(bound, Infinity) : clipFunction(-Infinity, bound) }, x.dims, node);
+  }
+
+  /** Maximum / Minimum of two computed tensors: not an elementwise-unary op (the binary ops handle it). */
+  private maximumMinimumOfTensors(node: GraphNode): never {
+    return this.fail(node, `${node.op} of two computed tensors is not supported (only of a tensor and a constant: a clip bound)`);
+  }
+
+  /** Prelu(x, alpha): alpha constant, one per channel ([C], [1, 1, C]) or per element of the trailing axes. */
+  prelu(node: GraphNode): void {
+    const [ref, alphaRef] = this.inputRefs(node, 2);
+    const x = this.activation(node, ref);
+    const alpha = this.constant(node, alphaRef);
+    if (!preluAlphaFits([1, ...x.dims], alpha.shape)) this.fail(node, `alpha ${formatShape(alpha.shape)} does not match the trailing axes of its input [N, ${x.dims.join(', ')}]`);
+    this.emit({ kind: 'prelu', name: node.name, inputs: [x.layer], alpha }, x.dims, node);
+  }
+}
+
+/** The bounds of a clip-like function (linear, relu, relu6, clip); undefined for the others. */
+function clipBounds(fn: ActivationFunction): [number, number] | undefined {
+  if (fn === 'linear') return [-Infinity, Infinity];
+  if (fn === 'relu') return [0, Infinity];
+  if (fn === 'relu6') return [0, 6];
+  return typeof fn === 'object' && fn.kind === 'clip' ? [fn.lo, fn.hi] : undefined;
+}
+
+/** clamp(x, lo, hi) by its simplest name: relu for (0, inf), relu6 for (0, 6), else a clip. */
+function clipFunction(lo: number, hi: number): ActivationFunction {
+  if (lo === 0 && hi === Infinity) return 'relu';
+  if (lo === 0 && hi === 6) return 'relu6';
+  return { kind: 'clip', lo, hi };
 }
 
 type OpConversion = (converter: Converter, node: GraphNode) => void;
 const each = (ops: string[], convert: OpConversion) => Object.fromEntries(ops.map((op) => [op, convert]));
-const activationOp = (kind: Activation): OpConversion => (c, node) => c.act(node, c.inputRefs(node, 1)[0], kind);
+const activationOp = (kind: ActivationFunction): OpConversion => (c, node) => c.act(node, c.inputRefs(node, 1)[0], kind);
 
 /** Graph-model op -> its conversion: one row per op (the converter's methods do the work). */
 const GRAPH_OPS: Readonly<Record<string, OpConversion>> = {
@@ -983,6 +1074,23 @@ const GRAPH_OPS: Readonly<Record<string, OpConversion>> = {
   ExpandDims: (c, node) => c.expandDims(node),
   Max: (c, node) => c.reduce(node, 'max'),
   Sum: (c, node) => c.reduce(node, 'sum'),
+  // ops-elementwise
+  LeakyRelu: (c, node) => c.leakyRelu(node),
+  Elu: activationOp({ kind: 'elu', alpha: 1 }),
+  Selu: activationOp('selu'),
+  Tanh: activationOp('tanh'),
+  Softplus: activationOp('softplus'),
+  Softsign: activationOp('softsign'),
+  Abs: activationOp('abs'),
+  Neg: activationOp('neg'),
+  Square: activationOp('square'),
+  Sqrt: activationOp('sqrt'),
+  Rsqrt: activationOp('rsqrt'),
+  Exp: activationOp('exp'),
+  Log: activationOp('log'),
+  Maximum: (c, node) => c.clipBound(node),
+  Minimum: (c, node) => c.clipBound(node),
+  Prelu: (c, node) => c.prelu(node),
 };
 
 /** Every op this loader maps, for messages. */

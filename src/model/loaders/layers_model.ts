@@ -14,7 +14,7 @@
  * Format references: tfjs-layers src/keras_format/ and src/engine/container.ts (fromConfig), Keras 3
  * keras/src/models/functional.py (serialize_node / deserialize_node).
  */
-import type { Activation } from '../../ops/activation.js';
+import { isFusable, type Activation, type ActivationFunction } from '../../ops/activation.js';
 import { foldBatchNorm } from '../../ops/channel_affine.js';
 import type { Padding } from '../../ops/shapes.js';
 import type { LayerSpec, ModelSpec, Pair, WeightData } from '../spec.js';
@@ -32,6 +32,8 @@ interface KerasLayer {
   registered_name?: unknown;
   /** Keras 3: `{input_shape}` the layer was built with. */
   build_config?: unknown;
+  /** Written by Keras 3 (its layer entries carry `module` / `registered_name`). */
+  keras3?: boolean;
 }
 
 /** Layer classes that hold Python code (a serialized function), which JSON cannot carry. */
@@ -203,7 +205,7 @@ class Converter {
       // Sequential entries keep the name in config only
       const layerName = layer.name ?? layer.config.name;
       if (typeof layerName !== 'string') throw new ModelLoadError(`${this.source}: a ${layer.class_name} layer of model '${name}' has no name`);
-      return { class_name: layer.class_name, name: layerName, config: layer.config, inbound_nodes: layer.inbound_nodes, registered_name: layer.registered_name, build_config: layer.build_config };
+      return { class_name: layer.class_name, name: layerName, config: layer.config, inbound_nodes: layer.inbound_nodes, registered_name: layer.registered_name, build_config: layer.build_config, keras3: 'module' in layer || 'registered_name' in layer };
     });
     const scope = [...path, name];
     return kind === 'Sequential'
@@ -343,9 +345,11 @@ class Converter {
   }
 
   /**
-   * A layer with a fused activation. Softmax is not fusable: the layer runs linear and a softmax
-   * node named after the Keras layer follows. At the model output a sigmoid is split off the same
-   * way, so that the executor finds the logits before it.
+   * A layer with a fused activation. The conv/dense kernels fuse ReLU, ReLU6 and sigmoid. Softmax
+   * is not fusable: the layer runs linear and a softmax node named after the Keras layer follows.
+   * At the model output a sigmoid is split off the same way, so that the executor finds the logits
+   * before it. Every other activation (tanh, GELU, ...) also follows a linear `<name>/linear` layer
+   * as its own activation node.
    */
   withActivation(layer: KerasLayer, name: string, isOutput: boolean, rank: number, make: (name: string, activation: Activation) => LayerSpec): string {
     const activation = this.activation(layer, layer.config.activation);
@@ -355,15 +359,19 @@ class Converter {
         ? this.emit({ kind: 'softmax', name, inputs: [logits] }, rank)
         : this.emit({ kind: 'activation', name, inputs: [logits], activation: 'sigmoid' }, rank);
     }
+    if (!isFusable(activation)) {
+      const linear = this.emit(make(`${name}/linear`, 'linear'), rank);
+      return this.emit({ kind: 'activation', name, inputs: [linear], activation }, rank);
+    }
     return this.emit(make(name, activation), rank);
   }
 
-  activation(layer: KerasLayer, value: unknown): Activation | 'softmax' {
+  activation(layer: KerasLayer, value: unknown): ActivationFunction | 'softmax' {
     // Keras 3 may serialize an activation as {module, class_name: 'function', config: 'relu'}
     const raw = value == null ? 'linear' : isObject(value) && typeof value.config === 'string' ? value.config : value;
-    const known: Record<string, Activation | 'softmax'> = { linear: 'linear', relu: 'relu', relu6: 'relu6', sigmoid: 'sigmoid', softmax: 'softmax' };
-    const found = typeof raw === 'string' ? known[raw] : undefined;
-    if (!found) throw this.unsupported(layer, `activation ${JSON.stringify(raw)} is not supported (supported: ${Object.keys(known).join(', ')})`);
+    const keras3 = layer.keras3 === true || (isObject(value) && 'module' in value);
+    const found = typeof raw === 'string' ? kerasActivation(raw, keras3) : undefined;
+    if (!found) throw this.unsupported(layer, `activation ${JSON.stringify(raw)} is not supported (supported: ${Object.keys(KERAS_ACTIVATIONS).join(', ')})`);
     return found;
   }
 
@@ -576,19 +584,6 @@ function activationLayer(cv: Converter, call: KerasCall): string {
   return cv.emit({ kind: 'activation', name: call.name, inputs: [x], activation }, r);
 }
 
-function reluLayer(cv: Converter, call: KerasCall): string {
-  const config = call.config;
-  const x = call.one();
-  const r = call.rankOf();
-  const negativeSlope = config.negative_slope ?? 0;
-  const threshold = config.threshold ?? 0;
-  if (negativeSlope !== 0 || threshold !== 0) {
-    throw cv.unsupported(call.layer, `negative_slope=${String(negativeSlope)}, threshold=${String(threshold)} are not supported (only 0: plain ReLU or ReLU6)`);
-  }
-  const maxValue = config.max_value;
-  if (maxValue != null && maxValue !== 6) throw cv.unsupported(call.layer, `max_value=${String(maxValue)} is not supported (only none or 6)`);
-  return cv.emit({ kind: 'activation', name: call.name, inputs: [x], activation: maxValue === 6 ? 'relu6' : 'relu' }, r);
-}
 
 function softmaxLayer(cv: Converter, call: KerasCall): string {
   const config = call.config;
@@ -663,6 +658,137 @@ function globalMaxPooling(cv: Converter, call: KerasCall): string {
   call.rankOf(4);
   const keepDims = call.config.keepdims === true;
   return cv.emit({ kind: 'reduce', name: call.name, inputs: [x], reduction: 'max', axes: [1, 2], keepDims }, keepDims ? 4 : 2);
+}
+
+// ---- ops-elementwise: activation layers and per-channel affine preprocessing
+
+/**
+ * Keras activation names -> functions. hard_sigmoid differs by version: Keras 2 and TF.js define
+ * clip(0.2 x + 0.5, 0, 1), Keras 3 relu6(x + 3) / 6 = clip(x / 6 + 0.5, 0, 1); the export tells
+ * which (Keras 3 layer entries carry `module`). Both take clip_by_value's gradient rule (the slope
+ * on the closed interval), which for Keras 3 differs from its Relu6 rule only at exactly x = +-3.
+ * 'gelu' is Keras' default approximate=False (erf form); TF.js's 'gelu_new' is the tanh form.
+ */
+const KERAS_ACTIVATIONS: Readonly<Record<string, ActivationFunction | 'softmax' | ((keras3: boolean) => ActivationFunction)>> = {
+  linear: 'linear', relu: 'relu', relu6: 'relu6', sigmoid: 'sigmoid', softmax: 'softmax', tanh: 'tanh',
+  elu: { kind: 'elu', alpha: 1 }, selu: 'selu', softplus: 'softplus', softsign: 'softsign',
+  swish: 'swish', silu: 'swish', gelu: 'gelu', gelu_new: 'geluTanh', mish: 'mish', exponential: 'exp',
+  hard_sigmoid: (keras3) => ({ kind: 'hardSigmoid', slope: keras3 ? 1 / 6 : 0.2, offset: 0.5 }),
+  hardSigmoid: (keras3) => ({ kind: 'hardSigmoid', slope: keras3 ? 1 / 6 : 0.2, offset: 0.5 }),
+  hard_swish: 'hardSwish', hard_silu: 'hardSwish', leaky_relu: { kind: 'leakyRelu', alpha: 0.2 },
+};
+
+function kerasActivation(name: string, keras3: boolean): ActivationFunction | 'softmax' | undefined {
+  const found = Object.hasOwn(KERAS_ACTIVATIONS, name) ? KERAS_ACTIVATIONS[name] : undefined;
+  return typeof found === 'function' ? found(keras3) : found;
+}
+
+const finiteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** A numeric option, `fallback` when absent; anything else is a malformed config. */
+function numberOption(cv: Converter, call: KerasCall, key: string, fallback: number): number {
+  const v = call.config[key] ?? fallback;
+  if (!finiteNumber(v)) throw cv.malformed(call.layer, `${key} ${JSON.stringify(v)} must be a number`);
+  return v;
+}
+
+function activationOf(cv: Converter, call: KerasCall, fn: ActivationFunction): string {
+  return cv.emit({ kind: 'activation', name: call.name, inputs: [call.one()], activation: fn }, call.rankOf());
+}
+
+/**
+ * ReLU(max_value, negative_slope, threshold): plain ReLU, ReLU6 (max 6), leaky ReLU (a slope
+ * alone, as Keras 3 does: TF's LeakyRelu rule, alpha at 0), else Keras' general relu.
+ */
+function reluLayer(cv: Converter, call: KerasCall): string {
+  const negativeSlope = numberOption(cv, call, 'negative_slope', 0);
+  const threshold = numberOption(cv, call, 'threshold', 0);
+  const maxValue = call.config.max_value == null ? undefined : numberOption(cv, call, 'max_value', 0);
+  if (maxValue !== undefined && maxValue < 0) throw cv.unsupported(call.layer, `max_value=${maxValue} is not supported (it must be >= 0)`);
+  if (negativeSlope === 0 && threshold === 0 && (maxValue === undefined || maxValue === 6)) return activationOf(cv, call, maxValue === 6 ? 'relu6' : 'relu');
+  if (threshold === 0 && maxValue === undefined) return activationOf(cv, call, { kind: 'leakyRelu', alpha: negativeSlope });
+  return activationOf(cv, call, { kind: 'generalRelu', negativeSlope, threshold, maxValue });
+}
+
+/** LeakyReLU: Keras 2 / TF.js `alpha`, Keras 3 `negative_slope`; both default to 0.3. */
+function leakyReluLayer(cv: Converter, call: KerasCall): string {
+  const key = call.config.negative_slope !== undefined ? 'negative_slope' : 'alpha';
+  return activationOf(cv, call, { kind: 'leakyRelu', alpha: numberOption(cv, call, key, 0.3) });
+}
+
+function eluLayer(cv: Converter, call: KerasCall): string {
+  return activationOf(cv, call, { kind: 'elu', alpha: numberOption(cv, call, 'alpha', 1) });
+}
+
+/** ThresholdedReLU: x > theta ? x : 0 (Keras' gradient: the cast mask, 1 where x > theta). */
+function thresholdedReluLayer(cv: Converter, call: KerasCall): string {
+  return activationOf(cv, call, { kind: 'generalRelu', negativeSlope: 0, threshold: numberOption(cv, call, 'theta', 1) });
+}
+
+/**
+ * PReLU: the `alpha` weight has the input's shape after the batch with the shared axes set to 1.
+ * The engine broadcasts alpha over leading axes only, so the shared axes must be the first ones
+ * ([1, 2] on images: one slope per channel; none: one per element).
+ */
+function preluLayer(cv: Converter, call: KerasCall): string {
+  const x = call.one();
+  const r = call.rankOf();
+  const raw = call.config.shared_axes;
+  const shared = (raw == null ? [] : Array.isArray(raw) ? raw : [raw]).map((a) => (typeof a === 'number' && a < 0 ? a + r : a)).sort();
+  if (!shared.every((a, i) => a === i + 1)) {
+    throw cv.unsupported(call.layer, `shared_axes ${JSON.stringify(raw)} is not supported (only leading axes: none, [1], [1, 2], ...)`);
+  }
+  const alpha = call.weight('alpha');
+  if (alpha.shape.length !== r - 1) throw cv.malformed(call.layer, `weight 'alpha' has shape [${alpha.shape.join(', ')}]; expected rank ${r - 1} (the input without the batch)`);
+  return cv.emit({ kind: 'prelu', name: call.name, inputs: [x], alpha }, r);
+}
+
+/** One value or one per channel, as [channels] (channels = the list's length, or 1). */
+function channelValues(cv: Converter, call: KerasCall, key: string, value: unknown): number[] {
+  const list = Array.isArray(value) ? value.flat(4) : [value];
+  if (list.length === 0 || !list.every(finiteNumber)) throw cv.malformed(call.layer, `${key} ${JSON.stringify(value)} must be a number or a list of numbers (one per channel)`);
+  return list as number[];
+}
+
+/** y = scale x + offset per channel: one elementwise affine when both are scalars, else a channelAffine. */
+function affine(cv: Converter, call: KerasCall, scale: number[], offset: number[]): string {
+  const x = call.one();
+  const r = call.rankOf();
+  if (scale.length === 1 && offset.length === 1) return cv.emit({ kind: 'activation', name: call.name, inputs: [x], activation: { kind: 'affine', scale: scale[0], offset: offset[0] } }, r);
+  const channels = Math.max(scale.length, offset.length);
+  if ((scale.length !== 1 && scale.length !== channels) || (offset.length !== 1 && offset.length !== channels)) {
+    throw cv.malformed(call.layer, `has ${scale.length} scale and ${offset.length} offset values; they must be one or one per channel`);
+  }
+  const expand = (v: number[]) => Float32Array.from({ length: channels }, (_, c) => v[v.length === 1 ? 0 : c]);
+  return cv.emit({ kind: 'channelAffine', name: call.name, inputs: [x], scale: { shape: [channels], data: expand(scale) }, shift: { shape: [channels], data: expand(offset) } }, r);
+}
+
+/** Rescaling: x * scale + offset (scalars, or per channel). */
+function rescalingLayer(cv: Converter, call: KerasCall): string {
+  return affine(cv, call, channelValues(cv, call, 'scale', call.config.scale ?? 1), channelValues(cv, call, 'offset', call.config.offset ?? 0));
+}
+
+/**
+ * Normalization over the last axis: (x - mean) / max(sqrt(variance), 1e-7) (Keras' epsilon
+ * guard), or with invert = true (Keras 3) mean + x * sqrt(variance). Mean and variance come from
+ * the adapted weights, else from the config.
+ */
+function normalizationLayer(cv: Converter, call: KerasCall): string {
+  const config = call.config;
+  const r = call.rankOf();
+  cv.lastAxis(call.layer, config.axis ?? -1, r);
+  const fromConfig = config.mean != null && config.variance != null;
+  const mean = fromConfig ? channelValues(cv, call, 'mean', config.mean) : [...call.weight('mean').data];
+  const variance = fromConfig ? channelValues(cv, call, 'variance', config.variance) : [...call.weight('variance').data];
+  if (mean.length !== variance.length && mean.length !== 1 && variance.length !== 1) throw cv.malformed(call.layer, `mean has ${mean.length} values and variance ${variance.length}`);
+  const channels = Math.max(mean.length, variance.length);
+  const at = (v: number[], c: number) => v[v.length === 1 ? 0 : c];
+  const deviation = Array.from({ length: channels }, (_, c) => Math.max(Math.sqrt(at(variance, c)), 1e-7));
+  if (deviation.some((d) => !Number.isFinite(d))) throw cv.malformed(call.layer, `variance [${variance.join(', ')}] must be non-negative`);
+  const means = Array.from({ length: channels }, (_, c) => at(mean, c));
+  return config.invert === true
+    ? affine(cv, call, deviation, means)
+    : affine(cv, call, deviation.map((d) => 1 / d), means.map((m, c) => -m / deviation[c]));
 }
 
 function inferenceIdentity(cv: Converter, call: KerasCall): string {
@@ -759,6 +885,13 @@ const KERAS_LAYERS: Readonly<Record<string, KerasConversion>> = {
   Permute: permuteLayer,
   GlobalMaxPooling2D: globalMaxPooling,
   GlobalMaxPool2D: globalMaxPooling,
+  // ops-elementwise
+  LeakyReLU: leakyReluLayer,
+  PReLU: preluLayer,
+  ELU: eluLayer,
+  ThresholdedReLU: thresholdedReluLayer,
+  Rescaling: rescalingLayer,
+  Normalization: normalizationLayer,
 };
 
 /** Layer classes this loader turns into engine layers (for messages). */

@@ -1,0 +1,31 @@
+/** PReLU with a learned slope per element of the trailing axes ([C] with Keras shared_axes [1, 2]). */
+import type { Runtime } from '../../gpu/runtime.js';
+import type { Tensor } from '../../gpu/tensor.js';
+import { ShapeError } from '../../errors.js';
+import { prelu, preluAlphaFits, preluBackward } from '../../ops/prelu.js';
+import { formatShape } from '../../ops/shapes.js';
+import type { Layer, SpecOf } from '../layers.js';
+import { product, upload } from './common.js';
+
+export function preluLayer(rt: Runtime, spec: SpecOf<'prelu'>): Layer {
+  const name = spec.name;
+  const alpha = upload(rt, `${name}.alpha`, spec.alpha)!;
+  return {
+    spec, weights: { alpha }, saves: { inputs: true, output: false },
+    outputShape: (shapes) => {
+      const [shape] = shapes;
+      if (!preluAlphaFits(shape, spec.alpha.shape)) {
+        throw new ShapeError(`prelu '${name}': alpha ${formatShape(spec.alpha.shape)} does not match the trailing axes of its input ${formatShape(shape)}`);
+      }
+      return shape;
+    },
+    forward: (rt, [x]) => prelu(rt, x, alpha),
+    backward: (rt, record, dy, want) => {
+      const grads = preluBackward(rt, record.inputs[0], alpha, dy, { input: want.inputs, alpha: want.weights });
+      const weights: Record<string, Tensor> = {};
+      if (grads.alpha) weights.alpha = grads.alpha;
+      return { inputs: [grads.input], weights };
+    },
+    flops: (s) => product(s[0]),
+  };
+}
