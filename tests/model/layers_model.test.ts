@@ -669,9 +669,9 @@ describe('loadLayersModel errors', () => {
 
   it('unsupported options name the layer and the option', async () => {
     const cases: [string, (t: Json) => void, RegExp][] = [
-      ['ReLU max_value 3', (t) => { layerNamed(t, 'relu6').config.max_value = 3; }, /'relu6' \(ReLU\): max_value=3 is not supported \(only none or 6\)/],
-      ['ReLU negative_slope', (t) => { layerNamed(t, 'relu6').config.negative_slope = 0.1; }, /'relu6' \(ReLU\): negative_slope=0.1/],
-      ['tanh activation', (t) => { layerNamed(t, 'conv_a').config.activation = 'tanh'; }, /'conv_a' \(Conv2D\): activation "tanh" is not supported \(supported: linear, relu, relu6, sigmoid, softmax\)/],
+      ['ReLU max_value -1', (t) => { layerNamed(t, 'relu6').config.max_value = -1; }, /'relu6' \(ReLU\): max_value=-1 is not supported \(it must be >= 0\)/],
+      ['log_softmax activation', (t) => { layerNamed(t, 'conv_a').config.activation = 'log_softmax'; }, /'conv_a' \(Conv2D\): activation "log_softmax" is not supported \(supported: linear, relu, relu6, sigmoid, softmax, tanh, elu, .*gelu/],
+      ['PReLU shared over width only', (t) => { Object.assign(layerNamed(t, 'relu6'), { class_name: 'PReLU', config: { name: 'relu6', shared_axes: [2] } }); }, /'relu6' \(PReLU\): shared_axes \[2\] is not supported/],
       ['channels_first', (t) => { layerNamed(t, 'conv_a').config.data_format = 'channels_first'; }, /'conv_a' \(Conv2D\): data_format 'channels_first'/],
       ['causal padding', (t) => { layerNamed(t, 'conv_a').config.padding = 'causal'; }, /'conv_a' \(Conv2D\): padding "causal"/],
       ['batch norm on axis 1', (t) => { layerNamed(t, 'bn').config.axis = 1; }, /'bn' \(BatchNormalization\): axis 1 is not supported on a rank-4 input/],
@@ -758,5 +758,189 @@ describeGpu('loadLayersModel: data-movement layers (ZeroPadding2D, Cropping2D, P
       .rejects.toThrow(/'crop' \(Cropping2D\): data_format 'channels_first'/);
     await expect(load(edited((layers) => { layers.find((l) => l.config.name === 'swap_hw')!.config.dims = [2, 2, 3]; })))
       .rejects.toThrow(/'swap_hw' \(Permute\): dims \[2,2,3\] must order the 3 axes after the batch, counted from 1/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// ops-elementwise: every Keras activation and activation layer
+
+/**
+ * The Keras activations TF.js Layers has, each fused into its own 1x1 conv branch ('gelu_new', its
+ * tanh-form GELU, is saved by TF.js but not loaded back by it: checked on the spec only).
+ */
+const FUSED_ACTIVATIONS = ['tanh', 'elu', 'selu', 'softplus', 'softsign', 'swish', 'mish', 'gelu', 'hardSigmoid'];
+/** Tolerances of the activation models: relative L2 of logits and outputs, of the input gradient. */
+const ACTIVATION_TOLERANCE = { output: 1e-5, gradient: 1e-4 };
+
+const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor) => layer.apply(x) as tf.SymbolicTensor;
+
+/**
+ * Rescaling, conv, PReLU (shared over H and W), then parallel branches summed by Add: one 1x1 conv
+ * per fused activation, LeakyReLU, ELU, ReLU(max 2.5), PReLU with one slope per element, and
+ * Activation layers; GAP, dense with a fused GELU, dense softmax.
+ */
+function activationNet(): tf.LayersModel {
+  const input = tf.input({ shape: INPUT_SHAPE, name: 'image' });
+  const scaled = apply(tf.layers.rescaling({ scale: 0.8, offset: -0.3, name: 'rescale' }), input);
+  const trunk = apply(tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'trunk' }), scaled);
+  const shared = apply(tf.layers.prelu({ sharedAxes: [1, 2], name: 'prelu_shared' }), trunk);
+  const branches = [
+    ...FUSED_ACTIVATIONS.map((a) => apply(tf.layers.conv2d({ filters: 4, kernelSize: 1, activation: a as 'tanh', name: `conv_${a}` }), shared)),
+    apply(tf.layers.leakyReLU({ alpha: 0.2, name: 'leaky' }), shared),
+    apply(tf.layers.elu({ name: 'elu_layer' }), shared), // TF.js's ELU layer takes alpha 1 only
+    apply(tf.layers.reLU({ maxValue: 2.5, name: 'relu_max' }), shared),
+    apply(tf.layers.prelu({ name: 'prelu_full' }), shared),
+    apply(tf.layers.activation({ activation: 'softsign', name: 'act_softsign' }), shared),
+    apply(tf.layers.activation({ activation: 'mish', name: 'act_mish' }), shared),
+  ];
+  const sum = apply(tf.layers.add({ name: 'sum' }), branches as unknown as tf.SymbolicTensor);
+  const pooled = apply(tf.layers.globalAveragePooling2d({ name: 'gap' }), sum);
+  const hidden = apply(tf.layers.dense({ units: 6, activation: 'gelu', name: 'hidden_gelu' }), pooled);
+  const swish = apply(tf.layers.dense({ units: 5, activation: 'swish', name: 'hidden_swish' }), hidden);
+  const out = apply(tf.layers.dense({ units: 3, activation: 'softmax', name: 'probabilities' }), swish);
+  return tf.model({ inputs: input, outputs: out, name: 'activation_net' });
+}
+
+/** Conv, ThresholdedReLU, GAP, dense logits. */
+function thresholdNet(): tf.LayersModel {
+  return tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: INPUT_SHAPE, filters: 4, kernelSize: 3, name: 'conv' }),
+      tf.layers.thresholdedReLU({ theta: 0.3, name: 'thresholded' }),
+      tf.layers.globalAveragePooling2d({ name: 'gap' }),
+      tf.layers.dense({ units: 3, name: 'logits' }),
+    ],
+  });
+}
+
+/**
+ * thresholdNet's reference: TF.js's ThresholdedReLU is x * cast(x > theta), and tf.grad finds no
+ * gradient for Greater, so the reference multiplies by the same mask taken as a constant (Keras'
+ * gradient: the cast mask, 1 where x > theta).
+ */
+function thresholdReference(tfModel: tf.LayersModel, random: () => number): Reference {
+  const shape = [BATCH, ...INPUT_SHAPE];
+  const x = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => random() * 4 - 2);
+  const [conv, , gap, dense] = tfModel.layers;
+  const f = (t: tf.Tensor) => {
+    const h = conv.apply(t) as tf.Tensor;
+    const mask = tf.tensor(Float32Array.from(h.dataSync(), (v) => (v > 0.3 ? 1 : 0)), h.shape);
+    return dense.apply(gap.apply(tf.mul(h, mask))) as tf.Tensor;
+  };
+  const xt = tf.tensor(x, shape);
+  const logits = (tfModel.predict(xt) as tf.Tensor).dataSync() as Float32Array;
+  expect(relativeL2(f(xt).dataSync(), logits), 'reference logits function').toBeLessThan(1e-6);
+  const seed = new Float32Array(logits.length);
+  for (let n = 0; n < BATCH; n++) seed[n * 3 + [0, 1, 2].reduce((best, k) => (logits[n * 3 + k] > logits[n * 3 + best] ? k : best), 0)] = 1;
+  const seedT = tf.tensor(seed, [BATCH, 3]);
+  const gradient = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), seedT)))(xt).dataSync() as Float32Array;
+  tf.dispose([xt, seedT]);
+  return { x, shape, output: logits, logits, seed, gradient };
+}
+
+describeGpu('loadLayersModel: activations and activation layers vs TF.js CPU', () => {
+  it('Rescaling, PReLU shared/full, conv with tanh/elu/selu/softplus/softsign/swish/mish/gelu/hardSigmoid, LeakyReLU, ELU, ReLU max 2.5, Activation, dense gelu/swish x=[2,9,7,3]', async () => {
+    const { seed, random } = randomSource();
+    console.log(`[layers-model] activation net seed ${seed}`);
+    const tfModel = activationNet();
+    randomizeWeights(tfModel, random);
+    const saved = await save(tfModel);
+    const spec = await load(saved);
+    const kinds = new Map(spec.layers.map((l) => [l.name, l]));
+    expect(kinds.get('rescale')).toMatchObject({ kind: 'activation', activation: { kind: 'affine', scale: 0.8, offset: -0.3 } });
+    expect(kinds.get('prelu_shared')).toMatchObject({ kind: 'prelu', alpha: { shape: [1, 1, 4] } });
+    expect(kinds.get('prelu_full')).toMatchObject({ kind: 'prelu', alpha: { shape: [9, 7, 4] } });
+    // the kernels fuse relu/relu6/sigmoid only: other activations follow a linear conv
+    expect(kinds.get('conv_gelu/linear')).toMatchObject({ kind: 'conv2d', activation: 'linear' });
+    expect(kinds.get('conv_gelu')).toMatchObject({ kind: 'activation', activation: 'gelu', inputs: ['conv_gelu/linear'] });
+    expect(kinds.get('conv_hardSigmoid')).toMatchObject({ activation: { kind: 'hardSigmoid', slope: 0.2, offset: 0.5 } });
+    expect(kinds.get('leaky')).toMatchObject({ activation: { kind: 'leakyRelu', alpha: 0.2 } });
+    expect(kinds.get('relu_max')).toMatchObject({ activation: { kind: 'generalRelu', negativeSlope: 0, threshold: 0, maxValue: 2.5 } });
+    await expectEngineMatches(spec, await reference(tfModel, saved, random), 'activation net', ACTIVATION_TOLERANCE);
+    tfModel.dispose();
+  });
+
+  it('ThresholdedReLU theta=0.3 x=[2,9,7,3]', async () => {
+    const { seed, random } = randomSource();
+    console.log(`[layers-model] thresholded relu seed ${seed}`);
+    const tfModel = thresholdNet();
+    randomizeWeights(tfModel, random);
+    const spec = await load(await save(tfModel));
+    expect(spec.layers.find((l) => l.name === 'thresholded')).toMatchObject({ activation: { kind: 'generalRelu', negativeSlope: 0, threshold: 0.3 } });
+    await expectEngineMatches(spec, thresholdReference(tfModel, random), 'thresholded relu', ACTIVATION_TOLERANCE);
+    tfModel.dispose();
+  });
+});
+
+describe('loadLayersModel: activation options and preprocessing layers (spec)', () => {
+  let saved: Saved;
+  beforeAll(async () => {
+    saved = await save(activationNet());
+  });
+  const layerNamed = (topology: Json, name: string) => (topology.config.layers as Json[]).find((l) => l.name === name)!;
+  /** The saved net with `change` applied to the topology, plus extra weights appended to the shard. */
+  const edited = (change: (t: Json) => void, extra: { name: string; values: number[] }[] = []): Saved => {
+    const topology = clone(saved.topology);
+    change(topology);
+    const added = extra.map((w) => new Uint8Array(Float32Array.from(w.values).buffer));
+    const data = new Uint8Array(saved.weightData.byteLength + added.reduce((n, b) => n + b.byteLength, 0));
+    data.set(new Uint8Array(saved.weightData));
+    let at = saved.weightData.byteLength;
+    for (const b of added) {
+      data.set(b, at);
+      at += b.byteLength;
+    }
+    const specs = [...saved.weightSpecs, ...extra.map((w) => ({ name: w.name, shape: [w.values.length], dtype: 'float32' as const }))];
+    return { topology, weightSpecs: specs, weightData: data.buffer };
+  };
+  const layerOf = async (s: Saved, name: string) => (await load(s)).layers.find((l) => l.name === name);
+
+  it('ReLU options: negative_slope alone is a leaky ReLU, with a threshold or max the general Keras relu', async () => {
+    const relu = (config: Json) => edited((t) => Object.assign(layerNamed(t, 'relu_max').config, { max_value: null, ...config }));
+    expect(await layerOf(relu({ negative_slope: 0.1 }), 'relu_max')).toMatchObject({ activation: { kind: 'leakyRelu', alpha: 0.1 } });
+    expect(await layerOf(relu({ threshold: 0.5, negative_slope: 0.1, max_value: 4 }), 'relu_max')).toMatchObject({ activation: { kind: 'generalRelu', negativeSlope: 0.1, threshold: 0.5, maxValue: 4 } });
+    expect(await layerOf(relu({ max_value: 6 }), 'relu_max')).toMatchObject({ activation: 'relu6' });
+    expect(await layerOf(relu({}), 'relu_max')).toMatchObject({ activation: 'relu' });
+  });
+
+  it('LeakyReLU (Keras 3 negative_slope), ELU alpha, gelu_new and Keras 3 hard_sigmoid / hard_silu / leaky_relu activations', async () => {
+    const s = edited((t) => {
+      layerNamed(t, 'leaky').config = { name: 'leaky', negative_slope: 0.05 };
+      layerNamed(t, 'elu_layer').config.alpha = 0.7;
+      layerNamed(t, 'conv_gelu').config.activation = 'gelu_new';
+    });
+    const spec = await load(s);
+    const named = (n: string) => spec.layers.find((l) => l.name === n);
+    expect(named('leaky')).toMatchObject({ activation: { kind: 'leakyRelu', alpha: 0.05 } });
+    expect(named('elu_layer')).toMatchObject({ activation: { kind: 'elu', alpha: 0.7 } });
+    expect(named('conv_gelu')).toMatchObject({ activation: 'geluTanh' });
+    // Keras 3 (its entries carry `module`): hard_sigmoid is relu6(x + 3) / 6
+    const keras3 = toKeras3(edited((t) => {
+      layerNamed(t, 'hidden_swish').config.activation = 'hard_silu';
+      layerNamed(t, 'hidden_gelu').config.activation = 'leaky_relu';
+    }));
+    const spec3 = await load(keras3);
+    const named3 = (n: string) => spec3.layers.find((l) => l.name === n);
+    expect(named3('conv_hardSigmoid')).toMatchObject({ activation: { kind: 'hardSigmoid', slope: 1 / 6, offset: 0.5 } });
+    expect(named3('hidden_swish')).toMatchObject({ kind: 'activation', activation: 'hardSwish', inputs: ['hidden_swish/linear'] });
+    expect(named3('hidden_gelu')).toMatchObject({ activation: { kind: 'leakyRelu', alpha: 0.2 } });
+  });
+
+  it('Rescaling per channel and Normalization (adapted weights, config values, invert) become channel affine maps', async () => {
+    const rescale = await layerOf(edited((t) => Object.assign(layerNamed(t, 'rescale').config, { scale: [1, 2, 4], offset: 0.5 })), 'rescale');
+    expect(rescale).toMatchObject({ kind: 'channelAffine', scale: { shape: [3] }, shift: { shape: [3] } });
+    expect(rescale?.kind === 'channelAffine' && [...rescale.scale.data, ...rescale.shift.data]).toEqual([1, 2, 4, 0.5, 0.5, 0.5]);
+    const normalization = (config: Json) => (t: Json) => Object.assign(layerNamed(t, 'rescale'), { class_name: 'Normalization', config: { name: 'rescale', axis: -1, ...config } });
+    const affine = async (s: Saved) => {
+      const l = await layerOf(s, 'rescale');
+      expect(l?.kind).toBe('channelAffine');
+      return l?.kind === 'channelAffine' ? [...l.scale.data, ...l.shift.data].map((v) => Number(v.toFixed(5))) : [];
+    };
+    const weights = [{ name: 'rescale/mean', values: [1, -2, 0] }, { name: 'rescale/variance', values: [4, 0.25, 1] }, { name: 'rescale/count', values: [10] }];
+    expect(await affine(edited(normalization({}), weights))).toEqual([0.5, 2, 1, -0.5, 4, 0]);
+    expect(await affine(edited(normalization({ mean: [1, -2, 0], variance: [4, 0.25, 1] })))).toEqual([0.5, 2, 1, -0.5, 4, 0]);
+    expect(await affine(edited(normalization({ invert: true }), weights))).toEqual([2, 0.5, 1, 1, -2, 0]);
+    // one mean and variance for every channel: a single elementwise affine
+    expect(await layerOf(edited(normalization({ mean: 2, variance: 4 })), 'rescale')).toMatchObject({ kind: 'activation', activation: { kind: 'affine', scale: 0.5, offset: -1 } });
   });
 });
