@@ -148,6 +148,54 @@ function computedShapeFixture(random: () => number): Fixture {
   return f;
 }
 
+/**
+ * ops-elementwise: every unary op. Conv2D + BiasAdd + Maximum(0) + Minimum(6) (a converted ReLU6,
+ * folded into the conv); _FusedConv2D [BiasAdd, Prelu]; Maximum(-0.5) + Minimum(1.5) (clip_by_value);
+ * FusedDepthwiseConv2dNative [BiasAdd, Elu]; a chain LeakyRelu, Elu, Selu, Softplus, Neg, Abs,
+ * Square, Sqrt, AddV2 0.5, Log, Exp, Rsqrt, Prelu [1, 1, C], Minimum(const first); _FusedConv2D
+ * [BiasAdd, LeakyRelu] and [BiasAdd, Tanh]; Mean, MatMul. `oracle` spells the fused convolutions as
+ * separate nodes (TF.js's gradients need them so, and its fused kernels lack Tanh).
+ */
+function elementwiseFixture(random: () => number, oracle: boolean): Fixture {
+  const f = new Fixture(random);
+  f.nodes.push(placeholder('x', [-1, 6, 5, 2]));
+  const fused = (name: string, op: string, input: string, filter: string, args: string[], fusedOps: string[], attr: Attr = {}) => {
+    if (!oracle) return f.node(name, `_Fused${op}`.replace('_FusedDepthwiseConv2dNative', 'FusedDepthwiseConv2dNative'), [input, filter, ...args], { ...conv(), fused_ops: a.strs(fusedOps), num_args: { i: String(args.length) }, ...attr });
+    f.node(`${name}/conv`, op, [input, filter], conv());
+    f.node(`${name}/bias`, 'BiasAdd', [`${name}/conv`, args[0]], { data_format: a.s('NHWC') });
+    const act = fusedOps[1];
+    const actAttr = act === 'LeakyRelu' ? { alpha: attr.leakyrelu_alpha } : {};
+    return f.node(name, act, act === 'Prelu' ? [`${name}/bias`, args[1]] : [`${name}/bias`], actAttr);
+  };
+  f.node('conv', 'Conv2D', ['x', f.constant('k1', [3, 3, 2, 4])], { ...conv(), padding: a.s('SAME') });
+  f.node('bias', 'BiasAdd', ['conv', f.constant('b1', [4])], { data_format: a.s('NHWC') });
+  f.node('relu_lo', 'Maximum', ['bias', f.constant('zero', [], [0])]);
+  f.node('relu_hi', 'Minimum', ['relu_lo', f.constant('six', [], [6])]);
+  fused('fp', 'Conv2D', 'relu_hi', f.constant('k2', [1, 1, 4, 4]), [f.constant('b2', [4]), f.constant('alpha1', [4])], ['BiasAdd', 'Prelu']);
+  f.node('mx', 'Maximum', ['fp', f.constant('lo', [1], [-0.5])]);
+  f.node('clip', 'Minimum', ['mx', f.constant('hi', [1, 1, 1, 1], [1.5])]);
+  fused('dwe', 'DepthwiseConv2dNative', 'clip', f.constant('dk', [3, 3, 4, 1]), [f.constant('db', [4])], ['BiasAdd', 'Elu']);
+  f.node('lr', 'LeakyRelu', ['dwe'], { alpha: a.f(0.3) });
+  f.node('elu', 'Elu', ['lr']);
+  f.node('selu', 'Selu', ['elu']);
+  f.node('softplus', 'Softplus', ['selu']);
+  f.node('neg', 'Neg', ['softplus']);
+  f.node('abs', 'Abs', ['neg']);
+  f.node('square', 'Square', ['abs']);
+  f.node('sqrt', 'Sqrt', ['square']);
+  f.node('shift', 'AddV2', ['sqrt', f.constant('half', [], [0.5])]);
+  f.node('log', 'Log', ['shift']);
+  f.node('exp', 'Exp', ['log']);
+  f.node('rsqrt', 'Rsqrt', ['exp']);
+  f.node('prelu', 'Prelu', ['rsqrt', f.constant('alpha2', [1, 1, 4])]);
+  f.node('cap', 'Minimum', [f.constant('cap_value', [], [1.2]), 'prelu']);
+  fused('fl', 'Conv2D', 'cap', f.constant('k3', [1, 1, 4, 3]), [f.constant('b3', [3])], ['BiasAdd', 'LeakyRelu'], { leakyrelu_alpha: a.f(0.1) });
+  fused('ft', 'Conv2D', 'fl', f.constant('k4', [1, 1, 3, 3]), [f.constant('b4', [3])], ['BiasAdd', 'Tanh']);
+  f.node('mean', 'Mean', ['ft', f.constant('axes', [2], [1, 2], 'int32')], { keep_dims: a.b(false) });
+  f.node('logits', 'MatMul', ['mean', f.constant('w', [3, 4])], { transpose_a: a.b(false), transpose_b: a.b(false) });
+  return f;
+}
+
 /** x [-1, 6, 6, 2] -> `op` -> out, for the rejection table. */
 function tinyFixture(build: (f: Fixture) => void, dims = [-1, 6, 6, 2]): ModelFiles {
   const f = new Fixture(seededRandom(7));
@@ -226,12 +274,44 @@ describe('loadGraphModel: reading graph-model JSON', () => {
     expect(layer(spec, 'fm', 'activation').activation).toBe('sigmoid');
   });
 
+  it('maps every unary op: Maximum/Minimum bounds merge into relu6 / clip, fused Prelu, LeakyRelu, Elu and Tanh follow a linear conv', async () => {
+    const spec = await loadGraphModel(elementwiseFixture(seededRandom(3), false).files('elementwise.json'));
+    expect(summary(spec)).toEqual([
+      'input:x', 'conv2d:relu_hi', 'conv2d:fp/linear', 'prelu:fp', 'activation:clip', 'depthwiseConv2d:dwe/linear', 'activation:dwe',
+      'activation:lr', 'activation:elu', 'activation:selu', 'activation:softplus', 'activation:neg', 'activation:abs', 'activation:square',
+      'activation:sqrt', 'channelAffine:shift', 'activation:log', 'activation:exp', 'activation:rsqrt', 'prelu:prelu', 'activation:cap',
+      'conv2d:fl/linear', 'activation:fl', 'conv2d:ft/linear', 'activation:ft', 'globalAvgPool:mean', 'dense:logits',
+    ]);
+    expect(layer(spec, 'relu_hi', 'conv2d')).toMatchObject({ activation: 'relu6', bias: { shape: [4] } });
+    expect(layer(spec, 'fp', 'prelu')).toMatchObject({ alpha: { shape: [4] }, inputs: ['fp/linear'] });
+    expect(layer(spec, 'clip', 'activation').activation).toEqual({ kind: 'clip', lo: -0.5, hi: 1.5 });
+    expect(layer(spec, 'dwe', 'activation').activation).toEqual({ kind: 'elu', alpha: 1 });
+    expect(layer(spec, 'lr', 'activation').activation).toEqual({ kind: 'leakyRelu', alpha: expect.closeTo(0.3, 7) });
+    expect(layer(spec, 'cap', 'activation').activation).toEqual({ kind: 'clip', lo: -Infinity, hi: expect.closeTo(1.2, 6) });
+    expect(layer(spec, 'fl', 'activation').activation).toEqual({ kind: 'leakyRelu', alpha: expect.closeTo(0.1, 7) });
+    expect(layer(spec, 'ft', 'activation').activation).toBe('tanh');
+    const ops = ['LeakyRelu', 'Elu', 'Selu', 'Tanh', 'Softplus', 'Softsign', 'Abs', 'Neg', 'Square', 'Sqrt', 'Rsqrt', 'Exp', 'Log', 'Maximum', 'Minimum', 'Prelu'];
+    for (const op of ops) expect(GRAPH_MODEL_OPS).toContain(op);
+    const softsign = await loadGraphModel(tinyFixture((f) => f.node('out', 'Softsign', ['x'])));
+    expect(layer(softsign, 'out', 'activation').activation).toBe('softsign');
+    // Maximum(x, 0) alone is a ReLU (fused into a linear conv); a bound on a non-clip layer is its own clip
+    const relu = await loadGraphModel(tinyFixture((f) => {
+      f.node('c', 'Conv2D', ['x', f.constant('k', [1, 1, 2, 2])], conv());
+      f.node('out', 'Maximum', [f.constant('z', [2], [0, 0]), 'c']);
+    }));
+    expect(summary(relu)).toEqual(['input:x', 'conv2d:out']);
+    expect(layer(relu, 'out', 'conv2d').activation).toBe('relu');
+  });
+
   const rejections: [string, (f: Fixture) => void, RegExp][] = [
     ['NCHW data_format', (f) => f.node('out', 'Conv2D', ['x', f.constant('k', [1, 1, 2, 2])], { ...conv(), data_format: a.s('NCHW') }), /data_format 'NCHW'/],
     ['a stride over the batch axis', (f) => f.node('out', 'Conv2D', ['x', f.constant('k', [1, 1, 2, 2])], conv([2, 1, 1, 1])), /batch or channel axis/],
     ['a pooling window over channels', (f) => f.node('out', 'MaxPool', ['x'], { ...pool(2, 2, 'VALID'), ksize: a.ints([1, 2, 2, 2]) }), /batch or channel axis/],
     ['EXPLICIT padding on MaxPool', (f) => f.node('out', 'MaxPool', ['x'], pool(2, 2, 'EXPLICIT')), /padding 'EXPLICIT'/],
-    ['fused LeakyRelu', (f) => f.node('out', '_FusedConv2D', ['x', f.constant('k', [1, 1, 2, 2]), f.constant('b', [2])], { ...conv(), fused_ops: a.strs(['BiasAdd', 'LeakyRelu']), num_args: { i: '1' } }), /fused_ops \[BiasAdd, LeakyRelu\]/],
+    ['fused Softplus', (f) => f.node('out', '_FusedConv2D', ['x', f.constant('k', [1, 1, 2, 2]), f.constant('b', [2])], { ...conv(), fused_ops: a.strs(['BiasAdd', 'Softplus']), num_args: { i: '1' } }), /fused_ops \[BiasAdd, Softplus\] are not supported .*LeakyRelu\|Prelu/],
+    ['Maximum of two activations', (f) => f.node('out', 'Maximum', ['x', 'x']), /Maximum of two computed tensors is not supported/],
+    ['a clip bound that differs per channel', (f) => f.node('out', 'Minimum', ['x', f.constant('hi', [2], [1, 2])]), /bound differs between channels/],
+    ['a Prelu alpha over the wrong axes', (f) => f.node('out', 'Prelu', ['x', f.constant('alpha', [6, 1, 2])]), /alpha \[6, 1, 2\] does not match the trailing axes/],
     ['Mean over axes that are not adjacent', (f) => f.node('out', 'Mean', ['x', f.constant('axes', [2], [1, 3], 'int32')]), /axes \[1, 3\] must be one or more adjacent axes/],
     ['padding the batch axis', (f) => f.node('out', 'Pad', ['x', f.constant('p', [4, 2], [1, 0, 1, 1, 1, 1, 0, 1], 'int32')]), /pads the batch axis/],
     ['Mul of two activations', (f) => f.node('out', 'Mul', ['x', 'x']), /Mul of two computed/],
@@ -421,6 +501,40 @@ describeGpu('loadGraphModel: the engine agrees with TF.js (cpu backend)', () => 
     expect(model.logitsName).toBe('fm/linear');
     const oracle = await oracleFor(fusedFixture(seededRandom(seed), true).files('fused-oracle.json'));
     report('fused fixture [2,7,7,2]', await agreement(rt, model, oracle, randomImage([2, 7, 7, 2], seededRandom(seed + 1))), seed);
+    model.dispose();
+  });
+
+  it('elementwise fixture x=[2,6,5,2] (every unary op, clip_by_value, fused Prelu/LeakyRelu/Elu/Tanh) vs the same graph unfused', async () => {
+    const seed = freshSeed();
+    const files = elementwiseFixture(seededRandom(seed), false).files('elementwise.json');
+    const model = Model.create(rt, await loadGraphModel(files));
+    const oracle = { forward: await loadTfjsGraphModel(elementwiseFixture(seededRandom(seed), true).files('elementwise-oracle.json')) };
+    const oracleGradient = { ...oracle, gradient: oracle.forward };
+    const x = randomImage([2, 6, 5, 2], seededRandom(seed + 1));
+    const result = await agreement(rt, model, oracleGradient, x);
+    console.log(`[agreement] elementwise fixture: relative L2 logits ${result.logits.toExponential(2)} output ${result.output.toExponential(2)} input-gradient ${result.gradient!.toExponential(2)} (seed ${seed})`);
+    expect(result.logits).toBeLessThanOrEqual(1e-5);
+    expect(result.gradient).toBeLessThanOrEqual(1e-4);
+    model.dispose();
+  });
+
+  // (tfjs-converter's op list reads leakyrelu_alpha for _FusedConv2D only, so its fused depthwise
+  // LeakyRelu multiplies by undefined and gives NaN: the fixture fuses LeakyRelu into a _FusedConv2D)
+  it('elementwise fixture x=[1,6,5,2]: TF.js runs the fused Prelu/LeakyRelu/Elu nodes as the engine reads them', async () => {
+    const seed = freshSeed();
+    const f = elementwiseFixture(seededRandom(seed), false);
+    // TF.js's fused kernels have no Tanh: end the graph before 'ft'
+    f.nodes.splice(f.nodes.findIndex((n) => n.name === 'ft'));
+    const files = f.files('elementwise-fused.json', { signature: { outputs: { out: { name: 'fl:0' } } } });
+    const model = Model.create(rt, await loadGraphModel(files));
+    const x = randomImage([1, 6, 5, 2], seededRandom(seed + 1));
+    const [expected] = await tfjsRun(await loadTfjsGraphModel(files), x);
+    const input = rt.upload(x.shape, x.data, 'input');
+    const actual = await rt.read(model.forward(input).value(model.outputName));
+    const error = relativeL2(actual, expected.data);
+    console.log(`[agreement] elementwise fused fixture: relative L2 output ${error.toExponential(2)} (seed ${seed})`);
+    expect(error).toBeLessThanOrEqual(1e-5);
+    input.dispose();
     model.dispose();
   });
 
