@@ -42,7 +42,7 @@ export interface ForwardRecord {
 export interface LayerGradients {
   /** One per input; undefined where not requested. */
   inputs: (Tensor | undefined)[];
-  /** By weight name (filter, bias, weights, scale, shift), when requested. */
+  /** By weight name (filter, bias, weights, scale, shift, alpha), when requested. */
   weights: Record<string, Tensor>;
 }
 

@@ -394,3 +394,54 @@ describe('reference model executor', () => {
     expect(Array.from(seed.data)).toEqual([0, 0.5, 0, 0, 0.5, 0, 0, 0, 0.5, 0, 0, 0.5]);
   });
 });
+
+// ---- ops-elementwise: PReLU and parametrized activation layers in the executor
+
+/** conv -> PReLU [1, 1, C] -> GELU -> clip -> conv -> PReLU [H, W, C] -> GAP -> dense -> leaky ReLU -> dense logits. */
+function activationChain(random: () => number): ModelSpec {
+  const conv = (name: string, input: string, inChannels: number, outChannels: number) =>
+    build.conv2d(name, input, random, { kernel: [3, 3], inChannels, outChannels, padding: 'same', activation: 'linear' });
+  const alpha = (shape: number[]) => ({ shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => Math.fround(random() * 0.6 - 0.1)) });
+  const layers: LayerSpec[] = [
+    build.input('image', [6, 5, 2]),
+    conv('conv1', 'image', 2, 3),
+    { kind: 'prelu', name: 'prelu1', inputs: ['conv1'], alpha: alpha([1, 1, 3]) },
+    { kind: 'activation', name: 'gelu', inputs: ['prelu1'], activation: 'gelu' },
+    { kind: 'activation', name: 'clip', inputs: ['gelu'], activation: { kind: 'clip', lo: -0.1, hi: 1.2 } },
+    conv('conv2', 'clip', 3, 4),
+    { kind: 'prelu', name: 'prelu2', inputs: ['conv2'], alpha: alpha([6, 5, 4]) },
+    build.globalAvgPool('gap', 'prelu2'),
+    build.dense('hidden', 'gap', random, { inputs: 4, outputs: 5, activation: 'linear' }),
+    { kind: 'activation', name: 'leaky', inputs: ['hidden'], activation: { kind: 'leakyRelu', alpha: 0.2 } },
+    build.dense('logits', 'leaky', random, { inputs: 5, outputs: 3, activation: 'linear' }),
+  ];
+  return { source: 'activationChain', layers, output: 'logits' };
+}
+
+describeGpu('model executor: PReLU and parametrized activation layers', () => {
+  it('activationChain x=[3,6,5,2]: every node, the input gradient and the weight gradients (PReLU alpha included) match the reference', async () => {
+    const rt = testRuntime();
+    const { seed, random } = randomSource();
+    const spec = activationChain(random);
+    const model = Model.create(rt, spec);
+    const x = randomInput(spec, 3, random);
+    const label = `activationChain x=[${x.shape}] seed=${seed}`;
+    const pass = model.forward(toGpu(rt, x), { keep: [...model.order], forBackward: true });
+    const forward = referenceForward(spec, x);
+    for (const node of model.order) await expectMatchesReference(rt, pass.value(node), forward.get(node)!, `${label} forward '${node}'`);
+    const upstream = randomTensor(forward.get('logits')!.shape, random);
+    const result = model.backward(pass, new Map([['logits', toGpu(rt, upstream)]]), { weights: true });
+    pass.dispose();
+    const expected = referenceBackward(spec, x, new Map([['logits', upstream]]), { weights: true });
+    await expectAllMatch(rt, result.gradients, expected.gradients, `${label} d logits /`);
+    expect([...result.weights.keys()].sort()).toEqual(['conv1', 'conv2', 'hidden', 'logits', 'prelu1', 'prelu2']);
+    for (const [layer, grads] of result.weights) {
+      await expectAllMatch(rt, new Map(Object.entries(grads)), new Map(Object.entries(expected.weights.get(layer)!)), `${label} d logits / ${layer}.`);
+    }
+    expect(result.weights.get('prelu1')!.alpha.shape).toEqual([1, 1, 3]);
+    // the reference backward itself, against finite differences of the reference forward
+    const numeric = finiteDifferenceVjp((t) => referenceForward(spec, t).get('logits')!, x, upstream);
+    expectReferenceGradient(expected.gradients.get(REF_INPUT)!, numeric, label, 1e-5);
+    model.dispose();
+  });
+});

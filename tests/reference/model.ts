@@ -34,7 +34,7 @@ export const REF_INPUT = 'input';
 export interface ReferenceBackwardOptions {
   /** Nodes whose output gradients to return (`'input'` for the model input). Default ['input']. */
   to?: string[];
-  /** Also return weight gradients (filter, bias, weights, scale, shift) of every layer the gradient passes. */
+  /** Also return weight gradients (filter, bias, weights, scale, shift, alpha) of every layer the gradient passes. */
   weights?: boolean;
   /** 'guided': guided backpropagation, negative upstream gradients zeroed at every ReLU / ReLU6 (own or fused). */
   rule?: 'gradient' | 'guided';
@@ -309,7 +309,7 @@ export function referenceBackward(spec: ModelSpec, x: RefTensor, seeds: Map<stri
     const dy = gradients.get(layer.name);
     if (!dy || layer.kind === 'input') continue;
     const wantInputs = layer.inputs.some((i) => wanted.has(i));
-    const hasWeights = ['conv2d', 'depthwiseConv2d', 'dense', 'channelAffine', 'conv2dTranspose'].includes(layer.kind);
+    const hasWeights = ['conv2d', 'depthwiseConv2d', 'dense', 'channelAffine', 'conv2dTranspose', 'prelu'].includes(layer.kind);
     if (!wantInputs && !(options.weights && hasWeights)) continue;
     // guided backpropagation: relu(dy) * act'(z) = (z > 0)(dy > 0) dy, Springenberg et al. 2015, Fig. 1
     const guided = options.rule === 'guided' && 'activation' in layer && (layer.activation === 'relu' || layer.activation === 'relu6');
