@@ -1,5 +1,6 @@
 // Elementwise activations and unary functions with their gradients, on tensors of any shape
-// (flat f32 arrays), and PReLU (a per-element learned slope broadcast over the leading axes).
+// (flat f32 arrays); PReLU (a learned slope per element of the trailing axes, broadcast over the
+// leading ones) and a clip with such per-channel bounds (Maximum / Minimum with a constant vector).
 //   forward:             output[i] = act(input[i])
 //   backward:            input_grad[i] = output_grad[i] * act'(.) written in terms of the forward
 //                        OUTPUT y (only codes 0-3, the ones conv2d/dense fuse and whose layers keep y):
@@ -8,10 +9,14 @@
 //   GUIDED (both backward entries; guided backpropagation, Springenberg et al. 2015, eq. for R^i in
 //   Fig. 1): relu and relu6 also zero negative upstream gradients, output_grad -> max(output_grad, 0);
 //   every other function keeps the plain gradient.
-//   prelu_forward:       output[i] = x > 0 ? x : alpha[i % alpha_size] * x      (x = input[i])
-//   prelu_backward:      input_grad[i] = output_grad[i] * (x > 0 ? 1 : alpha[i % alpha_size])
+//   prelu_forward:       output[i] = x > 0 ? x : alpha[j] * x    (x = input[i], j = i % broadcast.size)
+//   prelu_backward:      input_grad[i] = output_grad[i] * (x > 0 ? 1 : alpha[j])
 //   prelu_alpha_terms:   output[i] = output_grad[i] * min(x, 0); summed over the leading axes by
 //                        the host (src/ops/reduce.ts), this is d loss / d alpha.
+//   clip_forward:        output[i] = clamp(x, lower[j], upper[j])
+//   clip_backward:       input_grad[i] = output_grad[i] * (lower[j] <= x <= upper[j])
+//   clip_lower_terms:    output[i] = output_grad[i] * (x < lower[j]), summed: d loss / d lower
+//   clip_upper_terms:    output[i] = output_grad[i] * (x > upper[j]), summed: d loss / d upper
 // ACTIVATION (matches ACTIVATION_CODES in src/ops/activation.ts; 0-3 are also the codes of the
 // fused activation in conv2d.wgsl, depthwise_conv2d.wgsl and dense.wgsl), with the parameters
 // each reads from `params` (alpha, beta, lo, hi):
@@ -33,17 +38,22 @@
 // Non-differentiable points follow TensorFlow's gradient kernels:
 //   relu (ReluGrad) 0 at 0; relu6 (Relu6Grad) 0 at 0 and at 6; leaky_relu (LeakyReluGrad) and prelu
 //   (tfjs prelu) alpha at 0; elu/selu (EluGrad/SeluGrad) alpha (s a) at 0; abs sign(x), 0 at 0;
-//   clip (ClipByValue, Maximum's x >= c, Minimum's x <= c) and hard_sigmoid (clip_by_value of
-//   alpha x + beta, Keras 2/TF.js) pass the gradient on the closed interval, bounds included;
+//   clip and clip_* (ClipByValue; Maximum's x >= c, Minimum's x <= c, the bound getting the rest)
+//   and hard_sigmoid (clip_by_value of alpha x + beta, Keras 2/TF.js) pass the gradient on the
+//   closed interval, bounds included;
 //   hard_swish (relu6 inside) 1/6 slope only on the open (-3, 3); general_relu: the cast mask
 //   (x > threshold) times clip_by_value's closed interval, plus alpha where x < threshold;
 //   sqrt at 0 and log at 0 give inf (TF's SqrtGrad 0.5 / y, Reciprocal), as TensorFlow does.
 // Bindings: forward              input (read), output (read_write), params
 //           backward             output_grad (read), forward_output (read), input_grad (read_write)
 //           backward_from_input  output_grad (read), input (read), input_grad (read_write), params
-//           prelu_forward        input (read), alpha (read), output (read_write), prelu_params
-//           prelu_backward       output_grad (read), input (read), alpha (read), input_grad (read_write), prelu_params
+//           prelu_forward        input (read), alpha (read), output (read_write), broadcast
+//           prelu_backward       output_grad (read), input (read), alpha (read), input_grad (read_write), broadcast
 //           prelu_alpha_terms    output_grad (read), input (read), output (read_write)
+//           clip_forward         input (read), lower (read), upper (read), output (read_write), broadcast
+//           clip_backward        output_grad (read), input (read), lower (read), upper (read), input_grad (read_write), broadcast
+//           clip_lower_terms     output_grad (read), input (read), lower (read), output (read_write), broadcast
+//           clip_upper_terms     output_grad (read), input (read), upper (read), output (read_write), broadcast
 
 override WORKGROUP_SIZE: u32 = 64;
 override ACTIVATION: u32 = 1u;
@@ -56,9 +66,9 @@ struct Params {
   hi: f32,
 }
 
-struct PreluParams {
-  /** Elements of alpha: element i of the input takes alpha[i % alpha_size]. */
-  alpha_size: u32,
+struct Broadcast {
+  /** Elements of alpha / lower / upper: element i of the input takes entry i % size. */
+  size: u32,
 }
 
 @group(0) @binding(0) var<storage, read> input: array<f32>;
@@ -68,7 +78,9 @@ struct PreluParams {
 @group(0) @binding(4) var<storage, read_write> input_grad: array<f32>;
 @group(0) @binding(5) var<uniform> params: Params;
 @group(0) @binding(6) var<storage, read> alpha: array<f32>;
-@group(0) @binding(7) var<uniform> prelu_params: PreluParams;
+@group(0) @binding(7) var<uniform> broadcast: Broadcast;
+@group(0) @binding(8) var<storage, read> lower: array<f32>;
+@group(0) @binding(9) var<storage, read> upper: array<f32>;
 
 const SELU_SCALE: f32 = 1.0507009873554805;
 const SELU_ALPHA: f32 = 1.6732632423543772;
@@ -234,7 +246,7 @@ fn prelu_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
   if (i < arrayLength(&output)) {
     let x = input[i];
-    output[i] = select(alpha[i % prelu_params.alpha_size] * x, x, x > 0.0);
+    output[i] = select(alpha[i % broadcast.size] * x, x, x > 0.0);
   }
 }
 
@@ -242,7 +254,7 @@ fn prelu_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
 fn prelu_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
   if (i < arrayLength(&input_grad)) {
-    input_grad[i] = output_grad[i] * select(alpha[i % prelu_params.alpha_size], 1.0, input[i] > 0.0);
+    input_grad[i] = output_grad[i] * select(alpha[i % broadcast.size], 1.0, input[i] > 0.0);
   }
 }
 
@@ -251,5 +263,40 @@ fn prelu_alpha_terms(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wor
   let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
   if (i < arrayLength(&output)) {
     output[i] = output_grad[i] * min(input[i], 0.0);
+  }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn clip_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
+  if (i < arrayLength(&output)) {
+    let j = i % broadcast.size;
+    output[i] = clamp(input[i], lower[j], upper[j]);
+  }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn clip_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
+  if (i < arrayLength(&input_grad)) {
+    let j = i % broadcast.size;
+    let x = input[i];
+    input_grad[i] = select(0.0, output_grad[i], x >= lower[j] && x <= upper[j]);
+  }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn clip_lower_terms(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
+  if (i < arrayLength(&output)) {
+    output[i] = select(0.0, output_grad[i], input[i] < lower[i % broadcast.size]);
+  }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn clip_upper_terms(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
+  if (i < arrayLength(&output)) {
+    output[i] = select(0.0, output_grad[i], input[i] > upper[i % broadcast.size]);
   }
 }

@@ -12,6 +12,7 @@ import type { BackwardRule } from '../ops/activation.js';
 import { activationLayer } from './layers/activation.js';
 import { addLayer } from './layers/add.js';
 import { channelAffineLayer } from './layers/channel_affine.js';
+import { channelClipLayer } from './layers/channel_clip.js';
 import { convLayer } from './layers/conv.js';
 import { denseLayer } from './layers/dense.js';
 import { globalAvgPoolLayer } from './layers/global_avg_pool.js';
@@ -95,6 +96,7 @@ export const LAYER_KINDS: { readonly [K in LayerKind]: LayerFactory<K> } = {
   reduce: reduceLayer,
   // ops-elementwise
   prelu: preluLayer,
+  channelClip: channelClipLayer,
 };
 
 export function createLayer(rt: Runtime, spec: LayerSpec): Layer {

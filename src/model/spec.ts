@@ -65,6 +65,8 @@ export type LayerSpec = Base &
     | { kind: 'reduce'; reduction: Reduction; axes: number[]; keepDims: boolean }
     // ops-elementwise
     | { kind: 'prelu'; alpha: WeightData }
+    /** clamp(x, lower, upper) with bounds per channel (Maximum / Minimum of a constant vector). */
+    | { kind: 'channelClip'; lower: WeightData; upper: WeightData }
   );
 
 export type LayerKind = LayerSpec['kind'];

@@ -32,7 +32,7 @@ export function prelu(rt: Runtime, x: Tensor, alpha: Tensor): Tensor {
   checkAlpha(x, alpha, 'prelu');
   const y = rt.empty(x.shape, 'prelu.output');
   rt.dispatch({ shader: 'activation', entry: 'prelu_forward', constants: { WORKGROUP_SIZE } }, {
-    bindings: { input: x, alpha, output: y }, uniforms: { alpha_size: alpha.size }, workgroups: rt.grid(x.size, WORKGROUP_SIZE),
+    bindings: { input: x, alpha, output: y }, uniforms: { size: alpha.size }, workgroups: rt.grid(x.size, WORKGROUP_SIZE),
   });
   return y;
 }
@@ -51,7 +51,7 @@ export function preluBackward(rt: Runtime, x: Tensor, alpha: Tensor, dy: Tensor,
   if (want.input) {
     const dx = rt.empty(x.shape, 'prelu.input_grad');
     rt.dispatch({ shader: 'activation', entry: 'prelu_backward', constants: { WORKGROUP_SIZE } }, {
-      bindings: { output_grad: dy, input: x, alpha, input_grad: dx }, uniforms: { alpha_size: alpha.size }, workgroups,
+      bindings: { output_grad: dy, input: x, alpha, input_grad: dx }, uniforms: { size: alpha.size }, workgroups,
     });
     gradients.input = dx;
   }

@@ -152,7 +152,8 @@ function computedShapeFixture(random: () => number): Fixture {
  * ops-elementwise: every unary op. Conv2D + BiasAdd + Maximum(0) + Minimum(6) (a converted ReLU6,
  * folded into the conv); _FusedConv2D [BiasAdd, Prelu]; Maximum(-0.5) + Minimum(1.5) (clip_by_value);
  * FusedDepthwiseConv2dNative [BiasAdd, Elu]; a chain LeakyRelu, Elu, Selu, Softplus, Neg, Abs,
- * Square, Sqrt, AddV2 0.5, Log, Exp, Rsqrt, Prelu [1, 1, C], Minimum(const first); _FusedConv2D
+ * Square, Sqrt, AddV2 0.5, Log, Exp, Rsqrt, Prelu [1, 1, C], Minimum(const vector first) and
+ * Maximum(const [1, 1, 1, C]) (one channelClip); _FusedConv2D
  * [BiasAdd, LeakyRelu] and [BiasAdd, Tanh]; Mean, MatMul. `oracle` spells the fused convolutions as
  * separate nodes (TF.js's gradients need them so, and its fused kernels lack Tanh).
  */
@@ -188,8 +189,9 @@ function elementwiseFixture(random: () => number, oracle: boolean): Fixture {
   f.node('exp', 'Exp', ['log']);
   f.node('rsqrt', 'Rsqrt', ['exp']);
   f.node('prelu', 'Prelu', ['rsqrt', f.constant('alpha2', [1, 1, 4])]);
-  f.node('cap', 'Minimum', [f.constant('cap_value', [], [1.2]), 'prelu']);
-  fused('fl', 'Conv2D', 'cap', f.constant('k3', [1, 1, 4, 3]), [f.constant('b3', [3])], ['BiasAdd', 'LeakyRelu'], { leakyrelu_alpha: a.f(0.1) });
+  f.node('cap', 'Minimum', [f.constant('cap_value', [4], [1.2, 0.9, 1.5, 1.1]), 'prelu']);
+  f.node('floor', 'Maximum', ['cap', f.constant('floor_value', [1, 1, 1, 4], [-0.3, 0.1, -0.2, 0])]);
+  fused('fl', 'Conv2D', 'floor', f.constant('k3', [1, 1, 4, 3]), [f.constant('b3', [3])], ['BiasAdd', 'LeakyRelu'], { leakyrelu_alpha: a.f(0.1) });
   fused('ft', 'Conv2D', 'fl', f.constant('k4', [1, 1, 3, 3]), [f.constant('b4', [3])], ['BiasAdd', 'Tanh']);
   f.node('mean', 'Mean', ['ft', f.constant('axes', [2], [1, 2], 'int32')], { keep_dims: a.b(false) });
   f.node('logits', 'MatMul', ['mean', f.constant('w', [3, 4])], { transpose_a: a.b(false), transpose_b: a.b(false) });
@@ -279,7 +281,7 @@ describe('loadGraphModel: reading graph-model JSON', () => {
     expect(summary(spec)).toEqual([
       'input:x', 'conv2d:relu_hi', 'conv2d:fp/linear', 'prelu:fp', 'activation:clip', 'depthwiseConv2d:dwe/linear', 'activation:dwe',
       'activation:lr', 'activation:elu', 'activation:selu', 'activation:softplus', 'activation:neg', 'activation:abs', 'activation:square',
-      'activation:sqrt', 'channelAffine:shift', 'activation:log', 'activation:exp', 'activation:rsqrt', 'prelu:prelu', 'activation:cap',
+      'activation:sqrt', 'channelAffine:shift', 'activation:log', 'activation:exp', 'activation:rsqrt', 'prelu:prelu', 'channelClip:floor',
       'conv2d:fl/linear', 'activation:fl', 'conv2d:ft/linear', 'activation:ft', 'globalAvgPool:mean', 'dense:logits',
     ]);
     expect(layer(spec, 'relu_hi', 'conv2d')).toMatchObject({ activation: 'relu6', bias: { shape: [4] } });
@@ -287,7 +289,9 @@ describe('loadGraphModel: reading graph-model JSON', () => {
     expect(layer(spec, 'clip', 'activation').activation).toEqual({ kind: 'clip', lo: -0.5, hi: 1.5 });
     expect(layer(spec, 'dwe', 'activation').activation).toEqual({ kind: 'elu', alpha: 1 });
     expect(layer(spec, 'lr', 'activation').activation).toEqual({ kind: 'leakyRelu', alpha: expect.closeTo(0.3, 7) });
-    expect(layer(spec, 'cap', 'activation').activation).toEqual({ kind: 'clip', lo: -Infinity, hi: expect.closeTo(1.2, 6) });
+    const floor = layer(spec, 'floor', 'channelClip');
+    expect([...floor.lower.data].map((v) => Number(v.toFixed(6)))).toEqual([-0.3, 0.1, -0.2, 0]);
+    expect([...floor.upper.data].map((v) => Number(v.toFixed(6)))).toEqual([1.2, 0.9, 1.5, 1.1]);
     expect(layer(spec, 'fl', 'activation').activation).toEqual({ kind: 'leakyRelu', alpha: expect.closeTo(0.1, 7) });
     expect(layer(spec, 'ft', 'activation').activation).toBe('tanh');
     const ops = ['LeakyRelu', 'Elu', 'Selu', 'Tanh', 'Softplus', 'Softsign', 'Abs', 'Neg', 'Square', 'Sqrt', 'Rsqrt', 'Exp', 'Log', 'Maximum', 'Minimum', 'Prelu'];
@@ -301,6 +305,20 @@ describe('loadGraphModel: reading graph-model JSON', () => {
     }));
     expect(summary(relu)).toEqual(['input:x', 'conv2d:out']);
     expect(layer(relu, 'out', 'conv2d').activation).toBe('relu');
+    // a scalar clip after a per-channel one merges into it; equal bounds per channel become a clip activation again
+    const merged = await loadGraphModel(tinyFixture((f) => {
+      f.node('lo', 'Maximum', ['x', f.constant('l', [2], [-1, 0])]);
+      f.node('hi', 'Minimum', ['lo', f.constant('h', [], [3])]);
+      f.node('out', 'Maximum', ['hi', f.constant('l2', [2], [-1, -1])]);
+    }));
+    expect(summary(merged)).toEqual(['input:x', 'channelClip:out']);
+    expect([...layer(merged, 'out', 'channelClip').upper.data]).toEqual([3, 3]);
+    const equal = await loadGraphModel(tinyFixture((f) => {
+      f.node('lo', 'Maximum', ['x', f.constant('l', [2], [0, 0])]);
+      f.node('out', 'Minimum', ['lo', f.constant('h', [1, 2], [6, 6])]);
+    }));
+    expect(summary(equal)).toEqual(['input:x', 'activation:out']);
+    expect(layer(equal, 'out', 'activation').activation).toBe('relu6');
   });
 
   const rejections: [string, (f: Fixture) => void, RegExp][] = [
@@ -310,7 +328,7 @@ describe('loadGraphModel: reading graph-model JSON', () => {
     ['EXPLICIT padding on MaxPool', (f) => f.node('out', 'MaxPool', ['x'], pool(2, 2, 'EXPLICIT')), /padding 'EXPLICIT'/],
     ['fused Softplus', (f) => f.node('out', '_FusedConv2D', ['x', f.constant('k', [1, 1, 2, 2]), f.constant('b', [2])], { ...conv(), fused_ops: a.strs(['BiasAdd', 'Softplus']), num_args: { i: '1' } }), /fused_ops \[BiasAdd, Softplus\] are not supported .*LeakyRelu\|Prelu/],
     ['Maximum of two activations', (f) => f.node('out', 'Maximum', ['x', 'x']), /Maximum of two computed tensors is not supported/],
-    ['a clip bound that differs per channel', (f) => f.node('out', 'Minimum', ['x', f.constant('hi', [2], [1, 2])]), /bound differs between channels/],
+    ['a clip bound that varies over space', (f) => f.node('out', 'Minimum', ['x', f.constant('hi', [6, 6, 2])]), /per channel/],
     ['a Prelu alpha over the wrong axes', (f) => f.node('out', 'Prelu', ['x', f.constant('alpha', [6, 1, 2])]), /alpha \[6, 1, 2\] does not match the trailing axes/],
     ['Mean over axes that are not adjacent', (f) => f.node('out', 'Mean', ['x', f.constant('axes', [2], [1, 3], 'int32')]), /axes \[1, 3\] must be one or more adjacent axes/],
     ['padding the batch axis', (f) => f.node('out', 'Pad', ['x', f.constant('p', [4, 2], [1, 0, 1, 1, 1, 1, 0, 1], 'int32')]), /pads the batch axis/],

@@ -397,7 +397,7 @@ describe('reference model executor', () => {
 
 // ---- ops-elementwise: PReLU and parametrized activation layers in the executor
 
-/** conv -> PReLU [1, 1, C] -> GELU -> clip -> conv -> PReLU [H, W, C] -> GAP -> dense -> leaky ReLU -> dense logits. */
+/** conv -> PReLU [1, 1, C] -> GELU -> clip -> conv -> PReLU [H, W, C] -> per-channel clip -> GAP -> dense -> leaky ReLU -> dense logits. */
 function activationChain(random: () => number): ModelSpec {
   const conv = (name: string, input: string, inChannels: number, outChannels: number) =>
     build.conv2d(name, input, random, { kernel: [3, 3], inChannels, outChannels, padding: 'same', activation: 'linear' });
@@ -410,7 +410,8 @@ function activationChain(random: () => number): ModelSpec {
     { kind: 'activation', name: 'clip', inputs: ['gelu'], activation: { kind: 'clip', lo: -0.1, hi: 1.2 } },
     conv('conv2', 'clip', 3, 4),
     { kind: 'prelu', name: 'prelu2', inputs: ['conv2'], alpha: alpha([6, 5, 4]) },
-    build.globalAvgPool('gap', 'prelu2'),
+    { kind: 'channelClip', name: 'bounds', inputs: ['prelu2'], lower: { shape: [4], data: Float32Array.of(-0.5, -0.2, -1, -0.1) }, upper: { shape: [4], data: Float32Array.of(0.8, 1, 0.5, 2) } },
+    build.globalAvgPool('gap', 'bounds'),
     build.dense('hidden', 'gap', random, { inputs: 4, outputs: 5, activation: 'linear' }),
     { kind: 'activation', name: 'leaky', inputs: ['hidden'], activation: { kind: 'leakyRelu', alpha: 0.2 } },
     build.dense('logits', 'leaky', random, { inputs: 5, outputs: 3, activation: 'linear' }),
@@ -418,8 +419,8 @@ function activationChain(random: () => number): ModelSpec {
   return { source: 'activationChain', layers, output: 'logits' };
 }
 
-describeGpu('model executor: PReLU and parametrized activation layers', () => {
-  it('activationChain x=[3,6,5,2]: every node, the input gradient and the weight gradients (PReLU alpha included) match the reference', async () => {
+describeGpu('model executor: PReLU, channel clip and parametrized activation layers', () => {
+  it('activationChain x=[3,6,5,2]: every node, the input gradient and the weight gradients (PReLU alpha, clip bounds) match the reference', async () => {
     const rt = testRuntime();
     const { seed, random } = randomSource();
     const spec = activationChain(random);
@@ -434,7 +435,7 @@ describeGpu('model executor: PReLU and parametrized activation layers', () => {
     pass.dispose();
     const expected = referenceBackward(spec, x, new Map([['logits', upstream]]), { weights: true });
     await expectAllMatch(rt, result.gradients, expected.gradients, `${label} d logits /`);
-    expect([...result.weights.keys()].sort()).toEqual(['conv1', 'conv2', 'hidden', 'logits', 'prelu1', 'prelu2']);
+    expect([...result.weights.keys()].sort()).toEqual(['bounds', 'conv1', 'conv2', 'hidden', 'logits', 'prelu1', 'prelu2']);
     for (const [layer, grads] of result.weights) {
       await expectAllMatch(rt, new Map(Object.entries(grads)), new Map(Object.entries(expected.weights.get(layer)!)), `${label} d logits / ${layer}.`);
     }

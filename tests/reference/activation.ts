@@ -149,3 +149,24 @@ export function preluBackwardRef(x: RefTensor, alpha: RefTensor, dy: RefTensor):
   x.data.forEach((v, i) => { dAlpha.data[i % size] += dy.data[i] * Math.min(v, 0); });
   return { input, alpha: dAlpha };
 }
+
+/** clamp(x, lower[j], upper[j]), j = i % lower.size (bounds broadcast over the leading axes). */
+export function clipRef(x: RefTensor, lower: RefTensor, upper: RefTensor): RefTensor {
+  const size = lower.data.length;
+  return refTensor(x.shape, x.data.map((v, i) => Math.min(Math.max(v, lower.data[i % size]), upper.data[i % size])));
+}
+
+/** TF's Maximum/Minimum rule: dx where lower <= x <= upper, dlower where x < lower, dupper where x > upper. */
+export function clipBackwardRef(x: RefTensor, lower: RefTensor, upper: RefTensor, dy: RefTensor): { input: RefTensor; lower: RefTensor; upper: RefTensor } {
+  const size = lower.data.length;
+  const input = refTensor(x.shape);
+  const dLower = refTensor(lower.shape);
+  const dUpper = refTensor(upper.shape);
+  x.data.forEach((v, i) => {
+    const j = i % size;
+    if (v < lower.data[j]) dLower.data[j] += dy.data[i];
+    else if (v > upper.data[j]) dUpper.data[j] += dy.data[i];
+    else input.data[i] = dy.data[i];
+  });
+  return { input, lower: dLower, upper: dUpper };
+}

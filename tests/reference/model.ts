@@ -7,7 +7,7 @@
 import type { LayerSpec, ModelSpec, Pair, WeightData } from '../../src/model/spec.js';
 import type { PadOptions } from '../../src/ops/pad.js';
 import type { SliceWindow } from '../../src/ops/slice.js';
-import { activationBackwardRef, activationDerivative, activationRef, preluBackwardRef, preluRef } from './activation.js';
+import { activationBackwardRef, activationDerivative, activationRef, clipBackwardRef, clipRef, preluBackwardRef, preluRef } from './activation.js';
 import { addRef } from './add.js';
 import { channelAffineBackwardRef, channelAffineRef } from './channel_affine.js';
 import { conv2dBackwardRef, conv2dRef } from './conv2d.js';
@@ -34,7 +34,7 @@ export const REF_INPUT = 'input';
 export interface ReferenceBackwardOptions {
   /** Nodes whose output gradients to return (`'input'` for the model input). Default ['input']. */
   to?: string[];
-  /** Also return weight gradients (filter, bias, weights, scale, shift, alpha) of every layer the gradient passes. */
+  /** Also return weight gradients (filter, bias, weights, scale, shift, alpha, lower, upper) of every layer the gradient passes. */
   weights?: boolean;
   /** 'guided': guided backpropagation, negative upstream gradients zeroed at every ReLU / ReLU6 (own or fused). */
   rule?: 'gradient' | 'guided';
@@ -174,6 +174,8 @@ function layerForward(layer: LayerSpec, inputs: RefTensor[]): RefTensor {
     // ops-elementwise
     case 'prelu':
       return preluRef(x, weight(layer.alpha));
+    case 'channelClip':
+      return clipRef(x, weight(layer.lower), weight(layer.upper));
   }
 }
 
@@ -252,6 +254,10 @@ function layerBackward(layer: LayerSpec, inputs: RefTensor[], dy: RefTensor): { 
       const g = preluBackwardRef(x, weight(layer.alpha), dy);
       return { inputs: [g.input], weights: { alpha: g.alpha } };
     }
+    case 'channelClip': {
+      const g = clipBackwardRef(x, weight(layer.lower), weight(layer.upper), dy);
+      return { inputs: [g.input], weights: { lower: g.lower, upper: g.upper } };
+    }
   }
 }
 
@@ -309,7 +315,7 @@ export function referenceBackward(spec: ModelSpec, x: RefTensor, seeds: Map<stri
     const dy = gradients.get(layer.name);
     if (!dy || layer.kind === 'input') continue;
     const wantInputs = layer.inputs.some((i) => wanted.has(i));
-    const hasWeights = ['conv2d', 'depthwiseConv2d', 'dense', 'channelAffine', 'conv2dTranspose', 'prelu'].includes(layer.kind);
+    const hasWeights = ['conv2d', 'depthwiseConv2d', 'dense', 'channelAffine', 'conv2dTranspose', 'prelu', 'channelClip'].includes(layer.kind);
     if (!wantInputs && !(options.weights && hasWeights)) continue;
     // guided backpropagation: relu(dy) * act'(z) = (z > 0)(dy > 0) dy, Springenberg et al. 2015, Fig. 1
     const guided = options.rule === 'guided' && 'activation' in layer && (layer.activation === 'relu' || layer.activation === 'relu6');

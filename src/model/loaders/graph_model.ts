@@ -971,12 +971,13 @@ class Converter {
   }
 
   /**
-   * Maximum / Minimum of an activation and a constant (a scalar, or per channel with one value):
-   * a clip bound. Folded into the layer producing the activation when that is a clip, ReLU, ReLU6
-   * or linear layer read only here, so clip_by_value's Minimum(Maximum(x, lo), hi) becomes one
-   * clip, and one with bounds (0, 6) (a converted ReLU6) or (0, inf) becomes relu6 / relu, fused
-   * into a linear conv/dense. Gradient: TF's Maximum sends it to x where x >= c, Minimum where
-   * x <= c, i.e. clip's closed interval; merged into ReLU/ReLU6, their rule (0 at the bounds) applies.
+   * Maximum / Minimum of an activation and a constant (a scalar or one value per channel): a clip
+   * bound. Folded into the layer producing the activation when that is a clip, ReLU, ReLU6 or
+   * linear layer read only here, so clip_by_value's Minimum(Maximum(x, lo), hi) becomes one clip;
+   * bounds (0, 6) (a converted ReLU6) and (0, inf) become relu6 / relu, fused into a linear
+   * conv/dense. Bounds that differ between channels make a channelClip layer. Gradient: TF's
+   * Maximum sends it to x where x >= c, Minimum where x <= c, i.e. clip's closed interval; merged
+   * into ReLU/ReLU6, their rule (0 at the bounds) applies.
    */
   clipBound(node: GraphNode): void {
     const [a, b] = this.inputRefs(node, 2);
@@ -986,24 +987,26 @@ class Converter {
     if (constA && constB) this.fail(node, 'both inputs are constants; constant folding is not supported');
     const from = constA ? b : a;
     const x = this.activation(node, from);
-    const values = this.perChannel(node, this.constant(node, constA ? a : b), x.dims[x.dims.length - 1], x.dims.length);
-    if (values.some((v) => v !== values[0])) this.fail(node, `the bound differs between channels ([${[...values].join(', ')}]); only one value for every channel is supported`);
-    const bound = values[0];
+    const channels = x.dims[x.dims.length - 1];
+    const bound = [...this.perChannel(node, this.constant(node, constA ? a : b), channels, x.dims.length)];
     const isMax = node.op === 'Maximum';
     const producer = this.foldable(from);
-    const prior = producer && (producer.kind === 'activation' || producer.kind === 'conv2d' || producer.kind === 'depthwiseConv2d' || producer.kind === 'dense') ? clipBounds(producer.activation) : undefined;
+    const prior = producer && clipBoundsOf(producer, channels);
     if (producer && prior) {
-      const merged = isMax ? clipFunction(Math.max(prior[0], bound), Math.max(prior[1], bound)) : clipFunction(Math.min(prior[0], bound), Math.min(prior[1], bound));
-      if (producer.kind === 'activation') {
-        producer.activation = merged;
-        return this.absorb(producer, node, x.dims);
+      const [lo, hi] = isMax ? [prior[0].map((v, c) => Math.max(v, bound[c])), prior[1].map((v, c) => Math.max(v, bound[c]))] : [prior[0].map((v, c) => Math.min(v, bound[c])), prior[1].map((v, c) => Math.min(v, bound[c]))];
+      const merged = clipLayer(producer.name, producer.inputs, lo, hi);
+      if (producer.kind === 'activation' || producer.kind === 'channelClip') {
+        this.layers[this.layers.indexOf(producer)] = merged;
+        this.layerByName.set(producer.name, merged);
+        return this.absorb(merged, node, x.dims);
       }
-      if (isFusable(merged) && (producer.kind === 'conv2d' || producer.kind === 'depthwiseConv2d' || producer.kind === 'dense')) {
-        producer.activation = merged;
+      if (merged.kind === 'activation' && isFusable(merged.activation) && (producer.kind === 'conv2d' || producer.kind === 'depthwiseConv2d' || producer.kind === 'dense')) {
+        producer.activation = merged.activation;
         return this.absorb(producer, node, x.dims);
       }
     }
-    this.emit({ kind: 'activation', name: node.name, inputs: [x.layer], activation: isMax ? clipFunction(bound, Infinity) : clipFunction(-Infinity, bound) }, x.dims, node);
+    const open = bound.map(() => (isMax ? Infinity : -Infinity));
+    this.emit(isMax ? clipLayer(node.name, [x.layer], bound, open) : clipLayer(node.name, [x.layer], open, bound), x.dims, node);
   }
 
   /** Maximum / Minimum of two computed tensors: not an elementwise-unary op (the binary ops handle it). */
@@ -1029,11 +1032,30 @@ function clipBounds(fn: ActivationFunction): [number, number] | undefined {
   return typeof fn === 'object' && fn.kind === 'clip' ? [fn.lo, fn.hi] : undefined;
 }
 
-/** clamp(x, lo, hi) by its simplest name: relu for (0, inf), relu6 for (0, 6), else a clip. */
-function clipFunction(lo: number, hi: number): ActivationFunction {
-  if (lo === 0 && hi === Infinity) return 'relu';
-  if (lo === 0 && hi === 6) return 'relu6';
-  return { kind: 'clip', lo, hi };
+/** Per-channel [lower, upper] of a layer that clips (or passes) its pre-activation; undefined for any other layer. */
+function clipBoundsOf(layer: LayerSpec, channels: number): [number[], number[]] | undefined {
+  if (layer.kind === 'channelClip') return [[...layer.lower.data].map(unbounded), [...layer.upper.data].map(unbounded)];
+  const fn = layer.kind === 'activation' || layer.kind === 'conv2d' || layer.kind === 'depthwiseConv2d' || layer.kind === 'dense' ? layer.activation : undefined;
+  const bounds = fn === undefined ? undefined : clipBounds(fn);
+  return bounds && [new Array<number>(channels).fill(bounds[0]), new Array<number>(channels).fill(bounds[1])];
+}
+
+/** A channelClip stores an open bound as the largest float32; read back, it is infinite again. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+const unbounded = (v: number) => (v >= FLOAT32_MAX ? Infinity : v <= -FLOAT32_MAX ? -Infinity : v);
+
+/**
+ * clamp(x, lo, hi) per channel by its simplest layer: relu for (0, inf), relu6 for (0, 6), a clip
+ * activation when every channel has the same bounds, else a channelClip.
+ */
+function clipLayer(name: string, inputs: string[], lo: number[], hi: number[]): LayerSpec {
+  if (lo.every((v) => v === lo[0]) && hi.every((v) => v === hi[0])) {
+    const [l, h] = [lo[0], hi[0]];
+    const activation: ActivationFunction = l === 0 && h === Infinity ? 'relu' : l === 0 && h === 6 ? 'relu6' : { kind: 'clip', lo: l, hi: h };
+    return { kind: 'activation', name, inputs, activation };
+  }
+  const finite = (v: number[]) => ({ shape: [v.length], data: Float32Array.from(v, (b) => Math.min(Math.max(b, -FLOAT32_MAX), FLOAT32_MAX)) });
+  return { kind: 'channelClip', name, inputs, lower: finite(lo), upper: finite(hi) };
 }
 
 type OpConversion = (converter: Converter, node: GraphNode) => void;

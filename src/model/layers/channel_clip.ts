@@ -1,0 +1,32 @@
+/** clamp(x, lower, upper) with constant bounds per channel; their gradients are reported as weights. */
+import { ShapeError } from '../../errors.js';
+import type { Runtime } from '../../gpu/runtime.js';
+import type { Tensor } from '../../gpu/tensor.js';
+import { clip, clipBackward } from '../../ops/clip.js';
+import { preluAlphaFits } from '../../ops/prelu.js';
+import { formatShape } from '../../ops/shapes.js';
+import type { Layer, SpecOf } from '../layers.js';
+import { product, upload } from './common.js';
+
+export function channelClipLayer(rt: Runtime, spec: SpecOf<'channelClip'>): Layer {
+  const name = spec.name;
+  const lower = upload(rt, `${name}.lower`, spec.lower)!;
+  const upper = upload(rt, `${name}.upper`, spec.upper)!;
+  return {
+    spec, weights: { lower, upper }, saves: { inputs: true, output: false },
+    outputShape: (shapes) => {
+      const [shape] = shapes;
+      if (!preluAlphaFits(shape, spec.lower.shape)) throw new ShapeError(`channelClip '${name}': bounds ${formatShape(spec.lower.shape)} do not match the trailing axes of its input ${formatShape(shape)}`);
+      return shape;
+    },
+    forward: (rt, [x]) => clip(rt, x, lower, upper),
+    backward: (rt, record, dy, want) => {
+      const grads = clipBackward(rt, record.inputs[0], lower, upper, dy, { input: want.inputs, lower: want.weights, upper: want.weights });
+      const weights: Record<string, Tensor> = {};
+      if (grads.lower) weights.lower = grads.lower;
+      if (grads.upper) weights.upper = grads.upper;
+      return { inputs: [grads.input], weights };
+    },
+    flops: (s) => product(s[0]),
+  };
+}
