@@ -35,6 +35,7 @@
 //                   clamp(x > beta ? x : 0, lo, hi) - alpha max(beta - x, 0), lo = 0 and hi =
 //                   max_value when a max_value is set, else lo = -FLT_MAX, hi = FLT_MAX (ThresholdedReLU)
 //   25 affine       alpha x + beta (Keras Rescaling with scalar scale and offset)          (alpha, beta)
+//   26 erf          (TF's Erf, as in exported exact GELU)    27 reciprocal  1 / x (TF's Reciprocal / Inv)
 // Non-differentiable points follow TensorFlow's gradient kernels:
 //   relu (ReluGrad) 0 at 0; relu6 (Relu6Grad) 0 at 0 and at 6; leaky_relu (LeakyReluGrad) and prelu
 //   (tfjs prelu) alpha at 0; elu/selu (EluGrad/SeluGrad) alpha (s a) at 0; abs sign(x), 0 at 0;
@@ -43,7 +44,7 @@
 //   closed interval, bounds included;
 //   hard_swish (relu6 inside) 1/6 slope only on the open (-3, 3); general_relu: the cast mask
 //   (x > threshold) times clip_by_value's closed interval, plus alpha where x < threshold;
-//   sqrt at 0 and log at 0 give inf (TF's SqrtGrad 0.5 / y, Reciprocal), as TensorFlow does.
+//   sqrt, log and reciprocal at 0 give inf (TF's SqrtGrad 0.5 / y, Reciprocal), as TensorFlow does.
 // Bindings: forward              input (read), output (read_write), params
 //           backward             output_grad (read), forward_output (read), input_grad (read_write)
 //           backward_from_input  output_grad (read), input (read), input_grad (read_write), params
@@ -88,6 +89,7 @@ const SQRT_HALF: f32 = 0.7071067811865476;
 const INV_SQRT_2PI: f32 = 0.3989422804014327;
 const SQRT_2_OVER_PI: f32 = 0.7978845608028654;
 const GELU_CUBIC: f32 = 0.044715;
+const TWO_OVER_SQRT_PI: f32 = 1.1283791670955126;
 
 fn sigmoid(x: f32) -> f32 {
   // exp of a large negative argument overflows to inf and gives 0 exactly, which is the limit
@@ -114,6 +116,20 @@ fn erfc_nonnegative(z: f32) -> f32 {
   let p = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 +
           t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
   return t * exp(-z * z + p);
+}
+
+/**
+ * erf(x): the Maclaurin series to x^13 below |x| = 0.5 (truncation < 2e-9, where 1 - erfc would
+ * lose the relative precision of small values), 1 - erfc(|x|) above, with x's sign.
+ */
+fn erf(x: f32) -> f32 {
+  let z = abs(x);
+  if (z < 0.5) {
+    let q = z * z;
+    let series = 1.0 - q * (1.0 / 3.0 - q * (0.1 - q * (1.0 / 42.0 - q * (1.0 / 216.0 - q * (1.0 / 1320.0 - q / 9360.0)))));
+    return TWO_OVER_SQRT_PI * x * series;
+  }
+  return sign(x) * (1.0 - erfc_nonnegative(z));
 }
 
 /** Standard normal CDF Phi(x) = erfc(-x / sqrt 2) / 2, from the tail that is small. */
@@ -152,6 +168,8 @@ fn activate(x: f32) -> f32 {
       return positive - params.alpha * max(params.beta - x, 0.0);
     }
     case 25u: { return fma(params.alpha, x, params.beta); }
+    case 26u: { return erf(x); }
+    case 27u: { return 1.0 / x; }
     default: { return x; }
   }
 }
@@ -197,6 +215,8 @@ fn derivative_from_input(x: f32) -> f32 {
       return select(0.0, 1.0, passes) + select(0.0, params.alpha, x < params.beta);
     }
     case 25u: { return params.alpha; }
+    case 26u: { return TWO_OVER_SQRT_PI * exp(-x * x); }
+    case 27u: { return -1.0 / (x * x); }
     default: { return 1.0; }
   }
 }

@@ -32,7 +32,7 @@ function guided(rule: BackwardRule): number {
 export type PlainFunction =
   | Activation
   | 'tanh' | 'selu' | 'softplus' | 'softsign' | 'swish' | 'gelu' | 'geluTanh' | 'hardSwish' | 'mish'
-  | 'exp' | 'log' | 'abs' | 'neg' | 'square' | 'sqrt' | 'rsqrt';
+  | 'exp' | 'log' | 'abs' | 'neg' | 'square' | 'sqrt' | 'rsqrt' | 'erf' | 'reciprocal';
 
 /** Every function of the activation shader, with its parameters (see shaders/activation.wgsl). */
 export type ActivationFunction =
@@ -54,7 +54,7 @@ export type FunctionName = PlainFunction | Exclude<ActivationFunction, string>['
 const ACTIVATION_CODES: Record<FunctionName, number> = {
   linear: 0, relu: 1, relu6: 2, sigmoid: 3, tanh: 4, elu: 5, selu: 6, softplus: 7, softsign: 8, swish: 9,
   gelu: 10, geluTanh: 11, hardSigmoid: 12, hardSwish: 13, exp: 14, log: 15, mish: 16, abs: 17, neg: 18,
-  square: 19, sqrt: 20, rsqrt: 21, leakyRelu: 22, clip: 23, generalRelu: 24, affine: 25,
+  square: 19, sqrt: 20, rsqrt: 21, leakyRelu: 22, clip: 23, generalRelu: 24, affine: 25, erf: 26, reciprocal: 27,
 };
 const FUSED: readonly Activation[] = ['linear', 'relu', 'relu6', 'sigmoid'];
 const WORKGROUP_SIZE = 64;

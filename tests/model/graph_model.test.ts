@@ -152,7 +152,7 @@ function computedShapeFixture(random: () => number): Fixture {
  * ops-elementwise: every unary op. Conv2D + BiasAdd + Maximum(0) + Minimum(6) (a converted ReLU6,
  * folded into the conv); _FusedConv2D [BiasAdd, Prelu]; Maximum(-0.5) + Minimum(1.5) (clip_by_value);
  * FusedDepthwiseConv2dNative [BiasAdd, Elu]; a chain LeakyRelu, Elu, Selu, Softplus, Neg, Abs,
- * Square, Sqrt, AddV2 0.5, Log, Exp, Rsqrt, Prelu [1, 1, C], Minimum(const vector first) and
+ * Square, Sqrt, AddV2 0.5, Log, Exp, Rsqrt, Reciprocal, Erf, Prelu [1, 1, C], Minimum(const vector first) and
  * Maximum(const [1, 1, 1, C]) (one channelClip); _FusedConv2D
  * [BiasAdd, LeakyRelu] and [BiasAdd, Tanh]; Mean, MatMul. `oracle` spells the fused convolutions as
  * separate nodes (TF.js's gradients need them so, and its fused kernels lack Tanh).
@@ -188,7 +188,9 @@ function elementwiseFixture(random: () => number, oracle: boolean): Fixture {
   f.node('log', 'Log', ['shift']);
   f.node('exp', 'Exp', ['log']);
   f.node('rsqrt', 'Rsqrt', ['exp']);
-  f.node('prelu', 'Prelu', ['rsqrt', f.constant('alpha2', [1, 1, 4])]);
+  f.node('recip', 'Reciprocal', ['rsqrt']);
+  f.node('erf', 'Erf', ['recip']);
+  f.node('prelu', 'Prelu', ['erf', f.constant('alpha2', [1, 1, 4])]);
   f.node('cap', 'Minimum', [f.constant('cap_value', [4], [1.2, 0.9, 1.5, 1.1]), 'prelu']);
   f.node('floor', 'Maximum', ['cap', f.constant('floor_value', [1, 1, 1, 4], [-0.3, 0.1, -0.2, 0])]);
   fused('fl', 'Conv2D', 'floor', f.constant('k3', [1, 1, 4, 3]), [f.constant('b3', [3])], ['BiasAdd', 'LeakyRelu'], { leakyrelu_alpha: a.f(0.1) });
@@ -281,7 +283,7 @@ describe('loadGraphModel: reading graph-model JSON', () => {
     expect(summary(spec)).toEqual([
       'input:x', 'conv2d:relu_hi', 'conv2d:fp/linear', 'prelu:fp', 'activation:clip', 'depthwiseConv2d:dwe/linear', 'activation:dwe',
       'activation:lr', 'activation:elu', 'activation:selu', 'activation:softplus', 'activation:neg', 'activation:abs', 'activation:square',
-      'activation:sqrt', 'channelAffine:shift', 'activation:log', 'activation:exp', 'activation:rsqrt', 'prelu:prelu', 'channelClip:floor',
+      'activation:sqrt', 'channelAffine:shift', 'activation:log', 'activation:exp', 'activation:rsqrt', 'activation:recip', 'activation:erf', 'prelu:prelu', 'channelClip:floor',
       'conv2d:fl/linear', 'activation:fl', 'conv2d:ft/linear', 'activation:ft', 'globalAvgPool:mean', 'dense:logits',
     ]);
     expect(layer(spec, 'relu_hi', 'conv2d')).toMatchObject({ activation: 'relu6', bias: { shape: [4] } });
@@ -294,7 +296,7 @@ describe('loadGraphModel: reading graph-model JSON', () => {
     expect([...floor.upper.data].map((v) => Number(v.toFixed(6)))).toEqual([1.2, 0.9, 1.5, 1.1]);
     expect(layer(spec, 'fl', 'activation').activation).toEqual({ kind: 'leakyRelu', alpha: expect.closeTo(0.1, 7) });
     expect(layer(spec, 'ft', 'activation').activation).toBe('tanh');
-    const ops = ['LeakyRelu', 'Elu', 'Selu', 'Tanh', 'Softplus', 'Softsign', 'Abs', 'Neg', 'Square', 'Sqrt', 'Rsqrt', 'Exp', 'Log', 'Maximum', 'Minimum', 'Prelu'];
+    const ops = ['LeakyRelu', 'Elu', 'Selu', 'Tanh', 'Softplus', 'Softsign', 'Abs', 'Neg', 'Square', 'Sqrt', 'Rsqrt', 'Exp', 'Log', 'Erf', 'Reciprocal', 'Inv', 'Maximum', 'Minimum', 'Prelu'];
     for (const op of ops) expect(GRAPH_MODEL_OPS).toContain(op);
     const softsign = await loadGraphModel(tinyFixture((f) => f.node('out', 'Softsign', ['x'])));
     expect(layer(softsign, 'out', 'activation').activation).toBe('softsign');

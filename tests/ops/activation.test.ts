@@ -52,6 +52,9 @@ const CASES: Case[] = [
   { fn: { kind: 'generalRelu', negativeSlope: 0.1, threshold: 0.5, maxValue: 2.5 }, scale: 4, kinks: [0.5, 2.5] },
   { fn: { kind: 'generalRelu', negativeSlope: 0, threshold: 1.25 }, scale: 4, kinks: [1.25] },
   { fn: { kind: 'affine', scale: 1 / 127.5, offset: -1 }, scale: 255 },
+  // 1e-6 as GELU (erf switches from its series to 1 - erfc at |x| = 0.5)
+  { fn: 'erf', scale: 3, tolerance: 1e-6 },
+  { fn: 'reciprocal', scale: 4, positive: true },
 ];
 
 /** Random inputs with every kink present exactly and at +-1e-3; returns which entries sit on a kink. */

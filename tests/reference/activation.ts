@@ -75,6 +75,8 @@ export function activate(x: number, fn: ActivationFunction): number {
     case 'square': return x * x;
     case 'sqrt': return Math.sqrt(x);
     case 'rsqrt': return 1 / Math.sqrt(x);
+    case 'erf': return erf(x);
+    case 'reciprocal': return 1 / x;
     default: return x;
   }
 }
@@ -121,6 +123,8 @@ export function activationDerivative(x: number, fn: ActivationFunction): number 
     case 'square': return 2 * x;
     case 'sqrt': return 0.5 / Math.sqrt(x);
     case 'rsqrt': return -0.5 * x ** -1.5;
+    case 'erf': return (2 / Math.sqrt(Math.PI)) * Math.exp(-x * x);
+    case 'reciprocal': return -1 / (x * x);
     default: return 1;
   }
 }

@@ -676,6 +676,7 @@ const KERAS_ACTIVATIONS: Readonly<Record<string, ActivationFunction | 'softmax' 
   hard_sigmoid: (keras3) => ({ kind: 'hardSigmoid', slope: keras3 ? 1 / 6 : 0.2, offset: 0.5 }),
   hardSigmoid: (keras3) => ({ kind: 'hardSigmoid', slope: keras3 ? 1 / 6 : 0.2, offset: 0.5 }),
   hard_swish: 'hardSwish', hard_silu: 'hardSwish', leaky_relu: { kind: 'leakyRelu', alpha: 0.2 },
+  hard_tanh: { kind: 'clip', lo: -1, hi: 1 },
 };
 
 function kerasActivation(name: string, keras3: boolean): ActivationFunction | 'softmax' | undefined {
