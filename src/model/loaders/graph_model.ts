@@ -9,7 +9,9 @@
  * input has no other reader, the op is folded into the layer that produced that input (bias,
  * per-channel scale, ReLU), and the layer takes the name of the last op folded in, as the
  * converter names its own fused nodes. Sigmoid is never folded, so the logits stay a node.
- * Identity nodes are elided. Anything else fails here, at load time, before any weight is read:
+ * Maximum / Minimum with a constant are clip bounds, merged along a chain (clip_by_value) and into
+ * ReLU / ReLU6 where the bounds are theirs. Identity nodes are elided. Anything else fails here, at
+ * load time, before any weight is read:
  * UnsupportedModelError names the node and its op.
  * Format: tfjs-converter src/operations/operation_mapper.ts (signature, outputs, input names);
  * TensorFlow core/framework/{node_def,attr_value}.proto and core/ops/nn_ops.cc (attributes).
@@ -993,7 +995,9 @@ class Converter {
     const producer = this.foldable(from);
     const prior = producer && clipBoundsOf(producer, channels);
     if (producer && prior) {
-      const [lo, hi] = isMax ? [prior[0].map((v, c) => Math.max(v, bound[c])), prior[1].map((v, c) => Math.max(v, bound[c]))] : [prior[0].map((v, c) => Math.min(v, bound[c])), prior[1].map((v, c) => Math.min(v, bound[c]))];
+      // max(clamp(x, lo, hi), c) = clamp(x, max(lo, c), max(hi, c)); min likewise
+      const combine = isMax ? Math.max : Math.min;
+      const [lo, hi] = prior.map((side) => side.map((v, c) => combine(v, bound[c])));
       const merged = clipLayer(producer.name, producer.inputs, lo, hi);
       if (producer.kind === 'activation' || producer.kind === 'channelClip') {
         this.layers[this.layers.indexOf(producer)] = merged;
