@@ -321,6 +321,16 @@ describe('loadGraphModel: reading graph-model JSON', () => {
     }));
     expect(summary(equal)).toEqual(['input:x', 'activation:out']);
     expect(layer(equal, 'out', 'activation').activation).toBe('relu6');
+    // _FusedMatMul [BiasAdd, Prelu]: bias, then alpha as the extra inputs
+    const dense = await loadGraphModel(tinyFixture((f) => {
+      f.node('flat', 'Reshape', ['x', f.constant('s', [2], [-1, 72], 'int32')]);
+      f.node('out', '_FusedMatMul', ['flat', f.constant('w', [72, 3]), f.constant('b', [3]), f.constant('alpha', [3], [0.1, 0.2, 0.3])], {
+        transpose_a: a.b(false), transpose_b: a.b(false), fused_ops: a.strs(['BiasAdd', 'Prelu']), num_args: { i: '2' },
+      });
+    }));
+    expect(summary(dense)).toEqual(['input:x', 'reshape:flat', 'dense:out/linear', 'prelu:out']);
+    expect([...layer(dense, 'out', 'prelu').alpha.data].map((v) => Number(v.toFixed(6)))).toEqual([0.1, 0.2, 0.3]);
+    expect(layer(dense, 'out/linear', 'dense').bias?.shape).toEqual([3]);
   });
 
   const rejections: [string, (f: Fixture) => void, RegExp][] = [
