@@ -9,9 +9,9 @@ import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'puppeteer';
 import type { ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Activation } from '../../src/ops/activation.js';
+import type { Activation, ActivationFunction } from '../../src/ops/activation.js';
 import { GPU_TOLERANCE, randomSource, relativeError } from '../check.js';
-import { activationBackwardRef, activationRef } from '../reference/activation.js';
+import { activationBackwardRef, activationLabel, activationRef } from '../reference/activation.js';
 import { padBackwardRef, padRef } from '../reference/pad.js';
 import { sumToChannelsRef } from '../reference/reduce.js';
 import { reduceAxesBackwardRef, reduceAxesRef } from '../reference/reduce_axes.js';
@@ -33,6 +33,11 @@ interface Case {
 }
 
 const ACTIVATIONS: Activation[] = ['linear', 'relu', 'relu6', 'sigmoid'];
+/** Functions with their backward from the input, and the input scale (wide enough for the tails). */
+const FUNCTIONS: [ActivationFunction, number][] = [
+  ['tanh', 20], ['gelu', 8], ['geluTanh', 8], ['mish', 10], ['swish', 12], ['softplus', 30], ['selu', 6], ['erf', 3],
+  [{ kind: 'elu', alpha: 0.3 }, 6], [{ kind: 'clip', lo: -0.75, hi: 1.5 }, 3], [{ kind: 'generalRelu', negativeSlope: 0.1, threshold: 0.5, maxValue: 2.5 }, 4],
+];
 const CASES: Case[] = [
   ...ACTIVATIONS.map((kind): Case => ({
     title: `activation ${kind} x=[2,5,7,13]`,
@@ -41,6 +46,14 @@ const CASES: Case[] = [
     // scale 8 reaches ReLU6's kinks and sigmoid's flat tails
     inputs: (random) => ({ x: randomTensor([2, 5, 7, 13], random, 8), dy: randomTensor([2, 5, 7, 13], random) }),
     expected: ({ x, dy }) => ({ y: activationRef(x, kind), dx: activationBackwardRef(x, dy, kind) }),
+  })),
+  // the functions with transcendental pieces (SwiftShader's own exp/tanh/log) and parameters
+  ...FUNCTIONS.map(([fn, scale]): Case => ({
+    title: `activation ${activationLabel(fn)} x=[2,5,7,13]`,
+    op: 'activationFunction',
+    params: { fn: JSON.stringify(fn) },
+    inputs: (random) => ({ x: randomTensor([2, 5, 7, 13], random, scale), dy: randomTensor([2, 5, 7, 13], random) }),
+    expected: ({ x, dy }) => ({ y: activationRef(x, fn), dx: activationBackwardRef(x, dy, fn) }),
   })),
   // 297 rows: past one pass's 256, so the two-pass path runs too
   ...[[1, 4, 4, 7], [3, 9, 11, 5]].map((shape): Case => ({

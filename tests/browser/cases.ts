@@ -5,7 +5,7 @@
  */
 import type { Runtime } from '../../src/gpu/runtime.js';
 import type { Tensor } from '../../src/gpu/tensor.js';
-import { activation, activationBackward, type Activation } from '../../src/ops/activation.js';
+import { activation, activationBackward, activationInputGradient, type Activation, type ActivationFunction } from '../../src/ops/activation.js';
 import { pad, padBackward, type PadMode } from '../../src/ops/pad.js';
 import { sumToChannels } from '../../src/ops/reduce.js';
 import { reduceAxes, reduceAxesBackward, type Reduction } from '../../src/ops/reduce_axes.js';
@@ -19,6 +19,11 @@ export const CASES: Record<string, BrowserCase> = {
   activation(rt, { x, dy }, { kind }) {
     const y = activation(rt, x, kind as Activation);
     return { y, dx: activationBackward(rt, dy, y, kind as Activation) };
+  },
+  /** inputs x, dy; params { fn } (an ActivationFunction as JSON) -> y = f(x), dx = dL/dx from x. */
+  activationFunction(rt, { x, dy }, { fn }) {
+    const f = JSON.parse(String(fn)) as ActivationFunction;
+    return { y: activation(rt, x, f), dx: activationInputGradient(rt, dy, x, f) };
   },
   /** inputs x [..., C] -> sum [C]. */
   sumToChannels(rt, { x }) {
