@@ -81,7 +81,7 @@ const finite = (v: number) => Math.min(Math.max(v, -FLOAT32_MAX), FLOAT32_MAX);
 /** The override constant and the `params` uniform of a function; throws OptionError on bad parameters. */
 function compile(fn: ActivationFunction, op: string): { code: number; params: { alpha: number; beta: number; lo: number; hi: number } } {
   const name = functionName(fn);
-  const code = ACTIVATION_CODES[name];
+  const code = Object.hasOwn(ACTIVATION_CODES, name) ? ACTIVATION_CODES[name] : undefined;
   if (code === undefined) throw new OptionError(`${op}: unknown activation '${String(name)}' (supported: ${Object.keys(ACTIVATION_CODES).join(', ')})`);
   const params = { alpha: 0, beta: 0, lo: -FLOAT32_MAX, hi: FLOAT32_MAX };
   if (typeof fn === 'string') return { code, params };
