@@ -1004,7 +1004,7 @@ class Converter {
         this.layerByName.set(producer.name, merged);
         return this.absorb(merged, node, x.dims);
       }
-      if (merged.kind === 'activation' && isFusable(merged.activation) && (producer.kind === 'conv2d' || producer.kind === 'depthwiseConv2d' || producer.kind === 'dense')) {
+      if (merged.kind === 'activation' && isFusable(merged.activation) && (producer.kind === 'conv2d' || producer.kind === 'depthwiseConv2d' || producer.kind === 'dense' || producer.kind === 'conv2dTranspose')) {
         producer.activation = merged.activation;
         return this.absorb(producer, node, x.dims);
       }
@@ -1039,7 +1039,7 @@ function clipBounds(fn: ActivationFunction): [number, number] | undefined {
 /** Per-channel [lower, upper] of a layer that clips (or passes) its pre-activation; undefined for any other layer. */
 function clipBoundsOf(layer: LayerSpec, channels: number): [number[], number[]] | undefined {
   if (layer.kind === 'channelClip') return [[...layer.lower.data].map(unbounded), [...layer.upper.data].map(unbounded)];
-  const fn = layer.kind === 'activation' || layer.kind === 'conv2d' || layer.kind === 'depthwiseConv2d' || layer.kind === 'dense' ? layer.activation : undefined;
+  const fn = layer.kind === 'activation' || layer.kind === 'conv2d' || layer.kind === 'depthwiseConv2d' || layer.kind === 'dense' || layer.kind === 'conv2dTranspose' ? layer.activation : undefined;
   const bounds = fn === undefined ? undefined : clipBounds(fn);
   return bounds && [new Array<number>(channels).fill(bounds[0]), new Array<number>(channels).fill(bounds[1])];
 }
