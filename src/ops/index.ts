@@ -3,13 +3,14 @@
  * and returns output tensors (NHWC, TensorFlow's weight layouts); backward functions return the
  * gradients a layer needs. Nothing is read back until `rt.read()`.
  */
-export { activation, activationBackward, type Activation, type BackwardRule } from './activation.js';
+export { activation, activationBackward, activationInputGradient, type Activation, type ActivationFunction, type BackwardRule } from './activation.js';
 export { add } from './add.js';
 export { avgPool, avgPoolBackward } from './avg_pool.js';
 export { gatherBatch, type Augmentation } from './batch_gather.js';
 export { gaussianBlur } from './blur.js';
 export { centerColumns, columnStats } from './center_columns.js';
 export { channelAffine, channelAffineBackward, foldBatchNorm, type BatchNormParameters, type ChannelAffineGradients } from './channel_affine.js';
+export { clip, clipBackward, type ClipGradients } from './clip.js';
 export {
   conv2d, conv2dBackward, conv2dBackwardFilter, conv2dBackwardInput, type Conv2dGradients, type Conv2dOptions, type InputGradientEpilogue,
 } from './conv2d.js';
@@ -25,6 +26,7 @@ export { accumulateLossStats, lossWithGradient, type LossKind, type LossResult }
 export { maxPool, maxPoolBackward, type PoolOptions } from './max_pool.js';
 export { adamStep, sgdStep, type AdamStep, type SgdStep } from './optimizer.js';
 export { pad, padBackward, type PadMode, type PadOptions } from './pad.js';
+export { prelu, preluBackward, type PreluGradients } from './prelu.js';
 export { addGaussianNoise, randomNormal, randomUniform, type RandomStream } from './random.js';
 export { reduceAxes, reduceAxesBackward, type Reduction } from './reduce_axes.js';
 export { flatten, reshape, reshapeBackward } from './reshape.js';
