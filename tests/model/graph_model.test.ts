@@ -329,6 +329,13 @@ describe('loadGraphModel: reading graph-model JSON', () => {
       });
     }));
     expect(summary(dense)).toEqual(['input:x', 'reshape:flat', 'dense:out/linear', 'prelu:out']);
+    // a unary op of a constant is folded at load time: Prelu(x, Neg(c)) has alpha -c
+    const negated = await loadGraphModel(tinyFixture((f) => {
+      f.node('minus_alpha', 'Neg', [f.constant('alpha', [2], [0.25, -0.5])]);
+      f.node('out', 'Prelu', ['x', 'minus_alpha']);
+    }));
+    expect(summary(negated)).toEqual(['input:x', 'prelu:out']);
+    expect([...layer(negated, 'out', 'prelu').alpha.data]).toEqual([-0.25, 0.5]);
     expect([...layer(dense, 'out', 'prelu').alpha.data].map((v) => Number(v.toFixed(6)))).toEqual([0.1, 0.2, 0.3]);
     expect(layer(dense, 'out/linear', 'dense').bias?.shape).toEqual([3]);
   });

@@ -279,6 +279,9 @@ function gather(c: Folder, node: FoldNode, [params, indicesT, axisT]: WeightData
 
 const INTEGER_TYPES = new Set(['DT_INT32', 'DT_INT64', 'DT_INT16', 'DT_INT8', 'DT_UINT8', 'DT_UINT16']);
 
+/** Element-wise function of one value (float64, rounded to float32 like every folded value). */
+const unary = (f: (v: number) => number): Fold => (_c, _n, [x]) => ({ shape: x.shape, data: Float32Array.from(x.data, f) });
+
 /** Op -> its evaluation on constant inputs (Const and Shape are handled by `Folder.value`). */
 const FOLDS: Readonly<Record<string, Fold>> = {
   Identity: (_c, _n, [x]) => x,
@@ -322,6 +325,16 @@ const FOLDS: Readonly<Record<string, Fold>> = {
     return { shape: x.shape.filter((d, i) => !drop(d, i)), data: x.data };
   },
   Reshape: reshape,
+  // ops-elementwise: unary ops on constants (converters leave e.g. Neg of a PReLU's alpha)
+  Neg: unary((v) => -v),
+  Abs: unary(Math.abs),
+  Square: unary((v) => v * v),
+  Sqrt: unary(Math.sqrt),
+  Rsqrt: unary((v) => 1 / Math.sqrt(v)),
+  Exp: unary(Math.exp),
+  Log: unary(Math.log),
+  Reciprocal: unary((v) => 1 / v),
+  Inv: unary((v) => 1 / v),
 };
 
 /** Ops folded when their inputs are constants (and Shape of any node), beside those the loader maps. */
