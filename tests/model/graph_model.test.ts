@@ -596,6 +596,26 @@ describeGpu('loadGraphModel: the engine agrees with TF.js (cpu backend)', () => 
     });
   });
 
+  // ops-elementwise: PReLU layers (alpha [1, 1, C]), several fused into _FusedConv2D [BiasAdd, Prelu]
+  it('facemesh.json face-flag output (PReLU, fused Prelu, channel Pad) x=[1,192,192,3]', async () => {
+    const files = filesFromPath(`${HUMAN_MODELS}/facemesh.json`);
+    const model = Model.create(rt, await loadGraphModel(files, { output: 'output_faceflag' }));
+    expect(model.spec.layers.filter((l) => l.kind === 'prelu')).toHaveLength(18); // of its 24, those on the face-flag path
+    const seed = freshSeed();
+    const x = randomImage([1, 192, 192, 3], seededRandom(seed));
+    const [expectedLogits] = await tfjsRun(await loadTfjsGraphModel(files), x, [model.logitsName]);
+    const expectedGradient = await tfjsInputGradient(await loadTfjsGraphModel(files, true), x, model.logitsName, { shape: expectedLogits.shape, data: new Float32Array(expectedLogits.data.length).fill(1) });
+    const input = rt.upload(x.shape, x.data, 'input');
+    const pass = model.forward(input, { forBackward: true, keep: [model.logitsName] });
+    const logits = await rt.read(pass.value(model.logitsName));
+    const { gradients } = model.backward(pass, new Map([[model.logitsName, rt.upload(expectedLogits.shape, new Float32Array(expectedLogits.data.length).fill(1), 'seed')]]));
+    const gradient = await rt.read(gradients.get('input')!);
+    pass.dispose();
+    input.dispose();
+    model.dispose();
+    report('facemesh face flag random [1,192,192,3]', { logits: relativeL2(logits, expectedLogits.data), output: relativeL2(logits, expectedLogits.data), gradient: relativeL2(gradient, expectedGradient.data) }, seed);
+  });
+
   it('emotion.json (64x64x1: depthwise, residual AddV2, Mean, Softmax) x=[1,64,64,1]', async () => {
     const files = filesFromPath(`${HUMAN_MODELS}/emotion.json`);
     const model = Model.create(rt, await loadGraphModel(files));

@@ -55,13 +55,15 @@ function unfuse(nodes: GraphNode[]): GraphNode[] {
       out.push({ ...node, op: plain });
       continue;
     }
-    if (fused[0] !== 'BiasAdd' || fused.length > 2 || inputs.length !== 3) throw new Error(`unfuse: node '${node.name}' has fused_ops [${fused.join(', ')}]`);
+    // Prelu takes its alpha as the input after the bias
+    const prelu = fused[1] === 'Prelu';
+    if (fused[0] !== 'BiasAdd' || fused.length > 2 || inputs.length !== (prelu ? 4 : 3)) throw new Error(`unfuse: node '${node.name}' has fused_ops [${fused.join(', ')}]`);
     const { fused_ops: _ops, num_args: _args, epsilon: _epsilon, ...attr } = node.attr ?? {};
     const product = `${node.name}/unfused`;
     const biased = fused[1] ? `${node.name}/unfused_bias` : node.name;
     out.push({ name: product, op: plain, input: inputs.slice(0, 2), attr });
     out.push({ name: biased, op: 'BiasAdd', input: [product, inputs[2]], attr: { data_format: { s: btoa('NHWC') } } });
-    if (fused[1]) out.push({ name: node.name, op: fused[1], input: [biased] });
+    if (fused[1]) out.push({ name: node.name, op: fused[1], input: prelu ? [biased, inputs[3]] : [biased] });
   }
   return out;
 }
