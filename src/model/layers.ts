@@ -10,9 +10,10 @@ import type { Runtime } from '../gpu/runtime.js';
 import type { Shape, Tensor } from '../gpu/tensor.js';
 import type { BackwardRule } from '../ops/activation.js';
 import { activationLayer } from './layers/activation.js';
-import { addLayer } from './layers/add.js';
+import { binaryLayer } from './layers/binary.js';
 import { channelAffineLayer } from './layers/channel_affine.js';
 import { channelClipLayer } from './layers/channel_clip.js';
+import { concatLayer } from './layers/concat.js';
 import { convLayer } from './layers/conv.js';
 import { denseLayer } from './layers/dense.js';
 import { globalAvgPoolLayer } from './layers/global_avg_pool.js';
@@ -78,7 +79,7 @@ export const LAYER_KINDS: { readonly [K in LayerKind]: LayerFactory<K> } = {
   dense: denseLayer,
   activation: activationLayer,
   softmax: softmaxLayer,
-  add: addLayer,
+  add: binaryLayer,
   channelAffine: channelAffineLayer,
   zeroPad: zeroPadLayer,
   reshape: reshapeLayer,
@@ -97,6 +98,9 @@ export const LAYER_KINDS: { readonly [K in LayerKind]: LayerFactory<K> } = {
   // ops-elementwise
   prelu: preluLayer,
   channelClip: channelClipLayer,
+  // ops-binary
+  binary: binaryLayer,
+  concat: concatLayer,
 };
 
 export function createLayer(rt: Runtime, spec: LayerSpec): Layer {

@@ -4,6 +4,7 @@
  * (`Model`) runs all of them; there is no per-format execution path.
  */
 import type { Activation, ActivationFunction } from '../ops/activation.js';
+import type { BinaryOp } from '../ops/binary.js';
 import type { PadMode } from '../ops/pad.js';
 import type { Reduction } from '../ops/reduce_axes.js';
 import type { ResizeMethod } from '../ops/resize.js';
@@ -36,7 +37,7 @@ export type LayerSpec = Base &
     | { kind: 'dense'; weights: WeightData; bias?: WeightData; activation: Activation }
     | { kind: 'activation'; activation: ActivationFunction }
     | { kind: 'softmax' }
-    | { kind: 'add' }
+    | { kind: 'add' } // a + b, broadcast like binary 'add'
     | { kind: 'channelAffine'; scale: WeightData; shift: WeightData }
     | { kind: 'zeroPad'; top: number; bottom: number; left: number; right: number }
     | { kind: 'reshape'; shape: number[] }
@@ -67,6 +68,9 @@ export type LayerSpec = Base &
     | { kind: 'prelu'; alpha: WeightData }
     /** clamp(x, lower, upper) with bounds per channel (Maximum / Minimum of a constant vector). */
     | { kind: 'channelClip'; lower: WeightData; upper: WeightData }
+    // ops-binary: multi-input ops (broadcast binary ops: scale multiplies the result, 1 / n in a Keras Average)
+    | { kind: 'binary'; op: BinaryOp; scale?: number }
+    | { kind: 'concat'; axis: number }
   );
 
 export type LayerKind = LayerSpec['kind'];

@@ -9,7 +9,9 @@ import type { PadOptions } from '../../src/ops/pad.js';
 import type { SliceWindow } from '../../src/ops/slice.js';
 import { activationBackwardRef, activationDerivative, activationRef, clipBackwardRef, clipRef, preluBackwardRef, preluRef } from './activation.js';
 import { addRef } from './add.js';
+import { binaryBackwardRef, binaryRef } from './binary.js';
 import { channelAffineBackwardRef, channelAffineRef } from './channel_affine.js';
+import { concatBackwardRef, concatRef } from './concat.js';
 import { conv2dBackwardRef, conv2dRef } from './conv2d.js';
 import { denseBackwardRef, denseRef } from './dense.js';
 import { depthwiseConv2dBackwardFilterRef, depthwiseConv2dBackwardInputRef, depthwiseConv2dRef } from './depthwise_conv2d.js';
@@ -111,6 +113,8 @@ function reshapeTarget(shape: number[], target: number[]): number[] {
   return full;
 }
 
+const axisOf = (axis: number, rank: number) => (axis < 0 ? axis + rank : axis);
+
 function inputLayer(spec: ModelSpec): Extract<LayerSpec, { kind: 'input' }> {
   const inputs = spec.layers.filter((l) => l.kind === 'input');
   if (inputs.length !== 1) throw new Error(`reference: ${spec.source} has ${inputs.length} input layers`);
@@ -142,7 +146,11 @@ function layerForward(layer: LayerSpec, inputs: RefTensor[]): RefTensor {
     case 'softmax':
       return softmaxRef(x);
     case 'add':
-      return addRef(inputs[0], inputs[1]);
+      return binaryRef('add', inputs[0], inputs[1]);
+    case 'binary':
+      return binaryRef(layer.op, inputs[0], inputs[1], layer.scale);
+    case 'concat':
+      return concatRef(inputs, axisOf(layer.axis, x.shape.length));
     case 'channelAffine':
       return channelAffineRef(x, weight(layer.scale), weight(layer.shift));
     case 'zeroPad':
@@ -217,7 +225,12 @@ function layerBackward(layer: LayerSpec, inputs: RefTensor[], dy: RefTensor): { 
     case 'softmax':
       return { inputs: [softmaxBackwardRef(x, dy)], weights: {} };
     case 'add':
-      return { inputs: [refTensor(dy.shape, dy.data), refTensor(dy.shape, dy.data)], weights: {} };
+    case 'binary': {
+      const g = binaryBackwardRef(layer.kind === 'add' ? 'add' : layer.op, inputs[0], inputs[1], dy, layer.kind === 'add' ? 1 : layer.scale);
+      return { inputs: [g.a, g.b], weights: {} };
+    }
+    case 'concat':
+      return { inputs: concatBackwardRef(dy, inputs.map((t) => t.shape), axisOf(layer.axis, x.shape.length)), weights: {} };
     case 'channelAffine': {
       const g = channelAffineBackwardRef(x, dy, weight(layer.scale));
       return { inputs: [g.input], weights: { scale: g.scale, shift: g.shift } };
