@@ -317,6 +317,83 @@ function twoHeadNet(): { both: tf.LayersModel; classifier: tf.LayersModel } {
   };
 }
 
+// ops-binary: merge layers
+
+const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) => layer.apply(x) as tf.SymbolicTensor;
+
+/** Keras' Subtract merge layer, which tfjs-layers lacks: a - b, broadcast; saved as class 'Subtract'. */
+class Subtract extends tf.layers.Layer {
+  static readonly className = 'Subtract';
+  override computeOutputShape(shapes: tf.Shape[]): tf.Shape {
+    return shapes[0].map((d, i) => (d === 1 ? shapes[1][i] : d));
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const [a, b] = inputs as tf.Tensor[];
+    return tf.sub(a, b);
+  }
+}
+tf.serialization.registerClass(Subtract);
+
+/** InceptionV3-like branches: 1x1, 3x3 and pool-then-1x1 concatenated on channels, then on height; GAP, dense softmax. */
+function inceptionNet(): tf.LayersModel {
+  const input = tf.input({ shape: INPUT_SHAPE, name: 'image' });
+  const a = apply(tf.layers.conv2d({ filters: 4, kernelSize: 1, activation: 'relu', name: 'branch_1x1' }), input);
+  const b = apply(tf.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'relu', name: 'branch_3x3' }), input);
+  const pooled = apply(tf.layers.maxPooling2d({ poolSize: 3, strides: 1, padding: 'same', name: 'branch_pool' }), input);
+  const c = apply(tf.layers.conv2d({ filters: 2, kernelSize: 1, name: 'branch_pool_1x1' }), pooled);
+  const mixed = apply(tf.layers.concatenate({ name: 'mixed' }), [a, b, c]);
+  const d = apply(tf.layers.conv2d({ filters: 9, kernelSize: [2, 3], strides: [2, 1], padding: 'same', name: 'strided' }), mixed);
+  const tall = apply(tf.layers.concatenate({ axis: 1, name: 'tall' }), [mixed, d]);
+  const wide = apply(tf.layers.concatenate({ axis: 2, name: 'wide' }), [tall, tall]);
+  const gap = apply(tf.layers.globalAveragePooling2d({ name: 'gap' }), wide);
+  const out = apply(tf.layers.dense({ units: 4, activation: 'softmax', name: 'probabilities' }), gap);
+  return tf.model({ inputs: input, outputs: out, name: 'inception_net' });
+}
+
+/**
+ * Squeeze-and-excitation twice: GAP -> Reshape [1, 1, C] -> conv 1x1 relu -> conv 1x1 sigmoid ->
+ * Multiply with the features (EfficientNet's block), and GAP -> dense -> dense sigmoid -> Multiply
+ * with a rank-2 [N, C] gate (Keras inserts the axes); GAP, dense softmax.
+ */
+function squeezeExcitationNet(): tf.LayersModel {
+  const input = tf.input({ shape: INPUT_SHAPE, name: 'image' });
+  const x = apply(tf.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', activation: 'relu', name: 'features' }), input);
+  const squeezed = apply(tf.layers.globalAveragePooling2d({ name: 'se_squeeze' }), x);
+  const reshaped = apply(tf.layers.reshape({ targetShape: [1, 1, 6], name: 'se_reshape' }), squeezed);
+  const reduced = apply(tf.layers.conv2d({ filters: 3, kernelSize: 1, activation: 'relu', name: 'se_reduce' }), reshaped);
+  const gate = apply(tf.layers.conv2d({ filters: 6, kernelSize: 1, activation: 'sigmoid', name: 'se_expand' }), reduced);
+  const excited = apply(tf.layers.multiply({ name: 'se_excite' }), [x, gate]);
+  const y = apply(tf.layers.conv2d({ filters: 5, kernelSize: 3, strides: 2, name: 'features_2' }), excited);
+  const squeezed2 = apply(tf.layers.globalAveragePooling2d({ name: 'se2_squeeze' }), y);
+  const hidden = apply(tf.layers.dense({ units: 2, activation: 'relu', name: 'se2_reduce' }), squeezed2);
+  const gate2 = apply(tf.layers.dense({ units: 5, activation: 'sigmoid', name: 'se2_expand' }), hidden);
+  const excited2 = apply(tf.layers.multiply({ name: 'se2_excite' }), [gate2, y]);
+  const gap = apply(tf.layers.globalAveragePooling2d({ name: 'gap' }), excited2);
+  const out = apply(tf.layers.dense({ units: 3, activation: 'softmax', name: 'probabilities' }), gap);
+  return tf.model({ inputs: input, outputs: out, name: 'se_net' });
+}
+
+/**
+ * Subtract, Average of three with a broadcast [N, 1, 1, C] input, Maximum, Minimum of three, swish
+ * x * sigmoid(x). (Maximum's broadcast gradient is tested on the op: TF.js's Maximum gradient does
+ * not reduce over broadcast axes.)
+ */
+function mergeNet(): tf.LayersModel {
+  const input = tf.input({ shape: INPUT_SHAPE, name: 'image' });
+  const conv = (name: string) => apply(tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', name }), input);
+  const [a, b, c] = [conv('conv_a'), conv('conv_b'), conv('conv_c')];
+  const difference = apply(new Subtract({ name: 'difference' }), [a, b]);
+  const pooled = apply(tf.layers.maxPooling2d({ poolSize: [9, 7], name: 'column_max' }), c);
+  const mean = apply(tf.layers.average({ name: 'mean' }), [a, b, pooled]);
+  const larger = apply(tf.layers.maximum({ name: 'larger' }), [difference, mean]);
+  const smallest = apply(tf.layers.minimum({ name: 'smallest' }), [larger, mean, a]);
+  const gate = apply(tf.layers.activation({ activation: 'sigmoid', name: 'gate' }), smallest);
+  const swish = apply(tf.layers.multiply({ name: 'swish' }), [smallest, gate]);
+  const gap = apply(tf.layers.globalAveragePooling2d({ name: 'gap' }), swish);
+  const out = apply(tf.layers.dense({ units: 3, activation: 'softmax', name: 'probabilities' }), gap);
+  return tf.model({ inputs: input, outputs: out, name: 'merge_net' });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Keras 3 rewrite of a tfjs-layers (Keras 2) topology
 
@@ -525,6 +602,40 @@ describeGpu('loadLayersModel (TF.js Layers, Keras 2 export) vs TF.js CPU', () =>
     both.dispose();
   });
 
+  // ops-binary: merge layers, at the tighter tolerances of their issue (logits 1e-5, input gradients 1e-4)
+  const merges: [string, () => tf.LayersModel][] = [
+    ['Concatenate: inception branches on channels, then on height and width x=[2,9,7,3]', inceptionNet],
+    ['Multiply: squeeze-and-excitation [N,1,1,C] and rank-2 [N,C] gates x=[2,9,7,3]', squeezeExcitationNet],
+    ['Subtract, Average (3, one [N,1,1,C]), Maximum, Minimum (3), swish Multiply x=[2,9,7,3]', mergeNet],
+  ];
+  for (const [name, build] of merges) {
+    it(name, async () => {
+      const { seed, random } = randomSource();
+      console.log(`[layers-model] ${name} seed ${seed}`);
+      const tfModel = build();
+      randomizeWeights(tfModel, random);
+      const saved = await save(tfModel);
+      await expectEngineMatches(await load(saved), await reference(tfModel, saved, random), name, { output: 1e-5, gradient: 1e-4 });
+      tfModel.dispose();
+    });
+  }
+
+  it('maps the merge layers to concat, binary and add layers (Average scales its last sum, a rank-2 gate is reshaped)', async () => {
+    const merge = await load(await save(mergeNet()));
+    const layer = (spec: ModelSpec, name: string) => spec.layers.find((l) => l.name === name);
+    expect(layer(merge, 'difference')).toMatchObject({ kind: 'binary', op: 'sub', inputs: ['conv_a', 'conv_b'] });
+    expect(layer(merge, 'mean/partial1')).toMatchObject({ kind: 'add', inputs: ['conv_a', 'conv_b'] });
+    expect(layer(merge, 'mean')).toMatchObject({ kind: 'binary', op: 'add', scale: 1 / 3, inputs: ['mean/partial1', 'column_max'] });
+    expect(layer(merge, 'smallest')).toMatchObject({ kind: 'binary', op: 'minimum', inputs: ['smallest/partial1', 'conv_a'] });
+    expect(layer(merge, 'swish')).toMatchObject({ kind: 'binary', op: 'mul', inputs: ['smallest', 'gate'] });
+    const se = await load(await save(squeezeExcitationNet()));
+    expect(layer(se, 'se2_excite/expand0')).toMatchObject({ kind: 'reshape', shape: [1, 1, -1], inputs: ['se2_expand'] });
+    expect(layer(se, 'se2_excite')).toMatchObject({ kind: 'binary', op: 'mul', inputs: ['se2_excite/expand0', 'features_2'] });
+    const inception = await load(await save(inceptionNet()));
+    expect(layer(inception, 'mixed')).toMatchObject({ kind: 'concat', axis: -1, inputs: ['branch_1x1', 'branch_3x3', 'branch_pool_1x1'] });
+    expect(layer(inception, 'tall')).toMatchObject({ kind: 'concat', axis: 1 });
+  });
+
   it('splits a fused softmax / output sigmoid into its own node after the linear layer', async () => {
     const spec = await load(await save(residualNet()));
     const scores = spec.layers.find((l) => l.name === 'scores')!;
@@ -545,6 +656,7 @@ describeGpu('loadLayersModel (Keras 3 export)', () => {
     ['Sequential depthwise/batchNorm net x=[2,9,7,3]', depthwiseNet],
     ['Functional residual net x=[2,9,7,3]', residualNet],
     ['Sequential layout net (ZeroPadding2D, Cropping2D, Permute, GlobalMaxPooling2D) x=[2,9,7,3]', layoutNet],
+    ['Functional squeeze-and-excitation net (Multiply of two tensors) x=[2,9,7,3]', squeezeExcitationNet],
   ];
   for (const [name, build] of cases) {
     it(`${name} loads to the same outputs as its Keras 2 export`, async () => {
@@ -678,6 +790,9 @@ describe('loadLayersModel errors', () => {
       ['shared layer', (t) => { layerNamed(t, 'conv_b').inbound_nodes.push([['conv_a', 0, 0, {}]]); }, /'conv_b' \(Conv2D\): is called 2 times; shared layers/],
       ['dense on an image', (t) => { layerNamed(t, 'scores').inbound_nodes = [[['sum3', 0, 0, {}]]]; }, /'scores' \(Dense\): needs a rank-2 input, got rank 4 \(flatten or pool first/],
       ['unknown input size', (t) => { layerNamed(t, 'image').config.batch_input_shape = [null, null, null, 3]; }, /fixed input size/],
+      // ops-binary: merge layers
+      ['Subtract of three', (t) => { layerNamed(t, 'sum3').class_name = 'Subtract'; }, /'sum3' \(Subtract\): has 3 input\(s\); Subtract takes 2$/],
+      ['Concatenate on the batch axis', (t) => { Object.assign(layerNamed(t, 'sum3'), { class_name: 'Concatenate' }).config.axis = 0; }, /'sum3' \(Concatenate\): axis 0 is not supported on rank-4 inputs \(an axis after the batch/],
     ];
     for (const [label, change, message] of cases) {
       const error = await load(edit(change)).catch((e: unknown) => e);

@@ -15,6 +15,7 @@
  * keras/src/models/functional.py (serialize_node / deserialize_node).
  */
 import { isFusable, type Activation, type ActivationFunction } from '../../ops/activation.js';
+import type { BinaryOp } from '../../ops/binary.js';
 import { foldBatchNorm } from '../../ops/channel_affine.js';
 import type { Padding } from '../../ops/shapes.js';
 import type { LayerSpec, ModelSpec, Pair, WeightData } from '../spec.js';
@@ -620,16 +621,57 @@ function zeroPaddingLayer(cv: Converter, call: KerasCall): string {
   return cv.emit({ kind: 'zeroPad', name: call.name, inputs: [x], top, bottom, left, right }, 4);
 }
 
-function addLayer(cv: Converter, call: KerasCall): string {
-  if (call.inputs.length < 2) throw cv.unsupported(call.layer, `has ${call.inputs.length} input(s); Add needs at least two`);
-  const r = cv.rank(call.inputs[0]);
-  // a + b + c ... as a chain of two-input adds; the last one carries the layer's name
-  let sum = call.inputs[0];
-  for (let i = 1; i < call.inputs.length; i++) {
-    const node = i === call.inputs.length - 1 ? call.name : `${call.name}/partial${i}`;
-    sum = cv.emit({ kind: 'add', name: node, inputs: [sum, call.inputs[i]] }, r);
+// ---- ops-binary: merge layers (Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate)
+
+/**
+ * A merge layer's inputs at one rank. Keras merges broadcast like NumPy over the axes after the
+ * batch, giving a lower-rank input new axes after the batch (tfjs-layers Merge.call: expandDims(x,
+ * 1)); a rank-2 [N, C] input becomes [N, 1, ..., 1, C] (squeeze-and-excitation after a pooling
+ * without keepdims). Other rank changes would need the input's sizes, which this loader does not
+ * track, and are refused.
+ */
+function mergeInputs(cv: Converter, call: KerasCall, least: number, most = Infinity): { inputs: string[]; rank: number } {
+  const count = call.inputs.length;
+  if (count < least || count > most) {
+    throw cv.unsupported(call.layer, `has ${count} input(s); ${call.layer.class_name} takes ${least === most ? least : `${least} or more`}`);
   }
-  return sum;
+  const ranks = call.inputs.map((i) => cv.rank(i));
+  const rank = Math.max(...ranks);
+  const inputs = call.inputs.map((input, k) => {
+    if (ranks[k] === rank) return input;
+    if (ranks[k] !== 2) throw cv.unsupported(call.layer, `input ${k} has rank ${ranks[k]} and another rank ${rank}; only a rank-2 [N, C] input can be broadcast to a higher rank (reshape it first)`);
+    return cv.emit({ kind: 'reshape', name: `${call.name}/expand${k}`, inputs: [input], shape: [...new Array<number>(rank - 2).fill(1), -1] }, rank);
+  });
+  return { inputs, rank };
+}
+
+/** op(op(x0, x1), x2) ...: a chain of two-input layers, the last carrying the layer's name. */
+function mergeChain(cv: Converter, call: KerasCall, op: BinaryOp, least = 2, most = Infinity): string {
+  const { inputs, rank } = mergeInputs(cv, call, least, most);
+  const average = call.layer.class_name === 'Average';
+  let result = inputs[0];
+  for (let i = 1; i < inputs.length; i++) {
+    const last = i === inputs.length - 1;
+    const name = last ? call.name : `${call.name}/partial${i}`;
+    // residual Add keeps the 'add' kind; Average divides the last sum by the input count
+    const spec: LayerSpec = op === 'add' && !(average && last)
+      ? { kind: 'add', name, inputs: [result, inputs[i]] }
+      : { kind: 'binary', op, name, inputs: [result, inputs[i]], ...(average && last ? { scale: 1 / inputs.length } : {}) };
+    result = cv.emit(spec, rank);
+  }
+  return result;
+}
+
+function concatenateLayer(cv: Converter, call: KerasCall): string {
+  if (call.inputs.length < 2) throw cv.unsupported(call.layer, `has ${call.inputs.length} input(s); Concatenate takes 2 or more`);
+  const ranks = call.inputs.map((i) => cv.rank(i));
+  const rank = ranks[0];
+  if (ranks.some((r) => r !== rank)) throw cv.unsupported(call.layer, `inputs have ranks ${ranks.join(', ')}; Concatenate needs one rank`);
+  const axis = call.config.axis ?? -1;
+  if (typeof axis !== 'number' || !Number.isInteger(axis) || axis >= rank || axis < -rank || axis === 0 || axis === -rank) {
+    throw cv.unsupported(call.layer, `axis ${JSON.stringify(axis)} is not supported on rank-${rank} inputs (an axis after the batch: 1..${rank - 1} or -1..-${rank - 1})`);
+  }
+  return cv.emit({ kind: 'concat', name: call.name, inputs: call.inputs, axis }, rank);
 }
 
 // ---- ops-layout: data movement and reductions
@@ -876,7 +918,6 @@ const KERAS_LAYERS: Readonly<Record<string, KerasConversion>> = {
   Softmax: softmaxLayer,
   BatchNormalization: batchNormalization,
   ZeroPadding2D: zeroPaddingLayer,
-  Add: addLayer,
   // ops-resize-conv
   UpSampling2D: upSampling,
   Conv2DTranspose: convTranspose,
@@ -893,6 +934,14 @@ const KERAS_LAYERS: Readonly<Record<string, KerasConversion>> = {
   ThresholdedReLU: thresholdedReluLayer,
   Rescaling: rescalingLayer,
   Normalization: normalizationLayer,
+  // ops-binary: merge layers
+  Add: (cv, call) => mergeChain(cv, call, 'add'),
+  Subtract: (cv, call) => mergeChain(cv, call, 'sub', 2, 2),
+  Multiply: (cv, call) => mergeChain(cv, call, 'mul'),
+  Average: (cv, call) => mergeChain(cv, call, 'add'),
+  Maximum: (cv, call) => mergeChain(cv, call, 'maximum'),
+  Minimum: (cv, call) => mergeChain(cv, call, 'minimum'),
+  Concatenate: concatenateLayer,
 };
 
 /** Layer classes this loader turns into engine layers (for messages). */
