@@ -200,6 +200,38 @@ function elementwiseFixture(random: () => number, oracle: boolean): Fixture {
   return f;
 }
 
+/**
+ * ops-binary: multi-input ops of computed tensors. ConcatV2 of three branches on channels,
+ * squeeze-and-excitation (Mean keep_dims -> Sigmoid -> broadcast Mul), swish x * sigmoid(x),
+ * Maximum, Minimum, Sub, RealDiv of two computed tensors, AddN of three, ConcatV2 on height.
+ */
+function multiInputFixture(random: () => number): Fixture {
+  const f = new Fixture(random);
+  f.nodes.push(placeholder('x', [-1, 6, 5, 3]));
+  f.node('c1', 'Conv2D', ['x', f.constant('k1', [1, 1, 3, 4])], conv());
+  f.node('r1', 'Relu', ['c1']);
+  f.node('c2', 'Conv2D', ['x', f.constant('k2', [3, 3, 3, 2])], conv([1, 1, 1, 1], 'SAME'));
+  f.node('cat', 'ConcatV2', ['r1', 'c2', 'x', f.constant('channel_axis', [], [-1], 'int32')], { N: { i: '3' } });
+  f.node('squeeze', 'Mean', ['cat', f.constant('axes', [2], [1, 2], 'int32')], { keep_dims: a.b(true) });
+  f.node('gate', 'Sigmoid', ['squeeze']);
+  f.node('se', 'Mul', ['cat', 'gate']);
+  f.node('se_sigmoid', 'Sigmoid', ['se']);
+  f.node('swish', 'Mul', ['se', 'se_sigmoid']);
+  f.node('c3', 'Conv2D', ['swish', f.constant('k3', [1, 1, 9, 9])], conv());
+  f.node('larger', 'Maximum', ['c3', 'se']);
+  f.node('smaller', 'Minimum', ['swish', 'c3']);
+  f.node('difference', 'Sub', ['larger', 'smaller']);
+  f.node('c3_sigmoid', 'Sigmoid', ['c3']);
+  f.node('denominator', 'AddV2', ['c3_sigmoid', f.constant('half', [], [0.5])]);
+  f.node('ratio', 'RealDiv', ['difference', 'denominator']);
+  f.node('sum', 'AddN', ['ratio', 'larger', 'smaller'], { N: { i: '3' } });
+  f.node('tall', 'ConcatV2', ['sum', 'swish', f.constant('height_axis', [], [1], 'int32')], { N: { i: '2' } });
+  f.node('pooled', 'Mean', ['tall', f.constant('axes2', [2], [1, 2], 'int32')], { keep_dims: a.b(false) });
+  f.node('logits', 'MatMul', ['pooled', f.constant('w', [9, 4])], { transpose_a: a.b(false), transpose_b: a.b(false) });
+  f.node('probabilities', 'Softmax', ['logits']);
+  return f;
+}
+
 /** x [-1, 6, 6, 2] -> `op` -> out, for the rejection table. */
 function tinyFixture(build: (f: Fixture) => void, dims = [-1, 6, 6, 2]): ModelFiles {
   const f = new Fixture(seededRandom(7));
@@ -346,12 +378,25 @@ describe('loadGraphModel: reading graph-model JSON', () => {
     ['a pooling window over channels', (f) => f.node('out', 'MaxPool', ['x'], { ...pool(2, 2, 'VALID'), ksize: a.ints([1, 2, 2, 2]) }), /batch or channel axis/],
     ['EXPLICIT padding on MaxPool', (f) => f.node('out', 'MaxPool', ['x'], pool(2, 2, 'EXPLICIT')), /padding 'EXPLICIT'/],
     ['fused Softplus', (f) => f.node('out', '_FusedConv2D', ['x', f.constant('k', [1, 1, 2, 2]), f.constant('b', [2])], { ...conv(), fused_ops: a.strs(['BiasAdd', 'Softplus']), num_args: { i: '1' } }), /fused_ops \[BiasAdd, Softplus\] are not supported .*LeakyRelu\|Prelu/],
-    ['Maximum of two activations', (f) => f.node('out', 'Maximum', ['x', 'x']), /Maximum of two computed tensors is not supported/],
     ['a clip bound that varies over space', (f) => f.node('out', 'Minimum', ['x', f.constant('hi', [6, 6, 2])]), /per channel/],
     ['a Prelu alpha over the wrong axes', (f) => f.node('out', 'Prelu', ['x', f.constant('alpha', [6, 1, 2])]), /alpha \[6, 1, 2\] does not match the trailing axes/],
     ['Mean over axes that are not adjacent', (f) => f.node('out', 'Mean', ['x', f.constant('axes', [2], [1, 3], 'int32')]), /axes \[1, 3\] must be one or more adjacent axes/],
     ['padding the batch axis', (f) => f.node('out', 'Pad', ['x', f.constant('p', [4, 2], [1, 0, 1, 1, 1, 1, 0, 1], 'int32')]), /pads the batch axis/],
-    ['Mul of two activations', (f) => f.node('out', 'Mul', ['x', 'x']), /Mul of two computed/],
+    // ops-binary
+    ['Mul of computed tensors that do not broadcast', (f) => {
+      f.node('c', 'Conv2D', ['x', f.constant('k', [1, 1, 2, 3])], conv());
+      f.node('out', 'Mul', ['x', 'c']);
+    }, /Mul: shapes \[1, 6, 6, 2\] and \[1, 6, 6, 3\] do not broadcast/],
+    ['Mul of computed tensors of two ranks', (f) => {
+      f.node('m', 'Mean', ['x', f.constant('axes', [2], [1, 2], 'int32')]);
+      f.node('out', 'Mul', ['x', 'm']);
+    }, /must have one rank/],
+    ['BiasAdd of two computed tensors', (f) => f.node('out', 'BiasAdd', ['x', 'x']), /BiasAdd of two computed tensors is not supported \(supported: Add, AddV2, Sub, Mul, RealDiv, Maximum, Minimum\)/],
+    ['ConcatV2 on the batch axis', (f) => f.node('out', 'ConcatV2', ['x', 'x', f.constant('axis', [], [0], 'int32')]), /axis 0 is not supported on rank 4/],
+    ['ConcatV2 of mismatched heights', (f) => {
+      f.node('p', 'MaxPool', ['x'], pool(2, 2, 'VALID'));
+      f.node('out', 'ConcatV2', ['x', 'p', f.constant('axis', [], [3], 'int32')]);
+    }, /must agree on every other axis/],
     ['a spatially varying constant', (f) => f.node('out', 'AddV2', ['x', f.constant('c', [6, 6, 2])]), /per channel/],
     ['transpose_a', (f) => {
       f.node('flat', 'Reshape', ['x', f.constant('s', [2], [-1, 72], 'int32')]);
@@ -364,6 +409,20 @@ describe('loadGraphModel: reading graph-model JSON', () => {
     const error = await rejection(tinyFixture(build));
     expect(error.message).toMatch(pattern);
     expect(error.message).toContain("'out'");
+  });
+
+  it('maps ConcatV2, AddN and Mul/Sub/RealDiv/Maximum/Minimum of two computed tensors (ops-binary)', async () => {
+    const spec = await loadGraphModel(multiInputFixture(seededRandom(3)).files('multi.json'));
+    expect(layer(spec, 'cat', 'concat')).toMatchObject({ axis: 3, inputs: ['r1', 'c2', 'x'] });
+    expect(layer(spec, 'se', 'binary')).toMatchObject({ op: 'mul', inputs: ['cat', 'gate'] });
+    expect(layer(spec, 'swish', 'binary')).toMatchObject({ op: 'mul', inputs: ['se', 'se_sigmoid'] });
+    expect(layer(spec, 'larger', 'binary')).toMatchObject({ op: 'maximum', inputs: ['c3', 'se'] });
+    expect(layer(spec, 'smaller', 'binary')).toMatchObject({ op: 'minimum', inputs: ['swish', 'c3'] });
+    expect(layer(spec, 'difference', 'binary').op).toBe('sub');
+    expect(layer(spec, 'ratio', 'binary')).toMatchObject({ op: 'div', inputs: ['difference', 'denominator'] });
+    expect(layer(spec, 'sum/partial1', 'add').inputs).toEqual(['ratio', 'larger']);
+    expect(layer(spec, 'sum', 'add').inputs).toEqual(['sum/partial1', 'smaller']);
+    expect(layer(spec, 'tall', 'concat')).toMatchObject({ axis: 1, inputs: ['sum', 'swish'] });
   });
 
   it('rejects an input without a fixed image shape, and a Layers model.json', async () => {
@@ -572,6 +631,17 @@ describeGpu('loadGraphModel: the engine agrees with TF.js (cpu backend)', () => 
     console.log(`[agreement] elementwise fused fixture: relative L2 output ${error.toExponential(2)} (seed ${seed})`);
     expect(error).toBeLessThanOrEqual(1e-5);
     input.dispose();
+    model.dispose();
+  });
+
+  it('multi-input fixture x=[2,6,5,3] (ConcatV2, AddN, broadcast Mul, Maximum, Minimum, Sub, RealDiv) at logits 1e-5, input gradients 1e-4', async () => {
+    const seed = freshSeed();
+    const files = multiInputFixture(seededRandom(seed)).files('multi.json');
+    const model = Model.create(rt, await loadGraphModel(files));
+    const result = await agreement(rt, model, await oracleFor(files), randomImage([2, 6, 5, 3], seededRandom(seed + 1)));
+    report('multi-input fixture [2,6,5,3]', result, seed);
+    expect(result.logits, 'logits').toBeLessThanOrEqual(1e-5);
+    expect(result.gradient, 'input gradient').toBeLessThanOrEqual(1e-4);
     model.dispose();
   });
 

@@ -17,13 +17,15 @@
  * TensorFlow core/framework/{node_def,attr_value}.proto and core/ops/nn_ops.cc (attributes).
  */
 import { isFusable, type Activation, type ActivationFunction } from '../../ops/activation.js';
-import { preluAlphaFits } from '../../ops/prelu.js';
+import { broadcastShape, type BinaryOp } from '../../ops/binary.js';
 import { foldBatchNorm } from '../../ops/channel_affine.js';
-import type { ResizeMethod } from '../../ops/resize.js';
-import { formatShape, windowGeometry, type ExplicitPadding, type Padding } from '../../ops/shapes.js';
+import { concatShape } from '../../ops/concat.js';
 import { depthToSpaceShape, spaceToDepthShape } from '../../ops/depth_to_space.js';
 import { paddedShape, type PadMode } from '../../ops/pad.js';
+import { preluAlphaFits } from '../../ops/prelu.js';
 import { reductionExtents, type Reduction } from '../../ops/reduce_axes.js';
+import type { ResizeMethod } from '../../ops/resize.js';
+import { formatShape, windowGeometry, type ExplicitPadding, type Padding } from '../../ops/shapes.js';
 import type { LayerSpec, ModelSpec, Pair, WeightData } from '../spec.js';
 import { ModelLoadError, UnsupportedModelError, type ModelFiles } from './files.js';
 import { FOLDED_OPS, Folder } from './graph_constants.js';
@@ -80,6 +82,8 @@ export interface GraphModelOptions {
 
 const DEPTHWISE = ['DepthwiseConv2dNative', 'DepthwiseConv2d', 'FusedDepthwiseConv2dNative', '_FusedDepthwiseConv2dNative'];
 const BATCH_NORM = ['FusedBatchNorm', 'FusedBatchNormV2', 'FusedBatchNormV3'];
+/** ops-binary: ops of two computed tensors and the binary op each is. */
+const COMPUTED_BINARY: Readonly<Record<string, BinaryOp>> = { Add: 'add', AddV2: 'add', Sub: 'sub', Mul: 'mul', RealDiv: 'div', Maximum: 'maximum', Minimum: 'minimum' };
 
 /** Reads a TF.js graph model (model.json and its weight shards) into the IR. */
 export async function loadGraphModel(files: ModelFiles, options: GraphModelOptions = {}): Promise<ModelSpec> {
@@ -643,19 +647,16 @@ class Converter {
     this.emitWithEpilogue(node, (name, act) => ({ kind: 'dense', name, inputs: [x.layer], weights: folded, bias: biasData, activation: act }), [m], activation, preluAlpha);
   }
 
-  /** BiasAdd, Add/AddV2, Sub, Mul, RealDiv: of two activations (residual add) or of an activation and a per-channel constant. */
+  /**
+   * BiasAdd, Add/AddV2, Sub, Mul, RealDiv: of an activation and a per-channel constant; and of two
+   * activations, with broadcasting (see `computedBinary`).
+   */
   binary(node: GraphNode): void {
     const [a, b] = this.inputRefs(node, 2);
     if (node.op === 'BiasAdd') this.checkNhwc(node);
     const constA = this.isConstant(a);
     const constB = this.isConstant(b);
-    if (!constA && !constB) {
-      const [x, y] = [this.activation(node, a), this.activation(node, b)];
-      if (node.op !== 'Add' && node.op !== 'AddV2') this.fail(node, `${node.op} of two computed tensors is not supported (only Add/AddV2 of equal shapes)`);
-      if (formatShape(x.dims) !== formatShape(y.dims)) this.fail(node, `adds [N, ${x.dims.join(', ')}] and [N, ${y.dims.join(', ')}]; broadcasting between computed tensors is not supported`);
-      this.emit({ kind: 'add', name: node.name, inputs: [x.layer, y.layer] }, x.dims, node);
-      return;
-    }
+    if (!constA && !constB) return this.computedBinary(node, this.activation(node, a), this.activation(node, b));
     if (constA && node.op !== 'Add' && node.op !== 'AddV2' && node.op !== 'Mul' && node.op !== 'Sub') this.fail(node, 'the constant must be the second input');
     const from = constA ? b : a;
     const x = this.activation(node, from);
@@ -672,6 +673,67 @@ class Converter {
       default:
         return this.affine(node, from, undefined, c);
     }
+  }
+
+  // ---- ops-binary: multi-input ops of computed tensors
+
+  /**
+   * Add/AddV2, Sub, Mul, RealDiv, Maximum, Minimum of two computed tensors of one rank, broadcast
+   * where one has size 1 (squeeze-and-excitation's [N, 1, 1, C] * [N, H, W, C]). Different ranks
+   * are refused: TF aligns the trailing axes, so the smaller tensor's batch axis would meet an image
+   * axis.
+   */
+  private computedBinary(node: GraphNode, x: Value, y: Value): void {
+    const op = COMPUTED_BINARY[node.op];
+    if (!op) this.fail(node, `${node.op} of two computed tensors is not supported (supported: ${Object.keys(COMPUTED_BINARY).join(', ')})`);
+    if (x.dims.length !== y.dims.length) this.fail(node, `combines [N, ${x.dims.join(', ')}] and [N, ${y.dims.join(', ')}]; computed tensors must have one rank (reshape to [N, 1, 1, C] first)`);
+    const dims = this.broadcastDims(node, x.dims, y.dims);
+    const inputs = [x.layer, y.layer];
+    this.emit(op === 'add' ? { kind: 'add', name: node.name, inputs } : { kind: 'binary', op, name: node.name, inputs }, dims, node);
+  }
+
+  private broadcastDims(node: GraphNode, x: number[], y: number[]): number[] {
+    try {
+      return broadcastShape([1, ...x], [1, ...y], node.op).slice(1);
+    } catch (cause) {
+      return this.fail(node, (cause as Error).message);
+    }
+  }
+
+  /** AddN of N computed tensors: a chain of adds, the last named after the node. */
+  addN(node: GraphNode): void {
+    const refs = this.inputRefs(node, [1, Infinity]);
+    const values = refs.map((r) => this.activation(node, r));
+    if (values.length === 1) return this.alias(node, values[0]);
+    let sum = values[0];
+    for (let i = 1; i < values.length; i++) {
+      if (sum.dims.length !== values[i].dims.length) this.fail(node, `adds [N, ${sum.dims.join(', ')}] and [N, ${values[i].dims.join(', ')}]; inputs must have one rank`);
+      const dims = this.broadcastDims(node, sum.dims, values[i].dims);
+      const inputs = [sum.layer, values[i].layer];
+      sum = i === values.length - 1
+        ? this.emit({ kind: 'add', name: node.name, inputs }, dims, node)
+        : this.emit({ kind: 'add', name: this.unique(`${node.name}/partial${i}`), inputs }, dims);
+    }
+  }
+
+  /** ConcatV2 (inputs..., axis) and Concat (axis, inputs...) of computed tensors on an axis after the batch. */
+  concat(node: GraphNode): void {
+    const refs = this.inputRefs(node, [2, Infinity]);
+    const [axisRef, parts] = node.op === 'Concat' ? [refs[0], refs.slice(1)] : [refs[refs.length - 1], refs.slice(0, -1)];
+    const values = parts.map((r) => this.activation(node, r));
+    const axisData = this.constant(node, axisRef).data;
+    const rank = values[0].dims.length + 1;
+    const axis = axisData[0] < 0 ? axisData[0] + rank : axisData[0];
+    if (axisData.length !== 1 || !(axis >= 1 && axis < rank)) this.fail(node, `axis ${[...axisData].join(', ')} is not supported on rank ${rank} (an axis after the batch: 1..${rank - 1} or -1..-${rank - 1})`);
+    const shapes = values.map((v) => [1, ...v.dims]);
+    let dims: number[];
+    try {
+      dims = concatShape(shapes, axis).slice(1);
+    } catch (cause) {
+      return this.fail(node, (cause as Error).message);
+    }
+    if (values.length === 1) return this.alias(node, values[0]);
+    this.emit({ kind: 'concat', name: node.name, inputs: values.map((v) => v.layer), axis }, dims, node);
   }
 
   batchNorm(node: GraphNode): void {
@@ -985,7 +1047,7 @@ class Converter {
     const [a, b] = this.inputRefs(node, 2);
     const constA = this.isConstant(a);
     const constB = this.isConstant(b);
-    if (!constA && !constB) return this.maximumMinimumOfTensors(node);
+    if (!constA && !constB) return this.computedBinary(node, this.activation(node, a), this.activation(node, b));
     if (constA && constB) this.fail(node, 'both inputs are constants; constant folding is not supported');
     const from = constA ? b : a;
     const x = this.activation(node, from);
@@ -1011,11 +1073,6 @@ class Converter {
     }
     const open = bound.map(() => (isMax ? Infinity : -Infinity));
     this.emit(isMax ? clipLayer(node.name, [x.layer], bound, open) : clipLayer(node.name, [x.layer], open, bound), x.dims, node);
-  }
-
-  /** Maximum / Minimum of two computed tensors: not an elementwise-unary op (the binary ops handle it). */
-  private maximumMinimumOfTensors(node: GraphNode): never {
-    return this.fail(node, `${node.op} of two computed tensors is not supported (only of a tensor and a constant: a clip bound)`);
   }
 
   /** Prelu(x, alpha): alpha constant, one per channel ([C], [1, 1, C]) or per element of the trailing axes. */
@@ -1063,6 +1120,7 @@ function clipLayer(name: string, inputs: string[], lo: number[], hi: number[]): 
 }
 
 type OpConversion = (converter: Converter, node: GraphNode) => void;
+
 const each = (ops: string[], convert: OpConversion) => Object.fromEntries(ops.map((op) => [op, convert]));
 const activationOp = (kind: ActivationFunction): OpConversion => (c, node) => c.act(node, c.inputRefs(node, 1)[0], kind);
 
@@ -1120,6 +1178,10 @@ const GRAPH_OPS: Readonly<Record<string, OpConversion>> = {
   Maximum: (c, node) => c.clipBound(node),
   Minimum: (c, node) => c.clipBound(node),
   Prelu: (c, node) => c.prelu(node),
+  // ops-binary: multi-input ops (Maximum / Minimum of two computed tensors: clipBound hands them to computedBinary)
+  AddN: (c, node) => c.addN(node),
+  ConcatV2: (c, node) => c.concat(node),
+  Concat: (c, node) => c.concat(node),
 };
 
 /** Every op this loader maps, for messages. */
