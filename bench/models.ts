@@ -8,6 +8,8 @@
  *   antispoof    @vladmandic/human's face anti-spoofing graph model (128x128x3, sigmoid output)
  *   emotion      @vladmandic/human's emotion graph model (64x64x1, 7 classes, separable convs)
  *   mobilenetv2  nsfwjs' MobileNetV2 Layers model (224x224x3, 5 classes), shipped as UMD JavaScript
+ *   handlandmark @vladmandic/human's hand landmark graph model (224x224x3, MobileNet-like with AddN
+ *                residuals), explained at its hand-presence output (one sigmoid score, of four outputs)
  *   tiny         a small CNN (32x32x3, 3 conv, 10 classes) for CPU adapters and --quick
  *
  * Files are read through a `ModelSource` so that the same code runs in Node (paths under
@@ -15,6 +17,7 @@
  */
 import type { Activation } from '../src/ops/activation.js';
 import { filesFromMemory, type ModelFiles } from '../src/model/loaders/files.js';
+import { loadGraphModel } from '../src/model/loaders/graph_model.js';
 import { loadModelSpec } from '../src/model/loaders/index.js';
 import type { LayerSpec, ModelSpec, WeightData } from '../src/model/spec.js';
 import type { Padding } from '../src/ops/shapes.js';
@@ -195,6 +198,16 @@ export const WORKLOADS: Record<WorkloadId, Workload> = {
     load: async (source) => fromFiles(await nsfwjsFiles(source, 'nsfwjs/dist/models/mobilenet_v2')),
     inputRange: [0, 1],
     filterLayer: 'block_3_project_BN',
+  },
+  handlandmark: {
+    id: 'handlandmark',
+    title: 'human handlandmark-lite 224x224x3 (hand flag)',
+    load: async (source) => {
+      const files = source.files('@vladmandic/human/models/handlandmark-lite.json');
+      return { spec: await loadGraphModel(files, { output: 'Identity_1:0' }), files };
+    },
+    inputRange: [0, 1],
+    filterLayer: 'Conv2D_15',
   },
   tiny: {
     id: 'tiny',
