@@ -11,7 +11,8 @@
 // gradient goes to a where a >= b and to b where a < b; minimum's to a where a <= b, else to b.
 // Each input's gradient sums the terms of every output element it was broadcast to
 // (reduction over its broadcast axes): one invocation per element of that input, looping over
-// the output coordinates that read it.
+// the output coordinates that read it; an input that is not broadcast takes one term, read
+// without the loop, and one of the output's shape is indexed without decoding coordinates.
 // Entries:
 //   forward_same       equal shapes, flat index     a, b (read), output (read_write), params
 //   forward_broadcast  any broadcast                a, b (read), output (read_write), params
@@ -76,6 +77,25 @@ fn strides_of(shape: vec4u) -> vec4u {
   return vec4u(shape.y * shape.z * shape.w, shape.z * shape.w, shape.w, 1u);
 }
 
+/**
+ * Index into an input with `strides` of output element i: i itself for an input of the output's
+ * shape; otherwise the sum over the axes the input is not broadcast along (stride > 0) of the
+ * output coordinate times the stride; those it is broadcast along cost no division.
+ */
+fn source_index(i: u32, strides: vec4u) -> u32 {
+  let out_strides = strides_of(params.out_shape);
+  if (all(strides == out_strides)) {
+    return i;
+  }
+  // the batch axis needs no modulo, the channel axis no division
+  var index = 0u;
+  if (strides.x != 0u) { index += i / out_strides.x * strides.x; }
+  if (strides.y != 0u) { index += (i / out_strides.y) % params.out_shape.y * strides.y; }
+  if (strides.z != 0u) { index += (i / out_strides.z) % params.out_shape.z * strides.z; }
+  if (strides.w != 0u) { index += i % params.out_shape.w * strides.w; }
+  return index;
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn forward_same(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
@@ -88,8 +108,7 @@ fn forward_same(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
 fn forward_broadcast(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
   if (i < arrayLength(&output)) {
-    let o = coordinate(i, params.out_shape);
-    output[i] = params.scale * apply(a[dot(o, params.a_strides)], b[dot(o, params.b_strides)]);
+    output[i] = params.scale * apply(a[source_index(i, params.a_strides)], b[source_index(i, params.b_strides)]);
   }
 }
 
@@ -107,6 +126,11 @@ fn last_read(g: vec4u) -> vec4u {
 fn gradient_linear(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
   if (i >= arrayLength(&grad)) {
+    return;
+  }
+  if (all(params.grad_shape == params.out_shape)) {
+    // not broadcast: gradient element i is output element i's alone
+    grad[i] = params.scale * dy[i];
     return;
   }
   let g = coordinate(i, params.grad_shape);
@@ -130,6 +154,10 @@ fn gradient_linear(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
 fn gradient(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
   if (i >= arrayLength(&grad)) {
+    return;
+  }
+  if (all(params.grad_shape == params.out_shape)) {
+    grad[i] = params.scale * dy[i] * partial(a[source_index(i, params.a_strides)], b[source_index(i, params.b_strides)]);
     return;
   }
   let g = coordinate(i, params.grad_shape);

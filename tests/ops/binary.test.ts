@@ -23,6 +23,14 @@ function awayFromZero(t: RefTensor): RefTensor {
   return refTensor(t.shape, t.data.map((v) => Math.fround(Math.sign(v || 1) * (0.5 + Math.abs(v)))));
 }
 
+/**
+ * Maximum/minimum inputs on two interleaved grids (multiples of 1/64, and those plus 1/128), so
+ * that no pair lies within the finite differences' step of a tie (a kink).
+ */
+function onGrid(t: RefTensor, offset: number): RefTensor {
+  return refTensor(t.shape, t.data.map((v) => Math.round(v * 64) / 64 + offset));
+}
+
 describeGpu('binary', () => {
   for (const op of OPS) {
     for (const [aShape, bShape] of PATTERNS) {
@@ -30,8 +38,9 @@ describeGpu('binary', () => {
         const rt = testRuntime();
         const { seed, random } = randomSource();
         const label = `${op} a=[${aShape}] b=[${bShape}] seed=${seed}`;
-        const a = randomTensor(aShape, random);
-        const b = op === 'div' ? awayFromZero(randomTensor(bShape, random)) : randomTensor(bShape, random);
+        const kinked = op === 'maximum' || op === 'minimum';
+        const a = kinked ? onGrid(randomTensor(aShape, random), 0) : randomTensor(aShape, random);
+        const b = op === 'div' ? awayFromZero(randomTensor(bShape, random)) : kinked ? onGrid(randomTensor(bShape, random), 1 / 128) : randomTensor(bShape, random);
         const expected = binaryRef(op, a, b);
         const dy = randomTensor(expected.shape, random);
         const [ga, gb] = [toGpu(rt, a), toGpu(rt, b)];
