@@ -9,6 +9,7 @@
  * of order one through every layer and the float64 reference sees exactly the GPU's weights.
  */
 import type { Activation } from '../../src/ops/activation.js';
+import type { BinaryOp } from '../../src/ops/binary.js';
 import type { Padding } from '../../src/ops/shapes.js';
 import type { LayerSpec, ModelSpec, WeightData } from '../../src/model/spec.js';
 import { randomTensor, type RefTensor } from '../reference/tensor.js';
@@ -72,6 +73,8 @@ export const build = {
   /** Target shape without the batch; one entry may be -1. */
   reshape: (name: string, input: string, shape: number[]): LayerSpec => ({ kind: 'reshape', name, inputs: [input], shape }),
   identity: (name: string, input: string): LayerSpec => ({ kind: 'identity', name, inputs: [input] }),
+  binary: (name: string, op: BinaryOp, a: string, b: string, scale?: number): LayerSpec => ({ kind: 'binary', op, name, inputs: [a, b], ...(scale === undefined ? {} : { scale }) }),
+  concat: (name: string, inputs: string[], axis: number): LayerSpec => ({ kind: 'concat', name, inputs, axis }),
 };
 
 /**
@@ -258,6 +261,56 @@ export function decoderCnn(random: Random): ModelSpec {
       { kind: 'resize', name: 'nearest', inputs: ['deconv'], method: 'nearest', size: [7, 9], alignCorners: true, halfPixelCenters: false },
       build.reshape('flatten', 'nearest', [-1]),
       build.dense('logits', 'flatten', random, { inputs: 189, outputs: 3, activation: 'linear' }),
+      build.softmax('probs', 'logits'),
+    ],
+    output: 'probs',
+  };
+}
+
+/**
+ * mergeCnn (ops-binary): multi-input layers. Channel and height concatenation, a
+ * squeeze-and-excitation multiply, and broadcast sub / minimum / maximum / scaled add.
+ *
+ * | node      | kind                                              | output [N, ...] |
+ * |-----------|---------------------------------------------------|-----------------|
+ * | `input`   | input                                             | [N, 7, 6, 2]    |
+ * | `conv1`   | conv2d 3x3 same, ReLU, 4 ch                       | [N, 7, 6, 4]    |
+ * | `branch`  | conv2d 1x1, linear, 3 ch (reads the input)        | [N, 7, 6, 3]    |
+ * | `cat`     | concat(conv1, branch) axis -1                     | [N, 7, 6, 7]    |
+ * | `squeeze` | globalAvgPool keepDims                            | [N, 1, 1, 7]    |
+ * | `gate`    | activation sigmoid                                | [N, 1, 1, 7]    |
+ * | `excite`  | binary mul(cat, gate): broadcast over H, W        | [N, 7, 6, 7]    |
+ * | `tall`    | concat(excite, cat) axis 1                        | [N, 14, 6, 7]   |
+ * | `conv2`   | conv2d 3x3 valid stride 2, linear, 4 ch           | [N, 6, 2, 4]    |
+ * | `mean2`   | globalAvgPool keepDims                            | [N, 1, 1, 4]    |
+ * | `diff`    | binary sub(conv2, mean2)                          | [N, 6, 2, 4]    |
+ * | `low`     | binary minimum(diff, conv2)                       | [N, 6, 2, 4]    |
+ * | `high`    | binary maximum(low, mean2)                        | [N, 6, 2, 4]    |
+ * | `average` | binary add(high, diff), scale 0.5                 | [N, 6, 2, 4]    |
+ * | `gap`     | globalAvgPool                                     | [N, 4]          |
+ * | `logits`  | dense 4 -> 3, linear                              | [N, 3]          |
+ * | `probs`   | softmax (model output)                            | [N, 3]          |
+ */
+export function mergeCnn(random: Random): ModelSpec {
+  return {
+    source: 'mergeCnn (tests/model/fixtures.ts)',
+    layers: [
+      build.input('input', [7, 6, 2]),
+      build.conv2d('conv1', 'input', random, { kernel: [3, 3], inChannels: 2, outChannels: 4, padding: 'same', activation: 'relu' }),
+      build.conv2d('branch', 'input', random, { kernel: [1, 1], inChannels: 2, outChannels: 3, padding: 'valid', activation: 'linear' }),
+      build.concat('cat', ['conv1', 'branch'], -1),
+      build.globalAvgPool('squeeze', 'cat', true),
+      build.activation('gate', 'squeeze', 'sigmoid'),
+      build.binary('excite', 'mul', 'cat', 'gate'),
+      build.concat('tall', ['excite', 'cat'], 1),
+      build.conv2d('conv2', 'tall', random, { kernel: [3, 3], inChannels: 7, outChannels: 4, strides: [2, 2], padding: 'valid', activation: 'linear' }),
+      build.globalAvgPool('mean2', 'conv2', true),
+      build.binary('diff', 'sub', 'conv2', 'mean2'),
+      build.binary('low', 'minimum', 'diff', 'conv2'),
+      build.binary('high', 'maximum', 'low', 'mean2'),
+      build.binary('average', 'add', 'high', 'diff', 0.5),
+      build.globalAvgPool('gap', 'average'),
+      build.dense('logits', 'gap', random, { inputs: 4, outputs: 3, activation: 'linear' }),
       build.softmax('probs', 'logits'),
     ],
     output: 'probs',

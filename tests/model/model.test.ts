@@ -15,7 +15,7 @@ import type { KernelVariant } from '../../src/gpu/variants.js';
 import { KERNEL_VARIANTS, describeGpu, testRuntime } from '../gpu.js';
 import { REF_INPUT, referenceBackward, referenceForward, referenceScoreGradient, scoreSeed } from '../reference/model.js';
 import { randomTensor, seededRandom, type RefTensor } from '../reference/tensor.js';
-import { build, decoderCnn, diamondCnn, inputShapeOf, randomInput, residualCnn, sigmoidHead, tinyCnn } from './fixtures.js';
+import { build, decoderCnn, diamondCnn, inputShapeOf, mergeCnn, randomInput, residualCnn, sigmoidHead, tinyCnn } from './fixtures.js';
 
 type Random = () => number;
 
@@ -32,6 +32,7 @@ const FIXTURES: Fixture[] = [
   { name: 'sigmoidHead', make: sigmoidHead, intermediate: 'dwconv' },
   { name: 'diamondCnn', make: diamondCnn, intermediate: 'conv1' },
   { name: 'decoderCnn', make: decoderCnn, intermediate: 'deconv' },
+  { name: 'mergeCnn', make: mergeCnn, intermediate: 'excite' },
 ];
 
 const outputShape = (spec: ModelSpec, node: string, x: RefTensor) => referenceForward(spec, x).get(node)!.shape;
