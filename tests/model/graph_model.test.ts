@@ -202,8 +202,8 @@ function elementwiseFixture(random: () => number, oracle: boolean): Fixture {
 
 /**
  * ops-binary: multi-input ops of computed tensors. ConcatV2 of three branches on channels,
- * squeeze-and-excitation (Mean keep_dims -> Sigmoid -> broadcast Mul), swish x * sigmoid(x),
- * Maximum, Minimum, Sub, RealDiv of two computed tensors, AddN of three, ConcatV2 on height.
+ * squeeze-and-excitation (Mean keep_dims -> Sigmoid -> broadcast Mul), swish x * sigmoid(x), hard
+ * swish, Maximum, Minimum, Sub, RealDiv of two computed tensors, AddN of three, ConcatV2 on height.
  */
 function multiInputFixture(random: () => number): Fixture {
   const f = new Fixture(random);
@@ -218,7 +218,12 @@ function multiInputFixture(random: () => number): Fixture {
   f.node('se_sigmoid', 'Sigmoid', ['se']);
   f.node('swish', 'Mul', ['se', 'se_sigmoid']);
   f.node('c3', 'Conv2D', ['swish', f.constant('k3', [1, 1, 9, 9])], conv());
-  f.node('larger', 'Maximum', ['c3', 'se']);
+  // hard swish as converters emit it: x * (relu6(x + 3) * 1/6), a Mul of two computed tensors
+  f.node('hs_add', 'AddV2', ['c3', f.constant('three', [], [3])]);
+  f.node('hs_relu6', 'Relu6', ['hs_add']);
+  f.node('hs_scale', 'Mul', ['hs_relu6', f.constant('sixth', [], [1 / 6])]);
+  f.node('hard_swish', 'Mul', ['c3', 'hs_scale']);
+  f.node('larger', 'Maximum', ['hard_swish', 'se']);
   f.node('smaller', 'Minimum', ['swish', 'c3']);
   f.node('difference', 'Sub', ['larger', 'smaller']);
   f.node('c3_sigmoid', 'Sigmoid', ['c3']);
@@ -416,7 +421,8 @@ describe('loadGraphModel: reading graph-model JSON', () => {
     expect(layer(spec, 'cat', 'concat')).toMatchObject({ axis: 3, inputs: ['r1', 'c2', 'x'] });
     expect(layer(spec, 'se', 'binary')).toMatchObject({ op: 'mul', inputs: ['cat', 'gate'] });
     expect(layer(spec, 'swish', 'binary')).toMatchObject({ op: 'mul', inputs: ['se', 'se_sigmoid'] });
-    expect(layer(spec, 'larger', 'binary')).toMatchObject({ op: 'maximum', inputs: ['c3', 'se'] });
+    expect(layer(spec, 'hard_swish', 'binary')).toMatchObject({ op: 'mul', inputs: ['c3', 'hs_scale'] });
+    expect(layer(spec, 'larger', 'binary')).toMatchObject({ op: 'maximum', inputs: ['hard_swish', 'se'] });
     expect(layer(spec, 'smaller', 'binary')).toMatchObject({ op: 'minimum', inputs: ['swish', 'c3'] });
     expect(layer(spec, 'difference', 'binary').op).toBe('sub');
     expect(layer(spec, 'ratio', 'binary')).toMatchObject({ op: 'div', inputs: ['difference', 'denominator'] });
@@ -634,7 +640,7 @@ describeGpu('loadGraphModel: the engine agrees with TF.js (cpu backend)', () => 
     model.dispose();
   });
 
-  it('multi-input fixture x=[2,6,5,3] (ConcatV2, AddN, broadcast Mul, Maximum, Minimum, Sub, RealDiv) at logits 1e-5, input gradients 1e-4', async () => {
+  it('multi-input fixture x=[2,6,5,3] (ConcatV2, AddN, broadcast Mul, swish, hard swish, Maximum, Minimum, Sub, RealDiv) at logits 1e-5, input gradients 1e-4', async () => {
     const seed = freshSeed();
     const files = multiInputFixture(seededRandom(seed)).files('multi.json');
     const model = Model.create(rt, await loadGraphModel(files));
