@@ -9,10 +9,10 @@
 // d(a*b) = (dy*b, dy*a); d(a/b) = (dy/b, -dy*a/b^2). Maximum and minimum are not differentiable
 // where a == b; TF's rule (_MaximumMinimumGrad) sends dy to the FIRST input on ties: maximum's
 // gradient goes to a where a >= b and to b where a < b; minimum's to a where a <= b, else to b.
-// Each input's gradient sums the terms of every output element it was broadcast to
-// (reduction over its broadcast axes): one invocation per element of that input, looping over
-// the output coordinates that read it; an input that is not broadcast takes one term, read
-// without the loop, and one of the output's shape is indexed without decoding coordinates.
+// Each input's gradient sums the terms of every output element it was broadcast to (reduction
+// over its broadcast axes), in chunks whose partial sums the op adds with reduce.wgsl's column sum;
+// an input that is not broadcast takes one term, read without the loop, and one of the output's
+// shape is indexed without decoding coordinates.
 // Entries:
 //   forward_same       equal shapes, flat index     a, b (read), output (read_write), params
 //   forward_broadcast  any broadcast                a, b (read), output (read_write), params
@@ -20,6 +20,7 @@
 //                      second input is in scale)   dy (read), grad (read_write), params
 //   gradient           mul/div/maximum/minimum, WRT 0 = a, 1 = b
 //                                                   a, b, dy (read), grad (read_write), params
+// grad is the input's gradient, or [chunks, input size] partial sums of it (see `span`).
 
 override WORKGROUP_SIZE: u32 = 64;
 override OP: u32 = 0;
@@ -34,6 +35,10 @@ struct Params {
   /** Shape of the input whose gradient is computed (gradient entries). */
   grad_shape: vec4u,
   scale: f32,
+  /** Output elements each gradient element sums (the product of its reduced axes' sizes). */
+  reduced: u32,
+  /** How many of them one invocation sums. */
+  chunk: u32,
 }
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
@@ -112,14 +117,45 @@ fn forward_broadcast(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wor
   }
 }
 
-// The output coordinates that read gradient element g: g's own coordinate on the axes where the
-// input is not broadcast, every coordinate on those where it is (its size 1 against the output's).
-fn first_read(g: vec4u) -> vec4u {
-  return select(g, vec4u(0u), params.grad_shape != params.out_shape);
+// A broadcast input's gradient element g sums the terms of the output elements that read it: g's
+// own coordinate on the axes where the input is not broadcast, every coordinate on the reduced
+// axes (size 1 in the input). The reduced coordinates r run through `extent` (the output's sizes on
+// the reduced axes, 1 elsewhere; `reduced` elements in all) like an odometer; invocation i sums the
+// chunk i / grad_size of `chunk` of them for element i % grad_size, so that a long reduction is
+// split over several invocations whose partial sums the caller adds (a column sum).
+struct Span {
+  g: vec4u,
+  r: vec4u,
+  count: u32,
 }
 
-fn last_read(g: vec4u) -> vec4u {
-  return select(g + 1u, params.out_shape, params.grad_shape != params.out_shape);
+fn reduced_extent() -> vec4u {
+  return select(vec4u(1u), params.out_shape, params.grad_shape != params.out_shape);
+}
+
+fn span(i: u32) -> Span {
+  let size = params.grad_shape.x * params.grad_shape.y * params.grad_shape.z * params.grad_shape.w;
+  let first = (i / size) * params.chunk;
+  return Span(coordinate(i % size, params.grad_shape), coordinate(first, reduced_extent()), min(params.chunk, params.reduced - first));
+}
+
+/** The reduced coordinate after r. */
+fn next(r: vec4u, extent: vec4u) -> vec4u {
+  var n = r;
+  n.w += 1u;
+  if (n.w == extent.w) {
+    n.w = 0u;
+    n.z += 1u;
+    if (n.z == extent.z) {
+      n.z = 0u;
+      n.y += 1u;
+      if (n.y == extent.y) {
+        n.y = 0u;
+        n.x += 1u;
+      }
+    }
+  }
+  return n;
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -133,19 +169,15 @@ fn gradient_linear(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
     grad[i] = params.scale * dy[i];
     return;
   }
-  let g = coordinate(i, params.grad_shape);
-  let lo = first_read(g);
-  let hi = last_read(g);
+  let s = span(i);
+  let extent = reduced_extent();
+  let reduced_axis = params.grad_shape != params.out_shape;
   let out_strides = strides_of(params.out_shape);
+  var r = s.r;
   var sum = 0.0;
-  for (var n = lo.x; n < hi.x; n++) {
-    for (var y = lo.y; y < hi.y; y++) {
-      for (var x = lo.z; x < hi.z; x++) {
-        for (var c = lo.w; c < hi.w; c++) {
-          sum += dy[dot(vec4u(n, y, x, c), out_strides)];
-        }
-      }
-    }
+  for (var k = 0u; k < s.count; k++) {
+    sum += dy[dot(select(s.g, r, reduced_axis), out_strides)];
+    r = next(r, extent);
   }
   grad[i] = params.scale * sum;
 }
@@ -160,20 +192,16 @@ fn gradient(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
     grad[i] = params.scale * dy[i] * partial(a[source_index(i, params.a_strides)], b[source_index(i, params.b_strides)]);
     return;
   }
-  let g = coordinate(i, params.grad_shape);
-  let lo = first_read(g);
-  let hi = last_read(g);
+  let s = span(i);
+  let extent = reduced_extent();
+  let reduced_axis = params.grad_shape != params.out_shape;
   let out_strides = strides_of(params.out_shape);
+  var r = s.r;
   var sum = 0.0;
-  for (var n = lo.x; n < hi.x; n++) {
-    for (var y = lo.y; y < hi.y; y++) {
-      for (var x = lo.z; x < hi.z; x++) {
-        for (var c = lo.w; c < hi.w; c++) {
-          let o = vec4u(n, y, x, c);
-          sum += dy[dot(o, out_strides)] * partial(a[dot(o, params.a_strides)], b[dot(o, params.b_strides)]);
-        }
-      }
-    }
+  for (var k = 0u; k < s.count; k++) {
+    let o = select(s.g, r, reduced_axis);
+    sum += dy[dot(o, out_strides)] * partial(a[dot(o, params.a_strides)], b[dot(o, params.b_strides)]);
+    r = next(r, extent);
   }
   grad[i] = params.scale * sum;
 }

@@ -8,6 +8,7 @@
 import { ShapeError } from '../errors.js';
 import type { Runtime } from '../gpu/runtime.js';
 import type { Shape, Tensor } from '../gpu/tensor.js';
+import { sumToChannels } from './reduce.js';
 import { formatShape } from './shapes.js';
 
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
@@ -16,6 +17,8 @@ export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
 const OP_CODES: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5 };
 const WORKGROUP_SIZE = 64;
 const MAX_RANK = 4;
+/** Terms one invocation of a gradient reduction sums; longer reductions are split (and column-summed). */
+const REDUCTION_CHUNK = 256;
 
 /** Whether the op's gradient reads the inputs' values (the layer must keep them). */
 export function binaryNeedsInputs(op: BinaryOp): boolean {
@@ -54,8 +57,17 @@ function broadcastStrides(shape: Shape, out: Shape): number[] {
   return strides;
 }
 
+/** Output elements one gradient element of an input of `shape` sums: the product of its broadcast axes' sizes. */
+function reducedCount(shape: Shape, out: Shape): number {
+  return out.reduce((count, d, axis) => (shape[axis] === d ? count : count * d), 1);
+}
+
 function params(a: Shape, b: Shape, out: Shape, gradShape: Shape, scale: number) {
-  return { out_shape: padded(out), a_strides: broadcastStrides(a, out), b_strides: broadcastStrides(b, out), grad_shape: padded(gradShape), scale };
+  const reduced = reducedCount(gradShape, out);
+  return {
+    out_shape: padded(out), a_strides: broadcastStrides(a, out), b_strides: broadcastStrides(b, out), grad_shape: padded(gradShape), scale,
+    reduced, chunk: Math.min(reduced, REDUCTION_CHUNK),
+  };
 }
 
 /** scale * op(a, b), broadcast. */
@@ -102,18 +114,30 @@ export function binaryBackward(
   const result: BinaryGradients = {};
   for (const [which, shape] of [['a', aShape], ['b', bShape]] as const) {
     if (!want[which]) continue;
-    const grad = rt.empty(shape, `${op}.grad_${which}`);
     const uniforms = params(aShape, bShape, out, shape, op === 'sub' && which === 'b' ? -scale : scale);
+    if (!needsValues && uniforms.scale === 1 && uniforms.reduced === 1) {
+      const grad = rt.empty(shape, `${op}.grad_${which}`);
+      rt.copy(dy, grad); // d(a + b)/da = 1: no kernel
+      result[which] = grad;
+      continue;
+    }
+    // one invocation per gradient element and chunk of its reduction; several chunks leave partial sums
+    const chunks = Math.ceil(uniforms.reduced / uniforms.chunk);
+    const size = shape.reduce((p, q) => p * q, 1);
+    const grad = rt.empty(chunks === 1 ? shape : [chunks, size], `${op}.grad_${which}`);
     const workgroups = rt.grid(grad.size, WORKGROUP_SIZE);
     if (needsValues) {
       const constants = { WORKGROUP_SIZE, OP: OP_CODES[op], WRT: which === 'a' ? 0 : 1 };
       rt.dispatch({ shader: 'binary', entry: 'gradient', constants }, { bindings: { a: inputs.a as Tensor, b: inputs.b as Tensor, dy, grad }, uniforms, workgroups });
-    } else if (uniforms.scale === 1 && formatShape(shape) === formatShape(out)) {
-      rt.copy(dy, grad); // d(a + b)/da = 1: no kernel
     } else {
       rt.dispatch({ shader: 'binary', entry: 'gradient_linear', constants: { WORKGROUP_SIZE } }, { bindings: { dy, grad }, uniforms, workgroups });
     }
-    result[which] = grad;
+    if (chunks === 1) {
+      result[which] = grad;
+    } else {
+      result[which] = sumToChannels(rt, grad).reshapeMove(shape);
+      grad.dispose();
+    }
   }
   return result;
 }

@@ -8,7 +8,11 @@ import { randomTensor, refTensor, type RefTensor } from '../reference/tensor.js'
 
 const OPS: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum'];
 
-/** [a, b]: equal shapes, squeeze-and-excitation both ways, a channel broadcast, both inputs broadcast, rank 2. */
+/**
+ * [a, b]: equal shapes, squeeze-and-excitation both ways, a channel broadcast, both inputs
+ * broadcast, rank 2, and reductions longer than one chunk of 256 terms (437: two chunks, the
+ * second ragged; 2697 terms onto one element: eleven).
+ */
 const PATTERNS: [number[], number[]][] = [
   [[2, 5, 7, 3], [2, 5, 7, 3]],
   [[2, 5, 7, 13], [2, 1, 1, 13]],
@@ -16,6 +20,8 @@ const PATTERNS: [number[], number[]][] = [
   [[1, 3, 5, 1], [1, 3, 5, 11]],
   [[2, 1, 7, 3], [2, 5, 1, 3]],
   [[3, 1], [3, 11]],
+  [[2, 23, 19, 3], [2, 1, 1, 3]],
+  [[1, 1, 1, 1], [1, 31, 29, 3]],
 ];
 
 /** Divisors kept away from zero: |b| in [0.5, 1.5]. */
