@@ -319,7 +319,7 @@ function twoHeadNet(): { both: tf.LayersModel; classifier: tf.LayersModel } {
 
 // ops-binary: merge layers
 
-const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) => layer.apply(x) as tf.SymbolicTensor;
+const applyLayer = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) => layer.apply(x) as tf.SymbolicTensor;
 
 /** Keras' Subtract merge layer, which tfjs-layers lacks: a - b, broadcast; saved as class 'Subtract'. */
 class Subtract extends tf.layers.Layer {
@@ -337,16 +337,16 @@ tf.serialization.registerClass(Subtract);
 /** InceptionV3-like branches: 1x1, 3x3 and pool-then-1x1 concatenated on channels, then on height; GAP, dense softmax. */
 function inceptionNet(): tf.LayersModel {
   const input = tf.input({ shape: INPUT_SHAPE, name: 'image' });
-  const a = apply(tf.layers.conv2d({ filters: 4, kernelSize: 1, activation: 'relu', name: 'branch_1x1' }), input);
-  const b = apply(tf.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'relu', name: 'branch_3x3' }), input);
-  const pooled = apply(tf.layers.maxPooling2d({ poolSize: 3, strides: 1, padding: 'same', name: 'branch_pool' }), input);
-  const c = apply(tf.layers.conv2d({ filters: 2, kernelSize: 1, name: 'branch_pool_1x1' }), pooled);
-  const mixed = apply(tf.layers.concatenate({ name: 'mixed' }), [a, b, c]);
-  const d = apply(tf.layers.conv2d({ filters: 9, kernelSize: [2, 3], strides: [2, 1], padding: 'same', name: 'strided' }), mixed);
-  const tall = apply(tf.layers.concatenate({ axis: 1, name: 'tall' }), [mixed, d]);
-  const wide = apply(tf.layers.concatenate({ axis: 2, name: 'wide' }), [tall, tall]);
-  const gap = apply(tf.layers.globalAveragePooling2d({ name: 'gap' }), wide);
-  const out = apply(tf.layers.dense({ units: 4, activation: 'softmax', name: 'probabilities' }), gap);
+  const a = applyLayer(tf.layers.conv2d({ filters: 4, kernelSize: 1, activation: 'relu', name: 'branch_1x1' }), input);
+  const b = applyLayer(tf.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'relu', name: 'branch_3x3' }), input);
+  const pooled = applyLayer(tf.layers.maxPooling2d({ poolSize: 3, strides: 1, padding: 'same', name: 'branch_pool' }), input);
+  const c = applyLayer(tf.layers.conv2d({ filters: 2, kernelSize: 1, name: 'branch_pool_1x1' }), pooled);
+  const mixed = applyLayer(tf.layers.concatenate({ name: 'mixed' }), [a, b, c]);
+  const d = applyLayer(tf.layers.conv2d({ filters: 9, kernelSize: [2, 3], strides: [2, 1], padding: 'same', name: 'strided' }), mixed);
+  const tall = applyLayer(tf.layers.concatenate({ axis: 1, name: 'tall' }), [mixed, d]);
+  const wide = applyLayer(tf.layers.concatenate({ axis: 2, name: 'wide' }), [tall, tall]);
+  const gap = applyLayer(tf.layers.globalAveragePooling2d({ name: 'gap' }), wide);
+  const out = applyLayer(tf.layers.dense({ units: 4, activation: 'softmax', name: 'probabilities' }), gap);
   return tf.model({ inputs: input, outputs: out, name: 'inception_net' });
 }
 
@@ -357,19 +357,19 @@ function inceptionNet(): tf.LayersModel {
  */
 function squeezeExcitationNet(): tf.LayersModel {
   const input = tf.input({ shape: INPUT_SHAPE, name: 'image' });
-  const x = apply(tf.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', activation: 'relu', name: 'features' }), input);
-  const squeezed = apply(tf.layers.globalAveragePooling2d({ name: 'se_squeeze' }), x);
-  const reshaped = apply(tf.layers.reshape({ targetShape: [1, 1, 6], name: 'se_reshape' }), squeezed);
-  const reduced = apply(tf.layers.conv2d({ filters: 3, kernelSize: 1, activation: 'relu', name: 'se_reduce' }), reshaped);
-  const gate = apply(tf.layers.conv2d({ filters: 6, kernelSize: 1, activation: 'sigmoid', name: 'se_expand' }), reduced);
-  const excited = apply(tf.layers.multiply({ name: 'se_excite' }), [x, gate]);
-  const y = apply(tf.layers.conv2d({ filters: 5, kernelSize: 3, strides: 2, name: 'features_2' }), excited);
-  const squeezed2 = apply(tf.layers.globalAveragePooling2d({ name: 'se2_squeeze' }), y);
-  const hidden = apply(tf.layers.dense({ units: 2, activation: 'relu', name: 'se2_reduce' }), squeezed2);
-  const gate2 = apply(tf.layers.dense({ units: 5, activation: 'sigmoid', name: 'se2_expand' }), hidden);
-  const excited2 = apply(tf.layers.multiply({ name: 'se2_excite' }), [gate2, y]);
-  const gap = apply(tf.layers.globalAveragePooling2d({ name: 'gap' }), excited2);
-  const out = apply(tf.layers.dense({ units: 3, activation: 'softmax', name: 'probabilities' }), gap);
+  const x = applyLayer(tf.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', activation: 'relu', name: 'features' }), input);
+  const squeezed = applyLayer(tf.layers.globalAveragePooling2d({ name: 'se_squeeze' }), x);
+  const reshaped = applyLayer(tf.layers.reshape({ targetShape: [1, 1, 6], name: 'se_reshape' }), squeezed);
+  const reduced = applyLayer(tf.layers.conv2d({ filters: 3, kernelSize: 1, activation: 'relu', name: 'se_reduce' }), reshaped);
+  const gate = applyLayer(tf.layers.conv2d({ filters: 6, kernelSize: 1, activation: 'sigmoid', name: 'se_expand' }), reduced);
+  const excited = applyLayer(tf.layers.multiply({ name: 'se_excite' }), [x, gate]);
+  const y = applyLayer(tf.layers.conv2d({ filters: 5, kernelSize: 3, strides: 2, name: 'features_2' }), excited);
+  const squeezed2 = applyLayer(tf.layers.globalAveragePooling2d({ name: 'se2_squeeze' }), y);
+  const hidden = applyLayer(tf.layers.dense({ units: 2, activation: 'relu', name: 'se2_reduce' }), squeezed2);
+  const gate2 = applyLayer(tf.layers.dense({ units: 5, activation: 'sigmoid', name: 'se2_expand' }), hidden);
+  const excited2 = applyLayer(tf.layers.multiply({ name: 'se2_excite' }), [gate2, y]);
+  const gap = applyLayer(tf.layers.globalAveragePooling2d({ name: 'gap' }), excited2);
+  const out = applyLayer(tf.layers.dense({ units: 3, activation: 'softmax', name: 'probabilities' }), gap);
   return tf.model({ inputs: input, outputs: out, name: 'se_net' });
 }
 
@@ -380,17 +380,17 @@ function squeezeExcitationNet(): tf.LayersModel {
  */
 function mergeNet(): tf.LayersModel {
   const input = tf.input({ shape: INPUT_SHAPE, name: 'image' });
-  const conv = (name: string) => apply(tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', name }), input);
+  const conv = (name: string) => applyLayer(tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', name }), input);
   const [a, b, c] = [conv('conv_a'), conv('conv_b'), conv('conv_c')];
-  const difference = apply(new Subtract({ name: 'difference' }), [a, b]);
-  const pooled = apply(tf.layers.maxPooling2d({ poolSize: [9, 7], name: 'column_max' }), c);
-  const mean = apply(tf.layers.average({ name: 'mean' }), [a, b, pooled]);
-  const larger = apply(tf.layers.maximum({ name: 'larger' }), [difference, mean]);
-  const smallest = apply(tf.layers.minimum({ name: 'smallest' }), [larger, mean, a]);
-  const gate = apply(tf.layers.activation({ activation: 'sigmoid', name: 'gate' }), smallest);
-  const swish = apply(tf.layers.multiply({ name: 'swish' }), [smallest, gate]);
-  const gap = apply(tf.layers.globalAveragePooling2d({ name: 'gap' }), swish);
-  const out = apply(tf.layers.dense({ units: 3, activation: 'softmax', name: 'probabilities' }), gap);
+  const difference = applyLayer(new Subtract({ name: 'difference' }), [a, b]);
+  const pooled = applyLayer(tf.layers.maxPooling2d({ poolSize: [9, 7], name: 'column_max' }), c);
+  const mean = applyLayer(tf.layers.average({ name: 'mean' }), [a, b, pooled]);
+  const larger = applyLayer(tf.layers.maximum({ name: 'larger' }), [difference, mean]);
+  const smallest = applyLayer(tf.layers.minimum({ name: 'smallest' }), [larger, mean, a]);
+  const gate = applyLayer(tf.layers.activation({ activation: 'sigmoid', name: 'gate' }), smallest);
+  const swish = applyLayer(tf.layers.multiply({ name: 'swish' }), [smallest, gate]);
+  const gap = applyLayer(tf.layers.globalAveragePooling2d({ name: 'gap' }), swish);
+  const out = applyLayer(tf.layers.dense({ units: 3, activation: 'softmax', name: 'probabilities' }), gap);
   return tf.model({ inputs: input, outputs: out, name: 'merge_net' });
 }
 
