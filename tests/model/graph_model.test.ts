@@ -431,6 +431,16 @@ describe('loadGraphModel: reading graph-model JSON', () => {
     expect(layer(spec, 'tall', 'concat')).toMatchObject({ axis: 1, inputs: ['sum', 'swish'] });
   });
 
+  it('maps Concat (axis first) on height, and AddN / ConcatV2 of one tensor to no layer (ops-binary)', async () => {
+    const spec = await loadGraphModel(tinyFixture((f) => {
+      f.node('one', 'AddN', ['x']);
+      f.node('same', 'ConcatV2', ['one', f.constant('axis', [], [-1], 'int32')], { N: { i: '1' } });
+      f.node('out', 'Concat', [f.constant('concat_dim', [], [1], 'int32'), 'same', 'x'], { N: { i: '2' } });
+    }));
+    expect(summary(spec)).toEqual(['input:x', 'concat:out']);
+    expect(layer(spec, 'out', 'concat')).toMatchObject({ axis: 1, inputs: ['x', 'x'] });
+  });
+
   it('rejects an input without a fixed image shape, and a Layers model.json', async () => {
     const error = await rejection(tinyFixture((f) => f.node('out', 'Relu', ['x']), [-1, -1, -1, 3]));
     expect(error.message).toMatch(/fixed NHWC image/);
