@@ -1120,7 +1120,6 @@ function clipLayer(name: string, inputs: string[], lo: number[], hi: number[]): 
 }
 
 type OpConversion = (converter: Converter, node: GraphNode) => void;
-
 const each = (ops: string[], convert: OpConversion) => Object.fromEntries(ops.map((op) => [op, convert]));
 const activationOp = (kind: ActivationFunction): OpConversion => (c, node) => c.act(node, c.inputRefs(node, 1)[0], kind);
 
