@@ -1,6 +1,6 @@
 // Elementwise kernels on flat f32 arrays; the per-channel ones view the input as NHWC (or any rank)
 // with the channel as the last, fastest axis, so element i has channel i % channels.
-//   add:           output[i] = a[i] + b[i]                          (residual connections)
+//   add:           output[i] = a[i] + b[i]                          (gradient accumulation)
 //   multiply:      output[i] = a[i] * b[i]                          (dy * x before a channel sum)
 //   channel_affine output[i] = input[i] * scale[c] + shift[c]       (folded batch norm)
 //   channel_scale  output[i] = input[i] * scale[c]                  (its input gradient: dy * scale)

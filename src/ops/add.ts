@@ -1,7 +1,7 @@
 /**
- * Elementwise sum of two same-shape tensors (residual connections). Backward: d(a + b)/da and
- * d(a + b)/db are both the identity, so a graph passes the output gradient dy unchanged to both
- * inputs (as the same tensor; no kernel runs) and accumulates it where an input has other uses.
+ * Elementwise sum of two same-shape tensors: the executor's gradient accumulation where a node
+ * has several consumers. (Residual connections, which may broadcast and need a backward, are the
+ * binary op's, ops/binary.ts.)
  */
 import type { Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
