@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Activation, ActivationFunction } from '../../src/ops/activation.js';
 import { GPU_TOLERANCE, randomSource, relativeError } from '../check.js';
 import { activationBackwardRef, activationLabel, activationRef } from '../reference/activation.js';
+import { binaryBackwardRef, binaryRef } from '../reference/binary.js';
+import { concatBackwardRef, concatRef } from '../reference/concat.js';
 import { padBackwardRef, padRef } from '../reference/pad.js';
 import { sumToChannelsRef } from '../reference/reduce.js';
 import { reduceAxesBackwardRef, reduceAxesRef } from '../reference/reduce_axes.js';
@@ -92,6 +94,27 @@ const CASES: Case[] = [
     inputs: (random) => ({ x: randomTensor([2, 5, 7, 3], random), dy: randomTensor([2, 3], random) }),
     expected: ({ x, dy }) => ({ y: reduceAxesRef(x, reduction, [1, 2]), dx: reduceAxesBackwardRef(x, dy, reduction, [1, 2]) }),
   })),
+  // ops-binary: squeeze-and-excitation broadcast with a two-chunk gradient reduction (437 terms)
+  {
+    title: 'binary maximum a=[2,23,19,3] b=[2,1,1,3]',
+    op: 'binary',
+    params: { op: 'maximum' },
+    inputs: (random) => ({ a: randomTensor([2, 23, 19, 3], random), b: randomTensor([2, 1, 1, 3], random), dy: randomTensor([2, 23, 19, 3], random) }),
+    expected: ({ a, b, dy }) => {
+      const grads = binaryBackwardRef('maximum', a, b, dy);
+      return { y: binaryRef('maximum', a, b), da: grads.a, db: grads.b };
+    },
+  },
+  {
+    title: 'concat [2,5,7,3] + [2,5,7,4] axis=-1',
+    op: 'concat',
+    params: { axis: -1 },
+    inputs: (random) => ({ a: randomTensor([2, 5, 7, 3], random), b: randomTensor([2, 5, 7, 4], random), dy: randomTensor([2, 5, 7, 7], random) }),
+    expected: ({ a, b, dy }) => {
+      const [da, db] = concatBackwardRef(dy, [a.shape, b.shape], 3);
+      return { y: concatRef([a, b], 3), da, db };
+    },
+  },
 ];
 
 const plain = (t: RefTensor): CaseTensor => ({ shape: t.shape, data: Array.from(t.data) });

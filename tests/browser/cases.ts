@@ -6,6 +6,8 @@
 import type { Runtime } from '../../src/gpu/runtime.js';
 import type { Tensor } from '../../src/gpu/tensor.js';
 import { activation, activationBackward, activationInputGradient, type Activation, type ActivationFunction } from '../../src/ops/activation.js';
+import { binary, binaryBackward, type BinaryOp } from '../../src/ops/binary.js';
+import { concat, concatBackward } from '../../src/ops/concat.js';
 import { pad, padBackward, type PadMode } from '../../src/ops/pad.js';
 import { sumToChannels } from '../../src/ops/reduce.js';
 import { reduceAxes, reduceAxesBackward, type Reduction } from '../../src/ops/reduce_axes.js';
@@ -24,6 +26,16 @@ export const CASES: Record<string, BrowserCase> = {
   activationFunction(rt, { x, dy }, { fn }) {
     const f = JSON.parse(String(fn)) as ActivationFunction;
     return { y: activation(rt, x, f), dx: activationInputGradient(rt, dy, x, f) };
+  },
+  /** ops-binary: inputs a, b (broadcasting), dy; params { op } -> y = op(a, b), da, db. */
+  binary(rt, { a, b, dy }, { op }) {
+    const grads = binaryBackward(rt, op as BinaryOp, dy, { a, b }, { a: true, b: true });
+    return { y: binary(rt, op as BinaryOp, a, b), da: grads.a!, db: grads.b! };
+  },
+  /** ops-binary: inputs a, b, dy; params { axis } -> y = concat([a, b], axis), da, db. */
+  concat(rt, { a, b, dy }, { axis }) {
+    const [da, db] = concatBackward(rt, dy, [a.shape, b.shape], axis as number);
+    return { y: concat(rt, [a, b], axis as number), da: da!, db: db! };
   },
   /** inputs x [..., C] -> sum [C]. */
   sumToChannels(rt, { x }) {
