@@ -7,10 +7,12 @@ export { activation, activationBackward, activationInputGradient, type Activatio
 export { add } from './add.js';
 export { avgPool, avgPoolBackward } from './avg_pool.js';
 export { gatherBatch, type Augmentation } from './batch_gather.js';
+export { binary, binaryBackward, broadcastShape, type BinaryGradients, type BinaryOp } from './binary.js';
 export { gaussianBlur } from './blur.js';
 export { centerColumns, columnStats } from './center_columns.js';
 export { channelAffine, channelAffineBackward, foldBatchNorm, type BatchNormParameters, type ChannelAffineGradients } from './channel_affine.js';
 export { clip, clipBackward, type ClipGradients } from './clip.js';
+export { concat, concatBackward, concatShape } from './concat.js';
 export {
   conv2d, conv2dBackward, conv2dBackwardFilter, conv2dBackwardInput, type Conv2dGradients, type Conv2dOptions, type InputGradientEpilogue,
 } from './conv2d.js';
