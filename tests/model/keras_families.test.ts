@@ -40,7 +40,7 @@ const LOGIT_TOLERANCE = 1e-5;
 const GRADIENT_TOLERANCE = 1e-4;
 
 /** Families whose layers this branch does not have yet, and what their refusal names. */
-const PENDING = new Set(['VGG16', 'EfficientNetB0', 'MobileNetV3']);
+const PENDING = new Set<string>([]);
 
 // ---- the families
 
@@ -398,7 +398,7 @@ async function engineValues(spec: ModelSpec, x: Float32Array, shape: number[], s
 
 beforeAll(useCpuBackend);
 
-describe('Keras application families: pending ones are refused naming the layer they lack', () => {
+describe.skipIf(PENDING.size === 0)('Keras application families: pending ones are refused naming the layer they lack', () => {
   it.each(FAMILIES.filter((f) => PENDING.has(f.name)).map((f) => [f.name, f] as const))('%s is refused with UnsupportedModelError', async (_name, family) => {
     const model = family.build();
     const error = await loadEngine(await save(model), family.name).catch((e: unknown) => e);
