@@ -4,6 +4,7 @@
  * of all images as GPU batches.
  */
 import type { Tensor } from '../gpu/tensor.js';
+import type { BackwardRule } from '../ops/activation.js';
 import type { Attribution } from './attribution.js';
 import { runBatch, type BatchMethod, type BatchOptions, type Explained, type ImageBatch } from './batch.js';
 import type { ExplainContext, ImageInput } from './context.js';
@@ -27,31 +28,39 @@ export function attributionsOf(method: string, shape: readonly number[], values:
   return Array.from(targets, (target, j) => ({ method, values: values.slice(j * elements, (j + 1) * elements), shape: [...shape] as [number, number, number], target, milliseconds: ms }));
 }
 
-export async function saliency<I extends ImageInput | ImageBatch, O extends TargetOptions = TargetOptions>(ctx: ExplainContext, images: I, options: O = {} as O): Promise<Explained<I, Attribution, O>> {
+export function saliency<I extends ImageInput | ImageBatch, O extends TargetOptions = TargetOptions>(ctx: ExplainContext, images: I, options: O = {} as O): Promise<Explained<I, Attribution, O>> {
+  return inputGradientMaps(ctx, images, options, 'saliency', 'gradient');
+}
+
+/**
+ * The input gradient of the score per image and target, as one batched run; `rule` 'guided' is
+ * guided backpropagation (guided_backprop.ts), which differs from saliency in its ReLU rule only.
+ */
+export async function inputGradientMaps<I extends ImageInput | ImageBatch, O extends TargetOptions>(ctx: ExplainContext, images: I, options: O, kind: string, rule: BackwardRule): Promise<Explained<I, Attribution, O>> {
   const { rt, model } = ctx;
   const elements = model.inputShape.reduce((a, b) => a * b, 1);
   return runBatch<Attribution, Explained<I, Attribution, O>>(ctx, images, options as BatchOptions, (score): BatchMethod<Attribution> => {
     let result: Tensor;
     return {
-      kind: 'saliency',
+      kind,
       copiesPerJob: 1,
       pass: { backward: { seedNode: score.node, to: model.inputName }, keep: [score.node] },
       imageFloats: 0,
       jobFloats: elements,
       copyFloats: 0,
       begin: (group) => {
-        result = rt.empty([group.jobs, elements], 'saliency');
+        result = rt.empty([group.jobs, elements], kind);
       },
       chunk: (group, table, first, count) => {
         const copies = gatherRows(model, group.images, table, first, 1);
-        const { gradient, pass } = scoreGradient(model, score, copies, table, group.mask);
+        const { gradient, pass } = scoreGradient(model, score, copies, table, group.mask, undefined, [], rule);
         pass.dispose();
         copies.dispose();
         rt.copy(gradient, result, count * elements, 0, first * elements);
         gradient.dispose();
       },
       finish: () => result,
-      results: (_, values, targets, ms) => attributionsOf('saliency', model.inputShape, values, targets, ms),
+      results: (_, values, targets, ms) => attributionsOf(kind, model.inputShape, values, targets, ms),
       end: () => result?.dispose(),
     };
   });
