@@ -10,6 +10,9 @@
  *   mobilenetv2  nsfwjs' MobileNetV2 Layers model (224x224x3, 5 classes), shipped as UMD JavaScript
  *   handlandmark @vladmandic/human's hand landmark graph model (224x224x3, MobileNet-like with AddN
  *                residuals), explained at its hand-presence output (one sigmoid score, of four outputs)
+ *   centernet    @vladmandic/human's CenterNet detector on a MobileNetV3 backbone (512x512x3: squeeze-and-excitation
+ *                blocks, hard-swish, channel concatenation), explained at its keypoint heatmap [128, 128, 80]
+ *                (sigmoid; 'top' is the channel with the largest score summed over positions)
  *   tiny         a small CNN (32x32x3, 3 conv, 10 classes) for CPU adapters and --quick
  *
  * Files are read through a `ModelSource` so that the same code runs in Node (paths under
@@ -208,6 +211,16 @@ export const WORKLOADS: Record<WorkloadId, Workload> = {
     },
     inputRange: [0, 1],
     filterLayer: 'Conv2D_15',
+  },
+  centernet: {
+    id: 'centernet',
+    title: 'human centernet 512x512x3 (MobileNetV3: SE, concat; keypoint heatmap)',
+    load: async (source) => {
+      const files = source.files('@vladmandic/human/models/centernet.json');
+      return { spec: await loadGraphModel(files, { output: 'tower_0/keypoints' }), files };
+    },
+    inputRange: [0, 1],
+    filterLayer: 'tower_0/MobilenetV3/expanded_conv_1/expand/Relu',
   },
   tiny: {
     id: 'tiny',
