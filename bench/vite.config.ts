@@ -1,23 +1,22 @@
 /**
- * Node build of the benchmark (`npm run bench`, `npm run bench:browser`): the settings of
- * vite.node.config.ts (SSR build, WGSL inlined by import.meta.glob, npm dependencies external)
- * with the benchmark's entries and its own output folder, so that building it never empties or
- * depends on the command line's dist-node/.
+ * Node build of the benchmark (`npm run bench`, `npm run bench:browser`, `bench:batch`,
+ * `bench:training`): an SSR build like vite.node.config.ts (WGSL inlined by import.meta.glob, npm
+ * dependencies external) with the benchmark's entries and its own output folder, so that building
+ * it never empties or depends on the command line's dist-node/. It imports the engine from the
+ * sources (not the package build, as the CLI does): the benchmark times this checkout.
  */
-import type { UserConfig } from 'vite';
-import node from '../vite.node.config.js';
+import { defineConfig } from 'vite';
 
-const base = node as UserConfig;
-
-export default {
-  ...base,
+export default defineConfig({
   build: {
-    ...base.build,
+    ssr: true,
     outDir: 'dist-bench',
+    emptyOutDir: true,
+    target: 'node20',
+    sourcemap: true,
     rollupOptions: {
-      ...base.build?.rollupOptions,
       input: { bench: 'bench/node.ts', 'bench-browser': 'bench/browser/driver.ts', training: 'bench/training.ts', 'bench-batch': 'bench/batch.ts' },
       output: { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
     },
   },
-} satisfies UserConfig;
+});
