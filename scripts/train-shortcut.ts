@@ -1,7 +1,9 @@
 /**
  * The shortcut study from the command line (`npm run train:shortcut`): trains the small CNN on
  * background-biased and on balanced data and prints accuracy (normal and swapped backgrounds)
- * and the share of saliency / SmoothGrad mass on the background for each model.
+ * and the share of saliency / SmoothGrad mass on the background for each model. Exits 1 unless the
+ * study shows its point: the shortcut model loses > 30 points of accuracy when the backgrounds swap,
+ * and the balanced model keeps > 90% (seed 1, defaults: 96.8% -> 25.3%, and 99.8%).
  *   node dist-train/train-shortcut.js [--bias 0.97] [--epochs 8] [--train 1200] [--seed 1] [--json FILE]
  */
 import { writeFileSync } from 'node:fs';
@@ -33,4 +35,9 @@ console.log(`\n\n${row('shortcut', report.shortcut)}\n${row('balanced', report.b
 if (values.json) {
   const strip = ({ model: _model, saliencyMaps: _s, smoothGradMaps: _g, ...r }: StudyModelReport) => r;
   writeFileSync(values.json, JSON.stringify({ seed: Number(values.seed), shortcut: strip(report.shortcut), balanced: strip(report.balanced) }, null, 2));
+}
+const { shortcut, balanced } = report;
+if (!(shortcut.testAccuracy - shortcut.swappedAccuracy > 0.3 && balanced.swappedAccuracy > 0.9)) {
+  console.error('The study did not show the shortcut: the biased model should fail the swapped backgrounds and the balanced one pass them');
+  process.exit(1);
 }
