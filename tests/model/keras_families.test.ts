@@ -30,6 +30,7 @@ import { describeGpu, testRuntime } from '../gpu.js';
 import { relativeL2 } from '../reference/tensor.js';
 import { photoTensor, SKIMAGE_DATA } from './photo.js';
 import { useCpuBackend } from './tfjs_oracle.js';
+import { save, type Saved } from './tfjs_save.js';
 
 type Json = Record<string, any>;
 type T = tf.SymbolicTensor;
@@ -233,21 +234,7 @@ const FAMILIES: Family[] = [
 
 // ---- saving, weights, the TF.js reference
 
-interface Saved {
-  topology: Json;
-  weightSpecs: tf.io.WeightsManifestEntry[];
-  weightData: ArrayBuffer;
-}
 
-async function save(model: tf.LayersModel): Promise<Saved> {
-  let saved: Saved | undefined;
-  await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    const data = artifacts.weightData!;
-    saved = { topology: artifacts.modelTopology as Json, weightSpecs: artifacts.weightSpecs!, weightData: Array.isArray(data) ? tf.io.concatenateArrayBuffers(data) : data };
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
-  return saved!;
-}
 
 async function loadEngine(saved: Saved, name: string): Promise<ModelSpec> {
   const json = { format: 'layers-model', generatedBy: 'keras_families.test.ts', modelTopology: saved.topology, weightsManifest: [{ paths: ['weights.bin'], weights: saved.weightSpecs }] };

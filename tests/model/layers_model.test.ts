@@ -14,14 +14,10 @@ import type { ModelSpec } from '../../src/model/spec.js';
 import { randomSource } from '../check.js';
 import { describeGpu, testRuntime } from '../gpu.js';
 import { relativeL2 } from '../reference/tensor.js';
+import { save, type Saved } from './tfjs_save.js';
 
 type Json = Record<string, any>;
 
-interface Saved {
-  topology: Json;
-  weightSpecs: tf.io.WeightsManifestEntry[];
-  weightData: ArrayBuffer;
-}
 
 const OUTPUT_TOLERANCE = 1e-4;
 const GRADIENT_TOLERANCE = 1e-3;
@@ -48,19 +44,6 @@ function randomizeWeights(model: tf.LayersModel, random: () => number): void {
   tf.dispose(values);
 }
 
-async function save(model: tf.LayersModel): Promise<Saved> {
-  let saved: Saved | undefined;
-  await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    const data = artifacts.weightData!;
-    saved = {
-      topology: artifacts.modelTopology as Json,
-      weightSpecs: artifacts.weightSpecs!,
-      weightData: Array.isArray(data) ? tf.io.concatenateArrayBuffers(data) : data,
-    };
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
-  return saved!;
-}
 
 function modelJson(saved: Saved): Json {
   return { format: 'layers-model', generatedBy: 'test', modelTopology: saved.topology, weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: saved.weightSpecs }] };

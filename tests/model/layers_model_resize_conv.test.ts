@@ -16,6 +16,7 @@ import { randomSource } from '../check.js';
 import { describeGpu, KERNEL_VARIANTS, testRuntime } from '../gpu.js';
 import { relativeL2 } from '../reference/tensor.js';
 import { resizeByMatrices } from './resize_conv_oracle.js';
+import { save, type Saved } from './tfjs_save.js';
 
 type Json = Record<string, any>;
 
@@ -25,25 +26,7 @@ const BATCH = 2;
 const TFJS = 'TensorFlow.js tfjs-layers v4';
 const KERAS = 'keras v2.15.0';
 
-interface Saved {
-  topology: Json;
-  weightSpecs: tf.io.WeightsManifestEntry[];
-  weightData: ArrayBuffer;
-}
 
-async function save(model: tf.LayersModel): Promise<Saved> {
-  let saved: Saved | undefined;
-  await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    const data = artifacts.weightData!;
-    saved = {
-      topology: artifacts.modelTopology as Json,
-      weightSpecs: artifacts.weightSpecs!,
-      weightData: Array.isArray(data) ? tf.io.concatenateArrayBuffers(data) : data,
-    };
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
-  return saved!;
-}
 
 /** Loads `saved` as a model.json written by `generatedBy` (TF.js itself, or the converter from Keras). */
 function load(saved: Saved, generatedBy: string): Promise<ModelSpec> {
