@@ -6,7 +6,7 @@
 import { INTEGRATION_RULES, type Attribution, type Explainer, type ImageInput, type IntegrationRule, type Progress, type Target } from '../index.js';
 import { choiceOption, integerOption, numberOption } from './args.js';
 
-export const METHODS = ['saliency', 'smoothgrad', 'ig', 'gradcam', 'occlusion'] as const;
+export const METHODS = ['saliency', 'smoothgrad', 'ig', 'gradcam', 'occlusion', 'guided-backprop', 'layercam', 'scorecam', 'rise', 'lime', 'kernelshap'] as const;
 export type Method = (typeof METHODS)[number];
 
 /** What to explain and how: the method and only the settings it uses (they go into the summary). */
@@ -16,7 +16,11 @@ export type MethodSettings =
   | { method: 'ig'; steps: number; baseline: 'black' | 'white' | 'blur' | 'uniform'; rule: IntegrationRule; seed: number }
   | { method: 'gradcam'; layer?: string }
   // window and stride: the library's defaults (1/8 of the shorter side, half the window) unless given
-  | { method: 'occlusion'; window?: number; stride?: number };
+  | { method: 'occlusion'; window?: number; stride?: number }
+  | { method: 'guided-backprop' }
+  | { method: 'layercam' | 'scorecam'; layer?: string }
+  // the perturbation methods with their library defaults (RISE 4000 masks, LIME 1000 samples, KernelSHAP 'auto')
+  | { method: 'rise' | 'lime' | 'kernelshap'; seed: number };
 /** The command line scores a class's logit or probability (the API's node/channel score specs are not offered). */
 export type CliScore = 'logit' | 'probability';
 export type MethodRequest = MethodSettings & { target: Target; score: CliScore };
@@ -44,13 +48,26 @@ export function methodSettings(values: Values): MethodSettings {
       const stride = text('stride') === undefined ? undefined : integerOption(text('stride'), 'stride', 4);
       return { method, ...(window !== undefined ? { window } : {}), ...(stride !== undefined ? { stride } : {}) };
     }
+    case 'guided-backprop': return { method };
+    case 'layercam':
+    case 'scorecam': return text('layer') ? { method, layer: text('layer') } : { method };
+    case 'rise':
+    case 'lime':
+    case 'kernelshap': return { method, seed: seed() };
   }
 }
 
 export const scoreOption = (values: Values): CliScore => choiceOption(values.score as string | undefined, 'score', ['logit', 'probability'] as const, 'logit');
 
-/** Gradients are magnitudes per pixel; IG and occlusion maps are signed contributions. */
-export const isSigned = (method: Method) => method === 'ig' || method === 'occlusion';
+/** Gradients and CAMs are magnitudes per pixel; IG, occlusion, LIME and KernelSHAP maps are signed contributions. */
+export const isSigned = (method: Method) => method === 'ig' || method === 'occlusion' || method === 'lime' || method === 'kernelshap';
+
+/** Methods that take one image and one target per call: the CLI runs them picture by picture. */
+async function eachImage(images: ImageInput[], explain: (image: ImageInput) => Promise<Attribution>): Promise<Attribution[]> {
+  const out: Attribution[] = [];
+  for (const image of images) out.push(await explain(image));
+  return out;
+}
 
 export interface ExplainedImage {
   attribution: Attribution;
@@ -70,6 +87,12 @@ function explainMany(xai: Explainer, images: ImageInput[], request: MethodReques
     case 'ig': return xai.integratedGradients(images, { target, score, onProgress, steps: request.steps, baseline: request.baseline, rule: request.rule, seed: request.seed });
     case 'gradcam': return xai.gradCam(images, { target, score, onProgress, layer: request.layer });
     case 'occlusion': return xai.occlusion(images, { target, score, onProgress, window: request.window, stride: request.stride });
+    case 'guided-backprop': return xai.guidedBackprop(images, { target, score, onProgress });
+    case 'layercam': return eachImage(images, (image) => xai.layerCam(image, { target, score, layer: request.layer }));
+    case 'scorecam': return eachImage(images, (image) => xai.scoreCam(image, { target, score, onProgress, layer: request.layer }));
+    case 'rise': return eachImage(images, (image) => xai.rise(image, { target, score, onProgress, seed: request.seed }));
+    case 'lime': return eachImage(images, (image) => xai.lime(image, { target, score, onProgress, seed: request.seed }));
+    case 'kernelshap': return eachImage(images, (image) => xai.kernelShap(image, { target, score, onProgress, seed: request.seed }));
   }
 }
 

@@ -53,7 +53,8 @@ Datasets (see docs/scale-out.md):
                          SLURM_ARRAY_TASK_ID/_COUNT/_MIN/_STEP (Slurm job array)
   --batch N              images per explanation call (default 8)   --every N   log line per N images off a terminal (10)
 Methods:
-  --method M             saliency (default) | smoothgrad | ig | gradcam | occlusion
+  --method M             saliency (default) | smoothgrad | ig | gradcam | occlusion | guided-backprop
+                         | layercam | scorecam | rise | lime | kernelshap (the last five: one picture per call)
   --target N|NAME|top    class to explain: index, a name from the labels, or top (default)
   --score S              logit (default) | probability
   --input-range a,b      pixels 0..255 map linearly onto [a,b] (default 0,1; e.g. --input-range -1,1)
@@ -61,7 +62,8 @@ Methods:
   --labels a,b,c         class names, one per class of the model
   --samples N --noise F --seed S           SmoothGrad (50, 0.15, 0)
   --steps N --baseline B --rule R          IG (64, black|white|blur|uniform, ${INTEGRATION_RULES.join('|')})
-  --layer NAME                             Grad-CAM layer (default: last 4-D layer with h*w > 1)
+  --layer NAME                             Grad-CAM, LayerCAM, Score-CAM layer (default: last 4-D layer with h*w > 1)
+  --seed S                                 also RISE (4000 masks), LIME (1000 samples), KernelSHAP (auto) over SLIC superpixels
   --window N --stride N                    occlusion (1/8 of the shorter side, half the window)`,
   visualize: `webgpu-xai visualize --model model.json --layer NAME --out grid.png [options]
        webgpu-xai visualize --model model.json --class 0-9 [--generator decoder.json] --out grid.png

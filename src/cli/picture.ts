@@ -7,7 +7,10 @@ import { absPercentile, normalizeByPercentile, reduceChannels, type Attribution,
 import { isSigned, type Method, type MethodRequest } from './explain-batch.js';
 import { formatValue, overlay, withLegend } from './overlay.js';
 
-const METHOD_NAMES: Record<Method, string> = { saliency: 'Saliency', smoothgrad: 'SmoothGrad', ig: 'Integrated Gradients', gradcam: 'Grad-CAM', occlusion: 'Occlusion' };
+const METHOD_NAMES: Record<Method, string> = {
+  saliency: 'Saliency', smoothgrad: 'SmoothGrad', ig: 'Integrated Gradients', gradcam: 'Grad-CAM', occlusion: 'Occlusion',
+  'guided-backprop': 'Guided backprop', layercam: 'LayerCAM', scorecam: 'Score-CAM', rise: 'RISE', lime: 'LIME', kernelshap: 'KernelSHAP',
+};
 
 /** How the map's values became colours, in words, for the legend. */
 function scaleRule(method: Method, score: string, result: Attribution): string {
@@ -21,6 +24,12 @@ function scaleRule(method: Method, score: string, result: Attribution): string {
       const { window, stride } = result as OcclusionAttribution;
       return `colour: drop of the ${score} when a ${window.join('x')} window (stride ${stride.join('x')}) covers the pixel (red: it falls, blue: it rises), ${clip}`;
     }
+    case 'guided-backprop': return `colour: |guided d ${score} / d pixel| (ReLUs pass positive gradients only), max over channels, ${clip}`;
+    case 'layercam':
+    case 'scorecam': return `colour: ${METHOD_NAMES[method]} of layer ${(result as { layer?: string }).layer ?? '?'} (upsampled), ${clip}`;
+    case 'rise': return `colour: mean ${score} over random masks that keep the pixel, ${clip}`;
+    case 'lime':
+    case 'kernelshap': return `colour: ${method === 'lime' ? 'surrogate weight' : 'Shapley value'} of the pixel's superpixel (red: raises the ${score}, blue: lowers it), ${clip}`;
   }
 }
 
