@@ -422,6 +422,13 @@ describeGpu('Keras application families in miniature agree with TF.js (photo and
     expect(errors.logits, 'logits').toBeLessThanOrEqual(LOGIT_TOLERANCE);
     expect(errors.probabilities, 'probabilities').toBeLessThanOrEqual(LOGIT_TOLERANCE);
     expect(errors.logitGradient, 'input gradient of the top logit').toBeLessThanOrEqual(GRADIENT_TOLERANCE);
-    expect(errors.probabilityGradient, 'input gradient of the top probability').toBeLessThanOrEqual(GRADIENT_TOLERANCE);
+    // dp_top/dx = p_top (g_top - sum_j p_j g_j) with g = d logits / dx (g_top is the top-logit gradient: softmax
+    // keeps the argmax): when p_top nears 1 the difference cancels, and float32 rounding of the terms, of
+    // size p_top |g_top|, is amplified by kappa = p_top |g_top| / |dp_top/dx| relative to the result
+    const pTop = [0, 1].map((row) => Math.max(...expected.probabilities.slice(row * CLASSES, (row + 1) * CLASSES)));
+    const terms = Math.hypot(...expected.logitGradient.map((g, i) => g * pTop[Math.floor(i / (SIZE * SIZE * 3))]));
+    const kappa = terms / Math.hypot(...expected.probabilityGradient);
+    console.log(`[keras-family] ${name} seed ${seed}: p_top ${pTop.map((p) => p.toFixed(6)).join(', ')}, kappa ${kappa.toExponential(2)}`);
+    expect(errors.probabilityGradient, `input gradient of the top probability (kappa ${kappa.toExponential(2)})`).toBeLessThanOrEqual(Math.max(GRADIENT_TOLERANCE, 1e-6 * kappa));
   });
 });
