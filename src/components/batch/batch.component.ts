@@ -5,11 +5,11 @@ import { AbortedError, type Attribution, type Explainer, type RgbaImage } from '
 import { displayMap, formatDuration, formatPercent, formatValue, remainingTime, sharedScale } from '../internal/display.js';
 import { filePixels, pictureFiles } from '../internal/files.js';
 import { XaiMethodElement } from '../internal/method-element.js';
-import { isMethod, runMethod, type MethodSettings } from '../internal/methods.js';
+import { METHODS, isMethod, methodTitle, runMethod, type MethodName, type MethodSettings } from '../internal/methods.js';
 import { sharedStyles } from '../internal/shared.styles.js';
 import { classNames, modelInput, pixelsOf } from '../internal/sources.js';
 import { progressRow, selectField, submitTo } from '../internal/templates.js';
-import { METHODS, METHOD_TITLES, type ImageSource, type MethodName } from '../internal/types.js';
+import type { ImageSource } from '../internal/types.js';
 import { errorMessage } from '../internal/xai-element.js';
 import styles from './batch.styles.js';
 
@@ -238,7 +238,7 @@ export class XaiBatch extends XaiMethodElement {
           ? html`<ol part="classes">${entry.top.map((c) => html`<li>${c.name} ${probabilities ? formatPercent(c.value) : formatValue(c.value)}</li>`)}</ol>`
           : nothing}
         <span part="state">${entry.status === 'done' && a
-          ? `${METHOD_TITLES[this.method] ?? this.method} of ${names[a.target]} · ${formatDuration(a.milliseconds)}`
+          ? `${isMethod(this.method) ? methodTitle(this.method) : this.method} of ${names[a.target]} · ${formatDuration(a.milliseconds)}`
           : entry.status === 'error'
             ? html`<span part="error" role="alert">${entry.error}</span>`
             : entry.status === 'running'
@@ -257,7 +257,7 @@ export class XaiBatch extends XaiMethodElement {
       <div part="base">
         ${this.renderDropzone()}
         <form part="controls" class="controls" aria-label="Batch settings" @submit=${submitTo(() => this.run())}>
-          ${selectField({ id: 'method', label: 'Method', values: METHODS, selected: this.method, text: (m) => METHOD_TITLES[m], onChange: (m) => (this.method = m) })}
+          ${selectField({ id: 'method', label: 'Method', values: METHODS, selected: this.method, text: methodTitle, onChange: (m) => (this.method = m) })}
           ${selectField({ id: 'scale-mode', label: 'Scale', values: ['per-map', 'shared'] as const, selected: this.scaleMode, text: (m) => (m === 'shared' ? 'Shared by all maps' : 'Per map'), onChange: (m) => (this.scaleMode = m) })}
           <button part="run-button" class="primary" type="submit" ?disabled=${!explainer || !this.images.length || this.running}>Explain ${this.images.length} picture${this.images.length === 1 ? '' : 's'}</button>
         </form>

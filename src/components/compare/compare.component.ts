@@ -5,11 +5,10 @@ import { AbortedError, type Attribution, type Explainer, type RgbaImage } from '
 import { displayMap, formatDuration, remainingTime, sharedScale } from '../internal/display.js';
 import { methodsConverter } from '../internal/converters.js';
 import { XaiMethodElement } from '../internal/method-element.js';
-import { isMethod, runMethod, type MethodSettings } from '../internal/methods.js';
+import { METHODS, isMethod, methodTitle, runMethod, type MethodName, type MethodSettings } from '../internal/methods.js';
 import { sharedStyles } from '../internal/shared.styles.js';
 import { classNames } from '../internal/sources.js';
 import { progressRow, selectField, submitTo } from '../internal/templates.js';
-import { METHODS, METHOD_TITLES, type MethodName } from '../internal/types.js';
 import { errorMessage } from '../internal/xai-element.js';
 import styles from './compare.styles.js';
 
@@ -132,7 +131,7 @@ export class XaiCompare extends XaiMethodElement {
     for (const [i, method] of methods.entries()) {
       this.runningMethod = method;
       this.progressValue = i / methods.length;
-      this.progressText = `${METHOD_TITLES[method]} (${i + 1} of ${methods.length})`;
+      this.progressText = `${methodTitle(method)} (${i + 1} of ${methods.length})`;
       update(i, { status: 'running' });
       try {
         if (signal.aborted) throw new AbortedError('Comparison cancelled');
@@ -144,7 +143,7 @@ export class XaiCompare extends XaiMethodElement {
             const elapsed = performance.now() - started;
             const remaining = remainingTime({ done: fraction, total: 1, elapsed });
             this.progressValue = fraction;
-            this.progressText = `${METHOD_TITLES[method]} (${i + 1} of ${methods.length}) · ${p.done} of ${p.total}${remaining !== undefined ? ` · about ${formatDuration(remaining)} left` : ''}`;
+            this.progressText = `${methodTitle(method)} (${i + 1} of ${methods.length}) · ${p.done} of ${p.total}${remaining !== undefined ? ` · about ${formatDuration(remaining)} left` : ''}`;
             this.emit('xai-progress', { ...p, method, remaining: remainingTime(p) });
           },
         });
@@ -201,7 +200,7 @@ export class XaiCompare extends XaiMethodElement {
         <div part="grid">
           ${this.entries.map((entry) => {
             const a = entry.attribution;
-            const title = METHOD_TITLES[entry.method];
+            const title = methodTitle(entry.method);
             return html`<section part="card" aria-label=${title}>
               ${this.renderHeatmap(a, { scale, scaleNote: `shared by ${done} map${done === 1 ? '' : 's'}`, label: title })}
               <p part="time">${entry.status === 'done' && a

@@ -1,14 +1,13 @@
 import { html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { Task, TaskStatus } from '@lit/task';
-import { AbortedError, INTEGRATION_RULES, type Attribution, type Explainer, type Progress, type RgbaImage } from '../../index.js';
-import { formatDuration, formatPercent, formatValue, remainingTime } from '../internal/display.js';
+import { AbortedError, type Attribution, type Explainer, type Progress, type RgbaImage } from '../../index.js';
+import { formatDuration, formatNumbers, formatPercent, formatValue, remainingTime } from '../internal/display.js';
 import { XaiMethodElement } from '../internal/method-element.js';
-import { BASELINES, PROGRESS_UNITS, isMethod, runMethod, type MethodSettings } from '../internal/methods.js';
+import { METHODS, isMethod, methodNumbers, methodRow, methodTitle, runMethod, type MethodName, type MethodSettings } from '../internal/methods.js';
 import { sharedStyles } from '../internal/shared.styles.js';
-import { classNames, spatialLayers } from '../internal/sources.js';
+import { classNames } from '../internal/sources.js';
 import { progressRow, selectField, submitTo } from '../internal/templates.js';
-import { METHODS, METHOD_TITLES, type MethodName } from '../internal/types.js';
 import { errorMessage } from '../internal/xai-element.js';
 import styles from './explainer.styles.js';
 
@@ -54,7 +53,7 @@ interface ExplainRequest {
 export class XaiExplainer extends XaiMethodElement {
   static override styles = [sharedStyles, styles];
 
-  /** saliency, smoothgrad, integrated-gradients, gradcam or occlusion. */
+  /** A method of the components' method table: saliency, smoothgrad, integrated-gradients, gradcam, occlusion, ... */
   @property() method: MethodName = 'saliency';
   /** Passed to the heatmap: an absolute scale. */
   @property({ type: Number }) scale?: number;
@@ -85,7 +84,7 @@ export class XaiExplainer extends XaiMethodElement {
     onError: (error) => {
       this.progress = undefined;
       if (error instanceof AbortedError) {
-        this.cancelledMessage = `Cancelled: no map for ${METHOD_TITLES[this.runMethodName]}.`;
+        this.cancelledMessage = `Cancelled: no map for ${methodTitle(this.runMethodName)}.`;
         this.emit('xai-cancelled', { method: this.runMethodName });
       } else {
         this.runError = this.reportError(error, 'run');
@@ -149,7 +148,7 @@ export class XaiExplainer extends XaiMethodElement {
     const pixels = this.pixels;
     if (!explainer || !pixels) return;
     const s = this.settings();
-    const key = [explainer, pixels, this.method, s.target, s.samples, s.noise, s.steps, s.baseline, s.rule, s.window, s.layer];
+    const key = [explainer, pixels, this.method, ...Object.values(s)];
     if (this.lastAutoRun && key.every((v, i) => v === this.lastAutoRun![i])) return;
     this.lastAutoRun = key;
     this.run().catch(() => {}); // shown inside and reported as xai-error / xai-cancelled
@@ -161,40 +160,12 @@ export class XaiExplainer extends XaiMethodElement {
     const top = prediction ? prediction.values.reduce((best, v, i, all) => (v > all[best] ? i : best), 0) : -1;
     const valueText = (i: number) => (prediction ? (prediction.probabilities ? formatPercent(prediction.values[i]) : formatValue(prediction.values[i])) : '');
     const method = this.method;
-    const layers = explainer && method === 'gradcam' ? spatialLayers(explainer) : [];
-    const onNumber = (key: 'samples' | 'noise' | 'steps' | 'window') => (e: Event) => {
-      const value = (e.target as HTMLInputElement).valueAsNumber;
-      if (Number.isFinite(value)) this[key] = value;
-    };
+    const controls = isMethod(method) ? methodRow(method).controls : [];
     return html`
       <form part="controls" class="controls" @submit=${submitTo(() => this.run())} aria-label="Explanation settings">
-        ${selectField({ id: 'method', label: 'Method', values: METHODS, selected: method, text: (m) => METHOD_TITLES[m], onChange: (m) => (this.method = m) })}
+        ${selectField({ id: 'method', label: 'Method', values: METHODS, selected: method, text: methodTitle, onChange: (m) => (this.method = m) })}
         ${this.renderTargetField(names, { disabled: !prediction, top: `Predicted${top >= 0 ? ` (${names[top]})` : ''}`, text: (name, i) => `${name} — ${valueText(i)}` })}
-        ${method === 'smoothgrad'
-          ? html`
-              <div class="field"><label for="samples">Samples</label><input id="samples" type="number" min="1" step="1" .value=${String(this.samples)} @change=${onNumber('samples')} /></div>
-              <div class="field"><label for="noise">Noise (σ / range)</label><input id="noise" type="number" min="0" max="1" step="0.01" .value=${String(this.noise)} @change=${onNumber('noise')} /></div>
-            `
-          : nothing}
-        ${method === 'integrated-gradients'
-          ? html`
-              <div class="field"><label for="steps">Steps</label><input id="steps" type="number" min="1" step="1" .value=${String(this.steps)} @change=${onNumber('steps')} /></div>
-              ${selectField({ id: 'baseline', label: 'Baseline', values: BASELINES, selected: this.baseline, onChange: (b) => (this.baseline = b) })}
-              ${selectField({ id: 'rule', label: 'Rule', values: INTEGRATION_RULES, selected: this.rule, onChange: (r) => (this.rule = r) })}
-            `
-          : nothing}
-        ${method === 'occlusion'
-          ? html`<div class="field"><label for="window">Window (px)</label><input id="window" type="number" min="1" step="1" placeholder="auto" .value=${this.window ? String(this.window) : ''} @change=${onNumber('window')} /></div>`
-          : nothing}
-        ${method === 'gradcam' && layers.length
-          ? html`<div class="field">
-              <label for="layer">Layer</label>
-              <select id="layer" @change=${(e: Event) => (this.layer = (e.target as HTMLSelectElement).value || undefined)}>
-                <option value="" ?selected=${!this.layer}>last (${layers[layers.length - 1]})</option>
-                ${layers.map((l) => html`<option value=${l} ?selected=${l === this.layer}>${l}</option>`)}
-              </select>
-            </div>`
-          : nothing}
+        ${this.renderSettingControls(controls, explainer)}
         <div class="field">
           <label for="opacity">Opacity</label>
           <input id="opacity" type="range" min="0" max="1" step="0.05" .value=${String(this.opacity)} @input=${(e: Event) => (this.opacity = (e.target as HTMLInputElement).valueAsNumber)} />
@@ -210,10 +181,10 @@ export class XaiExplainer extends XaiMethodElement {
   private renderProgress() {
     if (!this.running) return nothing;
     const p = this.progress;
-    const unit = PROGRESS_UNITS[this.runMethodName];
+    const unit = methodRow(this.runMethodName).unit;
     const text = p
       ? `${p.done} of ${p.total} ${unit} · ${formatDuration(p.elapsed)} elapsed${p.remaining !== undefined ? ` · about ${formatDuration(p.remaining)} left` : ''}`
-      : `Running ${METHOD_TITLES[this.runMethodName]}…`;
+      : `Running ${methodTitle(this.runMethodName)}…`;
     return progressRow({ label: 'Explanation progress', max: p?.total, value: p?.done, text, cancel: 'Cancel', onCancel: () => this.cancel() });
   }
 
@@ -230,12 +201,10 @@ export class XaiExplainer extends XaiMethodElement {
         ${this.renderProgress()}
         ${this.cancelledMessage && !this.running ? html`<p part="status" role="status">${this.cancelledMessage}</p>` : nothing}
         ${this.runError ? html`<p part="error" role="alert">${this.runError}</p>` : nothing}
-        ${this.renderHeatmap(a, { scale: this.scale, label: a ? `${METHOD_TITLES[this.runMethodName]} · ${names[a.target] ?? `class ${a.target}`}` : undefined })}
+        ${this.renderHeatmap(a, { scale: this.scale, label: a ? `${methodTitle(this.runMethodName)} · ${names[a.target] ?? `class ${a.target}`}` : undefined })}
         ${a
           ? html`<p part="summary">
-              ${METHOD_TITLES[this.runMethodName]} of <strong>${names[a.target] ?? `class ${a.target}`}</strong> in ${formatDuration(a.milliseconds)}${a.completenessError !== undefined
-                ? html` · completeness error ${formatPercent(a.completenessError)}`
-                : nothing}
+              ${methodTitle(this.runMethodName)} of <strong>${names[a.target] ?? `class ${a.target}`}</strong> in ${formatDuration(a.milliseconds)}${formatNumbers(methodNumbers(this.runMethodName, a))}
             </p>`
           : nothing}
       </div>

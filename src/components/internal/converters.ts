@@ -1,7 +1,7 @@
 /** Attribute converters shared by the components. */
 import type { PropertyDeclaration } from 'lit';
 import type { Target } from '../../index.js';
-import { METHODS, type MethodName } from './types.js';
+import { METHODS, type MethodName } from './methods.js';
 
 /** "0 255", "0,255" or "[0, 255]" as [low, high]. */
 export const rangeConverter: PropertyDeclaration['converter'] = {

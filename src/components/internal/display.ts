@@ -1,5 +1,6 @@
 /** Small display helpers: which [H, W] map an attribution shows, its scale, and number formats. */
 import { absPercentile, reduceChannels, type Attribution, type ChannelReduction } from '../../index.js';
+import type { MethodNumber } from './methods.js';
 
 /**
  * 'auto': gradients (saliency, SmoothGrad) as magnitudes, abs-max over channels, since their sign
@@ -87,6 +88,11 @@ export function formatDuration(ms: number): string {
 
 export function formatPercent(p: number): string {
   return `${(p * 100).toFixed(p >= 0.1 ? 0 : 1)}%`;
+}
+
+/** A result's numbers as " · label value" each (empty for none). */
+export function formatNumbers(numbers: readonly MethodNumber[]): string {
+  return numbers.map(({ label, value, percent }) => ` · ${label} ${typeof value === 'string' ? value : percent ? formatPercent(value) : formatValue(value)}`).join('');
 }
 
 /** Milliseconds left at the rate so far; undefined before anything is done. */

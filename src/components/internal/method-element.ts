@@ -2,14 +2,32 @@
  * The base of the components that run explanation methods (<xai-explainer>, <xai-compare>): the
  * methods' settings and the heatmap's display settings, as attributes, and the heatmap of a map.
  */
-import { html, type TemplateResult } from 'lit';
+import { html, nothing, type TemplateResult } from 'lit';
 import { property } from 'lit/decorators.js';
-import type { Attribution, IntegrationRule, Target } from '../../index.js';
+import { INTEGRATION_RULES, type Attribution, type Explainer, type IntegrationRule, type Target } from '../../index.js';
 import { targetConverter } from './converters.js';
 import type { ColormapKind, Reduction } from './display.js';
 import { XaiEngineElement } from './engine-element.js';
-import type { BaselineName, MethodSettings } from './methods.js';
+import { BASELINES, type BaselineName, type ControlName, type MethodSettings } from './methods.js';
+import { spatialLayers } from './sources.js';
+import { selectField } from './templates.js';
 import '../heatmap/heatmap.js';
+
+/** How each setting's control is drawn: a number field, a choice, or the list of the model's spatial layers. */
+type Control =
+  | { kind: 'number'; label: string; min: number; max?: number; step: number; /** Empty means the engine's default (shown as "auto"). */ optional?: boolean }
+  | { kind: 'select'; label: string; values: readonly string[] }
+  | { kind: 'layer'; label: string };
+
+const CONTROLS: Record<ControlName, Control> = {
+  samples: { kind: 'number', label: 'Samples', min: 1, step: 1 },
+  noise: { kind: 'number', label: 'Noise (σ / range)', min: 0, max: 1, step: 0.01 },
+  steps: { kind: 'number', label: 'Steps', min: 1, step: 1 },
+  baseline: { kind: 'select', label: 'Baseline', values: BASELINES },
+  rule: { kind: 'select', label: 'Rule', values: INTEGRATION_RULES },
+  window: { kind: 'number', label: 'Window (px)', min: 1, step: 1, optional: true },
+  layer: { kind: 'layer', label: 'Layer' },
+};
 
 export class XaiMethodElement extends XaiEngineElement {
   /** The class to explain: "top" (the predicted one) or an index. */
@@ -49,6 +67,36 @@ export class XaiMethodElement extends XaiEngineElement {
       window: this.window,
       layer: this.layer,
     };
+  }
+
+  /** The controls of `names` (each setting once, in the given order), editing this element's properties. */
+  protected renderSettingControls(names: readonly ControlName[], explainer: Explainer | undefined): TemplateResult[] {
+    const settings = this as unknown as Record<ControlName, unknown>;
+    return [...new Set(names)].map((name) => {
+      const control = CONTROLS[name];
+      if (control.kind === 'select') {
+        return selectField({ id: name, label: control.label, values: control.values, selected: String(settings[name]), onChange: (v) => (settings[name] = v) });
+      }
+      if (control.kind === 'layer') {
+        const layers = explainer ? spatialLayers(explainer) : [];
+        if (!layers.length) return html``;
+        return html`<div class="field">
+          <label for=${name}>${control.label}</label>
+          <select id=${name} @change=${(e: Event) => (settings[name] = (e.target as HTMLSelectElement).value || undefined)}>
+            <option value="" ?selected=${!settings[name]}>last (${layers[layers.length - 1]})</option>
+            ${layers.map((l) => html`<option value=${l} ?selected=${l === settings[name]}>${l}</option>`)}
+          </select>
+        </div>`;
+      }
+      const value = settings[name] as number | undefined;
+      const onChange = (e: Event) => {
+        const input = e.target as HTMLInputElement;
+        if (control.optional && input.value === '') settings[name] = undefined;
+        else if (Number.isFinite(input.valueAsNumber)) settings[name] = input.valueAsNumber;
+      };
+      return html`<div class="field"><label for=${name}>${control.label}</label><input id=${name} type="number" min=${control.min} max=${control.max ?? nothing} step=${control.step}
+        placeholder=${control.optional ? 'auto' : nothing} .value=${value === undefined ? '' : String(value)} @change=${onChange} /></div>`;
+    });
   }
 
   /** The model input of the current picture (needed by reduction="gradient-x-input"), once both are loaded. */

@@ -7,13 +7,5 @@ export type ImageSource = BrowserImageSource | RgbaImage;
 /** A layer's activations for one image, as Explainer.activations returns them. */
 export type LayerMaps = Awaited<ReturnType<Explainer['activations']>>;
 
-/** The explanation methods the components run, by the names the engine gives its results. */
-export type MethodName = 'saliency' | 'smoothgrad' | 'integrated-gradients' | 'gradcam' | 'occlusion';
-export const METHODS: readonly MethodName[] = ['saliency', 'smoothgrad', 'integrated-gradients', 'gradcam', 'occlusion'];
-export const METHOD_TITLES: Record<MethodName, string> = {
-  saliency: 'Saliency',
-  smoothgrad: 'SmoothGrad',
-  'integrated-gradients': 'Integrated Gradients',
-  gradcam: 'Grad-CAM',
-  occlusion: 'Occlusion',
-};
+/** The explanation methods the components run: the keys of the method table (methods.ts). */
+export type { MethodName } from './methods.js';
