@@ -122,6 +122,9 @@ function maxColourDifference(actual: ArrayLike<number>, expected: ArrayLike<numb
 const BAD_MODEL_URL = '/tests/components/no-such-model/model.json';
 const unexpected = (problems: string[]) => problems.filter((p) => !p.includes(BAD_MODEL_URL) && !/Failed to load resource: .*404/.test(p));
 
+/** Every method of the components' method table (src/components/internal/methods.ts), in its order. */
+const METHOD_NAMES = ['saliency', 'smoothgrad', 'integrated-gradients', 'gradcam', 'occlusion', 'guided-backprop', 'layercam', 'scorecam', 'rise', 'lime', 'kernelshap'];
+
 /** Values divided by a fixed scale and clipped, as the heatmap does with `scale` set. */
 const byScale = (values: ArrayLike<number>, scale: number) => Float32Array.from(values, (v) => Math.max(-1, Math.min(1, v / scale)));
 
@@ -350,7 +353,7 @@ describeBrowser(`components (${CHROMIUM}, WebGPU on SwiftShader)`, () => {
     const names = ['cat', 'dog', 'owl', 'fox', 'elk'];
     expect(out.options[0]).toBe(`Predicted (${names[top]})`);
     expect(out.options.slice(1)).toEqual(names.map((n, i) => `${n} — ${(out.probabilities[i] * 100).toFixed(out.probabilities[i] >= 0.1 ? 0 : 1)}%`));
-    expect(out.methods).toEqual(['saliency', 'smoothgrad', 'integrated-gradients', 'gradcam', 'occlusion']);
+    expect(out.methods).toEqual(METHOD_NAMES);
     expect(out.prediction).toContain(`Predicted: ${names[top]}`);
     expect(out.summary).toMatch(new RegExp(`^Saliency of ${names[top]} in (\\d+ ms|[\\d.]+ s)$`)); // seconds on a loaded machine
     expect(out.unlabelled, 'every control has a <label for>').toEqual([]);
@@ -580,6 +583,177 @@ describeBrowser(`components (${CHROMIUM}, WebGPU on SwiftShader)`, () => {
     for (const note of out.notes) expect(note).toContain('(shared by 5 maps)');
     expect(out.labels).toEqual(['Saliency', 'SmoothGrad', 'Integrated Gradients', 'Grad-CAM', 'Occlusion']);
     out.times.forEach((time, i) => expect(time).toMatch(new RegExp(`^${out.milliseconds[i] < 1000 ? `${Math.round(out.milliseconds[i])} ms` : `${(out.milliseconds[i] / 1000).toFixed(1)} s`} · `)));
+    expect(unexpected(problems), 'console errors, page errors or failed requests').toEqual([]);
+  });
+
+  it('<xai-explainer> every method of the table on tinyCnn [9,7,3] (small settings): the map equals the Explainer called with the same settings, is drawn, and its numbers are shown', async ({ skip }) => {
+    needsAdapter(skip);
+    const out = await page.evaluate(async (seed) => {
+      const t = window.xaiTest;
+      t.clear();
+      const explainer = await t.explainer('tinyCnn', seed);
+      const picture = t.picture(7, 9, seed);
+      const input = t.engine.imageToInput(picture, { shape: explainer.model.inputShape, inputRange: explainer.inputRange });
+      const element = document.createElement('xai-explainer');
+      Object.assign(element, { explainer, image: picture, samples: 4, steps: 4, window: 3, segments: 4, perturbations: 24, segmentFill: 'blur', masks: 16 });
+      const events = t.record(t.stage, ['xai-error']);
+      t.stage.append(element);
+      await element.updateComplete;
+      // the Explainer called directly with what the element's settings mean (a target of 'top': the same class)
+      const target = 'top' as const;
+      const direct: Record<string, () => Promise<{ method: string; values: Float32Array }>> = {
+        saliency: () => explainer.saliency(input, { target }),
+        smoothgrad: () => explainer.smoothGrad(input, { target, samples: 4, noise: 0.15 }),
+        'integrated-gradients': () => explainer.integratedGradients(input, { target, steps: 4, baseline: 'black', rule: 'gauss-legendre' }),
+        gradcam: () => explainer.gradCam(input, { target }),
+        occlusion: () => explainer.occlusion(input, { target, window: 3 }),
+        'guided-backprop': () => explainer.guidedBackprop(input, { target }),
+        layercam: () => explainer.layerCam(input, { target }),
+        scorecam: () => explainer.scoreCam(input, { target }),
+        rise: () => explainer.rise(input, { target, masks: 16 }),
+        lime: () => explainer.lime(input, { target, segments: 4, samples: 24, baseline: 'blur' }),
+        kernelshap: () => explainer.kernelShap(input, { target, segments: 4, samples: 24, baseline: 'blur' }),
+      };
+      const root = element.shadowRoot!;
+      const options = Array.from(root.querySelectorAll<HTMLOptionElement>('#method option'), (o) => o.value);
+      const runs = [];
+      for (const method of options) {
+        element.method = method as typeof element.method;
+        await element.updateComplete;
+        const controls = Array.from(root.querySelectorAll('form [id]'), (c) => c.id).filter((id) => !['method', 'target', 'opacity'].includes(id));
+        const attribution = await element.run();
+        const heatmap = root.querySelector('xai-heatmap')!;
+        await heatmap.drawComplete;
+        const expected = direct[method] ? await direct[method]() : undefined;
+        const pixels = await heatmap.toImageData();
+        runs.push({
+          method,
+          result: attribution.method,
+          shape: attribution.shape,
+          equal: expected !== undefined && expected.method === attribution.method && expected.values.every((v, i) => v === attribution.values[i]),
+          finite: attribution.values.every(Number.isFinite),
+          nonzero: attribution.values.some((v) => v !== 0),
+          shown: heatmap.attribution === attribution,
+          canvas: [pixels.width, pixels.height],
+          colours: new Set(Array.from({ length: pixels.width * pixels.height }, (_, p) => pixels.data.slice(p * 4, p * 4 + 3).join())).size,
+          controls,
+          summary: root.querySelector('[part~="summary"]')?.textContent?.replace(/\s+/g, ' ').trim(),
+          numbers: { r2: (attribution as { r2?: number }).r2, additivity: (attribution as { additivityError?: number }).additivityError, completeness: attribution.completenessError },
+        });
+      }
+      // Integrated Gradients with a tolerance runs the adaptive variant and says how many steps it used
+      element.method = 'integrated-gradients';
+      element.tolerance = 0.5;
+      element.steps = 2;
+      const adaptive = (await element.run()) as { method: string; steps?: number; converged?: boolean; values: Float32Array };
+      const adaptiveDirect = await explainer.adaptiveIntegratedGradients(input, { target, steps: 2, baseline: 'black', rule: 'gauss-legendre', tolerance: 0.5 });
+      await element.updateComplete;
+      return {
+        options,
+        runs,
+        adaptive: {
+          method: adaptive.method,
+          steps: adaptive.steps,
+          converged: adaptive.converged,
+          equal: adaptive.values.every((v, i) => v === adaptiveDirect.values[i]) && adaptive.steps === adaptiveDirect.steps,
+          summary: root.querySelector('[part~="summary"]')?.textContent?.replace(/\s+/g, ' ').trim(),
+          tolerance: (root.querySelector('#tolerance') as HTMLInputElement | null)?.value,
+        },
+        errors: events.map((e) => (e.detail as { message: string }).message),
+      };
+    }, seed);
+    expect(out.errors).toEqual([]);
+    expect(out.options).toEqual(METHOD_NAMES);
+    const controls: Record<string, string[]> = {
+      smoothgrad: ['samples', 'noise'],
+      'integrated-gradients': ['steps', 'baseline', 'rule', 'tolerance'],
+      gradcam: ['layer'],
+      occlusion: ['window'],
+      layercam: ['layer'],
+      scorecam: ['layer'],
+      rise: ['masks'],
+      lime: ['segments', 'perturbations', 'segmentFill'],
+      kernelshap: ['segments', 'perturbations', 'segmentFill'],
+    };
+    for (const run of out.runs) {
+      console.log(`[components-methods] ${run.method} -> ${run.result} ${JSON.stringify(run.shape)}: ${run.summary}`);
+      expect(run.equal, `${run.method}: the element's map equals the Explainer's for the same settings`).toBe(true);
+      expect(run.finite && run.nonzero, `${run.method}: a finite, non-zero map`).toBe(true);
+      expect(run.shape.slice(0, 2), run.method).toEqual([9, 7]);
+      expect(run.shown, `${run.method}: the heatmap shows the map`).toBe(true);
+      expect(run.canvas, run.method).toEqual([7, 9]);
+      expect(run.colours, `${run.method}: the canvas is not one flat colour`).toBeGreaterThan(1);
+      expect(run.controls, `${run.method}: its settings controls`).toEqual(controls[run.method] ?? []);
+    }
+    const byMethod = Object.fromEntries(out.runs.map((r) => [r.method, r]));
+    const percent = (p: number) => `${(p * 100).toFixed(p >= 0.1 ? 0 : 1)}%`;
+    const value = (v: number) => (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5) ? v.toExponential(2) : String(Number(v.toPrecision(3))));
+    expect(byMethod['integrated-gradients'].summary).toContain(`completeness error ${percent(byMethod['integrated-gradients'].numbers.completeness!)}`);
+    expect(byMethod.lime.summary).toContain(`R² ${value(byMethod.lime.numbers.r2!)} · samples 24 · segments`);
+    expect(byMethod.kernelshap.summary).toContain(`additivity error ${value(byMethod.kernelshap.numbers.additivity!)} · coalitions`);
+    expect(byMethod.rise.summary).toContain('masks 16');
+    expect(byMethod.scorecam.summary).toMatch(/layer conv2 · channels 6/);
+    expect(out.adaptive.method).toBe('integrated-gradients-adaptive');
+    expect(out.adaptive.equal, 'adaptive IG equals the Explainer\'s').toBe(true);
+    expect(out.adaptive.tolerance).toBe('0.5');
+    expect(out.adaptive.summary).toContain(`steps used ${out.adaptive.steps}`);
+    if (!out.adaptive.converged) expect(out.adaptive.summary).toContain('tolerance 0.5 not met');
+    expect(unexpected(problems), 'console errors, page errors or failed requests').toEqual([]);
+  });
+
+  it('<xai-compare> every method of the table can be chosen; saliency, LIME, KernelSHAP and RISE chosen by their checkboxes each show their own numbers', async ({ skip }) => {
+    needsAdapter(skip);
+    const out = await page.evaluate(async (seed) => {
+      const t = window.xaiTest;
+      t.clear();
+      const explainer = await t.explainer('tinyCnn', seed);
+      const element = document.createElement('xai-compare');
+      const events = t.record(t.stage, ['xai-compared', 'xai-error']);
+      Object.assign(element, { explainer, image: t.picture(7, 9, seed), segments: 4, perturbations: 24, masks: 16 });
+      t.stage.append(element);
+      await element.updateComplete;
+      const root = element.shadowRoot!;
+      const boxes = Array.from(root.querySelectorAll<HTMLInputElement>('[part~="methods"] input[type="checkbox"]'));
+      const before = { ids: boxes.map((b) => b.id), checked: boxes.filter((b) => b.checked).map((b) => b.id), labelled: boxes.every((b) => root.querySelector(`label[for="${b.id}"]`)) };
+      for (const id of ['use-smoothgrad', 'use-integrated-gradients', 'use-gradcam', 'use-occlusion', 'use-rise', 'use-lime', 'use-kernelshap']) root.querySelector<HTMLInputElement>(`#${id}`)!.click();
+      await element.updateComplete;
+      const chosen = [...element.methods];
+      const controls = Array.from(root.querySelectorAll('form [id]'), (c) => c.id).filter((id) => !id.startsWith('use-'));
+      const results = await element.run();
+      await element.updateComplete;
+      const heatmaps = Array.from(root.querySelectorAll('xai-heatmap'));
+      await Promise.all(heatmaps.map((h) => h.drawComplete));
+      return {
+        before,
+        chosen,
+        controls,
+        methods: results.map((r) => r.method),
+        r2: (results[2] as { r2?: number }).r2,
+        additivity: (results[3] as { additivityError?: number }).additivityError,
+        segments: results.slice(2).map((r) => (r as { segmentation?: { segments: number } }).segmentation?.segments),
+        numbers: Array.from(root.querySelectorAll('[part~="card"]'), (card) => card.querySelector('[part~="numbers"]')?.textContent?.trim() ?? ''),
+        palettes: heatmaps.map((h) => h.colormapInUse),
+        compared: events.filter((e) => e.type === 'xai-compared').length,
+        errors: events.filter((e) => e.type === 'xai-error').map((e) => (e.detail as { message: string }).message),
+      };
+    }, seed);
+    expect(out.errors).toEqual([]);
+    expect(out.before.ids).toEqual(METHOD_NAMES.map((m) => `use-${m}`));
+    expect(out.before.checked).toEqual(['use-saliency', 'use-smoothgrad', 'use-integrated-gradients', 'use-gradcam', 'use-occlusion']);
+    expect(out.before.labelled).toBe(true);
+    // table order, whatever the order of the clicks
+    expect(out.chosen).toEqual(['saliency', 'rise', 'lime', 'kernelshap']);
+    expect(out.controls).toEqual(['target', 'masks', 'segments', 'perturbations', 'segmentFill', 'scale-mode']);
+    expect(out.methods).toEqual(['saliency', 'rise', 'lime', 'kernelshap']);
+    expect(out.compared).toBe(1);
+    const value = (v: number) => (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5) ? v.toExponential(2) : String(Number(v.toPrecision(3))));
+    expect(out.numbers[0]).toBe('');
+    expect(out.numbers[1]).toBe(`masks 16`);
+    expect(out.numbers[2]).toBe(`R² ${value(out.r2!)} · samples 24 · segments ${out.segments[0]}`);
+    expect(out.numbers[3]).toMatch(new RegExp(`^additivity error \\S+ · coalitions .+ · segments ${out.segments[1]}$`));
+    expect(out.numbers[3]).toContain(`additivity error ${value(out.additivity!)} `);
+    // LIME's and KernelSHAP's weights are signed: a diverging palette; RISE's are non-negative evidence
+    expect(out.palettes).toEqual(['sequential', 'sequential', 'diverging', 'diverging']);
     expect(unexpected(problems), 'console errors, page errors or failed requests').toEqual([]);
   });
 

@@ -2,15 +2,17 @@ import { html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { Task, TaskStatus } from '@lit/task';
 import { AbortedError, type Attribution, type Explainer, type RgbaImage } from '../../index.js';
-import { displayMap, formatDuration, remainingTime, sharedScale } from '../internal/display.js';
+import { displayMap, formatDuration, formatNumbers, remainingTime, sharedScale } from '../internal/display.js';
 import { methodsConverter } from '../internal/converters.js';
 import { XaiMethodElement } from '../internal/method-element.js';
-import { METHODS, isMethod, methodTitle, runMethod, type MethodName, type MethodSettings } from '../internal/methods.js';
+import { COMPARED_BY_DEFAULT, METHODS, isMethod, methodNumbers, methodRow, methodTitle, runMethod, type MethodName, type MethodSettings } from '../internal/methods.js';
 import { sharedStyles } from '../internal/shared.styles.js';
 import { classNames } from '../internal/sources.js';
 import { progressRow, selectField, submitTo } from '../internal/templates.js';
 import { errorMessage } from '../internal/xai-element.js';
 import styles from './compare.styles.js';
+
+const numbers = (method: MethodName, a: Attribution) => formatNumbers(methodNumbers(method, a));
 
 /** One method's state in a comparison. */
 export interface CompareEntry {
@@ -32,7 +34,8 @@ interface CompareRequest {
  * (the percentile of |value| over all the maps together), each with the time it took.
  *
  * @csspart base - The wrapper.
- * @csspart controls - Class, scale mode and the Compare button.
+ * @csspart controls - The methods to compare, class, the chosen methods' settings, scale mode and the Compare button.
+ * @csspart methods - The checkboxes that choose the methods (one per method of the table).
  * @csspart run-button - Starts the comparison.
  * @csspart progress - Progress, time left and the cancel button.
  * @csspart progress-bar - The <progress> element.
@@ -42,6 +45,7 @@ interface CompareRequest {
  * @csspart card - One method: its heatmap and time.
  * @csspart heatmap - Each <xai-heatmap>.
  * @csspart time - A method's time and the class it explained, or its state.
+ * @csspart numbers - The numbers a map carries (e.g. IG's completeness error, LIME's R², KernelSHAP's additivity error).
  * @csspart heatmap-canvas, heatmap-colorbar, heatmap-ticks, heatmap-caption, heatmap-downloads, heatmap-placeholder - The heatmaps' parts.
  * @csspart error - A load or run error (role="alert").
  *
@@ -57,8 +61,12 @@ interface CompareRequest {
 export class XaiCompare extends XaiMethodElement {
   static override styles = [sharedStyles, styles];
 
-  /** The methods to compare, in order (attribute: space- or comma-separated). Default: all five. */
-  @property({ converter: methodsConverter }) methods: MethodName[] = [...METHODS];
+  /**
+   * The methods to compare, in order (attribute: space- or comma-separated; any method of the
+   * table, see METHODS). Default: the gradient methods, Grad-CAM and occlusion, which together
+   * take seconds; the perturbation methods (RISE, LIME, KernelSHAP, Score-CAM) are chosen on demand.
+   */
+  @property({ converter: methodsConverter }) methods: MethodName[] = [...COMPARED_BY_DEFAULT];
   /** shared: one scale for every map (the percentile of |value| over all of them); per-map: each its own. */
   @property({ attribute: 'scale-mode' }) scaleMode: 'shared' | 'per-map' = 'shared';
   // fewer than the engine's defaults (and <xai-explainer>'s): a comparison runs every method
@@ -166,12 +174,25 @@ export class XaiCompare extends XaiMethodElement {
     return results;
   }
 
+  /** Adds or removes a method, keeping the table's order. */
+  private choose(method: MethodName, use: boolean): void {
+    const chosen = new Set(this.methods);
+    if (use) chosen.add(method);
+    else chosen.delete(method);
+    this.methods = METHODS.filter((m) => chosen.has(m));
+  }
+
   private renderControls(explainer: Explainer | undefined) {
     const count = explainer ? (explainer.model.shapes(1).get(explainer.model.logitsName)?.at(-1) ?? 0) : 0;
     const names = explainer ? classNames(explainer, this.labels, count) : [];
     return html`
       <form part="controls" class="controls" aria-label="Comparison settings" @submit=${submitTo(() => this.run())}>
+        <fieldset part="methods" class="methods">
+          <legend>Methods</legend>
+          ${METHODS.map((m) => html`<label for=${`use-${m}`}><input id=${`use-${m}`} type="checkbox" .checked=${this.methods.includes(m)} @change=${(e: Event) => this.choose(m, (e.target as HTMLInputElement).checked)} />${methodTitle(m)}</label>`)}
+        </fieldset>
         ${this.renderTargetField(names, { disabled: !explainer, top: 'Predicted', text: (name) => name })}
+        ${this.renderSettingControls(this.methods.filter(isMethod).flatMap((m) => methodRow(m).controls), explainer)}
         ${selectField({
           id: 'scale-mode',
           label: 'Scale',
@@ -210,6 +231,7 @@ export class XaiCompare extends XaiMethodElement {
                   : entry.status === 'running'
                     ? 'running…'
                     : entry.status}</p>
+              ${a && numbers(entry.method, a) ? html`<p part="numbers">${numbers(entry.method, a)}</p>` : nothing}
             </section>`;
           })}
         </div>

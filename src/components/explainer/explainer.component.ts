@@ -192,6 +192,7 @@ export class XaiExplainer extends XaiMethodElement {
     const explainer = this.activeExplainer;
     const prediction = this.predictionTask.status === TaskStatus.COMPLETE ? this.predictionTask.value : undefined;
     const a = this.result;
+    const numbersText = a ? formatNumbers(methodNumbers(this.runMethodName, a)) : '';
     const names = explainer && prediction ? classNames(explainer, this.labels, prediction.values.length) : [];
     const predictionError = this.predictionTask.status === TaskStatus.ERROR ? errorMessage(this.predictionTask.error) : undefined;
     return html`
@@ -204,7 +205,7 @@ export class XaiExplainer extends XaiMethodElement {
         ${this.renderHeatmap(a, { scale: this.scale, label: a ? `${methodTitle(this.runMethodName)} · ${names[a.target] ?? `class ${a.target}`}` : undefined })}
         ${a
           ? html`<p part="summary">
-              ${methodTitle(this.runMethodName)} of <strong>${names[a.target] ?? `class ${a.target}`}</strong> in ${formatDuration(a.milliseconds)}${formatNumbers(methodNumbers(this.runMethodName, a))}
+              ${methodTitle(this.runMethodName)} of <strong>${names[a.target] ?? `class ${a.target}`}</strong> in ${formatDuration(a.milliseconds)}${numbersText ? ` · ${numbersText}` : nothing}
             </p>`
           : nothing}
       </div>

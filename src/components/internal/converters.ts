@@ -1,7 +1,7 @@
 /** Attribute converters shared by the components. */
 import type { PropertyDeclaration } from 'lit';
 import type { Target } from '../../index.js';
-import { METHODS, type MethodName } from './methods.js';
+import { COMPARED_BY_DEFAULT, type MethodName } from './methods.js';
 
 /** "0 255", "0,255" or "[0, 255]" as [low, high]. */
 export const rangeConverter: PropertyDeclaration['converter'] = {
@@ -21,9 +21,9 @@ export const targetConverter: PropertyDeclaration['converter'] = {
   toAttribute: (value: Target): string => String(value),
 };
 
-/** "saliency gradcam" or "saliency, gradcam"; absent: every method. */
+/** "saliency gradcam" or "saliency, gradcam"; absent: <xai-compare>'s default. */
 export const methodsConverter: PropertyDeclaration['converter'] = {
-  fromAttribute: (value: string | null): MethodName[] => (value ? (value.split(/[\s,]+/).filter(Boolean) as MethodName[]) : [...METHODS]),
+  fromAttribute: (value: string | null): MethodName[] => (value ? (value.split(/[\s,]+/).filter(Boolean) as MethodName[]) : [...COMPARED_BY_DEFAULT]),
   toAttribute: (value: MethodName[]): string => value.join(' '),
 };
 

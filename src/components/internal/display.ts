@@ -1,11 +1,12 @@
 /** Small display helpers: which [H, W] map an attribution shows, its scale, and number formats. */
 import { absPercentile, reduceChannels, type Attribution, type ChannelReduction } from '../../index.js';
-import type { MethodNumber } from './methods.js';
+import { resultsShownAs, type MethodNumber } from './methods.js';
 
 /**
- * 'auto': gradients (saliency, SmoothGrad) as magnitudes, abs-max over channels, since their sign
- * says little per pixel; contributions (Integrated Gradients, occlusion, Grad-CAM) as their signed
- * sum over channels, where the sign is the point.
+ * 'auto': as the method table (methods.ts, MethodRow.map) says: gradients (saliency, SmoothGrad,
+ * guided backprop) as magnitudes, abs-max over channels, since their sign says little per pixel;
+ * contributions (Integrated Gradients, occlusion, LIME, KernelSHAP) and CAMs as their sum over
+ * channels, where the sign is the point.
  */
 export type Reduction = 'auto' | ChannelReduction;
 /**
@@ -16,9 +17,9 @@ export type Reduction = 'auto' | ChannelReduction;
  */
 export type ColormapKind = 'auto' | 'sequential' | 'diverging';
 
-const SIGNED_METHODS = new Set(['integrated-gradients', 'occlusion', 'grad-cam', 'grad-cam++']);
-/** Methods whose values carry a sign (Grad-CAM is rectified, so its maps are magnitudes). */
-const SIGNED_VALUES = new Set(['integrated-gradients', 'occlusion']);
+/** Methods whose maps are summed over channels (the method table's 'rectified' and 'signed' ones). */
+const SIGNED_VALUES = resultsShownAs('signed');
+const SIGNED_METHODS = new Set([...resultsShownAs('rectified'), ...SIGNED_VALUES]);
 
 export function resolveReduction(attribution: Pick<Attribution, 'shape' | 'method'>, reduction: Reduction): ChannelReduction | 'none' {
   if (reduction !== 'auto') return reduction;
@@ -90,9 +91,9 @@ export function formatPercent(p: number): string {
   return `${(p * 100).toFixed(p >= 0.1 ? 0 : 1)}%`;
 }
 
-/** A result's numbers as " · label value" each (empty for none). */
+/** A result's numbers as "label value · label value" (empty for none). */
 export function formatNumbers(numbers: readonly MethodNumber[]): string {
-  return numbers.map(({ label, value, percent }) => ` · ${label} ${typeof value === 'string' ? value : percent ? formatPercent(value) : formatValue(value)}`).join('');
+  return numbers.map(({ label, value, percent }) => `${label} ${typeof value === 'string' ? value : percent ? formatPercent(value) : formatValue(value)}`).join(' · ');
 }
 
 /** Milliseconds left at the rate so far; undefined before anything is done. */

@@ -8,14 +8,14 @@ import { INTEGRATION_RULES, type Attribution, type Explainer, type IntegrationRu
 import { targetConverter } from './converters.js';
 import type { ColormapKind, Reduction } from './display.js';
 import { XaiEngineElement } from './engine-element.js';
-import { BASELINES, type BaselineName, type ControlName, type MethodSettings } from './methods.js';
+import { BASELINES, SEGMENT_FILLS, type BaselineName, type ControlName, type MethodSettings, type SegmentFill } from './methods.js';
 import { spatialLayers } from './sources.js';
 import { selectField } from './templates.js';
 import '../heatmap/heatmap.js';
 
 /** How each setting's control is drawn: a number field, a choice, or the list of the model's spatial layers. */
 type Control =
-  | { kind: 'number'; label: string; min: number; max?: number; step: number; /** Empty means the engine's default (shown as "auto"). */ optional?: boolean }
+  | { kind: 'number'; label: string; min: number; max?: number; step: number; /** Empty means the engine's default (shown as `placeholder`, default "auto"). */ optional?: boolean; placeholder?: string }
   | { kind: 'select'; label: string; values: readonly string[] }
   | { kind: 'layer'; label: string };
 
@@ -25,8 +25,13 @@ const CONTROLS: Record<ControlName, Control> = {
   steps: { kind: 'number', label: 'Steps', min: 1, step: 1 },
   baseline: { kind: 'select', label: 'Baseline', values: BASELINES },
   rule: { kind: 'select', label: 'Rule', values: INTEGRATION_RULES },
+  tolerance: { kind: 'number', label: 'Tolerance (adaptive)', min: 0.0001, max: 0.9999, step: 0.0001, optional: true, placeholder: 'off' },
   window: { kind: 'number', label: 'Window (px)', min: 1, step: 1, optional: true },
   layer: { kind: 'layer', label: 'Layer' },
+  segments: { kind: 'number', label: 'Segments', min: 1, step: 1 },
+  perturbations: { kind: 'number', label: 'Masked copies', min: 1, step: 1, optional: true },
+  segmentFill: { kind: 'select', label: 'Off segments', values: SEGMENT_FILLS },
+  masks: { kind: 'number', label: 'Masks', min: 1, step: 1, optional: true },
 };
 
 export class XaiMethodElement extends XaiEngineElement {
@@ -42,10 +47,20 @@ export class XaiMethodElement extends XaiEngineElement {
   @property() baseline: BaselineName = 'black';
   /** Integrated Gradients' quadrature rule. */
   @property() rule: IntegrationRule = 'gauss-legendre';
+  /** Integrated Gradients made adaptive: Gauss-Legendre points doubled until the completeness error is under this (e.g. 0.01); `steps` is the first round. Default: off. */
+  @property({ type: Number }) tolerance?: number;
   /** Occlusion window in pixels (default: 1/8 of the shorter side). */
   @property({ type: Number }) window?: number;
-  /** Grad-CAM's layer (default: the last spatial layer). */
+  /** Grad-CAM's, LayerCAM's and Score-CAM's layer (default: the last spatial layer). */
   @property() layer?: string;
+  /** LIME and KernelSHAP: SLIC superpixels asked for. */
+  @property({ type: Number }) segments = 50;
+  /** LIME's samples or KernelSHAP's coalitions (default: the engine's, 1000 and 2 M + 2048). */
+  @property({ type: Number }) perturbations?: number;
+  /** LIME and KernelSHAP: what an off segment shows: its mean colour, a blur, or black. */
+  @property({ attribute: 'segment-fill' }) segmentFill: SegmentFill = 'mean';
+  /** RISE's random masks (default: the engine's, 4000). */
+  @property({ type: Number }) masks?: number;
   /** Passed to the heatmap: channel reduction. */
   @property() reduction: Reduction = 'auto';
   /** Passed to the heatmap: palette. */
@@ -64,8 +79,13 @@ export class XaiMethodElement extends XaiEngineElement {
       steps: this.steps,
       baseline: this.baseline,
       rule: this.rule,
+      tolerance: this.tolerance,
       window: this.window,
       layer: this.layer,
+      segments: this.segments,
+      perturbations: this.perturbations,
+      segmentFill: this.segmentFill,
+      masks: this.masks,
     };
   }
 
@@ -95,7 +115,7 @@ export class XaiMethodElement extends XaiEngineElement {
         else if (Number.isFinite(input.valueAsNumber)) settings[name] = input.valueAsNumber;
       };
       return html`<div class="field"><label for=${name}>${control.label}</label><input id=${name} type="number" min=${control.min} max=${control.max ?? nothing} step=${control.step}
-        placeholder=${control.optional ? 'auto' : nothing} .value=${value === undefined ? '' : String(value)} @change=${onChange} /></div>`;
+        placeholder=${control.optional ? (control.placeholder ?? 'auto') : nothing} .value=${value === undefined ? '' : String(value)} @change=${onChange} /></div>`;
     });
   }
 

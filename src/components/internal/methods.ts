@@ -4,24 +4,35 @@
  * that computes its map, and the numbers its result carries. Adding a method of the Explainer is
  * one row; the controls a row names are drawn by XaiMethodElement (method-element.ts).
  */
-import type { Attribution, Explainer, IntegrationRule, Progress, Target } from '../../index.js';
+import type { AdaptiveAttribution, Attribution, Explainer, IntegrationRule, Progress, Target } from '../../index.js';
 
 export type BaselineName = 'black' | 'white' | 'blur' | 'uniform';
 export const BASELINES: readonly BaselineName[] = ['black', 'white', 'blur', 'uniform'];
+/** What LIME's and KernelSHAP's "off" segments show (the engine's PerturbationBaseline less a constant). */
+export type SegmentFill = 'mean' | 'blur' | 'black';
+export const SEGMENT_FILLS: readonly SegmentFill[] = ['mean', 'blur', 'black'];
 
 export interface MethodSettings {
   target: Target;
   /** SmoothGrad: noisy copies and noise (fraction of the input range). */
   samples: number;
   noise: number;
-  /** Integrated Gradients: path steps, baseline and quadrature rule. */
+  /** Integrated Gradients: path steps (with a tolerance: the first round's), baseline and quadrature rule. */
   steps: number;
   baseline: BaselineName;
   rule: IntegrationRule;
+  /** Integrated Gradients: adaptive when set, Gauss-Legendre points doubled until the completeness error is under it. */
+  tolerance: number | undefined;
   /** Occlusion window in pixels (undefined: the engine's default). */
   window: number | undefined;
-  /** Grad-CAM layer (undefined: the last spatial layer). */
+  /** Grad-CAM, LayerCAM and Score-CAM layer (undefined: the last spatial layer). */
   layer: string | undefined;
+  /** LIME and KernelSHAP: SLIC superpixels asked for, the masked copies (undefined: the engine's default), what off segments show. */
+  segments: number;
+  perturbations: number | undefined;
+  segmentFill: SegmentFill;
+  /** RISE: random masks (undefined: the engine's default, 4000). */
+  masks: number | undefined;
 }
 
 /** A setting a method's controls edit: every setting but the target (which every method has). */
@@ -48,10 +59,21 @@ export interface MethodRow<A extends Attribution = Attribution> {
   run(explainer: Explainer, input: Input, s: MethodSettings, run: Run): Promise<A>;
   /** The numbers its result carries (none: nothing is shown). */
   numbers?(a: A): MethodNumber[];
+  /**
+   * How its maps read, for the heatmap's 'auto' display: absent, gradients (magnitudes: abs-max over
+   * channels, sequential palette); 'rectified', non-negative evidence such as CAMs (summed over
+   * channels); 'signed', contributions whose sign is the point (summed, diverging palette). With
+   * the `method` names of its results, which is what the heatmap sees.
+   */
+  map?: { values: 'rectified' | 'signed'; results: readonly string[] };
 }
 
 /** Infers a row's result type, so that `numbers` reads the fields its own method returns. */
 const row = <A extends Attribution>(r: MethodRow<A>): MethodRow<A> => r;
+
+const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
+const perturbation = (s: MethodSettings, run: Run) => ({ target: s.target, segments: s.segments, baseline: s.segmentFill, ...run });
+const segmentNumbers = (a: { segmentation: { segments: number } }): MethodNumber[] => [{ label: 'segments', value: a.segmentation.segments }];
 
 export const METHOD_TABLE = {
   saliency: row({
@@ -66,30 +88,93 @@ export const METHOD_TABLE = {
     controls: ['samples', 'noise'],
     run: (explainer, input, s, run) => explainer.smoothGrad(input, { target: s.target, samples: s.samples, noise: s.noise, ...run }),
   }),
-  'integrated-gradients': row({
+  'integrated-gradients': row<Attribution & Partial<AdaptiveAttribution>>({
     title: 'Integrated Gradients',
     unit: 'steps',
-    controls: ['steps', 'baseline', 'rule'],
-    run: (explainer, input, s, run) => explainer.integratedGradients(input, { target: s.target, steps: s.steps, baseline: s.baseline, rule: s.rule, ...run }),
-    numbers: (a) => (a.completenessError === undefined ? [] : [{ label: 'completeness error', value: a.completenessError, percent: true }]),
+    controls: ['steps', 'baseline', 'rule', 'tolerance'],
+    run: (explainer, input, s, run) => {
+      const options = { target: s.target, steps: s.steps, baseline: s.baseline, rule: s.rule, ...run };
+      return s.tolerance === undefined ? explainer.integratedGradients(input, options) : explainer.adaptiveIntegratedGradients(input, { ...options, tolerance: s.tolerance });
+    },
+    numbers: (a) => [
+      ...(a.completenessError === undefined ? [] : [{ label: 'completeness error', value: a.completenessError, percent: true }]),
+      ...(a.converged === undefined ? [] : [{ label: 'steps used', value: a.steps! }, ...(a.converged ? [] : [{ label: 'tolerance', value: `${a.tolerance} not met` }])]),
+    ],
+    map: { values: 'signed', results: ['integrated-gradients', 'integrated-gradients-adaptive'] },
   }),
   gradcam: row({
     title: 'Grad-CAM',
     unit: 'passes',
     controls: ['layer'],
-    run: (explainer, input, s) => explainer.gradCam(input, { target: s.target, ...(s.layer ? { layer: s.layer } : {}) }),
+    run: (explainer, input, s) => explainer.gradCam(input, { target: s.target, ...optional('layer', s.layer) }),
+    numbers: (a) => [{ label: 'layer', value: a.layer }],
+    map: { values: 'rectified', results: ['grad-cam', 'grad-cam++'] },
   }),
   occlusion: row({
     title: 'Occlusion',
     unit: 'windows',
     controls: ['window'],
-    run: (explainer, input, s, run) => explainer.occlusion(input, { target: s.target, ...(s.window ? { window: s.window } : {}), ...run }),
+    run: (explainer, input, s, run) => explainer.occlusion(input, { target: s.target, ...optional('window', s.window), ...run }),
+    map: { values: 'signed', results: ['occlusion'] },
+  }),
+  'guided-backprop': row({
+    title: 'Guided Backprop',
+    unit: 'passes',
+    controls: [],
+    run: (explainer, input, { target }) => explainer.guidedBackprop(input, { target }),
+  }),
+  layercam: row({
+    title: 'LayerCAM',
+    unit: 'passes',
+    controls: ['layer'],
+    run: (explainer, input, s) => explainer.layerCam(input, { target: s.target, ...optional('layer', s.layer) }),
+    numbers: (a) => [{ label: 'layer', value: a.layer }],
+    map: { values: 'rectified', results: ['layercam'] },
+  }),
+  scorecam: row({
+    title: 'Score-CAM',
+    unit: 'channels',
+    controls: ['layer'],
+    run: (explainer, input, s, run) => explainer.scoreCam(input, { target: s.target, ...optional('layer', s.layer), ...run }),
+    numbers: (a) => [{ label: 'layer', value: a.layer }, { label: 'channels', value: a.channelScores.length }],
+    map: { values: 'rectified', results: ['score-cam'] },
+  }),
+  rise: row({
+    title: 'RISE',
+    unit: 'masks',
+    controls: ['masks'],
+    run: (explainer, input, s, run) => explainer.rise(input, { target: s.target, ...optional('masks', s.masks), ...run }),
+    numbers: (a) => [{ label: 'masks', value: a.masks }],
+    map: { values: 'rectified', results: ['rise'] },
+  }),
+  lime: row({
+    title: 'LIME',
+    unit: 'samples',
+    controls: ['segments', 'perturbations', 'segmentFill'],
+    run: (explainer, input, s, run) => explainer.lime(input, { ...perturbation(s, run), ...optional('samples', s.perturbations) }),
+    numbers: (a) => [{ label: 'R²', value: a.r2 }, { label: 'samples', value: a.samples }, ...segmentNumbers(a)],
+    map: { values: 'signed', results: ['lime'] },
+  }),
+  kernelshap: row({
+    title: 'KernelSHAP',
+    unit: 'coalitions',
+    controls: ['segments', 'perturbations', 'segmentFill'],
+    run: (explainer, input, s, run) => explainer.kernelShap(input, { ...perturbation(s, run), ...optional('samples', s.perturbations) }),
+    numbers: (a) => [
+      { label: 'additivity error', value: a.additivityError },
+      { label: 'coalitions', value: a.exact ? `${a.samples} (all: exact)` : a.samples },
+      ...segmentNumbers(a),
+    ],
+    map: { values: 'signed', results: ['kernelshap'] },
   }),
 };
 
 /** The explanation methods the components run (the table's keys). */
 export type MethodName = keyof typeof METHOD_TABLE;
 export const METHODS = Object.keys(METHOD_TABLE) as MethodName[];
+
+/** What <xai-compare> runs unless told otherwise: the methods that take seconds together. */
+export const COMPARED_BY_DEFAULT: readonly MethodName[] = ['saliency', 'smoothgrad', 'integrated-gradients', 'gradcam', 'occlusion'];
 
 /** The table's row of a method, typed for any result. */
 export function methodRow(method: MethodName): MethodRow {
@@ -105,6 +190,11 @@ export function isMethod(value: unknown): value is MethodName {
 export function runMethod(explainer: Explainer, method: MethodName, input: Input, s: MethodSettings, run: Run): Promise<Attribution> {
   if (!isMethod(method)) return Promise.reject(new Error(`Unknown method '${String(method)}' (use ${METHODS.join(', ')})`));
   return methodRow(method).run(explainer, input, s, run);
+}
+
+/** The engine's result names whose maps are 'rectified' or 'signed' (see MethodRow.map). */
+export function resultsShownAs(values: 'rectified' | 'signed'): Set<string> {
+  return new Set(Object.values(METHOD_TABLE).flatMap((r: MethodRow) => (r.map?.values === values ? r.map.results : [])));
 }
 
 /** The numbers `attribution`, a result of `method`, carries. */
