@@ -1,26 +1,31 @@
 /**
- * The demo page: one WebGPU device and Runtime, one Explainer per loaded model, and the story of
- * four methods told in sections that run one after another (GPU work is queued, never
+ * The demo page: one WebGPU device and Runtime, one Explainer per loaded model, and the story in
+ * three parts (local maps of one picture, what the network learned globally, which map is
+ * faithful) told in sections that run one after another (GPU work is queued, never
  * interleaved). The state for tests and curious readers is on <body data-demo="..."> (loading,
  * running, idle, no-webgpu, error) and on each section's data-status (queued, running, done,
  * error, cancelled); every finished run also logs "[demo] <method> <ms> ms".
  */
 import '../src/components/index.js';
-import type { XaiActivations, XaiCompare, XaiExplainer, XaiFilterGallery, XaiHeatmap } from '../src/components/index.js';
+import { methodTitle, type CompareEntry, type XaiActivations, type XaiCompare, type XaiExplainer, type XaiFilterGallery, type XaiHeatmap } from '../src/components/index.js';
 import {
   AbortedError, Explainer, GpuUnavailableError, Runtime, imageToInput, requestBrowserDevice,
-  type Attribution, type ModelSpec, type Progress, type RgbaImage,
+  type Attribution, type ModelSpec, type PerturbationCurve, type Progress, type RgbaImage,
 } from '../src/index.js';
 import { BUNDLED, FACE_URL, pageOptions, type BundledModel, type MethodSettings, type PageOptions } from './settings.js';
 import { cropToAspect, drawPixels, imageFromFile, imageFromUrl, modelFromFiles, modelFromUrl } from './sources.js';
 
-type MethodId = 'saliency' | 'smoothgrad' | 'integrated-gradients' | 'filters';
+type MethodId = 'saliency' | 'smoothgrad' | 'integrated-gradients' | 'filters' | 'faithful';
+/** The sections that run by themselves once a model and a picture are loaded. */
 const METHOD_IDS: MethodId[] = ['saliency', 'smoothgrad', 'integrated-gradients', 'filters'];
+/** Every section with a Run button: the faithfulness view runs on request (it needs the comparison's maps). */
+const SECTIONS: MethodId[] = [...METHOD_IDS, 'faithful'];
 const TITLES: Record<MethodId, string> = {
   saliency: 'Saliency',
   smoothgrad: 'SmoothGrad',
   'integrated-gradients': 'Integrated Gradients',
   filters: 'Filter visualization',
+  faithful: 'Deletion and insertion',
 };
 
 /** A loaded model and how to name its classes. */
@@ -64,6 +69,8 @@ let modelRequests = 0;
 let queue: Promise<void> = Promise.resolve();
 let pending = 0;
 const controllers = new Map<MethodId, AbortController>();
+/** The generation whose picture and model the comparison's maps were last computed for. */
+let comparedGeneration = -1;
 const times = new Map<MethodId, { settings: string; milliseconds: number }>();
 
 function setPageState(state: 'loading' | 'running' | 'idle' | 'no-webgpu' | 'error'): void {
@@ -179,7 +186,8 @@ async function refresh(): Promise<void> {
 
 /** Clears every section's result and status (a new model or picture is coming). */
 function resetStory(): void {
-  for (const method of METHOD_IDS) setStatus(method, 'idle', '');
+  for (const method of SECTIONS) setStatus(method, 'idle', '');
+  $('#faithfulness tbody').replaceChildren();
   for (const id of ['saliency-map', 'smoothgrad-before', 'smoothgrad-map', 'ig-map']) $<XaiHeatmap>(`#${id}`).attribution = undefined;
   $('.completeness').hidden = true;
 }
@@ -301,6 +309,7 @@ function readSettings(): MethodSettings {
     baseline: $<HTMLSelectElement>('select[name="baseline"]').value as MethodSettings['baseline'],
     filters: Math.round(num('filters', s.filters)),
     vizSteps: s.vizSteps,
+    curveSteps: s.curveSteps,
   };
 }
 
@@ -309,7 +318,7 @@ function recordTime(method: MethodId, settings: string, milliseconds: number): v
   console.info(`[demo] ${method} ${milliseconds.toFixed(0)} ms (${settings})`);
   const body = $('#times tbody');
   body.replaceChildren(
-    ...METHOD_IDS.filter((m) => times.has(m)).map((m) => {
+    ...SECTIONS.filter((m) => times.has(m)).map((m) => {
       const row = document.createElement('tr');
       row.dataset.method = m;
       const t = times.get(m)!;
@@ -384,6 +393,7 @@ async function runMethod(method: MethodId, s: Subject, settings: MethodSettings,
     recordTime(method, what, a.milliseconds);
     return `${what}: ${formatMs(a.milliseconds)}.`;
   }
+  if (method === 'faithful') return measureFaithfulness(s, settings, signal);
   if (method === 'integrated-gradients') {
     const a = await explainer.integratedGradients(input, { steps: settings.steps, baseline: settings.baseline, signal, onProgress: (p) => showProgress(method, p, 'steps') });
     const map = $<XaiHeatmap>('#ig-map');
@@ -419,6 +429,85 @@ function showCompleteness(a: Attribution, steps: number): void {
   $('[data-field="sum"]', box).textContent = formatNumber(sum);
   $('[data-field="difference"]', box).textContent = `${formatNumber(a.scores.input)} − ${formatNumber(a.scores.baseline)} = ${formatNumber(a.scores.input - a.scores.baseline)}`;
   $('[data-field="error"]', box).textContent = `${(a.completenessError * 100).toFixed(2)}% of the difference (the path integral is a ${steps}-step sum)`;
+}
+
+// ---- which map is faithful
+
+/**
+ * Deletion and insertion curves (Petsiuk, Das & Saenko 2018) of the maps <xai-compare> made for
+ * this picture (it runs first when it has none), each curve an Explainer call; a row per map with
+ * both curves as a small SVG and their AUCs (also kept in full on the row: data-deletion, data-insertion).
+ */
+async function measureFaithfulness(s: Subject, settings: MethodSettings, signal: AbortSignal): Promise<string> {
+  const compare = $<XaiCompare>('#compare');
+  if (comparedGeneration !== generation || !compare.results.some((e) => e.attribution)) {
+    $('.status', section('faithful')).textContent = 'Computing the maps of the comparison first…';
+    const stop = () => compare.cancel();
+    signal.addEventListener('abort', stop);
+    try {
+      await compare.run();
+    } finally {
+      signal.removeEventListener('abort', stop);
+    }
+  }
+  const maps = compare.results.filter((e) => e.attribution);
+  if (!maps.length) throw new Error('The comparison made no map to measure');
+  const body = $('#faithfulness tbody');
+  body.replaceChildren();
+  const started = performance.now();
+  const total = maps.length * 2;
+  let done = 0;
+  const measured: { title: string; deletion: number; insertion: number }[] = [];
+  for (const entry of maps) {
+    const curve = async (mode: 'deletion' | 'insertion') => {
+      const c = await s.explainer[mode](s.input, entry.attribution!, { steps: settings.curveSteps, signal });
+      showProgress('faithful', { done: ++done, total, elapsed: performance.now() - started }, 'curves');
+      return c;
+    };
+    const deletion = await curve('deletion');
+    const insertion = await curve('insertion');
+    body.append(curveRow(entry, deletion, insertion));
+    measured.push({ title: methodTitle(entry.method), deletion: deletion.auc, insertion: insertion.auc });
+  }
+  recordTime('faithful', `${maps.length} maps × 2 curves × ${settings.curveSteps} steps`, performance.now() - started);
+  const lowest = measured.reduce((a, b) => (b.deletion < a.deletion ? b : a));
+  const highest = measured.reduce((a, b) => (b.insertion > a.insertion ? b : a));
+  return `Lowest deletion AUC: ${lowest.title}; highest insertion AUC: ${highest.title}.`;
+}
+
+function curveRow(entry: CompareEntry, deletion: PerturbationCurve, insertion: PerturbationCurve): HTMLTableRowElement {
+  const row = document.createElement('tr');
+  row.dataset.method = entry.method;
+  row.dataset.deletion = String(deletion.auc);
+  row.dataset.insertion = String(insertion.auc);
+  const title = methodTitle(entry.method);
+  const cells = [title, curvesSvg(`Deletion and insertion curves of ${title}`, deletion, insertion), deletion.auc.toFixed(3), insertion.auc.toFixed(3)];
+  for (const content of cells) {
+    const cell = document.createElement('td');
+    cell.append(content);
+    row.append(cell);
+  }
+  return row;
+}
+
+/** Both curves over the fraction of pixels taken (x, 0..1) and the class probability (y, 0..1). */
+function curvesSvg(label: string, ...curves: PerturbationCurve[]): SVGSVGElement {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 100 60');
+  svg.setAttribute('preserveAspectRatio', 'none');
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('aria-label', label);
+  const title = document.createElementNS(ns, 'title');
+  title.textContent = `${label}: x the fraction of pixels deleted or inserted, y the probability of the class`;
+  svg.append(title);
+  for (const c of curves) {
+    const line = document.createElementNS(ns, 'polyline');
+    line.setAttribute('class', c.mode);
+    line.setAttribute('points', Array.from(c.fractions, (f, k) => `${(f * 100).toFixed(2)},${(60 - Math.max(0, Math.min(1, c.scores[k])) * 60).toFixed(2)}`).join(' '));
+    svg.append(line);
+  }
+  return svg;
 }
 
 // ---- filter layers and the explore section
@@ -491,7 +580,8 @@ function wireControls(): void {
   });
   $<HTMLSelectElement>('select[name="baseline"]').value = s.baseline;
 
-  for (const method of METHOD_IDS) {
+  $<XaiCompare>('#compare').addEventListener('xai-compared', () => (comparedGeneration = generation));
+  for (const method of SECTIONS) {
     const el = section(method);
     el.querySelector('button.run')?.addEventListener('click', () => void run(method));
     el.querySelector('button.cancel')?.addEventListener('click', () => controllers.get(method)?.abort('cancelled by the user'));

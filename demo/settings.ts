@@ -2,7 +2,7 @@
  * The demo's bundled models (copied into demo/public/models/ by scripts/copy-models.mjs) and the
  * settings of its methods: full ones on a hardware adapter, smaller ones on a software adapter so
  * that a first visit shows every result within a minute, and URL overrides
- * (?model=antispoof&samples=4&steps=4&filters=2&vizSteps=8&auto=0) for tests and links.
+ * (?model=antispoof&samples=4&steps=4&filters=2&vizSteps=8&curveSteps=8&auto=0) for tests and links.
  */
 
 export interface BundledModel {
@@ -73,10 +73,12 @@ export interface MethodSettings {
   baseline: 'black' | 'white' | 'blur' | 'uniform';
   filters: number;
   vizSteps: number;
+  /** Deletion and insertion: steps from no pixel to all pixels. */
+  curveSteps: number;
 }
 
-const HARDWARE: MethodSettings = { samples: 50, noise: 0.15, steps: 64, baseline: 'black', filters: 8, vizSteps: 256 };
-const SOFTWARE: MethodSettings = { samples: 16, noise: 0.15, steps: 16, baseline: 'black', filters: 4, vizSteps: 32 };
+const HARDWARE: MethodSettings = { samples: 50, noise: 0.15, steps: 64, baseline: 'black', filters: 8, vizSteps: 256, curveSteps: 32 };
+const SOFTWARE: MethodSettings = { samples: 16, noise: 0.15, steps: 16, baseline: 'black', filters: 4, vizSteps: 32, curveSteps: 16 };
 
 export interface PageOptions {
   model: string;
@@ -103,6 +105,7 @@ export function pageOptions(search: string, software: boolean): PageOptions {
     baseline: baseline === 'white' || baseline === 'blur' || baseline === 'uniform' || baseline === 'black' ? baseline : base.baseline,
     filters: Math.round(positive(params, 'filters') ?? base.filters),
     vizSteps: Math.round(positive(params, 'vizSteps') ?? base.vizSteps),
+    curveSteps: Math.round(positive(params, 'curveSteps') ?? base.curveSteps),
   };
   const model = params.get('model') ?? 'emotion';
   return { model: model in BUNDLED ? model : 'emotion', auto: params.get('auto') !== '0', layer: params.get('layer') ?? undefined, settings };

@@ -15,7 +15,7 @@
  */
 export * from './events.js';
 export type { ColormapKind, Reduction } from './internal/display.js';
-export type { BaselineName } from './internal/methods.js';
+export { METHODS, methodTitle, type BaselineName, type SegmentFill } from './internal/methods.js';
 export type { ImageSource, LayerMaps, MethodName } from './internal/types.js';
 export { XaiHeatmap } from './heatmap/heatmap.js';
 export { XaiExplainer } from './explainer/explainer.js';

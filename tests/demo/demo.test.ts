@@ -3,7 +3,8 @@
  *
  * - the demo (demo/, served by Vite with the repository's vite.config.ts) opens on the emotion
  *   model and the astronaut's face and runs every method of its story; then the antispoof model;
- *   then the same page in a browser without WebGPU shows its message;
+ *   then the same page in a browser without WebGPU shows its message; its "which map is faithful"
+ *   view measures the comparison's maps by deletion and insertion, with the Explainer's own AUCs;
  * - the static site of `npm run build:demo` (built into a temporary folder) loads its bundled
  *   model and photo from relative paths and explains on request;
  * - the example page (examples/index.html) runs one <xai-explainer> from the BUILT package, served
@@ -190,6 +191,76 @@ describeBrowser(`demo and example in ${CHROMIUM} (WebGPU on SwiftShader)`, () =>
         await page.close();
       }
     }, forDocs ? 1_500_000 : 240_000);
+
+    it('which map is faithful: Measure runs the comparison (saliency, Grad-CAM, RISE) and shows each map\'s deletion and insertion curves; their AUCs equal the Explainer\'s for the same map', async ({ skip }) => {
+      if (!hasPhoto) skip(`${ASTRONAUT} is missing (Debian: apt-get install python3-skimage): the demo opens without a picture`);
+      const { page, problems } = await openPage(browser!, `${origin}/?auto=0&${SMALL}&curveSteps=4`);
+      try {
+        await page.waitForFunction(() => document.body.dataset.demo && !['loading', 'running'].includes(document.body.dataset.demo), { timeout: 60_000 });
+        const first = await readStory(page);
+        if (first.page === 'no-webgpu') {
+          if (required) throw new Error(`WEBGPU_XAI_REQUIRE_ADAPTER is set but the browser has no WebGPU adapter: ${first.adapter}`);
+          skip('no WebGPU adapter in the browser');
+        }
+        expect(first.sections.faithful?.status, 'auto=0: nothing runs by itself').toBe('idle');
+        await page.$eval('#compare', (el) => Object.assign(el, { methods: ['saliency', 'gradcam', 'rise'], masks: 32 }));
+        await page.click('section[data-method="faithful"] button.run');
+        await page.waitForFunction(
+          () => ['done', 'error', 'cancelled'].includes(document.querySelector<HTMLElement>('section[data-method="faithful"]')?.dataset.status ?? ''),
+          { timeout: STORY_TIMEOUT, polling: 250 },
+        );
+        const state = await readStory(page);
+        expect(state.sections.faithful, state.sections.faithful.text).toMatchObject({ status: 'done' });
+        expect(state.sections.faithful.text).toMatch(/^Lowest deletion AUC: .+; highest insertion AUC: .+\.$/);
+        expect(state.times.faithful?.settings).toBe('3 maps × 2 curves × 4 steps');
+        const out = await page.evaluate(async () => {
+          type Curve = { auc: number };
+          type Compare = HTMLElement & {
+            results: { method: string; attribution?: { values: Float32Array; shape: number[] } }[];
+            pixels: unknown;
+            activeExplainer: { model: { inputShape: number[] }; inputRange: [number, number]; deletion(i: unknown, m: unknown, o: unknown): Promise<Curve>; insertion(i: unknown, m: unknown, o: unknown): Promise<Curve> };
+          };
+          const compare = document.querySelector('#compare') as Compare;
+          const explainer = compare.activeExplainer;
+          // the engine module the page itself loaded (same URL: the same module instance)
+          const url = performance.getEntriesByType('resource').map((e) => e.name).find((name) => new URL(name).pathname.endsWith('/src/index.ts'));
+          // a Function body, so that the test file's transform leaves this import() to the page
+          const load = new Function('url', 'return import(url)') as (url: string) => Promise<{ imageToInput(p: unknown, o: unknown): unknown }>;
+          const engine = await load(url!);
+          const input = engine.imageToInput(compare.pixels, { shape: explainer.model.inputShape, inputRange: explainer.inputRange });
+          const expected = [];
+          for (const entry of compare.results) {
+            if (!entry.attribution) continue;
+            const deletion = await explainer.deletion(input, entry.attribution, { steps: 4 });
+            const insertion = await explainer.insertion(input, entry.attribution, { steps: 4 });
+            expected.push({ method: entry.method, deletion: deletion.auc, insertion: insertion.auc });
+          }
+          const rows = Array.from(document.querySelectorAll<HTMLTableRowElement>('#faithfulness tbody tr'), (row) => ({
+            method: row.dataset.method,
+            deletion: Number(row.dataset.deletion),
+            insertion: Number(row.dataset.insertion),
+            shown: [row.cells[2].textContent, row.cells[3].textContent],
+            curves: Array.from(row.querySelectorAll('svg polyline'), (line) => `${line.getAttribute('class')}:${line.getAttribute('points')!.split(' ').length}`),
+          }));
+          return { expected, rows };
+        });
+        expect(out.expected.map((e) => e.method)).toEqual(['saliency', 'gradcam', 'rise']);
+        expect(out.rows.map((r) => r.method)).toEqual(['saliency', 'gradcam', 'rise']);
+        out.rows.forEach((row, i) => {
+          const { deletion, insertion } = out.expected[i];
+          console.log(`[demo-faithful] ${row.method}: deletion AUC ${deletion.toFixed(4)}, insertion AUC ${insertion.toFixed(4)}`);
+          expect(row.deletion, `${row.method}: deletion AUC`).toBe(deletion);
+          expect(row.insertion, `${row.method}: insertion AUC`).toBe(insertion);
+          expect(row.shown).toEqual([deletion.toFixed(3), insertion.toFixed(3)]);
+          expect(row.curves, 'both curves, 4 steps + 1 points each').toEqual(['deletion:5', 'insertion:5']);
+        });
+        await mkdir(SCREENSHOTS, { recursive: true });
+        await (await page.$('section[data-method="faithful"]'))!.screenshot({ path: join(SCREENSHOTS, 'demo-faithful.png') as `${string}.png` });
+        expect(problems, 'console errors, page errors or failed requests').toEqual([]);
+      } finally {
+        await page.close();
+      }
+    }, 240_000);
 
     it('without WebGPU the page says so instead of staying blank', async () => {
       const page = await browser!.newPage();

@@ -22,4 +22,18 @@ describe('demo/index.html', () => {
     expect(section).toMatch(/Logit of the picture − logit of the baseline/);
     expect(section).toMatch(/these scores are logits, not the probabilities of the prediction above/);
   });
+
+  it('tells the story in three parts, local, global and faithful, linked from the top', () => {
+    for (const part of ['local', 'global', 'faithful']) {
+      expect(page).toContain(`<a href="#${part}">`);
+      expect(page).toContain(`id="${part}"`);
+    }
+    expect(page.indexOf('id="local"')).toBeLessThan(page.indexOf('id="global"'));
+    expect(page.indexOf('id="global"')).toBeLessThan(page.indexOf('id="faithful"'));
+  });
+
+  it('the faithfulness view says in one sentence how to read deletion and insertion AUCs', () => {
+    const section = text(page.slice(page.indexOf('id="faithful-title"'), page.indexOf('id="faithfulness"')));
+    expect(section).toMatch(/How to read them: .* a lower deletion AUC \(area under the curve\) and a higher insertion AUC mean a more faithful map\./);
+  });
 });
