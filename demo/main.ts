@@ -7,24 +7,25 @@
  * error, cancelled); every finished run also logs "[demo] <method> <ms> ms".
  */
 import '../src/components/index.js';
-import { methodTitle, type CompareEntry, type XaiActivations, type XaiCompare, type XaiExplainer, type XaiFilterGallery, type XaiHeatmap } from '../src/components/index.js';
+import { methodTitle, type CompareEntry, type XaiActivations, type XaiCompare, type XaiEmbedding, type XaiExplainer, type XaiFilterGallery, type XaiHeatmap } from '../src/components/index.js';
 import {
-  AbortedError, Explainer, GpuUnavailableError, Runtime, imageToInput, requestBrowserDevice,
+  AbortedError, Explainer, GpuUnavailableError, Runtime, cropImage, imageToInput, requestBrowserDevice,
   type Attribution, type ModelSpec, type PerturbationCurve, type Progress, type RgbaImage,
 } from '../src/index.js';
 import { BUNDLED, FACE_URL, pageOptions, type BundledModel, type MethodSettings, type PageOptions } from './settings.js';
 import { cropToAspect, drawPixels, imageFromFile, imageFromUrl, modelFromFiles, modelFromUrl } from './sources.js';
 
-type MethodId = 'saliency' | 'smoothgrad' | 'integrated-gradients' | 'filters' | 'faithful';
+type MethodId = 'saliency' | 'smoothgrad' | 'integrated-gradients' | 'filters' | 'embedding' | 'faithful';
 /** The sections that run by themselves once a model and a picture are loaded. */
 const METHOD_IDS: MethodId[] = ['saliency', 'smoothgrad', 'integrated-gradients', 'filters'];
-/** Every section with a Run button: the faithfulness view runs on request (it needs the comparison's maps). */
-const SECTIONS: MethodId[] = [...METHOD_IDS, 'faithful'];
+/** Every section with a Run button: the embedding and faithfulness views run on request. */
+const SECTIONS: MethodId[] = [...METHOD_IDS, 'embedding', 'faithful'];
 const TITLES: Record<MethodId, string> = {
   saliency: 'Saliency',
   smoothgrad: 'SmoothGrad',
   'integrated-gradients': 'Integrated Gradients',
   filters: 'Filter visualization',
+  embedding: 'Layer embedding (PCA)',
   faithful: 'Deletion and insertion',
 };
 
@@ -36,6 +37,8 @@ interface LoadedModel {
   /** For one sigmoid output: the name of the other outcome. */
   complement?: string;
   filterLayer?: string;
+  /** Labelled held-out pictures for the embedding view. */
+  sheet?: BundledModel['sheet'];
 }
 
 interface Picture {
@@ -165,7 +168,7 @@ function useBundled(bundled: BundledModel): Promise<void> {
     const { url, caption } = bundled.picture;
     imageFromUrl(url).then((pixels) => usePicture(pixels, caption), showLoadError);
   } else if (!bundled.picture && picture?.caption !== FACE_CAPTION) void loadFace();
-  return useModel(() => modelFromUrl(bundled.url), { title: bundled.title, labels: bundled.labels, complement: bundled.complement, filterLayer: bundled.filterLayer }, bundled.inputRange);
+  return useModel(() => modelFromUrl(bundled.url), { title: bundled.title, labels: bundled.labels, complement: bundled.complement, filterLayer: bundled.filterLayer, sheet: bundled.sheet }, bundled.inputRange);
 }
 
 function usePicture(pixels: RgbaImage, caption: string): Promise<void> {
@@ -188,6 +191,7 @@ async function refresh(): Promise<void> {
 function resetStory(): void {
   for (const method of SECTIONS) setStatus(method, 'idle', '');
   $('#faithfulness tbody').replaceChildren();
+  $<XaiEmbedding>('#embedding').embedding = undefined;
   for (const id of ['saliency-map', 'smoothgrad-before', 'smoothgrad-map', 'ig-map']) $<XaiHeatmap>(`#${id}`).attribution = undefined;
   $('.completeness').hidden = true;
 }
@@ -394,6 +398,7 @@ async function runMethod(method: MethodId, s: Subject, settings: MethodSettings,
     return `${what}: ${formatMs(a.milliseconds)}.`;
   }
   if (method === 'faithful') return measureFaithfulness(s, settings, signal);
+  if (method === 'embedding') return showEmbedding(s, signal);
   if (method === 'integrated-gradients') {
     const a = await explainer.integratedGradients(input, { steps: settings.steps, baseline: settings.baseline, signal, onProgress: (p) => showProgress(method, p, 'steps') });
     const map = $<XaiHeatmap>('#ig-map');
@@ -429,6 +434,39 @@ function showCompleteness(a: Attribution, steps: number): void {
   $('[data-field="sum"]', box).textContent = formatNumber(sum);
   $('[data-field="difference"]', box).textContent = `${formatNumber(a.scores.input)} − ${formatNumber(a.scores.baseline)} = ${formatNumber(a.scores.input - a.scores.baseline)}`;
   $('[data-field="error"]', box).textContent = `${(a.completenessError * 100).toFixed(2)}% of the difference (the path integral is a ${steps}-step sum)`;
+}
+
+// ---- a layer's view of many pictures
+
+/**
+ * The model's sheet of labelled held-out pictures (row c: class c) cut into pictures, their
+ * activations at the chosen layer laid out by PCA on the GPU (Explainer.layerEmbedding), drawn by
+ * <xai-embedding> coloured by class with each picture as its tooltip.
+ */
+async function showEmbedding(s: Subject, signal: AbortSignal): Promise<string> {
+  const sheetInfo = s.sheet;
+  if (!sheetInfo) throw new Error('This view needs labelled pictures the model knows: choose the handwritten-digit model above, whose held-out digits are bundled.');
+  const sheet = await imageFromUrl(sheetInfo.url);
+  if (signal.aborted) throw new AbortedError('Embedding cancelled');
+  const { explainer } = s;
+  const side = sheet.width / sheetInfo.columns;
+  const rows = Math.floor(sheet.height / side);
+  const pictures: RgbaImage[] = [];
+  const labels: number[] = [];
+  for (let row = 0; row < rows; row++) {
+    for (let column = 0; column < sheetInfo.columns; column++) {
+      pictures.push(cropImage(sheet, column * side, row * side, side, side));
+      labels.push(row);
+    }
+  }
+  const layer = $<HTMLSelectElement>('select[name="embedding-layer"]').value;
+  const inputs = pictures.map((p) => imageToInput(p, { shape: explainer.model.inputShape, inputRange: explainer.inputRange }));
+  const embedding = await explainer.layerEmbedding(inputs, { layer, method: 'pca' });
+  const view = $<XaiEmbedding>('#embedding');
+  Object.assign(view, { embedding, labels, labelNames: s.labels, thumbnails: pictures, label: `${shortName(layer)}: PCA of ${pictures.length} ${sheetInfo.caption}` });
+  const what = `${pictures.length} pictures, ${shortName(layer)} (${embedding.featureDimension} features)`;
+  recordTime('embedding', what, embedding.milliseconds.total);
+  return `${what}: ${formatMs(embedding.milliseconds.total)}.`;
 }
 
 // ---- which map is faithful
@@ -546,6 +584,12 @@ function updateComponents(s: Subject): void {
   compare.labels = labels;
   compare.samples = options.settings.samples;
   compare.steps = options.settings.steps;
+
+  const layers = $<HTMLSelectElement>('select[name="embedding-layer"]');
+  const nodes = m.order.filter((name) => name !== m.inputName && name !== m.outputName);
+  layers.replaceChildren(...nodes.map((name) => new Option(shortName(name), name)));
+  // the layer that feeds the logits: the representation the classifier reads
+  layers.value = nodes[Math.max(0, nodes.indexOf(m.logitsName) - 1)] ?? '';
 
   const host = $('#explore');
   let explorer = host.querySelector<XaiExplainer>('xai-explainer');

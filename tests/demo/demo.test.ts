@@ -5,6 +5,7 @@
  *   model and the astronaut's face and runs every method of its story; then the antispoof model;
  *   then the same page in a browser without WebGPU shows its message; its "which map is faithful"
  *   view measures the comparison's maps by deletion and insertion, with the Explainer's own AUCs;
+ *   with the digit model, its embedding view lays out 100 held-out digits by PCA of a layer;
  * - the static site of `npm run build:demo` (built into a temporary folder) loads its bundled
  *   model and photo from relative paths and explains on request;
  * - the example page (examples/index.html) runs one <xai-explainer> from the BUILT package, served
@@ -46,6 +47,23 @@ const STORY_END = 'section[data-method="filters"]';
 const METHODS = ['saliency', 'smoothgrad', 'integrated-gradients', 'filters'];
 
 const describeBrowser = hasChromium || required ? describe : describe.skip;
+
+/** Between-class over within-class sum of squares of 2-D points [count * 2] with a class per point. */
+function classSeparation(points: number[], labels: number[]): number {
+  const classes = [...new Set(labels)];
+  const centre = (idx: number[]) => [0, 1].map((d) => idx.reduce((a, i) => a + points[i * 2 + d], 0) / idx.length);
+  const all = labels.map((_, i) => i);
+  const [cx, cy] = centre(all);
+  let between = 0;
+  let within = 0;
+  for (const c of classes) {
+    const idx = all.filter((i) => labels[i] === c);
+    const [mx, my] = centre(idx);
+    between += idx.length * ((mx - cx) ** 2 + (my - cy) ** 2);
+    for (const i of idx) within += (points[i * 2] - mx) ** 2 + (points[i * 2 + 1] - my) ** 2;
+  }
+  return between / within;
+}
 
 /** The demo's dev server: the repository's config (demo/ root, models copied), on 127.0.0.1, no watcher. */
 async function startDemoServer(): Promise<{ server: ViteDevServer; origin: string }> {
@@ -261,6 +279,53 @@ describeBrowser(`demo and example in ${CHROMIUM} (WebGPU on SwiftShader)`, () =>
         await page.close();
       }
     }, 240_000);
+
+    it('a layer\'s view of many pictures: the digit model\'s 100 held-out digits laid out by PCA of its hidden layer, one dot per digit, coloured by class', async ({ skip }) => {
+      const { page, problems } = await openPage(browser!, `${origin}/?model=digits&auto=0`);
+      try {
+        await page.waitForFunction(() => /digits?\) says/.test(document.querySelector('#prediction')?.textContent ?? '') || document.body.dataset.demo === 'no-webgpu', { timeout: 60_000 });
+        const first = await readStory(page);
+        if (first.page === 'no-webgpu') {
+          if (required) throw new Error(`WEBGPU_XAI_REQUIRE_ADAPTER is set but the browser has no WebGPU adapter: ${first.adapter}`);
+          skip('no WebGPU adapter in the browser');
+        }
+        expect(await page.$eval('select[name="embedding-layer"]', (el) => (el as HTMLSelectElement).value), 'the layer that feeds the logits').toBe('hidden');
+        await page.click('section[data-method="embedding"] button.run');
+        await page.waitForFunction(
+          () => ['done', 'error', 'cancelled'].includes(document.querySelector<HTMLElement>('section[data-method="embedding"]')?.dataset.status ?? ''),
+          { timeout: STORY_TIMEOUT, polling: 250 },
+        );
+        const state = await readStory(page);
+        expect(state.sections.embedding, state.sections.embedding.text).toMatchObject({ status: 'done' });
+        expect(state.sections.embedding.text).toMatch(/^100 pictures, hidden \(128 features\): /);
+        const out = await page.$eval('#embedding', (el) => {
+          const view = el as unknown as { embedding: { count: number; dimensions: number; layer: string; points: Float32Array }; labels: number[]; thumbnails: { width: number }[]; labelNames: string[] };
+          return { count: view.embedding.count, dimensions: view.embedding.dimensions, layer: view.embedding.layer, points: Array.from(view.embedding.points), labels: Array.from(view.labels), thumbnails: view.thumbnails.length, width: view.thumbnails[0].width, names: view.labelNames };
+        });
+        expect(out).toMatchObject({ count: 100, dimensions: 2, layer: 'hidden', thumbnails: 100, width: 28, names: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] });
+        expect(out.labels).toEqual(Array.from({ length: 100 }, (_, i) => Math.floor(i / 10)));
+        // what the section says: the layer before the output separates the classes, an early one mixes them
+        const hidden = classSeparation(out.points, out.labels);
+        await page.select('select[name="embedding-layer"]', 'conv1');
+        await page.click('section[data-method="embedding"] button.run');
+        await page.waitForFunction(
+          () => document.querySelector<HTMLElement>('section[data-method="embedding"]')?.dataset.status === 'done' && /conv1/.test(document.querySelector('section[data-method="embedding"] .status')?.textContent ?? ''),
+          { timeout: STORY_TIMEOUT, polling: 250 },
+        );
+        const [points, labels] = await page.$eval('#embedding', (el) => {
+          const view = el as unknown as { embedding: { points: Float32Array }; labels: number[] };
+          return [Array.from(view.embedding.points), Array.from(view.labels)] as [number[], number[]];
+        });
+        const conv1 = classSeparation(points, labels);
+        console.log(`[demo-embedding] PCA between-class / within-class spread: hidden ${hidden.toFixed(2)}, conv1 ${conv1.toFixed(2)}`);
+        expect(hidden).toBeGreaterThan(2 * conv1);
+        await mkdir(SCREENSHOTS, { recursive: true });
+        await (await page.$('section[data-method="embedding"]'))!.screenshot({ path: join(SCREENSHOTS, 'demo-embedding.png') as `${string}.png` });
+        expect(problems, 'console errors, page errors or failed requests').toEqual([]);
+      } finally {
+        await page.close();
+      }
+    });
 
     it('without WebGPU the page says so instead of staying blank', async () => {
       const page = await browser!.newPage();

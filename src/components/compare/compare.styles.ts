@@ -19,6 +19,9 @@ export default css`
     display: flex;
     flex-wrap: wrap;
     gap: 0.2em 0.8em;
+    /* a fieldset is min-content wide by default: let its checkboxes wrap instead */
+    min-inline-size: 0;
+    max-width: 100%;
     margin: 0;
     padding: 0.3em 0.6em;
     border: 1px solid var(--xai-border-color, #d1d9e0);
