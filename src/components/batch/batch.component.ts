@@ -5,7 +5,7 @@ import { AbortedError, type Attribution, type Explainer, type RgbaImage } from '
 import { displayMap, formatDuration, formatPercent, formatValue, remainingTime, sharedScale } from '../internal/display.js';
 import { filePixels, pictureFiles } from '../internal/files.js';
 import { XaiMethodElement } from '../internal/method-element.js';
-import { METHODS, isMethod, methodTitle, runMethod, type MethodName, type MethodSettings } from '../internal/methods.js';
+import { METHODS, isMethod, methodRow, methodTitle, runMethod, type MethodName, type MethodSettings } from '../internal/methods.js';
 import { sharedStyles } from '../internal/shared.styles.js';
 import { classNames, modelInput, pixelsOf } from '../internal/sources.js';
 import { progressRow, selectField, submitTo } from '../internal/templates.js';
@@ -54,7 +54,7 @@ interface BatchRequest {
  *
  * @csspart base - The wrapper.
  * @csspart dropzone - Where pictures and folders are dropped; holds the file choosers.
- * @csspart controls - Method, scale mode and the Explain button.
+ * @csspart controls - Method, its settings, scale mode and the Explain button.
  * @csspart run-button - Explains every picture.
  * @csspart progress - Progress, time left and the cancel button.
  * @csspart progress-bar - The <progress> element.
@@ -258,6 +258,7 @@ export class XaiBatch extends XaiMethodElement {
         ${this.renderDropzone()}
         <form part="controls" class="controls" aria-label="Batch settings" @submit=${submitTo(() => this.run())}>
           ${selectField({ id: 'method', label: 'Method', values: METHODS, selected: this.method, text: methodTitle, onChange: (m) => (this.method = m) })}
+          ${this.renderSettingControls(isMethod(this.method) ? methodRow(this.method).controls : [], explainer)}
           ${selectField({ id: 'scale-mode', label: 'Scale', values: ['per-map', 'shared'] as const, selected: this.scaleMode, text: (m) => (m === 'shared' ? 'Shared by all maps' : 'Per map'), onChange: (m) => (this.scaleMode = m) })}
           <button part="run-button" class="primary" type="submit" ?disabled=${!explainer || !this.images.length || this.running}>Explain ${this.images.length} picture${this.images.length === 1 ? '' : 's'}</button>
         </form>
