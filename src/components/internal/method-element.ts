@@ -1,6 +1,7 @@
 /**
- * The base of the components that run explanation methods (<xai-explainer>, <xai-compare>): the
- * methods' settings and the heatmap's display settings, as attributes, and the heatmap of a map.
+ * The base of the components that run explanation methods (<xai-explainer>, <xai-compare>,
+ * <xai-batch>): the methods' settings and the heatmap's display settings, as attributes, the
+ * controls of the settings a method's table row names, and the heatmap of a map.
  */
 import { html, nothing, type TemplateResult } from 'lit';
 import { property } from 'lit/decorators.js';

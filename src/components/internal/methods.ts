@@ -171,7 +171,7 @@ export const METHOD_TABLE = {
 
 /** The explanation methods the components run (the table's keys). */
 export type MethodName = keyof typeof METHOD_TABLE;
-export const METHODS = Object.keys(METHOD_TABLE) as MethodName[];
+export const METHODS: readonly MethodName[] = Object.freeze(Object.keys(METHOD_TABLE) as MethodName[]);
 
 /** What <xai-compare> runs unless told otherwise: the methods that take seconds together. */
 export const COMPARED_BY_DEFAULT: readonly MethodName[] = ['saliency', 'smoothgrad', 'integrated-gradients', 'gradcam', 'occlusion'];
