@@ -15,16 +15,17 @@ import {
 import { BUNDLED, FACE_URL, pageOptions, type BundledModel, type MethodSettings, type PageOptions } from './settings.js';
 import { cropToAspect, drawPixels, imageFromFile, imageFromUrl, modelFromFiles, modelFromUrl } from './sources.js';
 
-type MethodId = 'saliency' | 'smoothgrad' | 'integrated-gradients' | 'filters' | 'embedding' | 'faithful';
+type MethodId = 'saliency' | 'smoothgrad' | 'integrated-gradients' | 'filters' | 'classes' | 'embedding' | 'faithful';
 /** The sections that run by themselves once a model and a picture are loaded. */
 const METHOD_IDS: MethodId[] = ['saliency', 'smoothgrad', 'integrated-gradients', 'filters'];
-/** Every section with a Run button: the embedding and faithfulness views run on request. */
-const SECTIONS: MethodId[] = [...METHOD_IDS, 'embedding', 'faithful'];
+/** Every section with a Run button: the class pictures, the embedding and the faithfulness view run on request. */
+const SECTIONS: MethodId[] = [...METHOD_IDS, 'classes', 'embedding', 'faithful'];
 const TITLES: Record<MethodId, string> = {
   saliency: 'Saliency',
   smoothgrad: 'SmoothGrad',
   'integrated-gradients': 'Integrated Gradients',
   filters: 'Filter visualization',
+  classes: 'Class visualization',
   embedding: 'Layer embedding (PCA)',
   faithful: 'Deletion and insertion',
 };
@@ -192,6 +193,7 @@ function resetStory(): void {
   for (const method of SECTIONS) setStatus(method, 'idle', '');
   $('#faithfulness tbody').replaceChildren();
   $<XaiEmbedding>('#embedding').embedding = undefined;
+  $('#class-images').replaceChildren();
   for (const id of ['saliency-map', 'smoothgrad-before', 'smoothgrad-map', 'ig-map']) $<XaiHeatmap>(`#${id}`).attribution = undefined;
   $('.completeness').hidden = true;
 }
@@ -399,6 +401,7 @@ async function runMethod(method: MethodId, s: Subject, settings: MethodSettings,
   }
   if (method === 'faithful') return measureFaithfulness(s, settings, signal);
   if (method === 'embedding') return showEmbedding(s, signal);
+  if (method === 'classes') return showClasses(s, settings, signal);
   if (method === 'integrated-gradients') {
     const a = await explainer.integratedGradients(input, { steps: settings.steps, baseline: settings.baseline, signal, onProgress: (p) => showProgress(method, p, 'steps') });
     const map = $<XaiHeatmap>('#ig-map');
@@ -434,6 +437,52 @@ function showCompleteness(a: Attribution, steps: number): void {
   $('[data-field="sum"]', box).textContent = formatNumber(sum);
   $('[data-field="difference"]', box).textContent = `${formatNumber(a.scores.input)} − ${formatNumber(a.scores.baseline)} = ${formatNumber(a.scores.input - a.scores.baseline)}`;
   $('[data-field="error"]', box).textContent = `${(a.completenessError * 100).toFixed(2)}% of the difference (the path integral is a ${steps}-step sum)`;
+}
+
+// ---- what each class looks like
+
+/** Gradient ascent on each class's logit (Explainer.visualizeClass, up to 10 classes), one picture per class. */
+async function showClasses(s: Subject, settings: MethodSettings, signal: AbortSignal): Promise<string> {
+  const { explainer } = s;
+  const count = Math.min(10, explainer.model.shapes(1).get(explainer.model.logitsName)?.at(-1) ?? 1);
+  const classes = Array.from({ length: count }, (_, i) => i);
+  const v = await explainer.visualizeClass({ target: classes, steps: settings.vizSteps, signal, onProgress: (p) => showProgress('classes', p, 'classes') });
+  const [, height, width, channels] = v.shape;
+  const figures = v.channels.map((c, i) => {
+    const figure = document.createElement('figure');
+    figure.className = 'filter';
+    figure.dataset.class = String(c);
+    const canvas = document.createElement('canvas');
+    canvas.width = 128;
+    canvas.height = 128;
+    canvas.setAttribute('aria-label', `The picture that maximizes the logit of ${s.labels[c] ?? `class ${c}`}`);
+    drawPixels(canvas, stretchedPixels(v.images.subarray(i * height * width * channels, (i + 1) * height * width * channels), width, height, channels));
+    const caption = document.createElement('figcaption');
+    caption.textContent = `${s.labels[c] ?? `class ${c}`} · logit ${formatNumber(v.activations.start[i])} → ${formatNumber(v.activations.final[i])}`;
+    figure.append(canvas, caption);
+    return figure;
+  });
+  $('#class-images').replaceChildren(...figures);
+  const what = `${count} classes × ${v.steps} steps`;
+  recordTime('classes', what, v.milliseconds);
+  return `${what}: ${formatMs(v.milliseconds)}.`;
+}
+
+/** One image [H, W, C] (C 1 or 3) as RGBA, each stretched from its own minimum to its maximum. */
+function stretchedPixels(values: Float32Array, width: number, height: number, channels: number): RgbaImage {
+  let low = Infinity;
+  let high = -Infinity;
+  for (const v of values) {
+    low = Math.min(low, v);
+    high = Math.max(high, v);
+  }
+  const scale = high > low ? 255 / (high - low) : 0;
+  const data = new Uint8ClampedArray(width * height * 4);
+  for (let p = 0; p < width * height; p++) {
+    for (let c = 0; c < 3; c++) data[p * 4 + c] = (values[p * channels + (channels === 3 ? c : 0)] - low) * scale;
+    data[p * 4 + 3] = 255;
+  }
+  return { width, height, data };
 }
 
 // ---- a layer's view of many pictures

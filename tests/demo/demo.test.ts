@@ -5,7 +5,8 @@
  *   model and the astronaut's face and runs every method of its story; then the antispoof model;
  *   then the same page in a browser without WebGPU shows its message; its "which map is faithful"
  *   view measures the comparison's maps by deletion and insertion, with the Explainer's own AUCs;
- *   with the digit model, its embedding view lays out 100 held-out digits by PCA of a layer;
+ *   with the digit model, its embedding view lays out 100 held-out digits by PCA of a layer and its
+ *   class view draws one picture per digit;
  * - the static site of `npm run build:demo` (built into a temporary folder) loads its bundled
  *   model and photo from relative paths and explains on request;
  * - the example page (examples/index.html) runs one <xai-explainer> from the BUILT package, served
@@ -280,8 +281,8 @@ describeBrowser(`demo and example in ${CHROMIUM} (WebGPU on SwiftShader)`, () =>
       }
     }, 240_000);
 
-    it('a layer\'s view of many pictures: the digit model\'s 100 held-out digits laid out by PCA of its hidden layer, one dot per digit, coloured by class', async ({ skip }) => {
-      const { page, problems } = await openPage(browser!, `${origin}/?model=digits&auto=0`);
+    it('Part 2 on the digit model: 100 held-out digits laid out by PCA of its hidden layer, one dot per digit, coloured by class; one class picture per digit', async ({ skip }) => {
+      const { page, problems } = await openPage(browser!, `${origin}/?model=digits&auto=0&vizSteps=8`);
       try {
         await page.waitForFunction(() => /digits?\) says/.test(document.querySelector('#prediction')?.textContent ?? '') || document.body.dataset.demo === 'no-webgpu', { timeout: 60_000 });
         const first = await readStory(page);
@@ -321,6 +322,23 @@ describeBrowser(`demo and example in ${CHROMIUM} (WebGPU on SwiftShader)`, () =>
         expect(hidden).toBeGreaterThan(2 * conv1);
         await mkdir(SCREENSHOTS, { recursive: true });
         await (await page.$('section[data-method="embedding"]'))!.screenshot({ path: join(SCREENSHOTS, 'demo-embedding.png') as `${string}.png` });
+
+        // and what each class looks like: one picture per digit, each raising its class's logit
+        await page.click('section[data-method="classes"] button.run');
+        await page.waitForFunction(
+          () => ['done', 'error', 'cancelled'].includes(document.querySelector<HTMLElement>('section[data-method="classes"]')?.dataset.status ?? ''),
+          { timeout: STORY_TIMEOUT, polling: 250 },
+        );
+        const classes = await readStory(page);
+        expect(classes.sections.classes, classes.sections.classes.text).toMatchObject({ status: 'done' });
+        expect(classes.times.classes?.settings).toBe('10 classes × 8 steps');
+        const figures = await page.$$eval('#class-images figure', (all) => all.map((f) => ({ index: Number((f as HTMLElement).dataset.class), caption: f.querySelector('figcaption')!.textContent! })));
+        expect(figures.map((f) => f.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        for (const f of figures) {
+          const [start, final] = /logit (\S+) → (\S+)$/.exec(f.caption)!.slice(1).map(Number);
+          expect(final, `class ${f.index}: ${f.caption}`).toBeGreaterThan(start);
+        }
+        await (await page.$('section[data-method="classes"]'))!.screenshot({ path: join(SCREENSHOTS, 'demo-classes.png') as `${string}.png` });
         expect(problems, 'console errors, page errors or failed requests').toEqual([]);
       } finally {
         await page.close();
