@@ -222,6 +222,7 @@ export class XaiCompare extends XaiMethodElement {
           ${this.entries.map((entry) => {
             const a = entry.attribution;
             const title = methodTitle(entry.method);
+            const shown = a ? numbers(entry.method, a) : '';
             return html`<section part="card" aria-label=${title}>
               ${this.renderHeatmap(a, { scale, scaleNote: `shared by ${done} map${done === 1 ? '' : 's'}`, label: title })}
               <p part="time">${entry.status === 'done' && a
@@ -231,7 +232,7 @@ export class XaiCompare extends XaiMethodElement {
                   : entry.status === 'running'
                     ? 'running…'
                     : entry.status}</p>
-              ${a && numbers(entry.method, a) ? html`<p part="numbers">${numbers(entry.method, a)}</p>` : nothing}
+              ${shown ? html`<p part="numbers">${shown}</p>` : nothing}
             </section>`;
           })}
         </div>
