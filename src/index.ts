@@ -45,6 +45,9 @@ export type { ActivationsOptions, LayerActivations } from './explain/activations
 export type { Visualization, FilterVisualizationOptions, ClassVisualizationOptions } from './explain/visualize.js';
 export type { SmoothGradOptions, SmoothGradVariant } from './explain/smoothgrad.js';
 export type { IntegratedGradientsOptions } from './explain/integrated_gradients.js';
+export type { BaselineSet, BaselineSetOptions } from './explain/baselines.js';
+export type { DeepLiftOptions } from './explain/deeplift.js';
+export { gradientShapDraws, type GradientShapOptions } from './explain/gradient_shap.js';
 export type { TargetOptions } from './explain/saliency.js';
 export type { Target, Targets, SingleTarget, Score, ScoreSpec, Reduction } from './explain/score.js';
 export type { GeneratorClassOptions, GeneratorVisualization } from './explain/generator.js';

@@ -16,9 +16,13 @@ export interface Attribution {
   target: number;
   /** Wall time from call to result, in milliseconds. */
   milliseconds: number;
-  /** Integrated Gradients only: |sum(attribution) - (f(x) - f(baseline))| / |f(x) - f(baseline)|. */
+  /**
+   * |sum(attribution) - (f(x) - f(baseline))| / |f(x) - f(baseline)|: Integrated Gradients'
+   * completeness; DeepLIFT / DeepSHAP's summation-to-delta (f(baseline) the mean over the
+   * references); GradientSHAP's completeness in expectation (the mean over the drawn baselines).
+   */
   completenessError?: number;
-  /** Integrated Gradients only: f(x) and f(baseline) for the target. */
+  /** Integrated Gradients, DeepLIFT / DeepSHAP, GradientSHAP: f(x) and f(baseline) (the mean, for a set) for the target. */
   scores?: { input: number; baseline: number };
 }
 

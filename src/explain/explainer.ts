@@ -22,6 +22,8 @@ import type { RunOptions } from './progress.js';
 import { layerEmbedding, layerFeatures, type LayerEmbedding, type LayerEmbeddingOptions, type LayerFeatureOptions } from './embedding.js';
 import { gradCam, type GradCamAttribution, type GradCamOptions } from './gradcam.js';
 import { integratedGradients, type IntegratedGradientsOptions } from './integrated_gradients.js';
+import { deepLift, type DeepLiftOptions } from './deeplift.js';
+import { gradientShap, type GradientShapOptions } from './gradient_shap.js';
 import { kernelShap, type KernelShapAttribution, type KernelShapOptions } from './kernel_shap.js';
 import { lime, type LimeAttribution, type LimeOptions } from './lime.js';
 import { occlusion, type OcclusionAttribution, type OcclusionOptions } from './occlusion.js';
@@ -141,6 +143,16 @@ export class Explainer {
 
   async integratedGradients<I extends ImageInput | ImageBatch, O extends IntegratedGradientsOptions = IntegratedGradientsOptions>(images: I, options?: O): Promise<Explained<I, Attribution, O>> {
     return integratedGradients(this.live, images, options);
+  }
+
+  /** GradientSHAP: mean over samples of grad f(b + a (x~ - b)) * (x~ - b), b drawn from a baseline set, a ~ U[0, 1], x~ = x + noise (Captum's GradientShap). */
+  async gradientShap<I extends ImageInput | ImageBatch, O extends GradientShapOptions = GradientShapOptions>(images: I, options?: O): Promise<Explained<I, Attribution, O>> {
+    return gradientShap(this.live, images, options);
+  }
+
+  /** DeepLIFT's rescale rule against a reference; against several, DeepSHAP (their mean). The attributions add up to f(x) - f(x0). */
+  async deepLift<I extends ImageInput | ImageBatch, O extends DeepLiftOptions = DeepLiftOptions>(images: I, options?: O): Promise<Explained<I, Attribution, O>> {
+    return deepLift(this.live, images, options);
   }
 
   async gradCam<I extends ImageInput | ImageBatch, O extends GradCamOptions & RunOptions = GradCamOptions>(images: I, options?: O): Promise<Explained<I, GradCamAttribution, O>> {

@@ -18,6 +18,8 @@ export interface PassKind {
   backward?: { seedNode: string; to: string };
   /** Nodes whose outputs the method keeps from the pass. */
   keep: readonly string[];
+  /** DeepLIFT's rescale pass: each copy is two batch rows (input and reference), every node's output is kept, and each nonlinear layer's backward holds about three temporaries of its output's size. */
+  rescale?: boolean;
 }
 
 export interface WorkShape {
@@ -63,7 +65,8 @@ const SMALL_BUFFERS = 4;
  */
 export function passBytes(model: Model, n: number, pass: PassKind): number {
   const shapes = model.shapes(1);
-  const bytes = (node: string) => sizeClass(product(shapes.get(node)!) * n * 4);
+  const rows = pass.rescale ? 2 * n : n;
+  const bytes = (node: string) => sizeClass(product(shapes.get(node)!) * rows * 4);
   const layerOf = (name: string) => model.layer(name);
   const consumers = new Map<string, number>();
   for (const name of model.order) for (const i of layerOf(name).spec.inputs) consumers.set(i, (consumers.get(i) ?? 0) + 1);
@@ -71,7 +74,7 @@ export function passBytes(model: Model, n: number, pass: PassKind): number {
   if (pass.backward) {
     for (const name of model.order) {
       const layer = layerOf(name);
-      if (layer.saves.output) pinned.add(name);
+      if (layer.saves.output || pass.rescale) pinned.add(name);
       if (layer.saves.inputs) for (const i of layer.spec.inputs) pinned.add(i);
     }
   }
@@ -103,7 +106,7 @@ export function passBytes(model: Model, n: number, pass: PassKind): number {
     const inputs = layer.spec.inputs.filter((i) => wanted.has(i));
     if (inputs.length) {
       const spec = layer.spec as { activation?: string };
-      const temporary = spec.activation && spec.activation !== 'linear' ? bytes(name) : 0;
+      const temporary = spec.activation && spec.activation !== 'linear' ? (pass.rescale ? 3 : 1) * bytes(name) : 0;
       let produced = 0;
       for (const i of inputs) produced += bytes(i);
       // a branch's second gradient is summed into a new buffer before both parts are freed
@@ -155,7 +158,7 @@ export function planWork(ctx: ExplainContext, work: WorkShape): Plan {
   // a group may use half the budget, so that chunks keep room to be large
   const imagesPerGroup = largest(Math.min(work.images, maxBatch), (g) => perBuffer(g) && bytes(g, 1) <= Math.max(budget / 2, bytes(1, 1)));
   const totalCopies = imagesPerGroup * work.jobsPerImage * work.copiesPerJob;
-  const copiesPerChunk = largest(Math.min(totalCopies, maxBatch, ctx.maxChunk), (c) => bytes(imagesPerGroup, c) <= budget);
+  const copiesPerChunk = largest(Math.min(totalCopies, Math.floor(maxBatch / (work.pass.rescale ? 2 : 1)), ctx.maxChunk), (c) => bytes(imagesPerGroup, c) <= budget);
   const plan = { imagesPerGroup, copiesPerChunk, bytes };
   ctx.onPlan?.(plan);
   return plan;

@@ -103,6 +103,23 @@ export const LAYER_KINDS: { readonly [K in LayerKind]: LayerFactory<K> } = {
   concat: concatLayer,
 };
 
+/**
+ * Layer kinds DeepLIFT's rescale rule cannot pass, with the reason; every other kind is linear
+ * (its gradient is its multiplier) or applies the rule in its backward (activations, fused
+ * activations, PReLU, channel clips, max pooling).
+ */
+const RESCALE_REFUSALS: { readonly [K in LayerKind]?: (spec: SpecOf<K>) => string | undefined } = {
+  softmax: () => 'softmax couples the channels of a row, and the rescale rule has a multiplier for elementwise functions only: explain the pre-softmax logits (score \'logit\', the default) instead',
+  binary: (spec) => (spec.op === 'add' || spec.op === 'sub' ? undefined : `a ${spec.op} of two computed tensors (a gate, as in squeeze-and-excitation) is not linear and has no rescale multiplier (DeepLIFT's rules for products are not implemented)`),
+  reduce: (spec) => (spec.reduction === 'max' ? 'a max over whole axes has no rescale rule here (max pooling has Captum\'s)' : undefined),
+};
+
+/** Why the rescale rule cannot pass `spec`, or undefined when it can. */
+export function rescaleRefusal(spec: LayerSpec): string | undefined {
+  const refuse = RESCALE_REFUSALS[spec.kind] as ((s: LayerSpec) => string | undefined) | undefined;
+  return refuse?.(spec);
+}
+
 export function createLayer(rt: Runtime, spec: LayerSpec): Layer {
   const factory = LAYER_KINDS[spec.kind] as LayerFactory<LayerKind>;
   return factory(rt, spec as SpecOf<LayerKind>);

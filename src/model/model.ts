@@ -9,7 +9,8 @@ import type { Shape, Tensor } from '../gpu/tensor.js';
 import { BACKWARD_RULES, type BackwardRule } from '../ops/activation.js';
 import { add } from '../ops/add.js';
 import { formatShape } from '../ops/shapes.js';
-import { createLayer, type ForwardRecord, type Layer } from './layers.js';
+import { createLayer, rescaleRefusal, type ForwardRecord, type Layer } from './layers.js';
+import { UnsupportedModelError } from './loaders/files.js';
 import type { LayerSpec, ModelSpec, WeightData } from './spec.js';
 
 /** Name that stands for the model's input in `backward`'s targets, whatever the input node is called. */
@@ -20,6 +21,8 @@ export interface ForwardOptions {
   forBackward?: boolean;
   /** Nodes whose outputs the caller wants (owned by the pass; read or copy before `dispose()`). */
   keep?: string[];
+  /** The rule the backward pass will use; 'rescale' (DeepLIFT, on a batch [inputs; references]) keeps every node's output, since its multipliers read each layer's input and output. */
+  rule?: BackwardRule;
 }
 
 export interface BackwardOptions {
@@ -27,7 +30,12 @@ export interface BackwardOptions {
   to?: string[];
   /** Also return weight gradients of every layer the gradient passes. */
   weights?: boolean;
-  /** 'gradient' (default), or 'guided': guided backpropagation's ReLU rule (Springenberg et al. 2015), which also zeroes negative upstream gradients at every ReLU. */
+  /**
+   * 'gradient' (default); 'guided': guided backpropagation's ReLU rule (Springenberg et al. 2015),
+   * which also zeroes negative upstream gradients at every ReLU; 'rescale': DeepLIFT's rescale
+   * rule (src/ops/rescale.ts) on a pass of [inputs; references] run with `rule: 'rescale'`, row i
+   * paired with row i + N (seed both halves alike: their gradients stay equal).
+   */
   rule?: BackwardRule;
 }
 
@@ -66,6 +74,8 @@ export class ForwardPass {
   /** @internal */
   constructor(
     readonly batch: number,
+    /** The backward rule the pass was run for (a 'rescale' pass keeps every node's output). */
+    readonly rule: BackwardRule,
     /** @internal every node's record (inputs/outputs kept where backward needs them) */
     readonly records: Map<string, ForwardRecord>,
     /** Outputs of the nodes asked for with `keep`, and of the model output. */
@@ -214,13 +224,16 @@ export class Model {
     const keep = new Set([...(options.keep ?? []), this.outputName]);
     for (const k of keep) this.layer(k);
     const forBackward = options.forBackward ?? false;
+    const rule = options.rule ?? 'gradient';
+    if (!BACKWARD_RULES.includes(rule)) throw new OptionError(`forward: unknown rule '${String(rule)}' (use ${BACKWARD_RULES.join(', ')})`);
+    if (rule === 'rescale' && !forBackward) throw new OptionError(`forward: rule 'rescale' is for a pass run with { forBackward: true }`);
     const values = new Map<string, Tensor>([[this.inputName, x]]);
     const remaining = new Map<string, number>(this.order.map((n) => [n, this.consumers.get(n)?.length ?? 0]));
     const pinned = new Set<string>(keep);
     if (forBackward) {
       for (const name of this.order) {
         const layer = this.layers.get(name)!;
-        if (layer.saves.output) pinned.add(name);
+        if (layer.saves.output || rule === 'rescale') pinned.add(name);
         if (layer.saves.inputs) for (const i of layer.spec.inputs) pinned.add(i);
       }
     }
@@ -249,7 +262,7 @@ export class Model {
       }
     }
     const kept = new Map([...values].filter(([node]) => keep.has(node)));
-    return new ForwardPass(x.shape[0], records, kept, owned);
+    return new ForwardPass(x.shape[0], rule, records, kept, owned);
   }
 
   /**
@@ -265,7 +278,12 @@ export class Model {
     for (const t of targets) this.layer(t);
     // every check before any work is recorded, so that a bad call leaves nothing allocated
     if (options.rule !== undefined && !BACKWARD_RULES.includes(options.rule)) {
-      throw new OptionError(`backward: unknown rule '${String(options.rule)}' (use ${BACKWARD_RULES.join(' or ')})`);
+      throw new OptionError(`backward: unknown rule '${String(options.rule)}' (use ${BACKWARD_RULES.join(', ')})`);
+    }
+    if (options.rule === 'rescale') {
+      if (pass.rule !== 'rescale') throw new OptionError(`backward: rule 'rescale' needs a forward pass run with { forBackward: true, rule: 'rescale' }`);
+      if (pass.batch % 2 !== 0) throw new ShapeError(`backward: rule 'rescale' pairs row i with row i + N of a batch [inputs; references], but the batch has ${pass.batch} rows`);
+      this.checkRule('rescale', [...seeds.keys()], requested);
     }
     const shapes = this.shapes(pass.batch);
     for (const [node, seed] of seeds) {
@@ -329,6 +347,31 @@ export class Model {
       result.set(node, gradients.get(resolve(node))!);
     }
     return { gradients: result, weights };
+  }
+
+  /**
+   * Throws UnsupportedModelError, naming the first layer and its kind, when `rule` cannot pass a
+   * layer between the nodes `to` (default the input) and the `seeds`: explanation methods call
+   * this before any GPU work. Only 'rescale' refuses layers (rescaleRefusal in layers.ts).
+   */
+  checkRule(rule: BackwardRule, seeds: readonly string[], to: readonly string[] = [INPUT]): void {
+    if (rule !== 'rescale') return;
+    const downstream = new Set(to.map((node) => (node === INPUT ? this.inputName : node)));
+    for (const name of this.order) if (this.layer(name).spec.inputs.some((i) => downstream.has(i))) downstream.add(name);
+    const upstream = new Set(seeds.map((node) => this.layer(node).spec.name));
+    for (let i = this.order.length - 1; i >= 0; i--) {
+      const name = this.order[i];
+      if (!upstream.has(name)) continue;
+      for (const input of this.layers.get(name)!.spec.inputs) upstream.add(input);
+      const spec = this.layers.get(name)!.spec;
+      const reason = downstream.has(name) && spec.kind !== 'input' ? rescaleRefusal(spec) : undefined;
+      if (reason) {
+        throw new UnsupportedModelError(
+          `DeepLIFT's rescale rule cannot pass layer '${name}' (${spec.kind}) of ${this.spec.source}: ${reason}`,
+          { node: name, op: spec.kind },
+        );
+      }
+    }
   }
 
   dispose(): void {

@@ -16,11 +16,13 @@ import { sameShape } from './shapes.js';
 export type Activation = 'linear' | 'relu' | 'relu6' | 'sigmoid';
 
 /**
- * How backward passes through ReLUs: the gradient, or guided backpropagation's rule (Springenberg
- * et al. 2015), which also zeroes negative upstream gradients at ReLU and ReLU6.
+ * How backward passes through nonlinearities: the gradient; guided backpropagation's rule
+ * (Springenberg et al. 2015), which also zeroes negative upstream gradients at ReLU and ReLU6; or
+ * DeepLIFT's rescale rule (src/ops/rescale.ts), which the layers apply themselves on a batch
+ * [inputs; references] (the kernels here see it as the plain gradient and are never given it).
  */
-export type BackwardRule = 'gradient' | 'guided';
-export const BACKWARD_RULES: readonly BackwardRule[] = ['gradient', 'guided'];
+export type BackwardRule = 'gradient' | 'guided' | 'rescale';
+export const BACKWARD_RULES: readonly BackwardRule[] = ['gradient', 'guided', 'rescale'];
 
 /** The GUIDED override of a backward dispatch; throws OptionError for an unknown rule. */
 function guided(rule: BackwardRule): number {

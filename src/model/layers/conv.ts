@@ -5,7 +5,7 @@ import { conv2d, conv2dBackward } from '../../ops/conv2d.js';
 import { depthwiseConv2d, depthwiseConv2dBackward } from '../../ops/depthwise_conv2d.js';
 import { windowGeometry } from '../../ops/shapes.js';
 import type { Layer, SpecOf } from '../layers.js';
-import { product, rank4, upload, windowGeometryShape } from './common.js';
+import { fusedRescale, product, rank4, upload, windowGeometryShape } from './common.js';
 
 export function convLayer(rt: Runtime, spec: SpecOf<'conv2d' | 'depthwiseConv2d'>): Layer {
   const name = spec.name;
@@ -26,7 +26,11 @@ export function convLayer(rt: Runtime, spec: SpecOf<'conv2d' | 'depthwiseConv2d'
     forward: (rt, [x]) => (depthwise ? depthwiseConv2d : conv2d)(rt, x, filter, bias, options),
     backward: (rt, record, dy, want) => {
       const run = depthwise ? depthwiseConv2dBackward : conv2dBackward;
-      const grads = run(rt, { x: record.inputs[0], filter, y: record.output, dy }, options, { input: want.inputs, filter: want.weights, bias: want.weights && !!bias, rule: want.rule });
+      const x = record.inputs[0];
+      const linear = { ...options, activation: 'linear' as const };
+      const dz = fusedRescale(rt, dy, spec.activation, want.rule, () => (depthwise ? depthwiseConv2d : conv2d)(rt, x, filter, bias, linear));
+      const grads = run(rt, { x, filter, y: record.output, dy: dz ?? dy }, dz ? linear : options, { input: want.inputs, filter: want.weights, bias: want.weights && !!bias, rule: want.rule });
+      dz?.dispose();
       const out: Record<string, Tensor> = {};
       if (grads.filter) out.filter = grads.filter;
       if (grads.bias) out.bias = grads.bias;

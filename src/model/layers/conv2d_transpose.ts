@@ -6,7 +6,7 @@ import { conv2dTranspose, conv2dTransposeBackward, conv2dTransposeShape, type Co
 import type { Padding } from '../../ops/shapes.js';
 import type { Pair } from '../spec.js';
 import type { Layer, SpecOf } from '../layers.js';
-import { product, rank4, upload } from './common.js';
+import { fusedRescale, product, rank4, upload } from './common.js';
 
 /**
  * Keras Conv2DTranspose's output length along one axis (keras utils deconv_output_length): without
@@ -48,7 +48,10 @@ export function conv2dTransposeLayer(rt: Runtime, spec: SpecOf<'conv2dTranspose'
     forward: (rt, [x]) => conv2dTranspose(rt, x, filter, bias, options(x.shape)),
     backward: (rt, record, dy, want) => {
       const x = record.inputs[0];
-      const grads = conv2dTransposeBackward(rt, { x, filter, y: record.output, dy }, options(x.shape), { input: want.inputs, filter: want.weights, bias: want.weights && !!bias, rule: want.rule });
+      const linear = { ...options(x.shape), activation: 'linear' as const };
+      const dz = fusedRescale(rt, dy, spec.activation, want.rule, () => conv2dTranspose(rt, x, filter, bias, linear));
+      const grads = conv2dTransposeBackward(rt, { x, filter, y: record.output, dy: dz ?? dy }, dz ? linear : options(x.shape), { input: want.inputs, filter: want.weights, bias: want.weights && !!bias, rule: want.rule });
+      dz?.dispose();
       const out: Record<string, Tensor> = {};
       if (grads.filter) out.filter = grads.filter;
       if (grads.bias) out.bias = grads.bias;

@@ -5,7 +5,7 @@ import type { Tensor } from '../../gpu/tensor.js';
 import { dense, denseBackward } from '../../ops/dense.js';
 import { formatShape } from '../../ops/shapes.js';
 import type { Layer, SpecOf } from '../layers.js';
-import { upload } from './common.js';
+import { fusedRescale, upload } from './common.js';
 
 export function denseLayer(rt: Runtime, spec: SpecOf<'dense'>): Layer {
   const name = spec.name;
@@ -21,7 +21,10 @@ export function denseLayer(rt: Runtime, spec: SpecOf<'dense'>): Layer {
     },
     forward: (rt, [x]) => dense(rt, x, weightsTensor, bias, { activation: spec.activation }),
     backward: (rt, record, dy, want) => {
-      const grads = denseBackward(rt, { x: record.inputs[0], weights: weightsTensor, y: record.output, dy }, { activation: spec.activation }, { input: want.inputs, weights: want.weights, bias: want.weights && !!bias, rule: want.rule });
+      const x = record.inputs[0];
+      const dz = fusedRescale(rt, dy, spec.activation, want.rule, () => dense(rt, x, weightsTensor, bias));
+      const grads = denseBackward(rt, { x, weights: weightsTensor, y: record.output, dy: dz ?? dy }, { activation: dz ? 'linear' : spec.activation }, { input: want.inputs, weights: want.weights, bias: want.weights && !!bias, rule: want.rule });
+      dz?.dispose();
       const out: Record<string, Tensor> = {};
       if (grads.weights) out.weights = grads.weights;
       if (grads.bias) out.bias = grads.bias;

@@ -3,6 +3,7 @@ import type { Runtime } from '../../gpu/runtime.js';
 import type { Tensor } from '../../gpu/tensor.js';
 import { ShapeError } from '../../errors.js';
 import { prelu, preluAlphaFits, preluBackward } from '../../ops/prelu.js';
+import { rescaleBackward } from '../../ops/rescale.js';
 import { formatShape } from '../../ops/shapes.js';
 import type { Layer, SpecOf } from '../layers.js';
 import { product, upload } from './common.js';
@@ -21,6 +22,16 @@ export function preluLayer(rt: Runtime, spec: SpecOf<'prelu'>): Layer {
     },
     forward: (rt, [x]) => prelu(rt, x, alpha),
     backward: (rt, record, dy, want) => {
+      if (want.rule === 'rescale') {
+        // DeepLIFT's rescale rule: PReLU is piecewise linear, so the secant needs no epsilon (src/ops/rescale.ts)
+        const x = record.inputs[0];
+        const y = prelu(rt, x, alpha);
+        const gradient = preluBackward(rt, x, alpha, dy, { input: true }).input!;
+        const dx = rescaleBackward(rt, dy, x, y, gradient, 0);
+        y.dispose();
+        gradient.dispose();
+        return { inputs: [dx], weights: {} };
+      }
       const grads = preluBackward(rt, record.inputs[0], alpha, dy, { input: want.inputs, alpha: want.weights });
       const weights: Record<string, Tensor> = {};
       if (grads.alpha) weights.alpha = grads.alpha;
