@@ -9,8 +9,8 @@
 //   rescale_backward:   input_grad[i] = output_grad[t] * (y[t] - y[t + half]) / (x[t] - x[t + half]),
 //                       y = forward_output, x = input; where |x[t] - x[t + half]| <= epsilon the
 //                       ordinary backward's gradient[t] instead (the secant's limit f'(x)). epsilon
-//                       is 0 for piecewise-linear functions, whose float32 secant has no
-//                       cancellation, sqrt(float32 eps) for smooth ones (src/ops/rescale.ts says why).
+//                       is 0 for functions of slopes 0 and 1 (ReLU, ReLU6, clip), whose float32
+//                       secant is exact, sqrt(float32 eps) for others (src/ops/rescale.ts says why).
 //   rescale_max_deltas: max pooling, Captum's DeepLift `maxpool` rule: the output differences to
 //                       route, deltas[i] = output_grad[t] * (max(y, y0) - y0) in the first half
 //                       (y = forward_output[t], y0 = forward_output[t + half]) and

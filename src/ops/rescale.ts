@@ -6,14 +6,16 @@
  * layer's record, or a recomputed pre-activation for the activations conv2d and dense fuse).
  *
  * Epsilon (where the ordinary gradient f'(x) replaces the secant (f(x) - f(x0)) / (x - x0)):
- * - 0 for piecewise-linear functions (ReLU, ReLU6, leaky ReLU, PReLU, clip, ...): in float32 the
- *   secant is exact on one linear piece ((x - x0) / (x - x0) = 1, 0 / d = 0) and, across a kink,
- *   |x - x0| >= |f(x) - f(x0)| leaves no cancellation; any threshold above 0 would only replace an
+ * - 0 for functions made of pieces of slope 0 or 1 (ReLU, ReLU6, clip, abs, neg, linear): their
+ *   float32 secant is exact on one piece ((x - x0) / (x - x0) = 1, 0 / d = 0) and, across a kink,
+ *   |x - x0| >= |f(x) - f(x0)| leaves no cancellation; a threshold above 0 would only replace an
  *   exact secant by a one-sided slope and break summation-to-delta by up to epsilon per unit.
- * - sqrt(float32 eps) = 2^-11.5 ~ 3.5e-4 for smooth functions (sigmoid, tanh, GELU, ...): the
- *   secant's rounding error is about eps |f| / |x - x0| and the derivative's truncation error
- *   |f''| |x - x0| / 2; for functions of order 1 the two meet at |x - x0| ~ sqrt(eps). (Captum's
- *   1e-10 keeps the secant where its float32 multiplier is mostly rounding noise.)
+ * - sqrt(float32 eps) = 2^-11.5 ~ 3.5e-4 for every other function: smooth ones (sigmoid, tanh,
+ *   GELU, ...) and pieces of other slopes (leaky ReLU, PReLU, hard sigmoid), whose secant carries
+ *   the rounding of f(x) - f(x0), about eps |f| / |x - x0|, while the derivative's truncation error
+ *   is |f''| |x - x0| / 2 (0 on one linear piece); for functions of order 1 the two meet at
+ *   |x - x0| ~ sqrt(eps). (Captum's 1e-10 keeps the secant where its float32 value is mostly
+ *   rounding noise.)
  */
 import { ShapeError } from '../errors.js';
 import type { Runtime } from '../gpu/runtime.js';
@@ -28,12 +30,12 @@ const kernel = (entry: string) => ({ shader: 'rescale', entry, constants: { WORK
 /** Where the secant falls back to the gradient for smooth functions: sqrt of float32's machine epsilon (see the header). */
 export const SMOOTH_EPSILON = Math.sqrt(2 ** -23);
 
-/** Functions made of linear pieces: their secant is exact in float32 (epsilon 0). */
-const PIECEWISE_LINEAR: ReadonlySet<FunctionName> = new Set<FunctionName>(['linear', 'relu', 'relu6', 'leakyRelu', 'clip', 'generalRelu', 'hardSigmoid', 'abs', 'neg', 'affine']);
+/** Functions made of pieces of slope 0 or 1: their secant is exact in float32 (epsilon 0). */
+const EXACT_SECANT: ReadonlySet<FunctionName> = new Set<FunctionName>(['linear', 'relu', 'relu6', 'clip', 'abs', 'neg']);
 
 /** The fallback threshold of `fn` (see the header). */
 export function rescaleEpsilon(fn: ActivationFunction): number {
-  return PIECEWISE_LINEAR.has(functionName(fn)) ? 0 : SMOOTH_EPSILON;
+  return EXACT_SECANT.has(functionName(fn)) ? 0 : SMOOTH_EPSILON;
 }
 
 function checkPairs(x: Tensor, op: string): void {

@@ -122,7 +122,7 @@ function inputLayer(spec: ModelSpec): Extract<LayerSpec, { kind: 'input' }> {
 }
 
 /** One layer's forward on its input values. */
-function layerForward(layer: LayerSpec, inputs: RefTensor[]): RefTensor {
+export function layerForward(layer: LayerSpec, inputs: RefTensor[]): RefTensor {
   const [x] = inputs;
   switch (layer.kind) {
     case 'input':
@@ -191,7 +191,7 @@ function layerForward(layer: LayerSpec, inputs: RefTensor[]): RefTensor {
  * One layer's backward: d score / d each input, and d score / d each weight, from the layer's
  * inputs (recomputing what it needs) and dy = d score / d output.
  */
-function layerBackward(layer: LayerSpec, inputs: RefTensor[], dy: RefTensor): { inputs: RefTensor[]; weights: Record<string, RefTensor> } {
+export function layerBackward(layer: LayerSpec, inputs: RefTensor[], dy: RefTensor): { inputs: RefTensor[]; weights: Record<string, RefTensor> } {
   const [x] = inputs;
   switch (layer.kind) {
     case 'input':

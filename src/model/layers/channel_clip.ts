@@ -4,7 +4,7 @@ import type { Runtime } from '../../gpu/runtime.js';
 import type { Tensor } from '../../gpu/tensor.js';
 import { clip, clipBackward } from '../../ops/clip.js';
 import { preluAlphaFits } from '../../ops/prelu.js';
-import { rescaleBackward } from '../../ops/rescale.js';
+import { rescaleBackward, rescaleEpsilon } from '../../ops/rescale.js';
 import { formatShape } from '../../ops/shapes.js';
 import type { Layer, SpecOf } from '../layers.js';
 import { product, upload } from './common.js';
@@ -23,11 +23,11 @@ export function channelClipLayer(rt: Runtime, spec: SpecOf<'channelClip'>): Laye
     forward: (rt, [x]) => clip(rt, x, lower, upper),
     backward: (rt, record, dy, want) => {
       if (want.rule === 'rescale') {
-        // DeepLIFT's rescale rule: a clip is piecewise linear, so the secant needs no epsilon (src/ops/rescale.ts)
+        // DeepLIFT's rescale rule: a clip's pieces have slopes 0 and 1, so its secant is exact and needs no epsilon (src/ops/rescale.ts)
         const x = record.inputs[0];
         const y = clip(rt, x, lower, upper);
         const gradient = clipBackward(rt, x, lower, upper, dy, { input: true }).input!;
-        const dx = rescaleBackward(rt, dy, x, y, gradient, 0);
+        const dx = rescaleBackward(rt, dy, x, y, gradient, rescaleEpsilon({ kind: 'clip', lo: 0, hi: 0 }));
         y.dispose();
         gradient.dispose();
         return { inputs: [dx], weights: {} };

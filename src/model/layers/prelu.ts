@@ -3,7 +3,7 @@ import type { Runtime } from '../../gpu/runtime.js';
 import type { Tensor } from '../../gpu/tensor.js';
 import { ShapeError } from '../../errors.js';
 import { prelu, preluAlphaFits, preluBackward } from '../../ops/prelu.js';
-import { rescaleBackward } from '../../ops/rescale.js';
+import { rescaleBackward, rescaleEpsilon } from '../../ops/rescale.js';
 import { formatShape } from '../../ops/shapes.js';
 import type { Layer, SpecOf } from '../layers.js';
 import { product, upload } from './common.js';
@@ -23,11 +23,11 @@ export function preluLayer(rt: Runtime, spec: SpecOf<'prelu'>): Layer {
     forward: (rt, [x]) => prelu(rt, x, alpha),
     backward: (rt, record, dy, want) => {
       if (want.rule === 'rescale') {
-        // DeepLIFT's rescale rule: PReLU is piecewise linear, so the secant needs no epsilon (src/ops/rescale.ts)
+        // DeepLIFT's rescale rule; PReLU's slope alpha rounds in the secant, so it takes leaky ReLU's epsilon (src/ops/rescale.ts)
         const x = record.inputs[0];
         const y = prelu(rt, x, alpha);
         const gradient = preluBackward(rt, x, alpha, dy, { input: true }).input!;
-        const dx = rescaleBackward(rt, dy, x, y, gradient, 0);
+        const dx = rescaleBackward(rt, dy, x, y, gradient, rescaleEpsilon({ kind: 'leakyRelu', alpha: 0 }));
         y.dispose();
         gradient.dispose();
         return { inputs: [dx], weights: {} };
