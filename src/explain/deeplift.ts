@@ -99,13 +99,13 @@ export async function deepLift<I extends ImageInput | ImageBatch, O extends Deep
         const jobRows = copyRows(group, first, count, perJob, (job) => group.jobImages[job]);
         const pairTable = rt.upload([2 * count, 3], [...jobRows, ...jobRows], `${method}.pair_rows`);
         const pass = model.forward(pairs, { forBackward: true, rule: 'rescale', keep: [score.node] });
-        pairs.dispose();
         const values = pass.value(score.node);
         const pairScores = itemScores(rt, score, values, pairTable, group.mask, false);
         const seed = scoreSeed(rt, score, values, pairTable, group.mask);
         pairTable.dispose();
         const multipliers = model.backward(pass, new Map([[score.node, seed]]), { to: [INPUT], rule: 'rescale' }).gradients.get(INPUT)!;
         pass.dispose();
+        pairs.dispose();
         rt.copy(pairScores, scores!, count, 0, first);
         rt.copy(pairScores, scores!, count, count, group.jobs * perJob + first);
         pairScores.dispose();
