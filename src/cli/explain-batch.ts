@@ -4,9 +4,9 @@
  * Explainer's batch API with every image of a chunk at once.
  */
 import { INTEGRATION_RULES, type Attribution, type Explainer, type ImageInput, type IntegrationRule, type Progress, type Target } from '../index.js';
-import { choiceOption, integerOption, numberOption } from './args.js';
+import { choiceOption, integerOption, numberOption, UsageError } from './args.js';
 
-export const METHODS = ['saliency', 'smoothgrad', 'ig', 'gradcam', 'occlusion', 'guided-backprop', 'layercam', 'scorecam', 'rise', 'lime', 'kernelshap'] as const;
+export const METHODS = ['saliency', 'smoothgrad', 'ig', 'gradientshap', 'deeplift', 'gradcam', 'occlusion', 'guided-backprop', 'layercam', 'scorecam', 'rise', 'lime', 'kernelshap'] as const;
 export type Method = (typeof METHODS)[number];
 
 /** What to explain and how: the method and only the settings it uses (they go into the summary). */
@@ -14,6 +14,9 @@ export type MethodSettings =
   | { method: 'saliency' }
   | { method: 'smoothgrad'; samples: number; noise: number; seed: number }
   | { method: 'ig'; steps: number; baseline: 'black' | 'white' | 'blur' | 'uniform'; rule: IntegrationRule; seed: number }
+  // a named baseline set; baselineCount only with 'uniform' (the library's 16 unless given)
+  | { method: 'gradientshap'; samples: number; noise: number; baseline: CliBaselines; baselineCount?: number; seed: number }
+  | { method: 'deeplift'; baseline: CliBaselines; baselineCount?: number; seed: number }
   | { method: 'gradcam'; layer?: string }
   // window and stride: the library's defaults (1/8 of the shorter side, half the window) unless given
   | { method: 'occlusion'; window?: number; stride?: number }
@@ -21,6 +24,17 @@ export type MethodSettings =
   | { method: 'layercam' | 'scorecam'; layer?: string }
   // the perturbation methods with their library defaults (RISE 4000 masks, LIME 1000 samples, KernelSHAP 'auto')
   | { method: 'rise' | 'lime' | 'kernelshap'; seed: number };
+/** The baseline sets the command line names (the API also takes images). */
+export type CliBaselines = 'black' | 'white' | 'uniform';
+
+/** --baseline and --baseline-count of GradientSHAP and DeepLIFT (--baseline-count only with uniform). */
+function baselineSettings(text: (name: string) => string | undefined, fallback: CliBaselines): { baseline: CliBaselines; baselineCount?: number } {
+  const baseline = choiceOption(text('baseline'), 'baseline', ['black', 'white', 'uniform'] as const, fallback);
+  if (text('baseline-count') === undefined) return { baseline };
+  if (baseline !== 'uniform') throw new UsageError(`--baseline-count sets the number of uniform noise baselines; it needs --baseline uniform (got ${baseline})`);
+  return { baseline, baselineCount: integerOption(text('baseline-count'), 'baseline-count', 16) };
+}
+
 /** The command line scores a class's logit or probability (the API's node/channel score specs are not offered). */
 export type CliScore = 'logit' | 'probability';
 export type MethodRequest = MethodSettings & { target: Target; score: CliScore };
@@ -42,6 +56,14 @@ export function methodSettings(values: Values): MethodSettings {
       rule: choiceOption(text('rule'), 'rule', INTEGRATION_RULES, 'gauss-legendre' as IntegrationRule),
       seed: seed(),
     };
+    case 'gradientshap': return {
+      method,
+      samples: integerOption(text('samples'), 'samples', 50),
+      noise: numberOption(text('noise'), 'noise', 0),
+      ...baselineSettings(text, 'uniform'),
+      seed: seed(),
+    };
+    case 'deeplift': return { method, ...baselineSettings(text, 'black'), seed: seed() };
     case 'gradcam': return text('layer') ? { method, layer: text('layer') } : { method };
     case 'occlusion': {
       const window = text('window') === undefined ? undefined : integerOption(text('window'), 'window', 8);
@@ -59,8 +81,8 @@ export function methodSettings(values: Values): MethodSettings {
 
 export const scoreOption = (values: Values): CliScore => choiceOption(values.score as string | undefined, 'score', ['logit', 'probability'] as const, 'logit');
 
-/** Gradients and CAMs are magnitudes per pixel; IG, occlusion, LIME and KernelSHAP maps are signed contributions. */
-export const isSigned = (method: Method) => method === 'ig' || method === 'occlusion' || method === 'lime' || method === 'kernelshap';
+/** Gradients and CAMs are magnitudes per pixel; IG, GradientSHAP, DeepLIFT, occlusion, LIME and KernelSHAP maps are signed contributions. */
+export const isSigned = (method: Method) => ['ig', 'gradientshap', 'deeplift', 'occlusion', 'lime', 'kernelshap'].includes(method);
 
 /** Methods that take one image and one target per call: the CLI runs them picture by picture. */
 async function eachImage(images: ImageInput[], explain: (image: ImageInput) => Promise<Attribution>): Promise<Attribution[]> {
@@ -85,6 +107,8 @@ function explainMany(xai: Explainer, images: ImageInput[], request: MethodReques
     case 'saliency': return xai.saliency(images, { target, score, onProgress });
     case 'smoothgrad': return xai.smoothGrad(images, { target, score, onProgress, samples: request.samples, noise: request.noise, seed: request.seed });
     case 'ig': return xai.integratedGradients(images, { target, score, onProgress, steps: request.steps, baseline: request.baseline, rule: request.rule, seed: request.seed });
+    case 'gradientshap': return xai.gradientShap(images, { target, score, onProgress, samples: request.samples, noise: request.noise, baselines: request.baseline, baselineCount: request.baselineCount, seed: request.seed });
+    case 'deeplift': return xai.deepLift(images, { target, score, onProgress, baselines: request.baseline, baselineCount: request.baselineCount, seed: request.seed });
     case 'gradcam': return xai.gradCam(images, { target, score, onProgress, layer: request.layer });
     case 'occlusion': return xai.occlusion(images, { target, score, onProgress, window: request.window, stride: request.stride });
     case 'guided-backprop': return xai.guidedBackprop(images, { target, score, onProgress });

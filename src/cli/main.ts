@@ -53,7 +53,7 @@ Datasets (see docs/scale-out.md):
                          SLURM_ARRAY_TASK_ID/_COUNT/_MIN/_STEP (Slurm job array)
   --batch N              images per explanation call (default 8)   --every N   log line per N images off a terminal (10)
 Methods:
-  --method M             saliency (default) | smoothgrad | ig | gradcam | occlusion | guided-backprop
+  --method M             saliency (default) | smoothgrad | ig | gradientshap | deeplift | gradcam | occlusion | guided-backprop
                          | layercam | scorecam | rise | lime | kernelshap (the last five: one picture per call)
   --target N|NAME|top    class to explain: index, a name from the labels, or top (default)
   --score S              logit (default) | probability
@@ -62,6 +62,9 @@ Methods:
   --labels a,b,c         class names, one per class of the model
   --samples N --noise F --seed S           SmoothGrad (50, 0.15, 0)
   --steps N --baseline B --rule R          IG (64, black|white|blur|uniform, ${INTEGRATION_RULES.join('|')})
+  --samples N --noise F --baseline B --baseline-count N
+                                           GradientSHAP (50, 0, uniform|black|white, 16 uniform noise images)
+  --baseline B --baseline-count N          DeepLIFT (black|white|uniform; uniform: DeepSHAP over N noise references, 16)
   --layer NAME                             Grad-CAM, LayerCAM, Score-CAM layer (default: last 4-D layer with h*w > 1)
   --seed S                                 also RISE (4000 masks), LIME (1000 samples), KernelSHAP (auto) over SLIC superpixels
   --window N --stride N                    occlusion (1/8 of the shorter side, half the window)`,
@@ -110,7 +113,7 @@ async function explain(argv: string[]): Promise<void> {
     model: { type: 'string' }, output: { type: 'string' }, image: { type: 'string' }, out: { type: 'string' }, npy: { type: 'string' },
     method: { type: 'string' }, target: { type: 'string' }, score: { type: 'string' }, 'input-range': { type: 'string' },
     samples: { type: 'string' }, noise: { type: 'string' }, seed: { type: 'string' },
-    steps: { type: 'string' }, baseline: { type: 'string' }, rule: { type: 'string' },
+    steps: { type: 'string' }, baseline: { type: 'string' }, 'baseline-count': { type: 'string' }, rule: { type: 'string' },
     layer: { type: 'string' }, window: { type: 'string' }, stride: { type: 'string' }, crop: { type: 'string' }, labels: { type: 'string' },
     images: { type: 'string' }, 'out-dir': { type: 'string' }, shard: { type: 'string' }, shards: { type: 'string' }, force: { type: 'boolean' },
     batch: { type: 'string' }, every: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },

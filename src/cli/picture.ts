@@ -8,7 +8,7 @@ import { isSigned, type Method, type MethodRequest } from './explain-batch.js';
 import { formatValue, overlay, withLegend } from './overlay.js';
 
 const METHOD_NAMES: Record<Method, string> = {
-  saliency: 'Saliency', smoothgrad: 'SmoothGrad', ig: 'Integrated Gradients', gradcam: 'Grad-CAM', occlusion: 'Occlusion',
+  saliency: 'Saliency', smoothgrad: 'SmoothGrad', ig: 'Integrated Gradients', gradientshap: 'GradientSHAP', deeplift: 'DeepLIFT', gradcam: 'Grad-CAM', occlusion: 'Occlusion',
   'guided-backprop': 'Guided backprop', layercam: 'LayerCAM', scorecam: 'Score-CAM', rise: 'RISE', lime: 'LIME', kernelshap: 'KernelSHAP',
 };
 
@@ -18,7 +18,9 @@ function scaleRule(method: Method, score: string, result: Attribution): string {
   switch (method) {
     case 'saliency': return `colour: |d ${score} / d pixel|, max over channels, ${clip}`;
     case 'smoothgrad': return `colour: |mean d ${score} / d pixel| over noisy copies, max over channels, ${clip}`;
-    case 'ig': return `colour: attribution summed over channels (red: raises the ${score}, blue: lowers it), ${clip}`;
+    case 'ig':
+    case 'gradientshap':
+    case 'deeplift': return `colour: attribution summed over channels (red: raises the ${score}, blue: lowers it), ${clip}`;
     case 'gradcam': return `colour: Grad-CAM of layer ${(result as { layer?: string }).layer ?? '?'} (ReLU, upsampled), ${clip}`;
     case 'occlusion': {
       const { window, stride } = result as OcclusionAttribution;
@@ -53,6 +55,15 @@ export function explainedPicture(photo: RgbaImage, result: Attribution, request:
     const sum = result.values.reduce((a, v) => a + v, 0);
     const { input, baseline } = result.scores;
     notes.push(`completeness: sum of attributions ${formatValue(sum)} vs ${score} f(x) - f(baseline) = ${formatValue(input)} - ${formatValue(baseline)} = ${formatValue(input - baseline)}: relative error ${result.completenessError.toExponential(1)} (${request.steps} steps, ${request.rule}, ${request.baseline} baseline)`);
+  }
+  if ((request.method === 'deeplift' || request.method === 'gradientshap') && result.completenessError !== undefined && result.scores) {
+    const sum = result.values.reduce((a, v) => a + v, 0);
+    const { input, baseline } = result.scores;
+    // DeepLIFT adds up exactly (summation-to-delta); GradientSHAP only in expectation over its samples
+    const what = request.method === 'deeplift' ? 'summation-to-delta' : 'expected completeness';
+    const mean = result.method === 'deepshap' || request.method === 'gradientshap' ? 'mean ' : '';
+    const setting = request.method === 'deeplift' ? `${request.baseline} reference` : `${request.samples} samples, ${request.baseline} baselines`;
+    notes.push(`${what}: sum of attributions ${formatValue(sum)} vs ${score} f(x) - ${mean}f(baseline) = ${formatValue(input)} - ${formatValue(baseline)} = ${formatValue(input - baseline)}: relative error ${result.completenessError.toExponential(1)} (${setting})`);
   }
   return withLegend(overlay(photo, normalizeByPercentile(reduced, 99), h, w, signed), {
     title: `${METHOD_NAMES[method]} - class ${result.target}${prediction.label ? ` '${prediction.label}'` : ''}, ${predictionText(prediction.output, result.target, prediction.squashed)}`,

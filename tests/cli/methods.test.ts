@@ -24,6 +24,9 @@ const METHODS: [string, (xai: Explainer, image: { data: Float32Array; shape: num
   ['layercam', (xai, image) => xai.layerCam(image)],
   ['scorecam', (xai, image) => xai.scoreCam(image)],
   ['lime', (xai, image) => xai.lime(image, { seed: 0 })],
+  // the CLI's defaults are the library's: 50 samples over 16 uniform noise baselines, seed 0; a black reference
+  ['gradientshap', (xai, image) => xai.gradientShap(image)],
+  ['deeplift', (xai, image) => xai.deepLift(image)],
 ];
 
 describeGpu('webgpu-xai explain --method (issue 13 methods)', () => {
