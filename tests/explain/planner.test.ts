@@ -3,6 +3,8 @@ import { LimitError, OptionError } from '../../src/errors.js';
 import { Explainer } from '../../src/explain/explainer.js';
 import { AbortedError } from '../../src/explain/progress.js';
 import type { ExplainContext } from '../../src/explain/context.js';
+import { deepLift } from '../../src/explain/deeplift.js';
+import { gradientShap } from '../../src/explain/gradient_shap.js';
 import { integratedGradients } from '../../src/explain/integrated_gradients.js';
 import { occlusion } from '../../src/explain/occlusion.js';
 import { passBytes, type Plan } from '../../src/explain/planner.js';
@@ -31,6 +33,9 @@ const RUNS: Record<string, Run> = {
   'smoothGrad 40 samples': (ctx, images) => smoothGrad(ctx, images, { samples: 40 }),
   'integratedGradients 24 steps': (ctx, images) => integratedGradients(ctx, images, { steps: 24, baseline: 'blur' }),
   'occlusion window 2': (ctx, images) => occlusion(ctx, images, { window: 2, stride: 1 }),
+  'gradientShap 12 samples': (ctx, images) => gradientShap(ctx, images, { samples: 12, baselineCount: 3 }),
+  // two rows per copy, every activation kept, the rule's temporaries
+  'deepLift 5 references': (ctx, images) => deepLift(ctx, images, { baselines: 'uniform', baselineCount: 5 }),
 };
 
 describeGpu('batch planner', () => {
