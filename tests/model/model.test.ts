@@ -8,13 +8,15 @@ import { describe, expect, it } from 'vitest';
 import { LimitError, ShapeError, XaiError } from '../../src/errors.js';
 import { Runtime } from '../../src/gpu/runtime.js';
 import type { Tensor } from '../../src/gpu/tensor.js';
+import { UnsupportedModelError } from '../../src/model/loaders/files.js';
 import { INPUT, Model } from '../../src/model/model.js';
 import type { LayerSpec, ModelSpec } from '../../src/model/spec.js';
 import { expectMatchesReference, expectReferenceGradient, finiteDifferenceVjp, randomSource, toGpu } from '../check.js';
 import type { KernelVariant } from '../../src/gpu/variants.js';
 import { KERNEL_VARIANTS, describeGpu, testRuntime } from '../gpu.js';
 import { REF_INPUT, referenceBackward, referenceForward, referenceScoreGradient, scoreSeed } from '../reference/model.js';
-import { randomTensor, seededRandom, type RefTensor } from '../reference/tensor.js';
+import { referenceDeepLift } from '../reference/deeplift.js';
+import { randomTensor, refTensor, seededRandom, type RefTensor } from '../reference/tensor.js';
 import { build, decoderCnn, diamondCnn, inputShapeOf, mergeCnn, randomInput, residualCnn, sigmoidHead, tinyCnn } from './fixtures.js';
 
 type Random = () => number;
@@ -421,6 +423,50 @@ function activationChain(random: () => number): ModelSpec {
 }
 
 describeGpu('model executor: PReLU, channel clip and parametrized activation layers', () => {
+  it('rule rescale, activationChain x=[2+2,6,5,2]: PReLU, GELU, clip, channel clip, leaky ReLU multipliers equal the float64 DeepLIFT', async () => {
+    const rt = testRuntime();
+    const { seed, random } = randomSource();
+    const spec = activationChain(random);
+    const model = Model.create(rt, spec);
+    const x = randomInput(spec, 2, random);
+    const x0 = randomInput(spec, 2, random, 0.5);
+    const pairs = refTensor([4, ...x.shape.slice(1)], [...x.data, ...x0.data]);
+    const pass = model.forward(toGpu(rt, pairs), { forBackward: true, rule: 'rescale' });
+    // both halves seeded alike: targets 2 and 0
+    const seedTensor = toGpu(rt, scoreSeed([4, 3], [2, 0, 2, 0]));
+    const multipliers = model.backward(pass, new Map([['logits', seedTensor]]), { rule: 'rescale' }).gradients.get(INPUT)!;
+    pass.dispose();
+    const expected = referenceDeepLift(spec, x, x0, 'logits', [2, 0]);
+    const mirrored = refTensor(pairs.shape, [...expected.multipliers.data, ...expected.multipliers.data]);
+    await expectMatchesReference(rt, multipliers, mirrored, `rescale activationChain seed=${seed}`);
+    // summation-to-delta of the float64 rule itself, up to GELU's epsilon fallback (f'' (x - x0)^2 / 2 < 1e-7 per unit)
+    const total = expected.attribution.reduce((a, v) => a + v, 0);
+    const delta = expected.input[0] + expected.input[1] - expected.baseline[0] - expected.baseline[1];
+    expect(Math.abs(total - delta)).toBeLessThanOrEqual(1e-6);
+    model.dispose();
+  });
+
+  it('rule rescale typed errors: a pass not run for it, an odd batch, a layer without a rule (mergeCnn: maximum)', () => {
+    const rt = testRuntime();
+    const { random } = randomSource();
+    const model = Model.create(rt, activationChain(random));
+    const seedFor = (n: number) => rt.upload([n, 3], new Float32Array(n * 3).fill(1));
+    const plain = model.forward(rt.upload([2, 6, 5, 2], new Float32Array(120)), { forBackward: true });
+    expect(() => model.backward(plain, new Map([['logits', seedFor(2)]]), { rule: 'rescale' })).toThrow(/needs a forward pass run with \{ forBackward: true, rule: 'rescale' \}/);
+    plain.dispose();
+    const odd = model.forward(rt.upload([3, 6, 5, 2], new Float32Array(180)), { forBackward: true, rule: 'rescale' });
+    expect(() => model.backward(odd, new Map([['logits', seedFor(3)]]), { rule: 'rescale' })).toThrow(ShapeError);
+    odd.dispose();
+    expect(() => model.forward(rt.upload([2, 6, 5, 2], new Float32Array(120)), { rule: 'rescale' })).toThrow(/forBackward/);
+    model.dispose();
+    const merge = Model.create(rt, mergeCnn(random));
+    expect(() => merge.checkRule('rescale', ['logits'])).toThrow(UnsupportedModelError);
+    expect(() => merge.checkRule('rescale', ['logits'])).toThrow(/layer 'high' \(binary\)/);
+    // upstream of the refused layers only: nothing to refuse
+    expect(() => merge.checkRule('rescale', ['cat'])).not.toThrow();
+    expect(() => merge.checkRule('gradient', ['logits'])).not.toThrow();
+    merge.dispose();
+  });
   it('activationChain x=[3,6,5,2]: every node, the input gradient and the weight gradients (PReLU alpha, clip bounds) match the reference', async () => {
     const rt = testRuntime();
     const { seed, random } = randomSource();
