@@ -26,6 +26,7 @@ export {
 export { globalAvgPool, globalAvgPoolBackward } from './global_avg_pool.js';
 export { accumulateLossStats, lossWithGradient, type LossKind, type LossResult } from './loss.js';
 export { maxPool, maxPoolBackward, type PoolOptions } from './max_pool.js';
+export { activationRescale, maxPoolRescale, rescaleBackward, rescaleEpsilon } from './rescale.js';
 export { adamStep, sgdStep, type AdamStep, type SgdStep } from './optimizer.js';
 export { pad, padBackward, type PadMode, type PadOptions } from './pad.js';
 export { prelu, preluBackward, type PreluGradients } from './prelu.js';
