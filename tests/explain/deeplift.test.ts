@@ -4,7 +4,7 @@ import { Explainer } from '../../src/explain/explainer.js';
 import { UnsupportedModelError } from '../../src/model/loaders/files.js';
 import { randomSource } from '../check.js';
 import { describeGpu, testRuntime } from '../gpu.js';
-import { inputShapeOf, mergeCnn, randomInput, residualCnn, sigmoidHead, tinyCnn } from '../model/fixtures.js';
+import { decoderCnn, diamondCnn, inputShapeOf, mergeCnn, randomInput, residualCnn, sigmoidHead, tinyCnn } from '../model/fixtures.js';
 import { referenceDeepLift } from '../reference/deeplift.js';
 import { referenceForward } from '../reference/model.js';
 import { refTensor, relativeL2, type RefTensor } from '../reference/tensor.js';
@@ -14,11 +14,14 @@ const rows = (t: RefTensor, n: number) => refTensor([1, ...t.shape.slice(1)], t.
 
 // tinyCnn: fused ReLU conv, max pooling 'same' (ragged windows), fused ReLU6 conv, dense;
 // residualCnn: ReLU layers, a fused-ReLU6 depthwise conv, folded batch norms, a residual add;
-// sigmoidHead: a fused sigmoid conv (smooth: the epsilon rule), avg pooling, fused-ReLU dense
+// sigmoidHead: a fused sigmoid conv (smooth: the epsilon rule), avg pooling, fused-ReLU dense;
 const CASES = [
   { name: 'tinyCnn x=[1,9,7,3]', build: tinyCnn, relu: true },
   { name: 'residualCnn x=[1,8,8,3]', build: residualCnn, relu: true },
   { name: 'sigmoidHead x=[1,10,8,2]', build: sigmoidHead, relu: false },
+  // decoderCnn: a fused-ReLU transposed conv and resizes; diamondCnn: branches summed, a fused-sigmoid depthwise conv
+  { name: 'decoderCnn x=[1,6,5,2]', build: decoderCnn, relu: true },
+  { name: 'diamondCnn x=[1,6,5,2]', build: diamondCnn, relu: false },
 ];
 
 describeGpu('deepLift', () => {
