@@ -6,7 +6,7 @@
 import { LimitError, NonFiniteError, OptionError, ShapeError, XaiError } from '../errors.js';
 import type { Runtime } from '../gpu/runtime.js';
 import type { Shape, Tensor } from '../gpu/tensor.js';
-import { BACKWARD_RULES, type BackwardRule } from '../ops/activation.js';
+import { BACKWARD_RULES, RULE_NAMES, type BackwardRule } from '../ops/activation.js';
 import { add } from '../ops/add.js';
 import { formatShape } from '../ops/shapes.js';
 import { createLayer, rescaleRefusal, type ForwardRecord, type Layer } from './layers.js';
@@ -225,7 +225,7 @@ export class Model {
     for (const k of keep) this.layer(k);
     const forBackward = options.forBackward ?? false;
     const rule = options.rule ?? 'gradient';
-    if (!BACKWARD_RULES.includes(rule)) throw new OptionError(`forward: unknown rule '${String(rule)}' (use ${BACKWARD_RULES.join(', ')})`);
+    if (!BACKWARD_RULES.includes(rule)) throw new OptionError(`forward: unknown rule '${String(rule)}' (use ${RULE_NAMES})`);
     if (rule === 'rescale' && !forBackward) throw new OptionError(`forward: rule 'rescale' is for a pass run with { forBackward: true }`);
     const values = new Map<string, Tensor>([[this.inputName, x]]);
     const remaining = new Map<string, number>(this.order.map((n) => [n, this.consumers.get(n)?.length ?? 0]));
@@ -278,7 +278,7 @@ export class Model {
     for (const t of targets) this.layer(t);
     // every check before any work is recorded, so that a bad call leaves nothing allocated
     if (options.rule !== undefined && !BACKWARD_RULES.includes(options.rule)) {
-      throw new OptionError(`backward: unknown rule '${String(options.rule)}' (use ${BACKWARD_RULES.join(', ')})`);
+      throw new OptionError(`backward: unknown rule '${String(options.rule)}' (use ${RULE_NAMES})`);
     }
     if (options.rule === 'rescale') {
       if (pass.rule !== 'rescale') throw new OptionError(`backward: rule 'rescale' needs a forward pass run with { forBackward: true, rule: 'rescale' }`);

@@ -23,10 +23,12 @@ export type Activation = 'linear' | 'relu' | 'relu6' | 'sigmoid';
  */
 export type BackwardRule = 'gradient' | 'guided' | 'rescale';
 export const BACKWARD_RULES: readonly BackwardRule[] = ['gradient', 'guided', 'rescale'];
+/** The rules in words, for messages: 'gradient, guided or rescale'. */
+export const RULE_NAMES = `${BACKWARD_RULES.slice(0, -1).join(', ')} or ${BACKWARD_RULES[BACKWARD_RULES.length - 1]}`;
 
 /** The GUIDED override of a backward dispatch; throws OptionError for an unknown rule. */
 function guided(rule: BackwardRule): number {
-  if (!BACKWARD_RULES.includes(rule)) throw new OptionError(`unknown backward rule '${String(rule)}' (use ${BACKWARD_RULES.join(' or ')})`);
+  if (!BACKWARD_RULES.includes(rule)) throw new OptionError(`unknown backward rule '${String(rule)}' (use ${RULE_NAMES})`);
   return rule === 'guided' ? 1 : 0;
 }
 

@@ -65,7 +65,7 @@ describeGpu('guidedBackprop', () => {
     const seed = toGpu(rt, scoreSeed([1, 5], [2]));
     await rt.flush();
     const before = { pending: rt.pendingCommands, buffers: rt.pool.buffersInUse };
-    expect(() => model.backward(pass, new Map([[model.logitsName, seed]]), { to: [INPUT], rule: 'deconvnet' as never })).toThrow(/unknown rule 'deconvnet' \(use gradient or guided\)/);
+    expect(() => model.backward(pass, new Map([[model.logitsName, seed]]), { to: [INPUT], rule: 'deconvnet' as never })).toThrow(/unknown rule 'deconvnet' \(use gradient, guided or rescale\)/);
     expect({ pending: rt.pendingCommands, buffers: rt.pool.buffersInUse }).toEqual(before);
     pass.dispose();
   });
