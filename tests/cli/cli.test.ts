@@ -74,7 +74,8 @@ describeGpu('webgpu-xai explain', () => {
     await expect(runCli(['explain', '--model', 'missing/model.json', '--image', PHOTO, '--out', out])).rejects.toThrow(/Cannot read missing\/model.json/);
     await expect(runCli(['explain', '--model', ANTISPOOF, '--image', 'nope.png', '--out', out])).rejects.toThrow(/Cannot read image nope.png/);
     await expect(runCli(['explain', '--model', ANTISPOOF, '--image', ANTISPOOF, '--out', out])).rejects.toThrow(/neither a PNG nor a JPEG/);
-    await expect(runCli(['explain', '--model', ANTISPOOF, '--image', PHOTO, '--out', out, '--method', 'deeplift'])).rejects.toThrow(/--method must be one of saliency, smoothgrad, ig, gradcam, occlusion, guided-backprop, layercam, scorecam, rise, lime, kernelshap; got 'deeplift'/);
+    await expect(runCli(['explain', '--model', ANTISPOOF, '--image', PHOTO, '--out', out, '--method', 'deconvnet'])).rejects.toThrow(/--method must be one of saliency, smoothgrad, ig, gradientshap, deeplift, gradcam, occlusion, guided-backprop, layercam, scorecam, rise, lime, kernelshap; got 'deconvnet'/);
+    await expect(runCli(['explain', '--model', ANTISPOOF, '--image', PHOTO, '--out', out, '--method', 'deeplift', '--baseline-count', '4'])).rejects.toThrow(/--baseline-count sets the number of uniform noise baselines; it needs --baseline uniform \(got black\)/);
     await expect(runCli(['explain', '--model', ANTISPOOF, '--image', PHOTO, '--out', out, '--target', '4'])).rejects.toThrow(/target 4 is out of range: the model has 1 classes/);
     await expect(runCli(['explain', '--model', ANTISPOOF, '--image', PHOTO])).rejects.toThrow(/explain needs --out/);
     await expect(runCli(['explain', '--model', ANTISPOOF, '--image', PHOTO, '--out', out, '--input-range', '1,0'])).rejects.toThrow(/--input-range must be 'low,high'/);
