@@ -123,7 +123,7 @@ const BAD_MODEL_URL = '/tests/components/no-such-model/model.json';
 const unexpected = (problems: string[]) => problems.filter((p) => !p.includes(BAD_MODEL_URL) && !/Failed to load resource: .*404/.test(p));
 
 /** Every method of the components' method table (src/components/internal/methods.ts), in its order. */
-const METHOD_NAMES = ['saliency', 'smoothgrad', 'integrated-gradients', 'gradcam', 'occlusion', 'guided-backprop', 'layercam', 'scorecam', 'rise', 'lime', 'kernelshap'];
+const METHOD_NAMES = ['saliency', 'smoothgrad', 'integrated-gradients', 'gradcam', 'occlusion', 'guided-backprop', 'layercam', 'scorecam', 'rise', 'lime', 'kernelshap', 'gradientshap', 'deeplift'];
 
 /** Values divided by a fixed scale and clipped, as the heatmap does with `scale` set. */
 const byScale = (values: ArrayLike<number>, scale: number) => Float32Array.from(values, (v) => Math.max(-1, Math.min(1, v / scale)));
@@ -613,6 +613,8 @@ describeBrowser(`components (${CHROMIUM}, WebGPU on SwiftShader)`, () => {
         rise: () => explainer.rise(input, { target, masks: 16 }),
         lime: () => explainer.lime(input, { target, segments: 4, samples: 24, baseline: 'blur' }),
         kernelshap: () => explainer.kernelShap(input, { target, segments: 4, samples: 24, baseline: 'blur' }),
+        gradientshap: () => explainer.gradientShap(input, { target, samples: 4 }),
+        deeplift: () => explainer.deepLift(input, { target }),
       };
       const root = element.shadowRoot!;
       const options = Array.from(root.querySelectorAll<HTMLOptionElement>('#method option'), (o) => o.value);
@@ -674,6 +676,8 @@ describeBrowser(`components (${CHROMIUM}, WebGPU on SwiftShader)`, () => {
       rise: ['masks'],
       lime: ['segments', 'perturbations', 'segmentFill'],
       kernelshap: ['segments', 'perturbations', 'segmentFill'],
+      gradientshap: ['samples', 'references'],
+      deeplift: ['references'],
     };
     for (const run of out.runs) {
       console.log(`[components-methods] ${run.method} -> ${run.result} ${JSON.stringify(run.shape)}: ${run.summary}`);
@@ -692,6 +696,8 @@ describeBrowser(`components (${CHROMIUM}, WebGPU on SwiftShader)`, () => {
     expect(byMethod.lime.summary).toContain(`R² ${value(byMethod.lime.numbers.r2!)} · samples 24 · segments`);
     expect(byMethod.kernelshap.summary).toContain(`additivity error ${value(byMethod.kernelshap.numbers.additivity!)} · coalitions`);
     expect(byMethod.rise.summary).toContain('masks 16');
+    expect(byMethod.gradientshap.summary).toContain(`completeness error (expected) ${percent(byMethod.gradientshap.numbers.completeness!)}`);
+    expect(byMethod.deeplift.summary).toContain(`summation-to-delta error ${percent(byMethod.deeplift.numbers.completeness!)}`);
     expect(byMethod.scorecam.summary).toMatch(/layer conv2 · channels 6/);
     expect(out.adaptive.method).toBe('integrated-gradients-adaptive');
     expect(out.adaptive.equal, 'adaptive IG equals the Explainer\'s').toBe(true);

@@ -9,7 +9,7 @@ import { INTEGRATION_RULES, type Attribution, type Explainer, type IntegrationRu
 import { targetConverter } from './converters.js';
 import type { ColormapKind, Reduction } from './display.js';
 import { XaiEngineElement } from './engine-element.js';
-import { BASELINES, SEGMENT_FILLS, type BaselineName, type ControlName, type MethodSettings, type SegmentFill } from './methods.js';
+import { BASELINES, REFERENCES, SEGMENT_FILLS, type BaselineName, type ControlName, type MethodSettings, type ReferenceName, type SegmentFill } from './methods.js';
 import { spatialLayers } from './sources.js';
 import { selectField } from './templates.js';
 import '../heatmap/heatmap.js';
@@ -33,6 +33,7 @@ const CONTROLS: Record<ControlName, Control> = {
   perturbations: { kind: 'number', label: 'Masked copies', min: 1, step: 1, optional: true },
   segmentFill: { kind: 'select', label: 'Off segments', values: SEGMENT_FILLS },
   masks: { kind: 'number', label: 'Masks', min: 1, step: 1, optional: true },
+  references: { kind: 'select', label: 'References', values: REFERENCES },
 };
 
 export class XaiMethodElement extends XaiEngineElement {
@@ -62,6 +63,8 @@ export class XaiMethodElement extends XaiEngineElement {
   @property({ attribute: 'segment-fill' }) segmentFill: SegmentFill = 'mean';
   /** RISE's random masks (default: the engine's, 4000). */
   @property({ type: Number }) masks?: number;
+  /** GradientSHAP's and DeepLIFT's references: auto (the engine's default: uniform noise images, and black), black, white or uniform (DeepLIFT over several: DeepSHAP). */
+  @property() references: ReferenceName = 'auto';
   /** Passed to the heatmap: channel reduction. */
   @property() reduction: Reduction = 'auto';
   /** Passed to the heatmap: palette. */
@@ -87,6 +90,7 @@ export class XaiMethodElement extends XaiEngineElement {
       perturbations: this.perturbations,
       segmentFill: this.segmentFill,
       masks: this.masks,
+      references: this.references,
     };
   }
 

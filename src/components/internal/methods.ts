@@ -11,6 +11,9 @@ export const BASELINES: readonly BaselineName[] = ['black', 'white', 'blur', 'un
 /** What LIME's and KernelSHAP's "off" segments show (the engine's PerturbationBaseline less a constant). */
 export type SegmentFill = 'mean' | 'blur' | 'black';
 export const SEGMENT_FILLS: readonly SegmentFill[] = ['mean', 'blur', 'black'];
+/** GradientSHAP's and DeepLIFT's reference images ('auto': the engine's default, uniform noise images and black respectively). */
+export type ReferenceName = 'auto' | 'black' | 'white' | 'uniform';
+export const REFERENCES: readonly ReferenceName[] = ['auto', 'black', 'white', 'uniform'];
 
 export interface MethodSettings {
   target: Target;
@@ -33,6 +36,8 @@ export interface MethodSettings {
   segmentFill: SegmentFill;
   /** RISE: random masks (undefined: the engine's default, 4000). */
   masks: number | undefined;
+  /** GradientSHAP and DeepLIFT: the references ('uniform' makes DeepLIFT DeepSHAP, the mean over noise images). */
+  references: ReferenceName;
 }
 
 /** A setting a method's controls edit: every setting but the target (which every method has). */
@@ -73,6 +78,7 @@ const row = <A extends Attribution>(r: MethodRow<A>): MethodRow<A> => r;
 
 const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
 const perturbation = (s: MethodSettings, run: Run) => ({ target: s.target, segments: s.segments, baseline: s.segmentFill, ...run });
+const references = (s: MethodSettings) => optional('baselines', s.references === 'auto' ? undefined : s.references);
 const segmentNumbers = (a: { segmentation: { segments: number } }): MethodNumber[] => [{ label: 'segments', value: a.segmentation.segments }];
 
 export const METHOD_TABLE = {
@@ -166,6 +172,23 @@ export const METHOD_TABLE = {
       ...segmentNumbers(a),
     ],
     map: { values: 'signed', results: ['kernelshap'] },
+  }),
+  gradientshap: row({
+    title: 'GradientSHAP',
+    unit: 'samples',
+    // SmoothGrad's noise control is left out: GradientSHAP's noise defaults to 0 (Captum's stdevs)
+    controls: ['samples', 'references'],
+    run: (explainer, input, s, run) => explainer.gradientShap(input, { target: s.target, samples: s.samples, ...references(s), ...run }),
+    numbers: (a) => (a.completenessError === undefined ? [] : [{ label: 'completeness error (expected)', value: a.completenessError, percent: true }]),
+    map: { values: 'signed', results: ['gradientshap'] },
+  }),
+  deeplift: row({
+    title: 'DeepLIFT',
+    unit: 'passes',
+    controls: ['references'],
+    run: (explainer, input, s, run) => explainer.deepLift(input, { target: s.target, ...references(s), ...run }),
+    numbers: (a) => (a.completenessError === undefined ? [] : [{ label: 'summation-to-delta error', value: a.completenessError, percent: true }]),
+    map: { values: 'signed', results: ['deeplift', 'deepshap'] },
   }),
 };
 
