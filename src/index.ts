@@ -35,6 +35,8 @@ export type { RiseAttribution, RiseOptions } from './explain/rise.js';
 export type { AdaptiveAttribution, AdaptiveIntegratedGradientsOptions } from './explain/adaptive_ig.js';
 export type { MapInput, PerturbationCurve, PerturbationCurveOptions, CurveMode } from './explain/metrics/deletion_insertion.js';
 export { spearman } from './explain/metrics/model_randomization.js';
+export { pearson } from './explain/metrics/mufidelity.js';
+export type { MuFidelityOptions, MuFidelityResult } from './explain/metrics/mufidelity.js';
 export type { ModelRandomizationOptions, ModelRandomizationResult } from './explain/metrics/model_randomization.js';
 export type { OcclusionAttribution, OcclusionOptions } from './explain/occlusion.js';
 export type { LimeAttribution, LimeOptions } from './explain/lime.js';

@@ -32,6 +32,7 @@ import { guidedBackprop } from './guided_backprop.js';
 import { adaptiveIntegratedGradients, type AdaptiveAttribution, type AdaptiveIntegratedGradientsOptions } from './adaptive_ig.js';
 import { perturbationCurve, type MapInput, type PerturbationCurve, type PerturbationCurveOptions } from './metrics/deletion_insertion.js';
 import { modelRandomization, type ModelRandomizationOptions, type ModelRandomizationResult } from './metrics/model_randomization.js';
+import { muFidelity, type MuFidelityOptions, type MuFidelityResult } from './metrics/mufidelity.js';
 import { saliency, type TargetOptions } from './saliency.js';
 import { smoothGrad, type SmoothGradOptions } from './smoothgrad.js';
 import { visualizeClassWithGenerator, type GeneratorClassOptions, type GeneratorVisualization } from './generator.js';
@@ -189,6 +190,14 @@ export class Explainer {
   /** Insertion curve and AUC of a map (higher is more faithful): its most important pixels put back into a blurred image step by step. */
   async insertion(image: ImageInput, map: MapInput, options?: PerturbationCurveOptions): Promise<PerturbationCurve> {
     return perturbationCurve(this.live, image, map, 'insertion', options);
+  }
+
+  /**
+   * MuFidelity (Bhatt et al. 2020): Pearson correlation, over random subsets S of grid cells, of
+   * the map's sum over S with f(x) - f(x with S set to the baseline); near 1 is faithful.
+   */
+  async muFidelity(image: ImageInput, map: MapInput, options?: MuFidelityOptions): Promise<MuFidelityResult> {
+    return muFidelity(this.live, image, map, options);
   }
 
   /**

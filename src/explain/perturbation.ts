@@ -1,5 +1,5 @@
 /**
- * What LIME and KernelSHAP share: the image's segmentation, a baseline image, and the target's
+ * What LIME, KernelSHAP and MuFidelity share: the image's segmentation, a baseline image, and the target's
  * score for each row of a [rows, segments] on/off mask matrix. The masked copies are built on the
  * GPU from the image, the label map and the masks (shaders/masking.wgsl) and run as inference
  * batches, chunked by the model's device limits and the explainer's maxChunk; only the [rows]
@@ -41,16 +41,16 @@ const WORKGROUP_SIZE = 64;
 const kernel = (entry: string) => ({ shader: 'masking', entry, constants: { WORKGROUP_SIZE } });
 
 /** Checks everything that does not need the segmentation, before any GPU work. */
-export function planPerturbation(ctx: ExplainContext, options: PerturbationOptions) {
+export function planPerturbation(ctx: ExplainContext, options: PerturbationOptions, method = 'LIME and KernelSHAP') {
   const [height, width] = ctx.model.inputShape;
   const baseline = options.baseline ?? 'mean';
   if (!(baseline === 'mean' || baseline === 'blur' || baseline === 'black' || (typeof baseline === 'number' && Number.isFinite(baseline)))) {
     throw new OptionError(`baseline must be 'mean', 'blur', 'black' or a finite number, got ${JSON.stringify(baseline)}`);
   }
   const score = resolveScore(ctx.model, options.score);
-  if (Array.isArray(options.target)) throw new OptionError('LIME and KernelSHAP explain one image and one target per call: pass a single target');
+  if (Array.isArray(options.target)) throw new OptionError(`${method} takes one image and one target per call: pass a single target`);
   const requests = targetRequests(ctx.model, score, options.target);
-  if (requests.length !== 1) throw new OptionError(`LIME and KernelSHAP explain one target per call: use { topK: 1 } or call once per class, got { topK: ${requests.length} }`);
+  if (requests.length !== 1) throw new OptionError(`${method} takes one target per call: use { topK: 1 } or call once per class, got { topK: ${requests.length} }`);
   const seed = seedOption(options.seed, 0);
   const segmentation = planSegmentation(height, width, options);
   return { baseline, score, request: requests[0], seed, segmentation };

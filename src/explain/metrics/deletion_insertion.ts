@@ -56,7 +56,8 @@ export function pixelRanks(map: ArrayLike<number>): Float32Array {
   return rank;
 }
 
-function pixelMap(ctx: ExplainContext, map: MapInput): Float64Array {
+/** The map summed over its channels per pixel [H * W], checked against the model's input size (ShapeError) and for non-finite values. */
+export function pixelMap(ctx: ExplainContext, map: MapInput): Float64Array {
   const [height, width] = ctx.model.inputShape;
   const shape = map?.shape;
   if (!Array.isArray(shape) || shape[0] !== height || shape[1] !== width || !(map.values?.length === height * width * (shape[2] ?? 1))) {
