@@ -32,6 +32,7 @@ import { guidedBackprop } from './guided_backprop.js';
 import { adaptiveIntegratedGradients, type AdaptiveAttribution, type AdaptiveIntegratedGradientsOptions } from './adaptive_ig.js';
 import { perturbationCurve, type MapInput, type PerturbationCurve, type PerturbationCurveOptions } from './metrics/deletion_insertion.js';
 import { modelRandomization, type ModelRandomizationOptions, type ModelRandomizationResult } from './metrics/model_randomization.js';
+import { infidelity, type InfidelityOptions, type InfidelityResult } from './metrics/infidelity.js';
 import { muFidelity, type MuFidelityOptions, type MuFidelityResult } from './metrics/mufidelity.js';
 import { saliency, type TargetOptions } from './saliency.js';
 import { smoothGrad, type SmoothGradOptions } from './smoothgrad.js';
@@ -198,6 +199,14 @@ export class Explainer {
    */
   async muFidelity(image: ImageInput, map: MapInput, options?: MuFidelityOptions): Promise<MuFidelityResult> {
     return muFidelity(this.live, image, map, options);
+  }
+
+  /**
+   * Infidelity (Yeh et al. 2019, as Captum's): mean of (I^T map - (f(x) - f(x - I)))^2 over random
+   * perturbations I (Gaussian noise or a removed square); near 0 is faithful.
+   */
+  async infidelity(image: ImageInput, map: MapInput, options?: InfidelityOptions): Promise<InfidelityResult> {
+    return infidelity(this.live, image, map, options);
   }
 
   /**
