@@ -37,6 +37,7 @@ export type { MapInput, PerturbationCurve, PerturbationCurveOptions, CurveMode }
 export { spearman } from './explain/metrics/model_randomization.js';
 export { pearson } from './explain/metrics/mufidelity.js';
 export type { MuFidelityOptions, MuFidelityResult } from './explain/metrics/mufidelity.js';
+export type { ExplainFunction, MaxSensitivityOptions, MaxSensitivityResult } from './explain/metrics/max_sensitivity.js';
 export type { InfidelityOptions, InfidelityPerturbation, InfidelityResult } from './explain/metrics/infidelity.js';
 export type { ModelRandomizationOptions, ModelRandomizationResult } from './explain/metrics/model_randomization.js';
 export type { OcclusionAttribution, OcclusionOptions } from './explain/occlusion.js';

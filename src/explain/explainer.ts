@@ -33,6 +33,7 @@ import { adaptiveIntegratedGradients, type AdaptiveAttribution, type AdaptiveInt
 import { perturbationCurve, type MapInput, type PerturbationCurve, type PerturbationCurveOptions } from './metrics/deletion_insertion.js';
 import { modelRandomization, type ModelRandomizationOptions, type ModelRandomizationResult } from './metrics/model_randomization.js';
 import { infidelity, type InfidelityOptions, type InfidelityResult } from './metrics/infidelity.js';
+import { maxSensitivity, type ExplainFunction, type MaxSensitivityOptions, type MaxSensitivityResult } from './metrics/max_sensitivity.js';
 import { muFidelity, type MuFidelityOptions, type MuFidelityResult } from './metrics/mufidelity.js';
 import { saliency, type TargetOptions } from './saliency.js';
 import { smoothGrad, type SmoothGradOptions } from './smoothgrad.js';
@@ -207,6 +208,15 @@ export class Explainer {
    */
   async infidelity(image: ImageInput, map: MapInput, options?: InfidelityOptions): Promise<InfidelityResult> {
     return infidelity(this.live, image, map, options);
+  }
+
+  /**
+   * Max-sensitivity (Yeh et al. 2019, as Captum's): the largest ||Phi(x + delta) - Phi(x)|| / ||Phi(x)||
+   * over uniform perturbations |delta|_inf <= radius; the copies go to `explain` as one stack.
+   *   await xai.maxSensitivity(image, (images) => xai.saliency(images, { target: 3 }))
+   */
+  async maxSensitivity(image: ImageInput, explain: ExplainFunction, options?: MaxSensitivityOptions): Promise<MaxSensitivityResult> {
+    return maxSensitivity(this.live, image, explain, options);
   }
 
   /**
