@@ -19,7 +19,7 @@ import { explainDataset, planDataset, summaryRow } from './explain-dataset.js';
 import { MERGE_HELP, merge } from './merge.js';
 import { checkWritable } from './output.js';
 import { imageGrid } from './overlay.js';
-import { explainedPicture, predictionText } from './picture.js';
+import { explainedPicture, predictionText, stepsText } from './picture.js';
 import { progressBar } from './progress-bar.js';
 
 const REPOSITORY = 'https://github.com/webgpu-xai/webgpu-xai';
@@ -53,7 +53,7 @@ Datasets (see docs/scale-out.md):
                          SLURM_ARRAY_TASK_ID/_COUNT/_MIN/_STEP (Slurm job array)
   --batch N              images per explanation call (default 8)   --every N   log line per N images off a terminal (10)
 Methods:
-  --method M             saliency (default) | smoothgrad | ig | gradcam | occlusion | guided-backprop
+  --method M             saliency (default) | smoothgrad | ig (integrated-gradients) | gradcam | occlusion | guided-backprop
                          | layercam | scorecam | rise | lime | kernelshap (the last five: one picture per call)
   --target N|NAME|top    class to explain: index, a name from the labels, or top (default)
   --score S              logit (default) | probability
@@ -62,6 +62,8 @@ Methods:
   --labels a,b,c         class names, one per class of the model
   --samples N --noise F --seed S           SmoothGrad (50, 0.15, 0)
   --steps N --baseline B --rule R          IG (64, black|white|blur|uniform, ${INTEGRATION_RULES.join('|')})
+  --adaptive TOL                           IG: double the Gauss-Legendre points (from --steps, default 16, up to
+                                           1024) until the completeness error is <= TOL (e.g. 0.01); one picture per call
   --layer NAME                             Grad-CAM, LayerCAM, Score-CAM layer (default: last 4-D layer with h*w > 1)
   --seed S                                 also RISE (4000 masks), LIME (1000 samples), KernelSHAP (auto) over SLIC superpixels
   --window N --stride N                    occlusion (1/8 of the shorter side, half the window)`,
@@ -110,7 +112,7 @@ async function explain(argv: string[]): Promise<void> {
     model: { type: 'string' }, output: { type: 'string' }, image: { type: 'string' }, out: { type: 'string' }, npy: { type: 'string' },
     method: { type: 'string' }, target: { type: 'string' }, score: { type: 'string' }, 'input-range': { type: 'string' },
     samples: { type: 'string' }, noise: { type: 'string' }, seed: { type: 'string' },
-    steps: { type: 'string' }, baseline: { type: 'string' }, rule: { type: 'string' },
+    steps: { type: 'string' }, baseline: { type: 'string' }, rule: { type: 'string' }, adaptive: { type: 'string' },
     layer: { type: 'string' }, window: { type: 'string' }, stride: { type: 'string' }, crop: { type: 'string' }, labels: { type: 'string' },
     images: { type: 'string' }, 'out-dir': { type: 'string' }, shard: { type: 'string' }, shards: { type: 'string' }, force: { type: 'boolean' },
     batch: { type: 'string' }, every: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
@@ -165,7 +167,7 @@ async function explain(argv: string[]): Promise<void> {
     return void console.log(JSON.stringify(summaryRow(files, explained, { model: modelPath, output: values.output, inputRange, request, labels }, '')));
   }
   const occluded = result as Partial<OcclusionAttribution>;
-  const extra = result.completenessError !== undefined ? `, completeness error ${result.completenessError.toExponential(2)}`
+  const extra = result.completenessError !== undefined && settings.method === 'ig' ? `, completeness error ${result.completenessError.toExponential(2)} (${stepsText(settings.steps, result)})`
     : occluded.window ? `, ${occluded.windows} windows of ${occluded.window.join('x')} at stride ${occluded.stride!.join('x')}` : '';
   console.log(`${settings.method}: class ${result.target}${label ? ` (${label})` : ''} ${predictionText(output, result.target, squashed)}, ${result.milliseconds.toFixed(0)} ms${extra} -> ${out}${values.npy ? `, ${values.npy}` : ''}`);
 }
