@@ -97,7 +97,8 @@ export interface ExplainedImage {
   milliseconds: number;
 }
 
-function explainMany(xai: Explainer, images: ImageInput[], request: MethodRequest, onProgress?: (p: Progress) => void): Promise<Attribution[]> {
+/** The request's method on the images: the one dispatch from a method name to the Explainer (explain and evaluate use it). */
+export function explainMany(xai: Explainer, images: ImageInput[], request: MethodRequest, onProgress?: (p: Progress) => void): Promise<Attribution[]> {
   const { target, score } = request;
   switch (request.method) {
     case 'saliency': return xai.saliency(images, { target, score, onProgress });

@@ -113,7 +113,7 @@ async function finishedRows({ options, files, mine }: DatasetPlan, setup: Explai
 }
 
 /** The chunk's pictures, decoded; one that cannot be is named in `failed` and left out (the run goes on). */
-async function decodeChunk(chunk: readonly DatasetImage[], failed: string[]): Promise<{ image: DatasetImage; photo: RgbaImage }[]> {
+export async function decodeChunk(chunk: readonly DatasetImage[], failed: string[]): Promise<{ image: DatasetImage; photo: RgbaImage }[]> {
   const photos: { image: DatasetImage; photo: RgbaImage }[] = [];
   for (const image of chunk) {
     try {

@@ -15,6 +15,7 @@ import { Explainer, INTEGRATION_RULES, Model, Runtime, XaiError, cropImage, enco
 import { decodeImageFile, encodePng, requestNodeDevice } from '../node.js';
 import { UsageError, channelsOption, cropOption, integerOption, labelsOption, numberOption, parseOptions, rangeOption, targetOption } from './args.js';
 import { explainBatch, methodSettings, scoreOption } from './explain-batch.js';
+import { evaluate } from './evaluate.js';
 import { explainDataset, planDataset, summaryRow } from './explain-dataset.js';
 import { MERGE_HELP, merge } from './merge.js';
 import { checkWritable } from './output.js';
@@ -29,6 +30,8 @@ const HELP: Record<string, string> = {
 
 Commands:
   explain     attribution maps of an image or a dataset under a TF.js model (PNG overlays with a legend, .npy)
+  evaluate    faithfulness of several methods' maps over images: deletion/insertion AUC, MuFidelity,
+              infidelity, max-sensitivity, as a table (markdown, --json, --csv)
   merge       join the summaries of a sharded dataset run into one
   visualize   gradient-ascent images of a layer's filters (PNG grid, numbered by channel)
 
@@ -227,6 +230,7 @@ export async function runCli(argv: string[]): Promise<void> {
   switch (command) {
     case 'explain': return explain(rest);
     case 'visualize': return visualize(rest);
+    case 'evaluate': return evaluate(rest, { readModel, openModel });
     case 'merge': return merge(rest);
     case 'bench':
       // the benchmark compares against TF.js and jax-js, development dependencies of the repository
@@ -241,6 +245,6 @@ export async function runCli(argv: string[]): Promise<void> {
     case 'help':
       return void console.log(HELP.main);
     default:
-      throw new UsageError(`Unknown command '${command}' (commands: explain, merge, visualize; see --help)`);
+      throw new UsageError(`Unknown command '${command}' (commands: explain, evaluate, merge, visualize; see --help)`);
   }
 }
