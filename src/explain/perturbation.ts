@@ -9,7 +9,8 @@ import { OptionError } from '../errors.js';
 import { Tensor } from '../gpu/tensor.js';
 import { gaussianBlur } from '../ops/blur.js';
 import { checkFiniteResult, checkImage, seedOption, type ExplainContext, type ImageInput } from './context.js';
-import { chunks, throwIfAborted, type RunOptions } from './progress.js';
+import { throwIfAborted, type RunOptions } from './progress.js';
+import { Schedule } from './schedule.js';
 import { channelScores, itemScores, resolveScore, resolveTargets, targetRequests, type Score, type Target } from './score.js';
 import { planSegmentation, segmentImage, type Segmentation, type SegmentationOptions } from './segmentation.js';
 
@@ -84,7 +85,6 @@ export async function scoreMasks(
   plan: ReturnType<typeof planPerturbation>,
   masksFor: (segmentation: Segmentation) => Float32Array,
   options: RunOptions,
-  started: number,
 ): Promise<PerturbationScores & { masks: Float32Array }> {
   const { rt, model } = ctx;
   throwIfAborted(options.signal);
@@ -113,9 +113,10 @@ export async function scoreMasks(
     owned.push(ranking, jobs, targets, mask);
     const result = rt.empty([rows + 1], 'perturbation.scores');
     owned.push(result);
-    const chunk = Math.max(1, Math.min(rows, ctx.maxChunk, model.maxBatch()));
-    for (const { start, count } of chunks(rows, chunk)) {
-      throwIfAborted(options.signal);
+    const largest = Math.max(1, Math.min(rows, ctx.maxChunk, model.maxBatch()));
+    // chunks of about TARGET_MS at the measured pace, so that progress is real and a cancel prompt
+    const schedule = new Schedule(rt, options, rows, ctx.pace ?? (ctx.pace = new Map()), `perturbation:${model.spec.source}`, model.flops(1));
+    await schedule.run(rows, largest, (start, count) => {
       const uniforms = { pixels: height * width, channels, segments, start, count };
       const copies = rt.empty([count, height, width, channels], 'perturbation.copies');
       rt.dispatch(kernel('mask_copies'), {
@@ -130,16 +131,10 @@ export async function scoreMasks(
       rt.copy(scores, result, count, 0, start);
       for (const t of [scores, table, copies]) t.dispose();
       batch.dispose();
-      if (start + count < rows) {
-        // chunked runs submit per chunk so that progress is real; no readback inside the loop
-        await rt.flush();
-        options.onProgress?.({ done: start + count, total: rows, elapsed: performance.now() - started });
-      }
-    }
+    });
     rt.copy(targets, result, 1, 0, rows);
     const packed = await rt.read(result);
     checkFiniteResult(packed, 'masked copies\' scores');
-    options.onProgress?.({ done: rows, total: rows, elapsed: performance.now() - started });
     return { segmentation, scores: Float64Array.from(packed.subarray(0, rows)), target: packed[rows], masks };
   } finally {
     for (const t of owned) t.dispose();

@@ -98,7 +98,7 @@ export async function muFidelity(ctx: ExplainContext, image: ImageInput, map: Ma
     const masks = new Float32Array((samples + 1) * features).fill(1);
     for (let s = 0; s < samples; s++) for (let k = 0; k < subsetSize; k++) masks[(s + 1) * features + subsets[s * subsetSize + k]] = 0;
     return masks;
-  }, options, started);
+  }, options);
   const cells = new Float64Array(features);
   segmentation.labels.forEach((cell, p) => (cells[cell] += pixels[p]));
   const attributionSums = new Float64Array(samples);
