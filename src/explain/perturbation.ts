@@ -1,9 +1,10 @@
 /**
- * What LIME, KernelSHAP and MuFidelity share: the image's segmentation, a baseline image, and the target's
- * score for each row of a [rows, segments] on/off mask matrix. The masked copies are built on the
- * GPU from the image, the label map and the masks (shaders/masking.wgsl) and run as inference
- * batches, chunked by the model's device limits and the explainer's maxChunk; only the [rows]
- * scores (and the target) are read back. The fits on those scores are small and run on the CPU.
+ * What LIME, KernelSHAP and MuFidelity share: the image's segmentation, a baseline image, and the
+ * target's score for each row of a [rows, segments] on/off mask matrix. The masked copies are
+ * built on the GPU from the image, the label map and the masks (shaders/masking.wgsl) and run as
+ * inference batches in chunks of about TARGET_MS (schedule.ts), at most the model's device limits
+ * and the explainer's maxChunk; only the [rows] scores (and the target) are read back. The fits
+ * on those scores are small and run on the CPU.
  */
 import { OptionError } from '../errors.js';
 import { Tensor } from '../gpu/tensor.js';
