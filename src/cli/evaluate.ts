@@ -111,7 +111,7 @@ export async function evaluate(argv: string[], deps: EvaluateDeps): Promise<void
   const rows: EvaluationRow[] = [];
   const failed: string[] = [];
   const total = images.length * methods.length;
-  const progress = itemProgress('evaluate', every);
+  const progress = itemProgress('evaluate', every, 'maps');
   const started = performance.now();
   try {
     for (let at = 0; at < images.length && !controller.signal.aborted; at += batch) {

@@ -69,7 +69,7 @@ describeGpu('webgpu-xai evaluate', () => {
       expect(row.muFidelity === null || Math.abs(row.muFidelity) <= 1).toBe(true);
     }
     // progress: one line per map on stderr (not a terminal), then the closing line
-    expect(stderr.filter((line) => /^evaluate: \d+\/9 images/.test(line)).length).toBe(9);
+    expect(stderr.filter((line) => /^evaluate: \d+\/9 maps/.test(line)).length).toBe(9);
     expect(stderr.at(-1)).toMatch(/^evaluate: 9 of 9 maps evaluated/);
 
     const lines = stdout.trim().split('\n');
@@ -107,7 +107,7 @@ describeGpu('webgpu-xai evaluate', () => {
     const before = process.listeners('SIGINT');
     let sent = false;
     const interrupt = (line: string) => {
-      if (sent || !/^evaluate: 1\/6 images/.test(line)) return;
+      if (sent || !/^evaluate: 1\/6 maps/.test(line)) return;
       sent = true;
       // only the command's own handler: the test runner's must not see a signal
       for (const listener of process.listeners('SIGINT')) if (!before.includes(listener)) (listener as (signal: string) => void)('SIGINT');
