@@ -11,7 +11,7 @@
 import { AbortedError, InputError, Tensor, imageToInput, type Attribution, type Explainer, type ImageInput, type ModelSpec } from '../index.js';
 import { UsageError, integerOption, labelsOption, parseOptions, rangeOption, targetOption } from './args.js';
 import { listImages } from './dataset.js';
-import { METHODS, explainMany, methodSettings, scoreOption, type MethodRequest } from './explain-batch.js';
+import { METHODS, METHOD_OPTIONS, explainMany, methodSettings, scoreOption, type MethodRequest } from './explain-batch.js';
 import { decodeChunk } from './explain-dataset.js';
 import { writeAtomic } from './files.js';
 import { checkWritable } from './output.js';
@@ -26,8 +26,7 @@ Bhatt et al. 2020; infidelity (low) and, with --sensitivity, max-sensitivity (lo
 
   --model PATH|URL        TF.js model.json        --images SRC   a folder, a quoted glob or a .txt list
   --methods A,B,...       default saliency,smoothgrad,ig,gradcam; any of ${METHODS.join(', ')}
-                          (integrated-gradients = ig); their settings as for explain (--samples,
-                          --noise, --steps, --baseline, --rule, --adaptive, --layer, --window, --stride)
+                          (integrated-gradients = ig); their settings as for explain (${Object.keys(METHOD_OPTIONS).filter((o) => o !== 'seed').map((o) => `--${o}`).join(', ')})
   --json PATH --csv PATH  the table as JSON (rows, means) and CSV (rows, then one mean row per method)
   --sensitivity           also max-sensitivity: every map recomputed on --sensitivity-samples perturbed
                           copies (expensive)
@@ -74,9 +73,8 @@ export async function evaluate(argv: string[], deps: EvaluateDeps): Promise<void
     model: { type: 'string' }, output: { type: 'string' }, images: { type: 'string' }, methods: { type: 'string' },
     json: { type: 'string' }, csv: { type: 'string' }, sensitivity: { type: 'boolean' },
     'curve-steps': { type: 'string' }, 'mufidelity-samples': { type: 'string' }, 'infidelity-samples': { type: 'string' }, 'sensitivity-samples': { type: 'string' },
-    target: { type: 'string' }, score: { type: 'string' }, 'input-range': { type: 'string' }, labels: { type: 'string' }, seed: { type: 'string' },
-    samples: { type: 'string' }, noise: { type: 'string' }, steps: { type: 'string' }, baseline: { type: 'string' }, rule: { type: 'string' }, adaptive: { type: 'string' },
-    layer: { type: 'string' }, window: { type: 'string' }, stride: { type: 'string' }, batch: { type: 'string' }, every: { type: 'string' }, help: { type: 'boolean' },
+    target: { type: 'string' }, score: { type: 'string' }, 'input-range': { type: 'string' }, labels: { type: 'string' },
+    ...METHOD_OPTIONS, batch: { type: 'string' }, every: { type: 'string' }, help: { type: 'boolean' },
   });
   if (values.help) return void console.log(EVALUATE_HELP);
   // every option, the output paths, the images and the model file: all before the GPU

@@ -28,6 +28,13 @@ export type MethodRequest = MethodSettings & { target: Target; score: CliScore }
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
+/** The command-line options methodSettings reads: explain and evaluate both take them. */
+export const METHOD_OPTIONS = {
+  samples: { type: 'string' }, noise: { type: 'string' }, seed: { type: 'string' },
+  steps: { type: 'string' }, baseline: { type: 'string' }, rule: { type: 'string' }, adaptive: { type: 'string' },
+  layer: { type: 'string' }, window: { type: 'string' }, stride: { type: 'string' },
+} as const;
+
 /** The method and its settings from the parsed command line; throws UsageError for bad values. */
 export function methodSettings(values: Values): MethodSettings {
   const text = (name: string) => values[name] as string | undefined;

@@ -14,7 +14,7 @@ import { version } from '../../package.json';
 import { Explainer, INTEGRATION_RULES, Model, Runtime, XaiError, cropImage, encodeNpy, imageToInput, loadModelSpec, modelFiles, type ModelSpec, type OcclusionAttribution } from '../index.js';
 import { decodeImageFile, encodePng, requestNodeDevice } from '../node.js';
 import { UsageError, channelsOption, cropOption, integerOption, labelsOption, numberOption, parseOptions, rangeOption, targetOption } from './args.js';
-import { explainBatch, methodSettings, scoreOption } from './explain-batch.js';
+import { METHOD_OPTIONS, explainBatch, methodSettings, scoreOption } from './explain-batch.js';
 import { evaluate } from './evaluate.js';
 import { explainDataset, planDataset, summaryRow } from './explain-dataset.js';
 import { MERGE_HELP, merge } from './merge.js';
@@ -114,9 +114,7 @@ async function explain(argv: string[]): Promise<void> {
   const values = parseOptions(argv, {
     model: { type: 'string' }, output: { type: 'string' }, image: { type: 'string' }, out: { type: 'string' }, npy: { type: 'string' },
     method: { type: 'string' }, target: { type: 'string' }, score: { type: 'string' }, 'input-range': { type: 'string' },
-    samples: { type: 'string' }, noise: { type: 'string' }, seed: { type: 'string' },
-    steps: { type: 'string' }, baseline: { type: 'string' }, rule: { type: 'string' }, adaptive: { type: 'string' },
-    layer: { type: 'string' }, window: { type: 'string' }, stride: { type: 'string' }, crop: { type: 'string' }, labels: { type: 'string' },
+    ...METHOD_OPTIONS, crop: { type: 'string' }, labels: { type: 'string' },
     images: { type: 'string' }, 'out-dir': { type: 'string' }, shard: { type: 'string' }, shards: { type: 'string' }, force: { type: 'boolean' },
     batch: { type: 'string' }, every: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
   });
