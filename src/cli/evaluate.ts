@@ -25,8 +25,10 @@ deletion AUC (low is faithful) and insertion AUC (high), Petsiuk et al. 2018; Mu
 Bhatt et al. 2020; infidelity (low) and, with --sensitivity, max-sensitivity (low), Yeh et al. 2019.
 
   --model PATH|URL        TF.js model.json        --images SRC   a folder, a quoted glob or a .txt list
-  --methods A,B,...       default saliency,smoothgrad,ig,gradcam; any of ${METHODS.join(', ')}
-                          (integrated-gradients = ig); their settings as for explain (${Object.keys(METHOD_OPTIONS).filter((o) => o !== 'seed').map((o) => `--${o}`).join(', ')})
+  --methods A,B,...       default saliency,smoothgrad,ig,gradcam; any of:
+                          ${METHODS.join(' ')} (integrated-gradients = ig)
+                          with their settings as for explain:
+                          ${Object.keys(METHOD_OPTIONS).filter((o) => o !== 'seed').map((o) => `--${o}`).join(' ')}
   --json PATH --csv PATH  the table as JSON (rows, means) and CSV (rows, then one mean row per method)
   --sensitivity           also max-sensitivity: every map recomputed on --sensitivity-samples perturbed
                           copies (expensive)
