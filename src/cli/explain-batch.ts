@@ -13,7 +13,8 @@ export type Method = (typeof METHODS)[number];
 export type MethodSettings =
   | { method: 'saliency' }
   | { method: 'smoothgrad'; samples: number; noise: number; seed: number }
-  | { method: 'ig'; steps: number; baseline: 'black' | 'white' | 'blur' | 'uniform'; rule: IntegrationRule; seed: number }
+  // adaptive: the completeness tolerance of adaptive IG (steps is then its first round's)
+  | { method: 'ig'; steps: number; baseline: 'black' | 'white' | 'blur' | 'uniform'; rule: IntegrationRule; seed: number; adaptive?: number }
   // a named baseline set; baselineCount only with 'uniform' (the library's 16 unless given)
   | { method: 'gradientshap'; samples: number; noise: number; baseline: CliBaselines; baselineCount?: number; seed: number }
   | { method: 'deeplift'; baseline: CliBaselines; baselineCount?: number; seed: number }
@@ -41,21 +42,37 @@ export type MethodRequest = MethodSettings & { target: Target; score: CliScore }
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
+/** The command-line options methodSettings reads: explain and evaluate both take them. */
+export const METHOD_OPTIONS = {
+  samples: { type: 'string' }, noise: { type: 'string' }, seed: { type: 'string' },
+  steps: { type: 'string' }, baseline: { type: 'string' }, 'baseline-count': { type: 'string' }, rule: { type: 'string' }, adaptive: { type: 'string' },
+  layer: { type: 'string' }, window: { type: 'string' }, stride: { type: 'string' },
+} as const;
+
 /** The method and its settings from the parsed command line; throws UsageError for bad values. */
 export function methodSettings(values: Values): MethodSettings {
   const text = (name: string) => values[name] as string | undefined;
   const seed = () => integerOption(text('seed'), 'seed', 0, 0);
-  const method = choiceOption(text('method'), 'method', METHODS, 'saliency');
+  // 'integrated-gradients' is the method's full name, as the Explainer and the papers say it
+  const method = choiceOption(text('method') === 'integrated-gradients' ? 'ig' : text('method'), 'method', METHODS, 'saliency');
+  if (text('adaptive') !== undefined && method !== 'ig') throw new UsageError(`--adaptive is a completeness tolerance of Integrated Gradients (--method ig), not of ${method}`);
   switch (method) {
     case 'saliency': return { method };
     case 'smoothgrad': return { method, samples: integerOption(text('samples'), 'samples', 50), noise: numberOption(text('noise'), 'noise', 0.15), seed: seed() };
-    case 'ig': return {
-      method,
-      steps: integerOption(text('steps'), 'steps', 64),
-      baseline: choiceOption(text('baseline'), 'baseline', ['black', 'white', 'blur', 'uniform'] as const, 'black'),
-      rule: choiceOption(text('rule'), 'rule', INTEGRATION_RULES, 'gauss-legendre' as IntegrationRule),
-      seed: seed(),
-    };
+    case 'ig': {
+      const adaptive = adaptiveOption(text('adaptive'));
+      const rule = choiceOption(text('rule'), 'rule', INTEGRATION_RULES, 'gauss-legendre' as IntegrationRule);
+      if (adaptive !== undefined && rule !== 'gauss-legendre') throw new UsageError(`--adaptive adds Gauss-Legendre points; it cannot use --rule ${rule}`);
+      return {
+        method,
+        // adaptive IG starts at 16 points (the library's default) and doubles them
+        steps: integerOption(text('steps'), 'steps', adaptive === undefined ? 64 : 16),
+        baseline: choiceOption(text('baseline'), 'baseline', ['black', 'white', 'blur', 'uniform'] as const, 'black'),
+        rule,
+        seed: seed(),
+        ...(adaptive !== undefined ? { adaptive } : {}),
+      };
+    }
     case 'gradientshap': return {
       method,
       samples: integerOption(text('samples'), 'samples', 50),
@@ -77,6 +94,14 @@ export function methodSettings(values: Values): MethodSettings {
     case 'lime':
     case 'kernelshap': return { method, seed: seed() };
   }
+}
+
+/** --adaptive TOL: a relative completeness error in (0, 1). */
+function adaptiveOption(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const tolerance = Number(value);
+  if (!(tolerance > 0 && tolerance < 1)) throw new UsageError(`--adaptive takes the completeness error to reach, a number in (0, 1) such as 0.01; got '${value}'`);
+  return tolerance;
 }
 
 export const scoreOption = (values: Values): CliScore => choiceOption(values.score as string | undefined, 'score', ['logit', 'probability'] as const, 'logit');
@@ -101,12 +126,18 @@ export interface ExplainedImage {
   milliseconds: number;
 }
 
-function explainMany(xai: Explainer, images: ImageInput[], request: MethodRequest, onProgress?: (p: Progress) => void): Promise<Attribution[]> {
+/** The request's method on the images: the one dispatch from a method name to the Explainer (explain and evaluate use it). */
+export function explainMany(xai: Explainer, images: ImageInput[], request: MethodRequest, onProgress?: (p: Progress) => void): Promise<Attribution[]> {
   const { target, score } = request;
   switch (request.method) {
     case 'saliency': return xai.saliency(images, { target, score, onProgress });
     case 'smoothgrad': return xai.smoothGrad(images, { target, score, onProgress, samples: request.samples, noise: request.noise, seed: request.seed });
-    case 'ig': return xai.integratedGradients(images, { target, score, onProgress, steps: request.steps, baseline: request.baseline, rule: request.rule, seed: request.seed });
+    case 'ig': {
+      const ig = { target, score, onProgress, steps: request.steps, baseline: request.baseline, rule: request.rule, seed: request.seed };
+      const { adaptive } = request;
+      if (adaptive !== undefined) return eachImage(images, (image) => xai.adaptiveIntegratedGradients(image, { ...ig, tolerance: adaptive }));
+      return xai.integratedGradients(images, ig);
+    }
     case 'gradientshap': return xai.gradientShap(images, { target, score, onProgress, samples: request.samples, noise: request.noise, baselines: request.baseline, baselineCount: request.baselineCount, seed: request.seed });
     case 'deeplift': return xai.deepLift(images, { target, score, onProgress, baselines: request.baseline, baselineCount: request.baselineCount, seed: request.seed });
     case 'gradcam': return xai.gradCam(images, { target, score, onProgress, layer: request.layer });

@@ -9,7 +9,7 @@
  */
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError, encodeNpy, imageToInput, type Explainer, type RgbaImage } from '../index.js';
+import { InputError, encodeNpy, imageToInput, type AdaptiveAttribution, type Attribution, type Explainer, type RgbaImage } from '../index.js';
 import { decodeImageFile, encodePng } from '../node.js';
 import { integerOption } from './args.js';
 import { listImages, type DatasetImage } from './dataset.js';
@@ -73,6 +73,12 @@ export function runOptions(run: Omit<ExplainSetup, 'labels'>): Record<string, un
   return { model: run.model, ...(run.output !== undefined ? { output: run.output } : {}), inputRange: [...run.inputRange], score, target, ...settings };
 }
 
+/** Adaptive IG's steps used and whether it met the tolerance; nothing for other methods. */
+function adaptiveSteps(attribution: Attribution): Pick<SummaryRow, 'steps' | 'converged'> {
+  const { steps, converged } = attribution as Partial<AdaptiveAttribution>;
+  return converged === undefined ? {} : { steps, converged };
+}
+
 /** The summary row (and `--json` line) of one explained image. */
 export function summaryRow(
   files: Pick<SummaryRow, 'image' | 'path' | 'png' | 'npy'>,
@@ -83,6 +89,7 @@ export function summaryRow(
   return {
     ...files, method: run.request.method, target: attribution.target, className: run.labels?.[attribution.target] ?? null,
     score, options: runOptions(run), completenessError: attribution.completenessError ?? null,
+    ...adaptiveSteps(attribution),
     milliseconds, shard,
   };
 }
@@ -106,7 +113,7 @@ async function finishedRows({ options, files, mine }: DatasetPlan, setup: Explai
 }
 
 /** The chunk's pictures, decoded; one that cannot be is named in `failed` and left out (the run goes on). */
-async function decodeChunk(chunk: readonly DatasetImage[], failed: string[]): Promise<{ image: DatasetImage; photo: RgbaImage }[]> {
+export async function decodeChunk(chunk: readonly DatasetImage[], failed: string[]): Promise<{ image: DatasetImage; photo: RgbaImage }[]> {
   const photos: { image: DatasetImage; photo: RgbaImage }[] = [];
   for (const image of chunk) {
     try {

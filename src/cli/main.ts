@@ -14,12 +14,13 @@ import { version } from '../../package.json';
 import { Explainer, INTEGRATION_RULES, Model, Runtime, XaiError, cropImage, encodeNpy, imageToInput, loadModelSpec, modelFiles, type ModelSpec, type OcclusionAttribution } from '../index.js';
 import { decodeImageFile, encodePng, requestNodeDevice } from '../node.js';
 import { UsageError, channelsOption, cropOption, integerOption, labelsOption, numberOption, parseOptions, rangeOption, targetOption } from './args.js';
-import { explainBatch, methodSettings, scoreOption } from './explain-batch.js';
+import { METHOD_OPTIONS, explainBatch, methodSettings, scoreOption } from './explain-batch.js';
+import { evaluate } from './evaluate.js';
 import { explainDataset, planDataset, summaryRow } from './explain-dataset.js';
 import { MERGE_HELP, merge } from './merge.js';
 import { checkWritable } from './output.js';
 import { imageGrid } from './overlay.js';
-import { explainedPicture, predictionText } from './picture.js';
+import { explainedPicture, predictionText, stepsText } from './picture.js';
 import { progressBar } from './progress-bar.js';
 
 const REPOSITORY = 'https://github.com/webgpu-xai/webgpu-xai';
@@ -29,6 +30,8 @@ const HELP: Record<string, string> = {
 
 Commands:
   explain     attribution maps of an image or a dataset under a TF.js model (PNG overlays with a legend, .npy)
+  evaluate    faithfulness of several methods' maps over images: deletion/insertion AUC, MuFidelity,
+              infidelity, max-sensitivity, as a table (markdown, --json, --csv)
   merge       join the summaries of a sharded dataset run into one
   visualize   gradient-ascent images of a layer's filters (PNG grid, numbered by channel)
 
@@ -53,7 +56,8 @@ Datasets (see docs/scale-out.md):
                          SLURM_ARRAY_TASK_ID/_COUNT/_MIN/_STEP (Slurm job array)
   --batch N              images per explanation call (default 8)   --every N   log line per N images off a terminal (10)
 Methods:
-  --method M             saliency (default) | smoothgrad | ig | gradientshap | deeplift | gradcam | occlusion | guided-backprop
+  --method M             saliency (default) | smoothgrad | ig (integrated-gradients) | gradientshap | deeplift | gradcam
+                         | occlusion | guided-backprop
                          | layercam | scorecam | rise | lime | kernelshap (the last five: one picture per call)
   --target N|NAME|top    class to explain: index, a name from the labels, or top (default)
   --score S              logit (default) | probability
@@ -65,6 +69,8 @@ Methods:
   --samples N --noise F --baseline B --baseline-count N
                                            GradientSHAP (50, 0, uniform|black|white, 16 uniform noise images)
   --baseline B --baseline-count N          DeepLIFT (black|white|uniform; uniform: DeepSHAP over N noise references, 16)
+  --adaptive TOL                           IG: double the Gauss-Legendre points (from --steps, default 16, up to
+                                           1024) until the completeness error is <= TOL (e.g. 0.01); one picture per call
   --layer NAME                             Grad-CAM, LayerCAM, Score-CAM layer (default: last 4-D layer with h*w > 1)
   --seed S                                 also RISE (4000 masks), LIME (1000 samples), KernelSHAP (auto) over SLIC superpixels
   --window N --stride N                    occlusion (1/8 of the shorter side, half the window)`,
@@ -112,9 +118,7 @@ async function explain(argv: string[]): Promise<void> {
   const values = parseOptions(argv, {
     model: { type: 'string' }, output: { type: 'string' }, image: { type: 'string' }, out: { type: 'string' }, npy: { type: 'string' },
     method: { type: 'string' }, target: { type: 'string' }, score: { type: 'string' }, 'input-range': { type: 'string' },
-    samples: { type: 'string' }, noise: { type: 'string' }, seed: { type: 'string' },
-    steps: { type: 'string' }, baseline: { type: 'string' }, 'baseline-count': { type: 'string' }, rule: { type: 'string' },
-    layer: { type: 'string' }, window: { type: 'string' }, stride: { type: 'string' }, crop: { type: 'string' }, labels: { type: 'string' },
+    ...METHOD_OPTIONS, crop: { type: 'string' }, labels: { type: 'string' },
     images: { type: 'string' }, 'out-dir': { type: 'string' }, shard: { type: 'string' }, shards: { type: 'string' }, force: { type: 'boolean' },
     batch: { type: 'string' }, every: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
   });
@@ -168,7 +172,7 @@ async function explain(argv: string[]): Promise<void> {
     return void console.log(JSON.stringify(summaryRow(files, explained, { model: modelPath, output: values.output, inputRange, request, labels }, '')));
   }
   const occluded = result as Partial<OcclusionAttribution>;
-  const extra = result.completenessError !== undefined ? `, completeness error ${result.completenessError.toExponential(2)}`
+  const extra = result.completenessError !== undefined && settings.method === 'ig' ? `, completeness error ${result.completenessError.toExponential(2)} (${stepsText(settings.steps, result)})`
     : occluded.window ? `, ${occluded.windows} windows of ${occluded.window.join('x')} at stride ${occluded.stride!.join('x')}` : '';
   console.log(`${settings.method}: class ${result.target}${label ? ` (${label})` : ''} ${predictionText(output, result.target, squashed)}, ${result.milliseconds.toFixed(0)} ms${extra} -> ${out}${values.npy ? `, ${values.npy}` : ''}`);
 }
@@ -228,6 +232,7 @@ export async function runCli(argv: string[]): Promise<void> {
   switch (command) {
     case 'explain': return explain(rest);
     case 'visualize': return visualize(rest);
+    case 'evaluate': return evaluate(rest, { readModel, openModel });
     case 'merge': return merge(rest);
     case 'bench':
       // the benchmark compares against TF.js and jax-js, development dependencies of the repository
@@ -242,6 +247,6 @@ export async function runCli(argv: string[]): Promise<void> {
     case 'help':
       return void console.log(HELP.main);
     default:
-      throw new UsageError(`Unknown command '${command}' (commands: explain, merge, visualize; see --help)`);
+      throw new UsageError(`Unknown command '${command}' (commands: explain, evaluate, merge, visualize; see --help)`);
   }
 }

@@ -3,7 +3,7 @@
  * run: the map over the photo and a legend (method, class and its score, the colour bar in
  * attribution units, how values became colours, Integrated Gradients' completeness).
  */
-import { absPercentile, normalizeByPercentile, reduceChannels, type Attribution, type OcclusionAttribution, type RgbaImage } from '../index.js';
+import { absPercentile, normalizeByPercentile, reduceChannels, type AdaptiveAttribution, type Attribution, type OcclusionAttribution, type RgbaImage } from '../index.js';
 import { isSigned, type Method, type MethodRequest } from './explain-batch.js';
 import { formatValue, overlay, withLegend } from './overlay.js';
 
@@ -35,6 +35,13 @@ function scaleRule(method: Method, score: string, result: Attribution): string {
   }
 }
 
+/** IG's steps; adaptive IG's steps used, its tolerance and whether it met it. */
+export function stepsText(requested: number, result: Attribution): string {
+  const { steps, converged, tolerance } = result as Partial<AdaptiveAttribution>;
+  if (converged === undefined) return `${requested} steps`;
+  return `${steps} steps, adaptive: tolerance ${tolerance} ${converged ? 'met' : 'not met within the step limit'}`;
+}
+
 /** The model's output for the explained class, as the legend and the console line say it. */
 export function predictionText(output: Float32Array, target: number, squashed: boolean): string {
   return squashed ? `p = ${output[target].toFixed(3)}` : `output ${formatValue(output[target])}`;
@@ -54,7 +61,7 @@ export function explainedPicture(photo: RgbaImage, result: Attribution, request:
   if (request.method === 'ig' && result.completenessError !== undefined && result.scores) {
     const sum = result.values.reduce((a, v) => a + v, 0);
     const { input, baseline } = result.scores;
-    notes.push(`completeness: sum of attributions ${formatValue(sum)} vs ${score} f(x) - f(baseline) = ${formatValue(input)} - ${formatValue(baseline)} = ${formatValue(input - baseline)}: relative error ${result.completenessError.toExponential(1)} (${request.steps} steps, ${request.rule}, ${request.baseline} baseline)`);
+    notes.push(`completeness: sum of attributions ${formatValue(sum)} vs ${score} f(x) - f(baseline) = ${formatValue(input)} - ${formatValue(baseline)} = ${formatValue(input - baseline)}: relative error ${result.completenessError.toExponential(1)} (${stepsText(request.steps, result)}, ${request.rule}, ${request.baseline} baseline)`);
   }
   if ((request.method === 'deeplift' || request.method === 'gradientshap') && result.completenessError !== undefined && result.scores) {
     const sum = result.values.reduce((a, v) => a + v, 0);

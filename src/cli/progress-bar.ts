@@ -13,12 +13,12 @@ export function progressBar(label: string): (progress: Progress) => void {
   };
 }
 
-/** Progress over many images: the bar on a terminal; otherwise (logs) one line every `every` images and at the end. */
-export function itemProgress(label: string, every: number): (progress: Progress) => void {
+/** Progress over many items (images, maps): the bar on a terminal; otherwise (logs) one line every `every` items and at the end. */
+export function itemProgress(label: string, every: number, unit = 'images'): (progress: Progress) => void {
   if (process.stderr.isTTY) return progressBar(label);
   return ({ done, total, elapsed }) => {
     if (done % every !== 0 && done !== total) return;
     const rate = done / (elapsed / 1000);
-    console.error(`${label}: ${done}/${total} images, ${rate.toFixed(2)} images/s, about ${((total - done) / rate).toFixed(0)} s left`);
+    console.error(`${label}: ${done}/${total} ${unit}, ${rate.toFixed(2)} ${unit}/s, about ${((total - done) / rate).toFixed(0)} s left`);
   };
 }

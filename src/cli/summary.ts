@@ -29,6 +29,9 @@ export interface SummaryRow {
   options: Record<string, unknown>;
   /** Integrated Gradients only: |sum(map) - (f(x) - f(baseline))| / |f(x) - f(baseline)|. */
   completenessError: number | null;
+  /** Adaptive Integrated Gradients only (JSON, not a CSV column): the steps of its last round and whether it met --adaptive. */
+  steps?: number;
+  converged?: boolean;
   /** The picture's share of the wall time of the batched call that explained it (with its model output). */
   milliseconds: number;
   /** 'i/n', or '' for an unsharded run. */

@@ -109,7 +109,7 @@ export async function kernelShap(ctx: ExplainContext, image: ImageInput, options
     masks.fill(1, 0, segments);
     masks.set(sampled, 2 * segments);
     return masks;
-  }, options, started);
+  }, options);
   const { segments } = segmentation;
   const [full, empty] = [scores[0], scores[1]];
   const delta = full - empty;

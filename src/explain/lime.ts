@@ -55,7 +55,7 @@ export async function lime(ctx: ExplainContext, image: ImageInput, options: Lime
     masks.fill(1, 0, segments);
     for (let i = segments; i < masks.length; i++) masks[i] = random() < 0.5 ? 0 : 1;
     return masks;
-  }, options, started);
+  }, options);
   const { segments } = segmentation;
   const weights = new Float64Array(samples);
   for (let r = 0; r < samples; r++) {

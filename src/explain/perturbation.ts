@@ -1,15 +1,17 @@
 /**
- * What LIME and KernelSHAP share: the image's segmentation, a baseline image, and the target's
- * score for each row of a [rows, segments] on/off mask matrix. The masked copies are built on the
- * GPU from the image, the label map and the masks (shaders/masking.wgsl) and run as inference
- * batches, chunked by the model's device limits and the explainer's maxChunk; only the [rows]
- * scores (and the target) are read back. The fits on those scores are small and run on the CPU.
+ * What LIME, KernelSHAP and MuFidelity share: the image's segmentation, a baseline image, and the
+ * target's score for each row of a [rows, segments] on/off mask matrix. The masked copies are
+ * built on the GPU from the image, the label map and the masks (shaders/masking.wgsl) and run as
+ * inference batches in chunks of about TARGET_MS (schedule.ts), at most the model's device limits
+ * and the explainer's maxChunk; only the [rows] scores (and the target) are read back. The fits
+ * on those scores are small and run on the CPU.
  */
 import { OptionError } from '../errors.js';
 import { Tensor } from '../gpu/tensor.js';
 import { gaussianBlur } from '../ops/blur.js';
 import { checkFiniteResult, checkImage, seedOption, type ExplainContext, type ImageInput } from './context.js';
-import { chunks, throwIfAborted, type RunOptions } from './progress.js';
+import { throwIfAborted, type RunOptions } from './progress.js';
+import { Schedule } from './schedule.js';
 import { channelScores, itemScores, resolveScore, resolveTargets, targetRequests, type Score, type Target } from './score.js';
 import { planSegmentation, segmentImage, type Segmentation, type SegmentationOptions } from './segmentation.js';
 
@@ -41,16 +43,16 @@ const WORKGROUP_SIZE = 64;
 const kernel = (entry: string) => ({ shader: 'masking', entry, constants: { WORKGROUP_SIZE } });
 
 /** Checks everything that does not need the segmentation, before any GPU work. */
-export function planPerturbation(ctx: ExplainContext, options: PerturbationOptions) {
+export function planPerturbation(ctx: ExplainContext, options: PerturbationOptions, method = 'LIME and KernelSHAP') {
   const [height, width] = ctx.model.inputShape;
   const baseline = options.baseline ?? 'mean';
   if (!(baseline === 'mean' || baseline === 'blur' || baseline === 'black' || (typeof baseline === 'number' && Number.isFinite(baseline)))) {
     throw new OptionError(`baseline must be 'mean', 'blur', 'black' or a finite number, got ${JSON.stringify(baseline)}`);
   }
   const score = resolveScore(ctx.model, options.score);
-  if (Array.isArray(options.target)) throw new OptionError('LIME and KernelSHAP explain one image and one target per call: pass a single target');
+  if (Array.isArray(options.target)) throw new OptionError(`${method} takes one image and one target per call: pass a single target`);
   const requests = targetRequests(ctx.model, score, options.target);
-  if (requests.length !== 1) throw new OptionError(`LIME and KernelSHAP explain one target per call: use { topK: 1 } or call once per class, got { topK: ${requests.length} }`);
+  if (requests.length !== 1) throw new OptionError(`${method} takes one target per call: use { topK: 1 } or call once per class, got { topK: ${requests.length} }`);
   const seed = seedOption(options.seed, 0);
   const segmentation = planSegmentation(height, width, options);
   return { baseline, score, request: requests[0], seed, segmentation };
@@ -84,7 +86,6 @@ export async function scoreMasks(
   plan: ReturnType<typeof planPerturbation>,
   masksFor: (segmentation: Segmentation) => Float32Array,
   options: RunOptions,
-  started: number,
 ): Promise<PerturbationScores & { masks: Float32Array }> {
   const { rt, model } = ctx;
   throwIfAborted(options.signal);
@@ -113,9 +114,10 @@ export async function scoreMasks(
     owned.push(ranking, jobs, targets, mask);
     const result = rt.empty([rows + 1], 'perturbation.scores');
     owned.push(result);
-    const chunk = Math.max(1, Math.min(rows, ctx.maxChunk, model.maxBatch()));
-    for (const { start, count } of chunks(rows, chunk)) {
-      throwIfAborted(options.signal);
+    const largest = Math.max(1, Math.min(rows, ctx.maxChunk, model.maxBatch()));
+    // chunks of about TARGET_MS at the measured pace, so that progress is real and a cancel prompt
+    const schedule = new Schedule(rt, options, rows, ctx.pace ?? (ctx.pace = new Map()), `perturbation:${model.spec.source}`, model.flops(1));
+    await schedule.run(rows, largest, (start, count) => {
       const uniforms = { pixels: height * width, channels, segments, start, count };
       const copies = rt.empty([count, height, width, channels], 'perturbation.copies');
       rt.dispatch(kernel('mask_copies'), {
@@ -130,16 +132,10 @@ export async function scoreMasks(
       rt.copy(scores, result, count, 0, start);
       for (const t of [scores, table, copies]) t.dispose();
       batch.dispose();
-      if (start + count < rows) {
-        // chunked runs submit per chunk so that progress is real; no readback inside the loop
-        await rt.flush();
-        options.onProgress?.({ done: start + count, total: rows, elapsed: performance.now() - started });
-      }
-    }
+    });
     rt.copy(targets, result, 1, 0, rows);
     const packed = await rt.read(result);
     checkFiniteResult(packed, 'masked copies\' scores');
-    options.onProgress?.({ done: rows, total: rows, elapsed: performance.now() - started });
     return { segmentation, scores: Float64Array.from(packed.subarray(0, rows)), target: packed[rows], masks };
   } finally {
     for (const t of owned) t.dispose();

@@ -4,15 +4,16 @@
  * black) step by step and records the target's probability, which should fall fast (low AUC is
  * good); insertion starts from a substitute (default blurred) and puts the pixels back in the same
  * order, where the probability should rise fast (high AUC is good). The ranking is made on the CPU
- * from the map (ties by pixel index), the perturbed copies on the GPU, run as inference batches;
- * one read of the curve.
+ * from the map (ties by pixel index), the perturbed copies on the GPU, run as inference batches in
+ * chunks of about TARGET_MS (schedule.ts); one read of the curve.
  */
 import { OptionError, ShapeError } from '../../errors.js';
 import type { Tensor } from '../../gpu/tensor.js';
 import { gaussianBlur } from '../../ops/blur.js';
 import type { Attribution } from '../attribution.js';
 import { checkFiniteResult, positiveInteger, type ExplainContext, type ImageInput } from '../context.js';
-import { chunks, throwIfAborted, type RunOptions } from '../progress.js';
+import { throwIfAborted, type RunOptions } from '../progress.js';
+import { Schedule } from '../schedule.js';
 import type { Score, Target } from '../score.js';
 import { chunkSize, prepareImage, singleTarget, targetTensor } from '../single_image.js';
 
@@ -56,7 +57,8 @@ export function pixelRanks(map: ArrayLike<number>): Float32Array {
   return rank;
 }
 
-function pixelMap(ctx: ExplainContext, map: MapInput): Float64Array {
+/** The map summed over its channels per pixel [H * W], checked against the model's input size (ShapeError) and for non-finite values. */
+export function pixelMap(ctx: ExplainContext, map: MapInput): Float64Array {
   const [height, width] = ctx.model.inputShape;
   const shape = map?.shape;
   if (!Array.isArray(shape) || shape[0] !== height || shape[1] !== width || !(map.values?.length === height * width * (shape[2] ?? 1))) {
@@ -108,24 +110,19 @@ export async function perturbationCurve(ctx: ExplainContext, image: ImageInput, 
     const curve = rt.empty([points + 1], 'curve.scores');
     owned.push(other, ranks, curve);
     const kernel = (entry: string) => ({ shader: 'perturbation_curve', entry, constants: { WORKGROUP_SIZE, INSERTION: mode === 'insertion' ? 1 : 0 } });
-    for (const { start, count } of chunks(points, chunkSize(ctx, points))) {
-      throwIfAborted(options.signal);
+    const schedule = new Schedule(rt, options, points, ctx.pace ?? (ctx.pace = new Map()), `curve:${model.spec.source}`, model.flops(1));
+    await schedule.run(points, chunkSize(ctx, points), (start, count) => {
       const copies = rt.empty([count, height, width, channels], 'curve.copies');
       rt.dispatch(kernel('perturb'), { bindings: { image: input.tensor, substitute: other, rank: ranks, copies }, uniforms: params(start, count), workgroups: rt.grid(copies.size, WORKGROUP_SIZE) });
       const batch = model.forward(copies, { keep: [node] });
       rt.dispatch(kernel('gather_scores'), { bindings: { scores: batch.value(node), targets, curve }, uniforms: params(start, count), workgroups: rt.grid(count, WORKGROUP_SIZE) });
       batch.dispose();
       copies.dispose();
-      if (start + count < points) {
-        await rt.flush();
-        options.onProgress?.({ done: start + count, total: points, elapsed: performance.now() - started });
-      }
-    }
+    });
     // [curve steps + 1 | target]
     rt.copy(targets, curve, 1, 0, points);
     const packed = await rt.read(curve);
     checkFiniteResult(packed, `${mode} curve`);
-    options.onProgress?.({ done: points, total: points, elapsed: performance.now() - started });
     const scores = packed.slice(0, points);
     let auc = 0;
     for (let k = 0; k < steps; k++) auc += (scores[k] + scores[k + 1]) / (2 * steps);
