@@ -23,6 +23,7 @@ export {
   depthwiseConv2d, depthwiseConv2dBackward, depthwiseConv2dBackwardFilter, depthwiseConv2dBackwardInput,
   type DepthwiseConv2dGradients, type DepthwiseConv2dOptions,
 } from './depthwise_conv2d.js';
+export { dftTwiddles, halfSpectrumWidth, irfft2d, irfft2dBackward, spectrumScale, type Irfft2dOptions } from './irfft2d.js';
 export { globalAvgPool, globalAvgPoolBackward } from './global_avg_pool.js';
 export { accumulateLossStats, lossWithGradient, type LossKind, type LossResult } from './loss.js';
 export { maxPool, maxPoolBackward, type PoolOptions } from './max_pool.js';
@@ -39,3 +40,4 @@ export { checkSlicOptions, enforceConnectivity, slic, slicGrid, type SlicOptions
 export { slice, sliceBackward, type SliceWindow } from './slice.js';
 export { softmax, softmaxBackward } from './softmax.js';
 export { transpose, transposeBackward } from './transpose.js';
+export { colorDecorrelation, validImage, validImageBackward, type ValidImageOptions } from './valid_image.js';
