@@ -27,6 +27,11 @@
  * squared differences of neighbouring pixels. RMS normalization (not max-abs) makes lr the
  * root-mean-square change per pixel and step, whatever the model's gradient scale, and cannot be
  * dominated by a single outlier pixel.
+ *
+ * `parametrization: 'fourier'` optimizes each image's Fourier spectrum instead, in a decorrelated
+ * colour space, through a sigmoid (Olah et al. 2017; fourier_image.ts) with Adam: the same loop,
+ * jitter and objectives, without the pixel priors (decay, total variation, blur), which that
+ * parametrization replaces by its 1/f spectrum scaling.
  */
 import { LimitError, OptionError } from '../errors.js';
 import type { Runtime } from '../gpu/runtime.js';
@@ -34,7 +39,9 @@ import type { Tensor } from '../gpu/tensor.js';
 import { INPUT } from '../model/model.js';
 import { gaussianBlur } from '../ops/blur.js';
 import { addGaussianNoise } from '../ops/random.js';
+import { roll } from '../ops/roll.js';
 import { nonNegative, positiveInteger, seedOption, type ExplainContext } from './context.js';
+import { FourierParametrization, type ParametrizedImages } from './fourier_image.js';
 import { planWork } from './planner.js';
 import { chunks, throwIfAborted, type RunOptions } from './progress.js';
 import { classCount, oneHotSeed } from './score.js';
@@ -75,16 +82,39 @@ export interface PreviewInfo {
   count: number;
 }
 
+/**
+ * What the ascent optimizes: the pixels, or each image's Fourier spectrum in a decorrelated colour
+ * space behind a sigmoid (Olah et al. 2017, "Feature Visualization"; lucid's default).
+ */
+export type Parametrization = 'pixel' | 'fourier';
+
 export interface AscentOptions extends RunOptions {
   /** Gradient-ascent steps. Default 256. */
   steps?: number;
-  /** Step size: the RMS change of a pixel per step from the normalized gradient. Default 0.05. */
+  /**
+   * Step size. Pixels: the RMS change of a pixel per step from the normalized gradient. Fourier:
+   * Adam's learning rate on the spectrum (lucid's 0.05). Default 0.05.
+   */
   learningRate?: number;
+  /** Pixel-space priors; with 'fourier' only `jitter` applies (the others act on pixels). */
   regularize?: Regularization;
   /** Seeds the start images (GPU Philox) and the jitter offsets (CPU). Default 7. */
   seed?: number;
-  /** Standard deviation of the start images around the middle of the input range, as a fraction of the range. Default 0.02. */
+  /**
+   * Pixels: standard deviation of the start images around the middle of the input range, as a
+   * fraction of the range (default 0.02). Fourier: standard deviation of the start spectrum's
+   * coefficients (default 0.01, lucid's).
+   */
   startNoise?: number;
+  /** Default 'pixel'. */
+  parametrization?: Parametrization;
+  /**
+   * Fourier only: optimize colours in lucid's decorrelated colour space (ImageNet's colour
+   * correlation). Default true for 3-channel models, false otherwise (and true needs 3 channels).
+   */
+  decorrelate?: boolean;
+  /** Fourier only: the spectrum is scaled by 1 / |frequency|^decayPower (0: white). Default 1. */
+  decayPower?: number;
   /**
    * Live preview for a UI: called with the current images ([count, H, W, C]) every
    * `previewEvery` steps. Opt-in, and the one place the loop reads back from the GPU.
@@ -108,6 +138,7 @@ export interface ClassVisualizationOptions extends AscentOptions {
 
 export interface Visualization {
   method: 'filters' | 'class';
+  parametrization: Parametrization;
   /** The node whose unit was maximized: the layer, or the logits node. */
   node: string;
   /** One image per unit, [n, H, W, C] row-major, values within the context's input range. */
@@ -136,6 +167,9 @@ interface Objective {
 }
 
 interface Settings {
+  parametrization: Parametrization;
+  decorrelate: boolean;
+  decayPower: number;
   steps: number;
   learningRate: number;
   l2: number;
@@ -161,8 +195,23 @@ function nonNegativeInteger(value: number, name: string): number {
   return value;
 }
 
-function resolveSettings(options: AscentOptions): Settings {
+const PIXEL_PRIORS = ['l2', 'l1', 'totalVariation', 'blurEvery', 'blurSigma'] as const;
+
+function resolveSettings(ctx: ExplainContext, options: AscentOptions): Settings {
   const r = options.regularize ?? {};
+  const parametrization = options.parametrization ?? 'pixel';
+  if (parametrization !== 'pixel' && parametrization !== 'fourier') throw new OptionError(`parametrization must be 'pixel' or 'fourier', got ${String(parametrization)}`);
+  const fourier = parametrization === 'fourier';
+  const channels = ctx.model.inputShape[ctx.model.inputShape.length - 1];
+  if (fourier) {
+    const prior = PIXEL_PRIORS.find((name) => r[name] !== undefined);
+    if (prior) throw new OptionError(`regularize.${prior} acts on pixels and does not apply to parametrization 'fourier' (its prior is the 1/f spectrum scaling: see decayPower); only regularize.jitter does`);
+    if (ctx.model.inputShape.length !== 3) throw new OptionError(`parametrization 'fourier' needs images [H, W, C]; the model takes [${ctx.model.inputShape.join(', ')}]`);
+    if (options.decorrelate && channels !== 3) throw new OptionError(`decorrelate needs 3-channel (RGB) images; the model takes ${channels} channel(s): leave it off`);
+  } else {
+    if (options.decorrelate !== undefined) throw new OptionError("decorrelate applies to parametrization 'fourier' only");
+    if (options.decayPower !== undefined) throw new OptionError("decayPower applies to parametrization 'fourier' only");
+  }
   const blurEvery = nonNegativeInteger(r.blurEvery ?? 4, 'regularize.blurEvery');
   const blurSigma = r.blurSigma ?? 0.5;
   if (blurEvery > 0) finite(blurSigma, 'regularize.blurSigma', true);
@@ -174,6 +223,9 @@ function resolveSettings(options: AscentOptions): Settings {
     previewEvery = positiveInteger(options.previewEvery, 'previewEvery');
   }
   return {
+    parametrization,
+    decorrelate: fourier && (options.decorrelate ?? channels === 3),
+    decayPower: fourier ? finite(options.decayPower ?? 1, 'decayPower', false) : 0,
     steps: positiveInteger(options.steps ?? 256, 'steps', 1 << 20),
     learningRate: finite(options.learningRate ?? 0.05, 'learningRate', true),
     l2: finite(r.l2 ?? 1e-4, 'regularize.l2', false),
@@ -183,7 +235,7 @@ function resolveSettings(options: AscentOptions): Settings {
     blurSigma,
     jitter: nonNegativeInteger(r.jitter ?? 4, 'regularize.jitter'),
     seed,
-    startNoise: nonNegative(options.startNoise ?? 0.02, 'startNoise'),
+    startNoise: nonNegative(options.startNoise ?? (fourier ? 0.01 : 0.02), 'startNoise'),
     previewEvery,
   };
 }
@@ -249,7 +301,7 @@ function classObjective(ctx: ExplainContext, options: ClassVisualizationOptions)
 /** Maximizes the mean activation of each requested channel of `layer`, one image per channel. */
 export function visualizeFilters(ctx: ExplainContext, options: FilterVisualizationOptions): Promise<Visualization> {
   try {
-    return ascend(ctx, filterObjective(ctx, options), resolveSettings(options), options);
+    return ascend(ctx, filterObjective(ctx, options), resolveSettings(ctx, options), options);
   } catch (error) {
     return Promise.reject(error);
   }
@@ -258,7 +310,7 @@ export function visualizeFilters(ctx: ExplainContext, options: FilterVisualizati
 /** Maximizes the logit of each target class, one image per class. */
 export function visualizeClass(ctx: ExplainContext, options: ClassVisualizationOptions): Promise<Visualization> {
   try {
-    return ascend(ctx, classObjective(ctx, options), resolveSettings(options), options);
+    return ascend(ctx, classObjective(ctx, options), resolveSettings(ctx, options), options);
   } catch (error) {
     return Promise.reject(error);
   }
@@ -276,12 +328,6 @@ function recordObjective(ctx: ExplainContext, x: Tensor, objective: Objective, t
   pass.dispose();
 }
 
-function roll(rt: Runtime, x: Tensor, dy: number, dx: number): Tensor {
-  const output = rt.empty(x.shape, 'visualize.jittered');
-  rt.dispatch(spec('roll'), { bindings: { input: x, output }, uniforms: { shape: x.shape, shift_y: dy, shift_x: dx }, workgroups: rt.grid(output.size, WORKGROUP_SIZE) });
-  return output;
-}
-
 /** 1 / RMS of each image's gradient, [N], in two passes (block sums, then one invocation per image). */
 function inverseRms(rt: Runtime, gradient: Tensor): Tensor {
   const n = gradient.shape[0];
@@ -296,11 +342,48 @@ function inverseRms(rt: Runtime, gradient: Tensor): Tensor {
   return invNorm;
 }
 
+/**
+ * The pixel parametrization: the images themselves, moved by the `update` kernel (normalized
+ * gradient and the priors) and blurred every `blurEvery` steps. Start images are numbered from
+ * `first`, so a chunk equals its slice of the whole batch.
+ */
+function pixelImages(ctx: ExplainContext, settings: Settings, gray: Tensor, shape: number[], first: number): ParametrizedImages {
+  const { rt } = ctx;
+  const [low, high] = ctx.inputRange;
+  const uniforms = {
+    shape, learning_rate: settings.learningRate, l2: settings.l2, l1: settings.l1, total_variation: settings.totalVariation, center: (low + high) / 2, low, high,
+  };
+  // start images: center + startNoise * range * N(0, 1)
+  const noisy = addGaussianNoise(rt, gray, shape[0], settings.startNoise * (high - low), { seed: settings.seed, stream: VISUALIZE_STREAM }, first);
+  let x = rt.empty(shape, 'visualize.images');
+  rt.dispatch(spec('clip'), { bindings: { image: noisy, image_next: x }, uniforms: { ...uniforms, gradient_shift_y: 0, gradient_shift_x: 0 }, workgroups: rt.grid(x.size, WORKGROUP_SIZE) });
+  noisy.dispose();
+  return {
+    image: () => x,
+    step(gradient, shiftY, shiftX, step) {
+      const invNorm = inverseRms(rt, gradient);
+      const next = rt.empty(shape, 'visualize.images');
+      rt.dispatch(spec('update'), {
+        bindings: { image: x, gradient, inv_norm: invNorm, image_next: next },
+        uniforms: { ...uniforms, gradient_shift_y: shiftY, gradient_shift_x: shiftX },
+        workgroups: rt.grid(next.size, WORKGROUP_SIZE),
+      });
+      for (const t of [x, gradient, invNorm]) t.dispose();
+      x = next;
+      if (settings.blurEvery > 0 && step % settings.blurEvery === 0) {
+        const blurred = gaussianBlur(rt, x, settings.blurSigma);
+        x.dispose();
+        x = blurred;
+      }
+    },
+    dispose: () => x.dispose(),
+  };
+}
+
 async function ascend(ctx: ExplainContext, objective: Objective, settings: Settings, options: AscentOptions): Promise<Visualization> {
   const started = performance.now();
   const { rt, model } = ctx;
   const [low, high] = ctx.inputRange;
-  const center = (low + high) / 2;
   const total = objective.units.length;
   const imageShape = model.inputShape;
   const elements = imageShape.reduce((a, b) => a * b, 1);
@@ -312,7 +395,18 @@ async function ascend(ctx: ExplainContext, objective: Objective, settings: Setti
   throwIfAborted(options.signal);
   const { steps } = settings;
   const offsets = jitterOffsets(settings.seed, steps, settings.jitter);
-  // per unit: its image in the packed result, and the current and next image beside the pass
+  const fourier = settings.parametrization === 'fourier'
+    ? new FourierParametrization(rt, {
+      imageShape, range: [low, high], decorrelate: settings.decorrelate, decayPower: settings.decayPower, startNoise: settings.startNoise,
+      learningRate: settings.learningRate, random: { seed: settings.seed, stream: VISUALIZE_STREAM },
+    })
+    : undefined;
+  // the objective's sign in the backward seed: the pixel update ascends, Adam descends
+  const sign = fourier ? fourier.objectiveSign : 1;
+  // per unit: its image in the packed result; per copy the parametrization's state beside the
+  // pass (pixels: the current and next image; Fourier: spectrum, Adam's moments, the spectrum's
+  // gradient and partial transform, the image, its pre-sigmoid values and its gradient)
+  const copyFloats = fourier ? 5 * fourier.spectrumFloats() + 3 * elements + 4 : 2 * elements + 4;
   const chunk = planWork(ctx, {
     images: 1,
     jobsPerImage: total,
@@ -320,59 +414,41 @@ async function ascend(ctx: ExplainContext, objective: Objective, settings: Setti
     pass: { backward: { seedNode: objective.node, to: model.inputName }, keep: [objective.node] },
     imageFloats: 0,
     jobFloats: elements + 2,
-    copyFloats: 2 * elements + 4,
+    copyFloats,
   }).copiesPerChunk;
   const chunkCount = Math.ceil(total / chunk);
   const units = steps * chunkCount;
-  const baseUpdate = { shape: [0, ...imageShape], learning_rate: settings.learningRate, l2: settings.l2, l1: settings.l1, total_variation: settings.totalVariation, center, low, high };
   const report = (done: number) => options.onProgress?.({ done, total: units, elapsed: performance.now() - started });
 
   // images, then start objectives [total], then final objectives [total]: one readback at the end
   const packed = rt.empty([total * elements + 2 * total], 'visualize.result');
   const means = rt.empty([2 * total], 'visualize.objectives');
   const gray = rt.empty([1, ...imageShape], 'visualize.gray');
-  rt.fill(gray, center);
-  const live = new Set<Tensor>();
-  const own = (t: Tensor) => (live.add(t), t);
-  const drop = (t: Tensor) => (live.delete(t), t.dispose());
+  rt.fill(gray, (low + high) / 2);
+  const live = new Set<{ dispose(): void }>();
+  const own = <T extends { dispose(): void }>(t: T) => (live.add(t), t);
+  const drop = (t: { dispose(): void }) => (live.delete(t), t.dispose());
   try {
     for (const [chunkIndex, { start, count }] of [...chunks(total, chunk)].entries()) {
       const shape = [count, ...imageShape];
-      const updateUniforms = { ...baseUpdate, shape };
       const targets = own(rt.upload([count], objective.units.slice(start, start + count), 'visualize.targets'));
-      // start images: center + startNoise * range * N(0, 1), copies numbered from `start`, so a chunk equals its slice of the whole batch
-      const noisy = own(addGaussianNoise(rt, gray, count, settings.startNoise * (high - low), { seed: settings.seed, stream: VISUALIZE_STREAM }, start));
-      let x = own(rt.empty(shape, 'visualize.images'));
-      rt.dispatch(spec('clip'), { bindings: { image: noisy, image_next: x }, uniforms: { ...updateUniforms, gradient_shift_y: 0, gradient_shift_x: 0 }, workgroups: rt.grid(x.size, WORKGROUP_SIZE) });
-      drop(noisy);
-      recordObjective(ctx, x, objective, targets, means, start);
+      const images = own(fourier ? fourier.start(count, start) : pixelImages(ctx, settings, gray, shape, start));
+      recordObjective(ctx, images.image(), objective, targets, means, start);
       const seedShape = model.shapes(count).get(objective.node)!;
 
       for (let step = 0; step < steps; step++) {
         const [dy, dx] = offsets[step];
+        const x = images.image();
         const jittered = dy === 0 && dx === 0 ? x : own(roll(rt, x, dy, dx));
         const pass = model.forward(jittered, { forBackward: true });
-        const seed = oneHotSeed(rt, seedShape, targets, 1 / objective.spatial);
+        const seed = oneHotSeed(rt, seedShape, targets, sign / objective.spatial);
         const { gradients } = model.backward(pass, new Map([[objective.node, seed]]), { to: [INPUT] });
         pass.dispose();
         if (jittered !== x) drop(jittered);
-        const gradient = own(gradients.get(INPUT)!);
-        const invNorm = own(inverseRms(rt, gradient));
-        const next = own(rt.empty(shape, 'visualize.images'));
-        rt.dispatch(spec('update'), {
-          bindings: { image: x, gradient, inv_norm: invNorm, image_next: next },
-          uniforms: { ...updateUniforms, gradient_shift_y: -dy, gradient_shift_x: -dx },
-          workgroups: rt.grid(next.size, WORKGROUP_SIZE),
-        });
-        for (const t of [x, gradient, invNorm]) drop(t);
-        x = next;
-        if (settings.blurEvery > 0 && (step + 1) % settings.blurEvery === 0) {
-          const blurred = own(gaussianBlur(rt, x, settings.blurSigma));
-          drop(x);
-          x = blurred;
-        }
+        // the gradient at the jittered image; rolling it by minus the jitter maps it back
+        images.step(gradients.get(INPUT)!, -dy, -dx, step + 1);
         if (settings.previewEvery > 0 && (step + 1) % settings.previewEvery === 0) {
-          options.onPreview!(await rt.read(x), { step: step + 1, first: start, count });
+          options.onPreview!(await rt.read(images.image()), { step: step + 1, first: start, count });
           throwIfAborted(options.signal);
         }
         if ((step + 1) % FLUSH_EVERY === 0 && step + 1 < steps) {
@@ -383,9 +459,10 @@ async function ascend(ctx: ExplainContext, objective: Objective, settings: Setti
           report(chunkIndex * steps + step + 1);
         }
       }
+      const x = images.image();
       recordObjective(ctx, x, objective, targets, means, total + start);
       rt.copy(x, packed, x.size, 0, start * elements);
-      drop(x);
+      drop(images);
       drop(targets);
       if (start + count < total) {
         await rt.finish();
@@ -399,6 +476,7 @@ async function ascend(ctx: ExplainContext, objective: Objective, settings: Setti
     const objectives = values.subarray(total * elements);
     return {
       method: objective.method,
+      parametrization: settings.parametrization,
       node: objective.node,
       images: values.slice(0, total * elements),
       shape: [total, ...imageShape] as [number, number, number, number],
@@ -410,5 +488,6 @@ async function ascend(ctx: ExplainContext, objective: Objective, settings: Setti
   } finally {
     for (const t of live) t.dispose();
     for (const t of [packed, means, gray]) t.dispose();
+    fourier?.dispose();
   }
 }
