@@ -17,8 +17,9 @@
 //   rows:     image[n, y, x, c] = 1/(H W) sum_{kx < F} w(kx) Re(P[n, y, kx, c] e^{+2 pi i kx x / W})
 // with w(0) = 1, w(W / 2) = 1 for even W (the Nyquist column is its own mirror), w = 2 otherwise
 // (the missing half of the spectrum is the conjugate mirror of the given one). Like irfft2 this
-// takes the real part of the DC and Nyquist columns: their imaginary parts never reach the image
-// (and so get zero gradient).
+// takes the real part of the DC and Nyquist columns after the transform along y, so the imaginary
+// parts of the self-conjugate coefficients (ky, kx) with ky in {0, H/2} and kx in {0, W/2} (halves
+// for even sizes only) never reach the image, and get zero gradient.
 // The map spectrum -> image is real-linear, so its backward is the adjoint, applied in reverse:
 //   rows_adjoint:     dP[n, y, kx, c] = w(kx)/(H W) sum_{x < W} dimage[n, y, x, c] e^{-2 pi i kx x / W}
 //   columns_adjoint:  dS[n, ky, kx, c] = scale[ky, kx] sum_{y < H} dP[n, y, kx, c] e^{-2 pi i ky y / H}

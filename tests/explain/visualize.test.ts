@@ -17,6 +17,7 @@ import { describeGpu, testRuntime } from '../gpu.js';
 import { inputShapeOf, tinyCnn } from '../model/fixtures.js';
 import { referenceForward, referenceScoreGradient } from '../reference/model.js';
 import { gaussian } from '../reference/random.js';
+import { rollRef } from '../reference/roll.js';
 import { refTensor, type RefTensor } from '../reference/tensor.js';
 
 type Conv = Extract<LayerSpec, { kind: 'conv2d' }>;
@@ -26,18 +27,6 @@ function context(rt: Runtime, spec: ModelSpec, inputRange: [number, number] = [-
 }
 
 // ---- float64 composition of one ascent step -------------------------------------------------
-
-/** out[n, y, x, c] = x[n, (y - dy) mod H, (x - dx) mod W, c] */
-function rollRef(t: RefTensor, dy: number, dx: number): RefTensor {
-  const [n, h, w, c] = t.shape;
-  const out = refTensor(t.shape);
-  const mod = (a: number, m: number) => ((a % m) + m) % m;
-  for (let b = 0; b < n; b++)
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++)
-        for (let k = 0; k < c; k++) out.data[((b * h + y) * w + x) * c + k] = t.data[((b * h + mod(y - dy, h)) * w + mod(x - dx, w)) * c + k];
-  return out;
-}
 
 /** Separable Gaussian blur, in-bounds taps renormalised (shaders/blur.wgsl). */
 function blurRef(t: RefTensor, sigma: number): RefTensor {

@@ -32,7 +32,7 @@ describeGpu('irfft2d', () => {
       if (spectrum.data.length < 500) {
         expectReferenceGradient(expected, finiteDifferenceVjp((s) => irfft2dRef(s, w, scale), spectrum, dImage), label);
       }
-      // the imaginary parts of the DC column (and of the Nyquist column for even W) never reach the image
+      // the imaginary part of the (0, 0) coefficient never reaches the image
       for (let i = 0; i < expected.data.length; i += 2 * c * f * h) expect(expected.data[i + 1]).toBe(0);
     });
   }
