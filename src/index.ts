@@ -46,7 +46,7 @@ export type { KernelShapAttribution, KernelShapOptions } from './explain/kernel_
 export type { PerturbationBaseline, PerturbationOptions } from './explain/perturbation.js';
 export type { Segmentation, SegmentationOptions } from './explain/segmentation.js';
 export type { ActivationsOptions, LayerActivations } from './explain/activations.js';
-export type { Visualization, FilterVisualizationOptions, ClassVisualizationOptions } from './explain/visualize.js';
+export type { AscentOptions, Visualization, FilterVisualizationOptions, ClassVisualizationOptions, Parametrization, Regularization } from './explain/visualize.js';
 export type { SmoothGradOptions, SmoothGradVariant } from './explain/smoothgrad.js';
 export type { IntegratedGradientsOptions } from './explain/integrated_gradients.js';
 export type { BaselineSet, BaselineSetOptions } from './explain/baselines.js';

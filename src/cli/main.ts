@@ -11,7 +11,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { version } from '../../package.json';
-import { Explainer, INTEGRATION_RULES, Model, Runtime, XaiError, cropImage, encodeNpy, imageToInput, loadModelSpec, modelFiles, type ModelSpec, type OcclusionAttribution } from '../index.js';
+import {
+  Explainer, INTEGRATION_RULES, Model, Runtime, XaiError, cropImage, encodeNpy, imageToInput, loadModelSpec, modelFiles, type AscentOptions, type ModelSpec, type OcclusionAttribution,
+} from '../index.js';
 import { decodeImageFile, encodePng, requestNodeDevice } from '../node.js';
 import { UsageError, channelsOption, cropOption, integerOption, labelsOption, numberOption, parseOptions, rangeOption, targetOption } from './args.js';
 import { METHOD_OPTIONS, explainBatch, methodSettings, scoreOption } from './explain-batch.js';
@@ -81,8 +83,13 @@ Methods:
   --class 3|0-9          class images instead of filters: gradient ascent on the class logits
   --generator PATH       with --class: ascend over this generator's latent code (x = G(z)) so the
                          images look like its data (e.g. models/digits-generator/model.json)
+  --parametrization P    pixel (default) or fourier: optimize each image's Fourier spectrum (1/f
+                         scaled), in decorrelated colours, behind a sigmoid (Olah et al. 2017)
+  --decay-power F        fourier: the spectrum scaling 1/|f|^F (default 1; 0 is white)
+  --no-decorrelate       fourier: optimize R, G, B directly (decorrelation is on for 3 channels)
+  --jitter N             largest random shift per step, in pixels (default 4; ~1 for 28-pixel images)
   --steps N              gradient-ascent steps (default 256; 200 with --generator)
-  --learning-rate F      (default 0.05; 0.1 with --generator)
+  --learning-rate F      (default 0.05, Adam's with fourier; 0.1 with --generator)
   --input-range a,b      (default 0,1)
   --seed S               (default 7)
   --json                 print the result as JSON on stdout`,
@@ -181,6 +188,7 @@ async function visualize(argv: string[]): Promise<void> {
   const values = parseOptions(argv, {
     model: { type: 'string' }, layer: { type: 'string' }, out: { type: 'string' }, channels: { type: 'string' }, class: { type: 'string' }, generator: { type: 'string' },
     steps: { type: 'string' }, 'learning-rate': { type: 'string' }, 'input-range': { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
+    parametrization: { type: 'string' }, 'decay-power': { type: 'string' }, 'no-decorrelate': { type: 'boolean' }, jitter: { type: 'string' },
   });
   if (values.help) return void console.log(HELP.visualize);
   const inputRange = rangeOption(values['input-range'], 'input-range', [0, 1]);
@@ -191,6 +199,10 @@ async function visualize(argv: string[]): Promise<void> {
   const layer = values.class === undefined ? required(values.layer, 'layer', 'visualize') : undefined;
   const classes = values.class === undefined ? undefined : channelsOption(values.class);
   if (classes === 'all') throw new UsageError('--class takes class numbers (3, 0-9 or 1,4,7), not all');
+  const ascent = ascentOptions(values);
+  if (values.generator !== undefined && Object.keys(ascent).length > 0) {
+    throw new UsageError('--parametrization, --decay-power, --no-decorrelate and --jitter shape a pixel or Fourier ascent; --generator ascends over its latent code instead');
+  }
   const common = {
     steps: integerOption(values.steps, 'steps', values.generator ? 200 : 256),
     learningRate: numberOption(values['learning-rate'], 'learning-rate', values.generator ? 0.1 : 0.05),
@@ -203,27 +215,45 @@ async function visualize(argv: string[]): Promise<void> {
   if (classes) {
     const result = generatorSpec
       ? await xai.visualizeClassWithGenerator(Model.create(xai.runtime, generatorSpec), { classes, ...common, onProgress: progressBar('visualize') })
-      : await xai.visualizeClass({ target: classes, ...common, onProgress: progressBar('visualize') });
+      : await xai.visualizeClass({ target: classes, ...common, ...ascent, onProgress: progressBar('visualize') });
     const [n, h, w, c] = result.shape;
     await writeOutput(out, encodePng(imageGrid(result.images, n, h, w, c, inputRange, classes)));
     if (values.json) {
       const probabilities = 'probabilities' in result ? { probabilities: result.probabilities } : {};
-      return void console.log(JSON.stringify({ classes, shape: result.shape, png: out, generator: values.generator ?? null, ...probabilities, milliseconds: result.milliseconds }));
+      const parametrization = 'parametrization' in result ? { parametrization: result.parametrization } : {};
+      return void console.log(JSON.stringify({ classes, shape: result.shape, png: out, generator: values.generator ?? null, ...parametrization, ...probabilities, milliseconds: result.milliseconds }));
     }
     const probabilities = 'probabilities' in result ? `; probability of its class: ${result.probabilities.map((p) => p.toFixed(3)).join(', ')}` : '';
-    console.log(`visualize: ${n} class images${generatorSpec ? ` through the generator ${values.generator}` : ''}, ${result.milliseconds.toFixed(0)} ms -> ${out}${probabilities}`);
+    const how = generatorSpec ? ` through the generator ${values.generator}` : 'parametrization' in result ? ` (${result.parametrization})` : '';
+    console.log(`visualize: ${n} class images${how}, ${result.milliseconds.toFixed(0)} ms -> ${out}${probabilities}`);
     return;
   }
-  const result = await xai.visualizeFilters({ layer: layer!, channels: channelsOption(values.channels), ...common, onProgress: progressBar('visualize') });
+  const result = await xai.visualizeFilters({ layer: layer!, channels: channelsOption(values.channels), ...common, ...ascent, onProgress: progressBar('visualize') });
   const [n, h, w, c] = result.shape;
   await writeOutput(out, encodePng(imageGrid(result.images, n, h, w, c, inputRange, result.channels)));
   // a channel that is zero on the start image gets no gradient and stays grey: say so, not silently
   const dead = result.channels.filter((_, i) => !(result.activations.final[i] > 0));
   if (values.json) {
-    return void console.log(JSON.stringify({ layer, channels: result.channels, shape: result.shape, png: out, deadChannels: dead, finalActivations: result.activations.final, milliseconds: result.milliseconds }));
+    return void console.log(JSON.stringify({ layer, parametrization: result.parametrization, channels: result.channels, shape: result.shape, png: out, deadChannels: dead, finalActivations: result.activations.final, milliseconds: result.milliseconds }));
   }
   const note = dead.length ? `; ${dead.length} channel(s) never activated (zero gradient from the start image): ${dead.join(', ')}` : '';
-  console.log(`visualize: ${n} channels of ${layer}, ${result.milliseconds.toFixed(0)} ms -> ${out}${note}`);
+  console.log(`visualize: ${n} channels of ${layer} (${result.parametrization}), ${result.milliseconds.toFixed(0)} ms -> ${out}${note}`);
+}
+
+/** The parametrization options of `visualize` (only those given, so the engine's defaults stay its own). */
+function ascentOptions(values: { parametrization?: string; 'decay-power'?: string; 'no-decorrelate'?: boolean; jitter?: string }): Pick<AscentOptions, 'parametrization' | 'decayPower' | 'decorrelate' | 'regularize'> {
+  const { parametrization } = values;
+  if (parametrization !== undefined && parametrization !== 'pixel' && parametrization !== 'fourier') {
+    throw new UsageError(`--parametrization must be pixel or fourier, got '${parametrization}'`);
+  }
+  const fourierOnly = values['decay-power'] !== undefined ? '--decay-power' : values['no-decorrelate'] ? '--no-decorrelate' : undefined;
+  if (fourierOnly && parametrization !== 'fourier') throw new UsageError(`${fourierOnly} goes with --parametrization fourier`);
+  return {
+    ...(parametrization ? { parametrization } : {}),
+    ...(values['decay-power'] !== undefined ? { decayPower: numberOption(values['decay-power'], 'decay-power', 1) } : {}),
+    ...(values['no-decorrelate'] ? { decorrelate: false } : {}),
+    ...(values.jitter !== undefined ? { regularize: { jitter: integerOption(values.jitter, 'jitter', 4, 0) } } : {}),
+  };
 }
 
 /** Runs one command; throws XaiError subclasses for everything a user can fix. */
