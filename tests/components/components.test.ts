@@ -827,6 +827,33 @@ describeBrowser(`components (${CHROMIUM}, WebGPU on SwiftShader)`, () => {
     expect(unexpected(problems), 'console errors, page errors or failed requests').toEqual([]);
   });
 
+  it('<xai-filter-gallery> tinyCnn conv1 (8 steps): the Parametrization select runs the Fourier parametrization', async ({ skip }) => {
+    needsAdapter(skip);
+    const out = await page.evaluate(async (seed) => {
+      const t = window.xaiTest;
+      t.clear();
+      const element = document.createElement('xai-filter-gallery');
+      element.explainer = await t.explainer('tinyCnn', seed);
+      element.layer = 'conv1';
+      element.steps = 8;
+      t.stage.append(element);
+      await element.updateComplete;
+      const select = element.shadowRoot!.querySelector<HTMLSelectElement>('select#parametrization')!;
+      const options = Array.from(select.options, (o) => o.value);
+      select.value = 'fourier';
+      select.dispatchEvent(new Event('change'));
+      await element.updateComplete;
+      const visualization = await element.run();
+      return { options, property: element.parametrization, parametrization: visualization.parametrization, images: Array.from(visualization.images), range: element.explainer.inputRange };
+    }, seed);
+    expect(out.options).toEqual(['pixel', 'fourier']);
+    expect(out.property).toBe('fourier');
+    expect(out.parametrization).toBe('fourier');
+    // the sigmoid keeps Fourier images strictly inside the input range
+    expect(out.images.every((v) => v > out.range[0] && v < out.range[1])).toBe(true);
+    expect(unexpected(problems), 'console errors, page errors or failed requests').toEqual([]);
+  });
+
   it('<xai-filter-gallery> Stop ends a 5000-step optimization: AbortedError, the last preview stays, xai-cancelled', async ({ skip }) => {
     needsAdapter(skip);
     const out = await page.evaluate(async (seed) => {

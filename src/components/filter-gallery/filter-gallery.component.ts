@@ -1,7 +1,7 @@
 import { html, nothing, type PropertyValues } from 'lit';
 import { property, queryAll, state } from 'lit/decorators.js';
 import { Task, TaskStatus } from '@lit/task';
-import { AbortedError, type Explainer, type Progress, type Visualization } from '../../index.js';
+import { AbortedError, type Explainer, type Parametrization, type Progress, type Visualization } from '../../index.js';
 import { channelsConverter } from '../internal/converters.js';
 import { formatDuration, formatValue, remainingTime } from '../internal/display.js';
 import { XaiEngineElement } from '../internal/engine-element.js';
@@ -18,6 +18,7 @@ interface GalleryRequest {
   steps: number;
   learningRate: number;
   previewEvery: number;
+  parametrization: Parametrization;
 }
 
 /**
@@ -25,7 +26,7 @@ interface GalleryRequest {
  * the images updating live while the optimization runs, with progress and a Stop button.
  *
  * @csspart base - The wrapper.
- * @csspart controls - Layer, steps and the Visualize button.
+ * @csspart controls - Layer, steps, parametrization, contrast and the Visualize button.
  * @csspart run-button - Starts the visualization.
  * @csspart progress - Progress, time left and the stop button.
  * @csspart progress-bar - The <progress> element.
@@ -53,6 +54,11 @@ export class XaiFilterGallery extends XaiEngineElement {
   /** Gradient-ascent steps. */
   @property({ type: Number }) steps = 128;
   @property({ type: Number, attribute: 'learning-rate' }) learningRate = 0.05;
+  /**
+   * What the ascent optimizes: "pixel" or "fourier" (each image's spectrum, 1/f scaled, in
+   * decorrelated colours behind a sigmoid: Olah et al. 2017). Passed to visualizeFilters as is.
+   */
+  @property() parametrization: Parametrization = 'pixel';
   /** Steps between live previews (each is one readback of the images). */
   @property({ type: Number, attribute: 'preview-every' }) previewEvery = 8;
   /** Show each image stretched to its own min..max instead of the model's input range. */
@@ -99,7 +105,8 @@ export class XaiFilterGallery extends XaiEngineElement {
     const { explainer } = await this.sources(false);
     const layer = this.layer ?? spatialLayers(explainer)[0];
     if (!layer) throw new Error(`${explainer.model.spec.source} has no layer with an [N, H, W, C] output to visualize`);
-    await this.galleryTask.run([{ explainer, layer, channels: this.channels, steps: this.steps, learningRate: this.learningRate, previewEvery: this.previewEvery }]);
+    const { channels, steps, learningRate, previewEvery, parametrization } = this;
+    await this.galleryTask.run([{ explainer, layer, channels, steps, learningRate, previewEvery, parametrization }]);
     return this.galleryTask.taskComplete;
   }
 
@@ -108,7 +115,7 @@ export class XaiFilterGallery extends XaiEngineElement {
     this.galleryTask.abort('stopped by the user');
   }
 
-  private async visualize({ explainer, layer, channels, steps, learningRate, previewEvery }: GalleryRequest, signal: AbortSignal): Promise<Visualization> {
+  private async visualize({ explainer, layer, channels, steps, learningRate, previewEvery, parametrization }: GalleryRequest, signal: AbortSignal): Promise<Visualization> {
     this.result = undefined;
     this.runError = undefined;
     this.stopped = false;
@@ -128,6 +135,7 @@ export class XaiFilterGallery extends XaiEngineElement {
       channels,
       steps,
       learningRate,
+      parametrization,
       signal,
       onProgress: (p) => {
         if (signal.aborted) return;
@@ -169,7 +177,7 @@ export class XaiFilterGallery extends XaiEngineElement {
       }
     }
     if (this.autoRun && explainer) {
-      const key = [explainer, this.layer, this.channels, this.steps, this.learningRate];
+      const key = [explainer, this.layer, this.channels, this.steps, this.learningRate, this.parametrization];
       if (!this.lastAutoRun || key.some((v, i) => v !== this.lastAutoRun![i])) {
         this.lastAutoRun = key;
         this.run().catch(() => {});
@@ -203,6 +211,15 @@ export class XaiFilterGallery extends XaiEngineElement {
               if (Number.isInteger(v) && v > 0) this.steps = v;
             }} />
           </div>
+          ${selectField({
+            id: 'parametrization',
+            label: 'Parametrization',
+            values: ['pixel', 'fourier'] as const,
+            selected: this.parametrization,
+            text: (v) => (v === 'fourier' ? 'Fourier (decorrelated)' : 'Pixels'),
+            disabled: this.running,
+            onChange: (v) => (this.parametrization = v),
+          })}
           ${selectField({
             id: 'stretch',
             label: 'Contrast',
