@@ -35,6 +35,7 @@ export { addGaussianNoise, randomNormal, randomUniform, type RandomStream } from
 export { reduceAxes, reduceAxesBackward, type Reduction } from './reduce_axes.js';
 export { flatten, reshape, reshapeBackward } from './reshape.js';
 export { resize, resizeBackward, type ResizeMethod, type ResizeOptions } from './resize.js';
+export { roll } from './roll.js';
 export type { ExplicitPadding, Padding } from './shapes.js';
 export { checkSlicOptions, enforceConnectivity, slic, slicGrid, type SlicOptions } from './slic.js';
 export { slice, sliceBackward, type SliceWindow } from './slice.js';
