@@ -92,19 +92,20 @@ export class FourierParametrization {
       if (current) for (const t of [current.values, current.image]) t.dispose();
       current = undefined;
     };
+    const image = () => {
+      if (!current) {
+        const values = irfft2d(rt, spectrum, width, transform);
+        current = { values, image: validImage(rt, values, squash) };
+      }
+      return current;
+    };
     return {
-      image() {
-        if (!current) {
-          const values = irfft2d(rt, spectrum, width, transform);
-          current = { values, image: validImage(rt, values, squash) };
-        }
-        return current.image;
-      },
+      image: () => image().image,
       step(gradient, shiftY, shiftX, step) {
-        this.image();
+        const { values } = image();
         const aligned = shiftY === 0 && shiftX === 0 ? gradient : roll(rt, gradient, shiftY, shiftX);
         if (aligned !== gradient) gradient.dispose();
-        const toValues = validImageBackward(rt, current!.values, aligned, squash);
+        const toValues = validImageBackward(rt, values, aligned, squash);
         aligned.dispose();
         const toSpectrum = irfft2dBackward(rt, toValues, transform);
         toValues.dispose();

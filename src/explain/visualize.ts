@@ -347,9 +347,11 @@ function inverseRms(rt: Runtime, gradient: Tensor): Tensor {
  * gradient and the priors) and blurred every `blurEvery` steps. Start images are numbered from
  * `first`, so a chunk equals its slice of the whole batch.
  */
-function pixelImages(ctx: ExplainContext, settings: Settings, gray: Tensor, shape: number[], first: number): ParametrizedImages {
+function pixelImages(ctx: ExplainContext, settings: Settings, shape: number[], first: number): ParametrizedImages {
   const { rt } = ctx;
   const [low, high] = ctx.inputRange;
+  const gray = rt.empty([1, ...shape.slice(1)], 'visualize.gray');
+  rt.fill(gray, (low + high) / 2);
   const uniforms = {
     shape, learning_rate: settings.learningRate, l2: settings.l2, l1: settings.l1, total_variation: settings.totalVariation, center: (low + high) / 2, low, high,
   };
@@ -357,7 +359,7 @@ function pixelImages(ctx: ExplainContext, settings: Settings, gray: Tensor, shap
   const noisy = addGaussianNoise(rt, gray, shape[0], settings.startNoise * (high - low), { seed: settings.seed, stream: VISUALIZE_STREAM }, first);
   let x = rt.empty(shape, 'visualize.images');
   rt.dispatch(spec('clip'), { bindings: { image: noisy, image_next: x }, uniforms: { ...uniforms, gradient_shift_y: 0, gradient_shift_x: 0 }, workgroups: rt.grid(x.size, WORKGROUP_SIZE) });
-  noisy.dispose();
+  for (const t of [noisy, gray]) t.dispose();
   return {
     image: () => x,
     step(gradient, shiftY, shiftX, step) {
@@ -423,8 +425,6 @@ async function ascend(ctx: ExplainContext, objective: Objective, settings: Setti
   // images, then start objectives [total], then final objectives [total]: one readback at the end
   const packed = rt.empty([total * elements + 2 * total], 'visualize.result');
   const means = rt.empty([2 * total], 'visualize.objectives');
-  const gray = rt.empty([1, ...imageShape], 'visualize.gray');
-  rt.fill(gray, (low + high) / 2);
   const live = new Set<{ dispose(): void }>();
   const own = <T extends { dispose(): void }>(t: T) => (live.add(t), t);
   const drop = (t: { dispose(): void }) => (live.delete(t), t.dispose());
@@ -432,7 +432,7 @@ async function ascend(ctx: ExplainContext, objective: Objective, settings: Setti
     for (const [chunkIndex, { start, count }] of [...chunks(total, chunk)].entries()) {
       const shape = [count, ...imageShape];
       const targets = own(rt.upload([count], objective.units.slice(start, start + count), 'visualize.targets'));
-      const images = own(fourier ? fourier.start(count, start) : pixelImages(ctx, settings, gray, shape, start));
+      const images = own(fourier ? fourier.start(count, start) : pixelImages(ctx, settings, shape, start));
       recordObjective(ctx, images.image(), objective, targets, means, start);
       const seedShape = model.shapes(count).get(objective.node)!;
 
@@ -487,7 +487,7 @@ async function ascend(ctx: ExplainContext, objective: Objective, settings: Setti
     };
   } finally {
     for (const t of live) t.dispose();
-    for (const t of [packed, means, gray]) t.dispose();
+    for (const t of [packed, means]) t.dispose();
     fourier?.dispose();
   }
 }

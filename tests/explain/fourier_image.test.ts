@@ -10,6 +10,7 @@ import { expect, it } from 'vitest';
 import { OptionError } from '../../src/errors.js';
 import type { ExplainContext } from '../../src/explain/context.js';
 import { Explainer } from '../../src/explain/explainer.js';
+import { AbortedError } from '../../src/explain/progress.js';
 import { jitterOffsets, visualizeClass, visualizeFilters, VISUALIZE_STREAM, type AscentOptions, type Visualization } from '../../src/explain/visualize.js';
 import type { Runtime } from '../../src/gpu/runtime.js';
 import { loadModelSpec, modelFiles } from '../../src/model/loaders/index.js';
@@ -125,6 +126,20 @@ describeGpu('visualize, parametrization fourier', () => {
     expect(relativeError(b.images, a.images)).toBeLessThanOrEqual(1e-6);
     whole.model.dispose();
     split.model.dispose();
+  });
+
+  it('a Fourier run frees what it allocates, finished or aborted (tinyCnn conv2 [6 ch], chunks of 4)', async () => {
+    const { random } = randomSource();
+    const rt = testRuntime();
+    const ctx = context(rt, tinyCnn(random), [0, 1], 4);
+    const inUse = rt.pool.buffersInUse;
+    await visualizeFilters(ctx, { layer: 'conv2', steps: 10, parametrization: 'fourier', regularize: { jitter: 1 } });
+    expect(rt.pool.buffersInUse).toBe(inUse);
+    const controller = new AbortController();
+    const run = visualizeFilters(ctx, { layer: 'conv2', steps: 64, parametrization: 'fourier', signal: controller.signal, onProgress: () => controller.abort('user') });
+    await expect(run).rejects.toBeInstanceOf(AbortedError);
+    expect(rt.pool.buffersInUse).toBe(inUse);
+    ctx.model.dispose();
   });
 
   it('digits (models/digits, [28, 28, 1]): 40 Fourier steps make images of every class 0-9 with p > 0.9, and less high-frequency energy than 40 plain pixel steps', async () => {
