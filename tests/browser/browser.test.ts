@@ -14,6 +14,7 @@ import { GPU_TOLERANCE, randomSource, relativeError } from '../check.js';
 import { activationBackwardRef, activationLabel, activationRef } from '../reference/activation.js';
 import { binaryBackwardRef, binaryRef } from '../reference/binary.js';
 import { concatBackwardRef, concatRef } from '../reference/concat.js';
+import { irfft2dBackwardRef, irfft2dRef, validImageBackwardRef, validImageRef } from '../reference/fourier.js';
 import { padBackwardRef, padRef } from '../reference/pad.js';
 import { sumToChannelsRef } from '../reference/reduce.js';
 import { reduceAxesBackwardRef, reduceAxesRef } from '../reference/reduce_axes.js';
@@ -114,6 +115,22 @@ const CASES: Case[] = [
       const [da, db] = concatBackwardRef(dy, [a.shape, b.shape], 3);
       return { y: concatRef([a, b], 3), da, db };
     },
+  },
+
+  // the Fourier image parametrization: DFT twiddles from a table, SwiftShader's exp in the sigmoid
+  {
+    title: 'irfft2d spectrum=[2,5,4,3,2] scale=[5,4] -> image=[2,5,7,3]',
+    op: 'irfft2d',
+    params: { width: 7 },
+    inputs: (random) => ({ spectrum: randomTensor([2, 5, 4, 3, 2], random, 2), scale: randomTensor([5, 4], random, 3), dy: randomTensor([2, 5, 7, 3], random) }),
+    expected: ({ spectrum, scale, dy }) => ({ y: irfft2dRef(spectrum, 7, scale), dspectrum: irfft2dBackwardRef(dy, scale) }),
+  },
+  {
+    title: 'validImage x=[2,5,6,3] mixing=[3,3] range=[-1,2]',
+    op: 'validImage',
+    params: { low: -1, high: 2 },
+    inputs: (random) => ({ x: randomTensor([2, 5, 6, 3], random, 6), mixing: randomTensor([3, 3], random), dy: randomTensor([2, 5, 6, 3], random) }),
+    expected: ({ x, mixing, dy }) => ({ y: validImageRef(x, -1, 2, mixing.data), dx: validImageBackwardRef(x, dy, -1, 2, mixing.data) }),
   },
 ];
 

@@ -8,10 +8,12 @@ import type { Tensor } from '../../src/gpu/tensor.js';
 import { activation, activationBackward, activationInputGradient, type Activation, type ActivationFunction } from '../../src/ops/activation.js';
 import { binary, binaryBackward, type BinaryOp } from '../../src/ops/binary.js';
 import { concat, concatBackward } from '../../src/ops/concat.js';
+import { irfft2d, irfft2dBackward } from '../../src/ops/irfft2d.js';
 import { pad, padBackward, type PadMode } from '../../src/ops/pad.js';
 import { sumToChannels } from '../../src/ops/reduce.js';
 import { reduceAxes, reduceAxesBackward, type Reduction } from '../../src/ops/reduce_axes.js';
 import { slice, sliceBackward } from '../../src/ops/slice.js';
+import { validImage, validImageBackward } from '../../src/ops/valid_image.js';
 import type { CaseParams } from './protocol.js';
 
 export type BrowserCase = (rt: Runtime, inputs: Record<string, Tensor>, params: CaseParams) => Record<string, Tensor>;
@@ -51,6 +53,15 @@ export const CASES: Record<string, BrowserCase> = {
   slice(rt, { x, dy }, { begin, size, strides }) {
     const window = { begin: begin as number[], size: size as number[], strides: strides as number[] };
     return { y: slice(rt, x, window), dx: sliceBackward(rt, dy, x.shape, window) };
+  },
+  /** inputs spectrum [N, H, F, C, 2], scale [H, F], dy [N, H, W, C]; params { width } -> y = irfft2(scale * spectrum), dspectrum. */
+  irfft2d(rt, { spectrum, scale, dy }, { width }) {
+    return { y: irfft2d(rt, spectrum, width as number, { scale }), dspectrum: irfft2dBackward(rt, dy, { scale }) };
+  },
+  /** inputs x, mixing [C, C], dy; params { low, high } -> y = low + (high - low) sigmoid(mixing x), dx. */
+  validImage(rt, { x, mixing, dy }, { low, high }) {
+    const options = { mixing, low: low as number, high: high as number };
+    return { y: validImage(rt, x, options), dx: validImageBackward(rt, x, dy, options) };
   },
   /** inputs x, dy; params { reduction, axes } -> y, dx. */
   reduceAxes(rt, { x, dy }, { reduction, axes }) {
