@@ -28,9 +28,11 @@
 //
 // Why a direct DFT and not an FFT: the images these models take are at most a few hundred pixels a
 // side, so two dense separable transforms cost H F C (H + W) complex multiply-adds per image (3.4e7 for
-// 224 x 224 x 3, under a convolution layer's cost), are exact to float32 rounding for every H and
-// W (no power-of-two or radix restrictions, no bit-reversal passes) and need no barriers, which
-// CPU adapters punish. Twiddle indices (k j) mod H are exact integers, and the table holds values
+// 224 x 224 x 3, i.e. 1.4e8 real ones, half a MobileNetV2 forward pass; 2.4e4 for 28 x 28 x 1), are exact to float32
+// rounding for every H and W (no power-of-two or radix restrictions, no bit-reversal passes) and need
+// no barriers, which CPU adapters punish. Measured on lavapipe (2 shared cores), forward + adjoint:
+// 5-12 ms at 28 x 28 x 1, 2.3-3.3 s at 224 x 224 x 3 (of the order of a 224-pixel CNN's own forward
+// and backward there). Twiddle indices (k j) mod H are exact integers, and the table holds values
 // computed in float64 on the CPU, so no sin/cos of large arguments is evaluated in float32.
 // One invocation per output element (a complex pair for columns, rows_adjoint, columns_adjoint).
 // Bindings: columns          spectrum (read), scale (read), twiddles (read), partial (read_write), params
