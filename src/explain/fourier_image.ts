@@ -48,7 +48,13 @@ export interface FourierSettings {
   random: RandomStream;
 }
 
-/** Adam's moments (lucid uses TensorFlow's AdamOptimizer defaults). */
+/** Floats of one image's half spectrum [H, F, C, 2] (the parameters; Adam keeps two more of these). */
+export function spectrumFloats(imageShape: readonly number[]): number {
+  const [h, w, c] = imageShape;
+  return h * halfSpectrumWidth(w) * c * 2;
+}
+
+/** Adam's settings: TensorFlow's AdamOptimizer defaults, which lucid uses. */
 const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
 
 /** The tables of one run (spectrum scale, twiddles, colour matrix) and the batches made from them. */
@@ -68,12 +74,6 @@ export class FourierParametrization {
     this.mixing = settings.decorrelate ? rt.upload([3, 3], colorDecorrelation(), 'fourier.decorrelation') : undefined;
     this.zeros = rt.empty([1, h, f, c, 2], 'fourier.zero_spectrum');
     rt.fill(this.zeros, 0);
-  }
-
-  /** Spectrum floats per image (the parameters; Adam keeps two more of these). */
-  spectrumFloats(): number {
-    const [h, w, c] = this.settings.imageShape;
-    return h * halfSpectrumWidth(w) * c * 2;
   }
 
   /** Images first..first+count-1 of the run: start spectra N(0, startNoise^2) numbered from `first`, so chunks equal the whole batch. */

@@ -41,7 +41,7 @@ import { gaussianBlur } from '../ops/blur.js';
 import { addGaussianNoise } from '../ops/random.js';
 import { roll } from '../ops/roll.js';
 import { nonNegative, positiveInteger, seedOption, type ExplainContext } from './context.js';
-import { FourierParametrization, type ParametrizedImages } from './fourier_image.js';
+import { FourierParametrization, spectrumFloats, type ParametrizedImages } from './fourier_image.js';
 import { planWork } from './planner.js';
 import { chunks, throwIfAborted, type RunOptions } from './progress.js';
 import { classCount, oneHotSeed } from './score.js';
@@ -397,18 +397,11 @@ async function ascend(ctx: ExplainContext, objective: Objective, settings: Setti
   throwIfAborted(options.signal);
   const { steps } = settings;
   const offsets = jitterOffsets(settings.seed, steps, settings.jitter);
-  const fourier = settings.parametrization === 'fourier'
-    ? new FourierParametrization(rt, {
-      imageShape, range: [low, high], decorrelate: settings.decorrelate, decayPower: settings.decayPower, startNoise: settings.startNoise,
-      learningRate: settings.learningRate, random: { seed: settings.seed, stream: VISUALIZE_STREAM },
-    })
-    : undefined;
-  // the objective's sign in the backward seed: the pixel update ascends, Adam descends
-  const sign = fourier ? fourier.objectiveSign : 1;
+  const isFourier = settings.parametrization === 'fourier';
   // per unit: its image in the packed result; per copy the parametrization's state beside the
   // pass (pixels: the current and next image; Fourier: spectrum, Adam's moments, the spectrum's
   // gradient and partial transform, the image, its pre-sigmoid values and its gradient)
-  const copyFloats = fourier ? 5 * fourier.spectrumFloats() + 3 * elements + 4 : 2 * elements + 4;
+  const copyFloats = isFourier ? 5 * spectrumFloats(imageShape) + 3 * elements + 4 : 2 * elements + 4;
   const chunk = planWork(ctx, {
     images: 1,
     jobsPerImage: total,
@@ -421,6 +414,14 @@ async function ascend(ctx: ExplainContext, objective: Objective, settings: Setti
   const chunkCount = Math.ceil(total / chunk);
   const units = steps * chunkCount;
   const report = (done: number) => options.onProgress?.({ done, total: units, elapsed: performance.now() - started });
+  const fourier = isFourier
+    ? new FourierParametrization(rt, {
+      imageShape, range: [low, high], decorrelate: settings.decorrelate, decayPower: settings.decayPower, startNoise: settings.startNoise,
+      learningRate: settings.learningRate, random: { seed: settings.seed, stream: VISUALIZE_STREAM },
+    })
+    : undefined;
+  // the objective's sign in the backward seed: the pixel update ascends, Adam descends
+  const sign = fourier ? fourier.objectiveSign : 1;
 
   // images, then start objectives [total], then final objectives [total]: one readback at the end
   const packed = rt.empty([total * elements + 2 * total], 'visualize.result');
