@@ -10,7 +10,11 @@
 //   batch_stats: stats[0] += sum_r loss[r]; stats[1] += number of rows whose argmax (first maximum,
 //       as tf.argMax) is the label (softmax) or whose every logit is on the target's side of 0
 //       (sigmoid, t >= 0.5 means positive). One invocation: a batch is at most a few hundred rows.
-// Both losses are smooth; argmax ties in batch_stats go to the lowest index.
+//   gaussian_kl: a VAE encoder's output (Kingma and Welling 2014), logits[r] = [mu (L), logvar (L)]
+//       (classes = 2L): the KL divergence of q(z|x) = N(mu, diag(exp(logvar))) from the prior N(0, I),
+//       loss[r] = -1/2 sum_j (1 + logvar_j - mu_j^2 - exp(logvar_j))     (the paper's appendix B);
+//       grad wrt mu_j = scale * mu_j, wrt logvar_j = scale * (exp(logvar_j) - 1) / 2. No labels.
+// The losses are smooth; argmax ties in batch_stats go to the lowest index.
 // Bindings: logits (read), labels (read: class indices or targets), loss (read_write [rows]),
 //           logits_grad (read_write [rows, classes]), stats (read_write [2]), params.
 
@@ -73,6 +77,26 @@ fn sigmoid_cross_entropy(@builtin(global_invocation_id) gid: vec3u, @builtin(num
     logits_grad[first + j] = params.scale * (1.0 / (1.0 + exp(-z)) - t);
   }
   loss[r] = total;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn gaussian_kl(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let r = linear_index(gid, groups);
+  if (r >= params.rows) {
+    return;
+  }
+  let latent = params.classes / 2u;
+  let first = r * params.classes;
+  var total = 0.0;
+  for (var j = 0u; j < latent; j++) {
+    let mu = logits[first + j];
+    let logvar = logits[first + latent + j];
+    let variance = exp(logvar);
+    total += 1.0 + logvar - mu * mu - variance;
+    logits_grad[first + j] = params.scale * mu;
+    logits_grad[first + latent + j] = params.scale * 0.5 * (variance - 1.0);
+  }
+  loss[r] = -0.5 * total;
 }
 
 @compute @workgroup_size(1)

@@ -25,7 +25,7 @@ export {
 } from './depthwise_conv2d.js';
 export { dftTwiddles, halfSpectrumWidth, irfft2d, irfft2dBackward, spectrumScale, type Irfft2dOptions } from './irfft2d.js';
 export { globalAvgPool, globalAvgPoolBackward } from './global_avg_pool.js';
-export { accumulateLossStats, lossWithGradient, type LossKind, type LossResult } from './loss.js';
+export { accumulateLossStats, gaussianKlWithGradient, lossWithGradient, type LossKind, type LossResult } from './loss.js';
 export { maxPool, maxPoolBackward, type PoolOptions } from './max_pool.js';
 export { activationRescale, maxPoolRescale, rescaleBackward, rescaleEpsilon } from './rescale.js';
 export { adamStep, sgdStep, type AdamStep, type SgdStep } from './optimizer.js';
@@ -33,6 +33,7 @@ export { pad, padBackward, type PadMode, type PadOptions } from './pad.js';
 export { prelu, preluBackward, type PreluGradients } from './prelu.js';
 export { addGaussianNoise, randomNormal, randomUniform, type RandomStream } from './random.js';
 export { reduceAxes, reduceAxesBackward, type Reduction } from './reduce_axes.js';
+export { reparameterize, reparameterizeBackward } from './reparameterize.js';
 export { flatten, reshape, reshapeBackward } from './reshape.js';
 export { resize, resizeBackward, type ResizeMethod, type ResizeOptions } from './resize.js';
 export { roll } from './roll.js';

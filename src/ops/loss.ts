@@ -3,7 +3,9 @@
  * cross-entropy (targets in [0, 1], one per logit). Each returns the per-example loss and the
  * gradient of the batch MEAN loss with respect to the logits, ready to seed the backward pass.
  * `accumulateLossStats` adds a batch's loss sum and correct count to a [2] tensor on the GPU, so
- * that training reads numbers back only every few steps.
+ * that training reads numbers back only every few steps. `gaussianKlWithGradient` is a VAE's
+ * second loss term (Kingma and Welling 2014): KL(N(mu, exp(logvar)) || N(0, I)) of an encoder's
+ * [N, 2L] output [mu, logvar], with its gradient.
  */
 import { ShapeError } from '../errors.js';
 import type { Runtime } from '../gpu/runtime.js';
@@ -22,7 +24,7 @@ const ENTRY: Record<LossKind, { loss: string; stats: string }> = {
 export interface LossResult {
   /** [N]: each example's loss. */
   loss: Tensor;
-  /** [N, K]: d(mean loss) / d logits. */
+  /** [N, K]: d(mean loss) / d logits (or d(mean KL) / d [mu, logvar]). */
   logitsGrad: Tensor;
 }
 
@@ -58,4 +60,21 @@ export function accumulateLossStats(rt: Runtime, kind: LossKind, logits: Tensor,
     uniforms: { rows, classes, scale: 1 },
     workgroups: [1],
   });
+}
+
+/**
+ * The KL divergence from N(0, I) of each row's Gaussian, `stats` [N, 2L] = [mu, logvar] per row,
+ * and the gradient of the batch mean KL with respect to `stats` (times `weight`, e.g. a KL warm-up's factor).
+ */
+export function gaussianKlWithGradient(rt: Runtime, stats: Tensor, weight = 1): LossResult {
+  if (stats.shape.length !== 2 || stats.shape[1] % 2 !== 0) throw new ShapeError(`gaussian-kl: the encoder's output must be [N, 2 * latent] (mu, then log-variance), got ${formatShape(stats.shape)}`);
+  const [rows, columns] = stats.shape;
+  const loss = rt.empty([rows], 'gaussian-kl.loss');
+  const logitsGrad = rt.empty(stats.shape, 'gaussian-kl.stats_grad');
+  rt.dispatch({ shader: 'loss', entry: 'gaussian_kl', constants: { WORKGROUP_SIZE } }, {
+    bindings: { logits: stats, loss, logits_grad: logitsGrad },
+    uniforms: { rows, classes: columns, scale: weight / rows },
+    workgroups: rt.grid(rows, WORKGROUP_SIZE),
+  });
+  return { loss, logitsGrad };
 }

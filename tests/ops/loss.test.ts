@@ -1,9 +1,9 @@
 import { expect, it } from 'vitest';
 import { ShapeError } from '../../src/errors.js';
-import { accumulateLossStats, lossWithGradient } from '../../src/ops/loss.js';
+import { accumulateLossStats, gaussianKlWithGradient, lossWithGradient } from '../../src/ops/loss.js';
 import { expectMatchesReference, expectReferenceGradient, finiteDifferenceVjp, randomSource, toGpu } from '../check.js';
 import { describeGpu, testRuntime } from '../gpu.js';
-import { meanLoss, sigmoidCrossEntropyRef, softmaxCrossEntropyRef } from '../reference/loss.js';
+import { gaussianKlRef, meanLoss, sigmoidCrossEntropyRef, softmaxCrossEntropyRef } from '../reference/loss.js';
 import { randomTensor, refTensor } from '../reference/tensor.js';
 
 // [rows, classes, logit scale]: scale 40 puts logits far into exp's range, where a naive formula overflows
@@ -46,6 +46,25 @@ describeGpu('losses', () => {
     });
   }
 
+  // [rows, latent, scale]: scale 4 puts exp(logvar) near e^4, a far-off posterior
+  for (const [n, latent, scale] of [[1, 1, 1], [7, 3, 4], [33, 5, 1]] as const) {
+    it(`gaussian KL stats=[${n},${2 * latent}] scale=${scale}`, async () => {
+      const rt = testRuntime();
+      const { seed, random } = randomSource();
+      const label = `gaussian-kl [${n},${2 * latent}] seed=${seed}`;
+      const stats = randomTensor([n, 2 * latent], random, scale);
+      const { loss, logitsGrad } = gaussianKlWithGradient(rt, toGpu(rt, stats));
+      const expected = gaussianKlRef(stats);
+      await expectMatchesReference(rt, loss, expected.loss, `${label} loss`);
+      await expectMatchesReference(rt, logitsGrad, expected.grad, `${label} gradient`);
+      expectReferenceGradient(expected.grad, finiteDifferenceVjp(meanLoss(gaussianKlRef), stats, refTensor([1], [1])), label, 1e-5);
+      // the KL is >= 0, and 0 exactly at the prior (mu = 0, logvar = 0)
+      expect(expected.loss.data.every((v) => v >= 0)).toBe(true);
+      const { loss: atPrior } = gaussianKlWithGradient(rt, rt.upload([1, 2 * latent], new Float32Array(2 * latent)));
+      expect((await rt.read(atPrior))[0]).toBeCloseTo(0, 7);
+    });
+  }
+
   it('batch stats add the loss sum and the correct count (argmax ties to the first class)', async () => {
     const rt = testRuntime();
     // rows: argmax 2 (label 2: right), tie of 0 and 1 -> 0 (label 1: wrong), argmax 0 (label 0: right)
@@ -74,6 +93,7 @@ describeGpu('losses', () => {
     const before = rt.pendingCommands;
     expect(() => lossWithGradient(rt, 'softmax-cross-entropy', logits, rt.upload([3], [0, 1, 2]))).toThrow(ShapeError);
     expect(() => lossWithGradient(rt, 'sigmoid-cross-entropy', logits, rt.upload([2], [0, 1]))).toThrow(ShapeError);
-    expect(rt.pendingCommands - before).toBe(2); // the two uploads only
+    expect(() => gaussianKlWithGradient(rt, rt.upload([2, 3], [0, 0, 0, 0, 0, 0]))).toThrow(ShapeError);
+    expect(rt.pendingCommands - before).toBe(3); // the three uploads only
   });
 });

@@ -41,3 +41,21 @@ export function meanLoss(loss: (logits: RefTensor) => { loss: RefTensor }): (log
     return refTensor([1], [l.data.reduce((a, b) => a + b, 0) / l.shape[0]]);
   };
 }
+
+/** stats [N, 2L] = [mu, logvar] per row: KL(N(mu, e^logvar) || N(0, I)) per row, and d(mean KL)/d stats. */
+export function gaussianKlRef(stats: RefTensor): { loss: RefTensor; grad: RefTensor } {
+  const [n, columns] = stats.shape;
+  const latent = columns / 2;
+  const loss = refTensor([n]);
+  const grad = refTensor([n, columns]);
+  for (let r = 0; r < n; r++) {
+    for (let j = 0; j < latent; j++) {
+      const mu = stats.data[r * columns + j];
+      const logvar = stats.data[r * columns + latent + j];
+      loss.data[r] += -0.5 * (1 + logvar - mu * mu - Math.exp(logvar));
+      grad.data[r * columns + j] = mu / n;
+      grad.data[r * columns + latent + j] = (0.5 * (Math.exp(logvar) - 1)) / n;
+    }
+  }
+  return { loss, grad };
+}
