@@ -14,6 +14,7 @@
 //       (classes = 2L): the KL divergence of q(z|x) = N(mu, diag(exp(logvar))) from the prior N(0, I),
 //       loss[r] = -1/2 sum_j (1 + logvar_j - mu_j^2 - exp(logvar_j))     (the paper's appendix B);
 //       grad wrt mu_j = scale * mu_j, wrt logvar_j = scale * (exp(logvar_j) - 1) / 2. No labels.
+//   loss_sum: stats[0] += sum_r loss[r] (one invocation), for a loss term without an accuracy.
 // The losses are smooth; argmax ties in batch_stats go to the lowest index.
 // Bindings: logits (read), labels (read: class indices or targets), loss (read_write [rows]),
 //           logits_grad (read_write [rows, classes]), stats (read_write [2]), params.
@@ -133,4 +134,13 @@ fn sigmoid_batch_stats() {
   }
   stats[0] += loss_sum;
   stats[1] += correct;
+}
+
+@compute @workgroup_size(1)
+fn loss_sum() {
+  var total = 0.0;
+  for (var r = 0u; r < params.rows; r++) {
+    total += loss[r];
+  }
+  stats[0] += total;
 }

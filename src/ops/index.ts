@@ -25,7 +25,7 @@ export {
 } from './depthwise_conv2d.js';
 export { dftTwiddles, halfSpectrumWidth, irfft2d, irfft2dBackward, spectrumScale, type Irfft2dOptions } from './irfft2d.js';
 export { globalAvgPool, globalAvgPoolBackward } from './global_avg_pool.js';
-export { accumulateLossStats, gaussianKlWithGradient, lossWithGradient, type LossKind, type LossResult } from './loss.js';
+export { accumulateLossStats, accumulateLossSum, gaussianKlWithGradient, lossWithGradient, type LossKind, type LossResult } from './loss.js';
 export { maxPool, maxPoolBackward, type PoolOptions } from './max_pool.js';
 export { activationRescale, maxPoolRescale, rescaleBackward, rescaleEpsilon } from './rescale.js';
 export { adamStep, sgdStep, type AdamStep, type SgdStep } from './optimizer.js';

@@ -78,3 +78,9 @@ export function gaussianKlWithGradient(rt: Runtime, stats: Tensor, weight = 1): 
   });
   return { loss, logitsGrad };
 }
+
+/** total[0] += sum of `loss` ([N]): a running sum of a loss term on the GPU, read back now and then. */
+export function accumulateLossSum(rt: Runtime, loss: Tensor, total: Tensor): void {
+  if (loss.shape.length !== 1 || total.size !== 1) throw new ShapeError(`accumulateLossSum: loss must be [N] and the total [1], got ${formatShape(loss.shape)} and ${formatShape(total.shape)}`);
+  rt.dispatch({ shader: 'loss', entry: 'loss_sum' }, { bindings: { loss, stats: total }, uniforms: { rows: loss.shape[0], classes: 1, scale: 1 }, workgroups: [1] });
+}

@@ -20,7 +20,7 @@ export interface SmallCnnOptions {
   labels?: string[];
 }
 
-function heUniform(shape: number[], fanIn: number, random: () => number): WeightData {
+export function heUniform(shape: number[], fanIn: number, random: () => number): WeightData {
   const scale = Math.sqrt(6 / fanIn);
   const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
   for (let i = 0; i < data.length; i++) data[i] = (random() * 2 - 1) * scale;

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { ShapeError } from '../../src/errors.js';
-import { accumulateLossStats, gaussianKlWithGradient, lossWithGradient } from '../../src/ops/loss.js';
+import { accumulateLossStats, accumulateLossSum, gaussianKlWithGradient, lossWithGradient } from '../../src/ops/loss.js';
 import { expectMatchesReference, expectReferenceGradient, finiteDifferenceVjp, randomSource, toGpu } from '../check.js';
 import { describeGpu, testRuntime } from '../gpu.js';
 import { gaussianKlRef, meanLoss, sigmoidCrossEntropyRef, softmaxCrossEntropyRef } from '../reference/loss.js';
@@ -85,6 +85,15 @@ describeGpu('losses', () => {
     const bce = lossWithGradient(rt, 'sigmoid-cross-entropy', z, t);
     accumulateLossStats(rt, 'sigmoid-cross-entropy', z, t, bce.loss, s);
     expect((await rt.read(s))[1]).toBe(1);
+  });
+
+  it('loss sum: total[0] += sum of a [5] loss, twice', async () => {
+    const rt = testRuntime();
+    const loss = rt.upload([5], [1, 2, 3, 4, 5.5]);
+    const total = rt.upload([1], [0.5]);
+    accumulateLossSum(rt, loss, total);
+    accumulateLossSum(rt, loss, total);
+    expect(await rt.read(total)).toEqual(new Float32Array([0.5 + 2 * 15.5]));
   });
 
   it('labels of the wrong shape are a ShapeError before any dispatch', () => {
