@@ -57,6 +57,19 @@ function kerasLayer(layer: LayerSpec): KerasEntry {
       if (layer.bias) weights.push(['bias', layer.bias]);
       return { class_name: depthwise ? 'DepthwiseConv2D' : 'Conv2D', config, weights };
     }
+    case 'conv2dTranspose': {
+      // Keras computes the output size from the input (deconv_output_length): an explicit size or padding has no
+      // Keras form, and tfjs-layers 4.22's Conv2DTranspose ignores output_padding (TF.js would read another size)
+      if (layer.outputSize !== undefined || typeof layer.padding === 'object' || layer.outputPadding) break;
+      const [kh, kw, filters] = layer.filter.shape;
+      const config: Json = {
+        filters, kernel_size: [kh, kw], ...window({ strides: layer.strides, padding: layer.padding }), dilation_rate: [...layer.dilations],
+        output_padding: null, activation: kerasActivation(layer, layer.activation), use_bias: !!layer.bias,
+      };
+      const weights: [string, WeightData][] = [['kernel', layer.filter]];
+      if (layer.bias) weights.push(['bias', layer.bias]);
+      return { class_name: 'Conv2DTranspose', config, weights };
+    }
     case 'dense': {
       const weights: [string, WeightData][] = [['kernel', layer.weights]];
       if (layer.bias) weights.push(['bias', layer.bias]);
@@ -93,7 +106,7 @@ function kerasLayer(layer: LayerSpec): KerasEntry {
     default:
       break;
   }
-  throw new UnsupportedModelError(`Cannot save layer '${layer.name}' (${layer.kind}${'keepDims' in layer && layer.keepDims ? ', keepDims' : ''}) in the TF.js Layers format: it has no Keras layer here`, { node: layer.name, op: layer.kind });
+  throw new UnsupportedModelError(`Cannot save layer '${layer.name}' (${layer.kind}${'keepDims' in layer && layer.keepDims ? ', keepDims' : ''}${layer.kind === 'conv2dTranspose' ? ' with an explicit output size, explicit padding or output_padding' : ''}) in the TF.js Layers format: it has no Keras layer here`, { node: layer.name, op: layer.kind });
 }
 
 /** The model's spec with its current GPU weights (after training) in place of the loaded ones. */

@@ -6,6 +6,7 @@ import { Model } from '../../src/model/model.js';
 import { saveLayersModel } from '../../src/model/save.js';
 import type { ModelSpec } from '../../src/model/spec.js';
 import { fit } from '../../src/train/fit.js';
+import { vae } from '../../src/train/vae.js';
 import { randomSource } from '../check.js';
 import { describeGpu, testRuntime } from '../gpu.js';
 import { randomTensor, relativeL2 } from '../reference/tensor.js';
@@ -49,6 +50,35 @@ describeGpu('saveLayersModel', () => {
     await roundTrip(residualCnn(randomSource().random), 4);
   });
 
+  for (const variant of ['same', 'valid'] as const) {
+    it(`the VAE decoder (dense, reshape, Conv2DTranspose 3x3 stride 2 ${variant}, sigmoid) loads in TF.js z=[4,3]`, async () => {
+      await useCpuBackend();
+      const rt = testRuntime();
+      const { seed, random } = randomSource();
+      const spec = vae({ inputShape: [8, 8, 1], latent: 3, hidden: 4, filters: 4, seed }).decoder;
+      for (const layer of spec.layers) {
+        if ('bias' in layer && layer.bias) for (let i = 0; i < layer.bias.data.length; i++) layer.bias.data[i] = random() - 0.5;
+        if (variant !== 'same' && layer.kind === 'conv2dTranspose' && layer.name === 'upsample1') layer.padding = 'valid';
+      }
+      const model = Model.create(rt, spec);
+      const z = Float32Array.from(randomTensor([12], random, 2).data);
+      const engine = await rt.read(model.forward(rt.upload([4, 3], z), { keep: [model.logitsName] }).value(model.logitsName));
+      const saved = await saveLayersModel(model, { weightsPath: 'w.bin' });
+      const manifest = (saved.modelJson.weightsManifest as { weights: tf.io.WeightsManifestEntry[] }[])[0].weights;
+      const weightData = saved.weightData.buffer.slice(saved.weightData.byteOffset, saved.weightData.byteOffset + saved.weightData.byteLength) as ArrayBuffer;
+      const tfModel = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: saved.modelJson.modelTopology as tf.io.ModelJSON['modelTopology'], weightSpecs: manifest, weightData }));
+      // the logits: the output of the last Conv2DTranspose, before the sigmoid
+      const logitsModel = tf.model({ inputs: tfModel.inputs, outputs: tfModel.getLayer('upsample2').output as tf.SymbolicTensor });
+      const tfLogits = logitsModel.predict(tf.tensor(z, [4, 3])) as tf.Tensor;
+      expect(tfLogits.shape).toEqual([4, ...model.shapes(1).get(model.logitsName)!.slice(1)]);
+      const values = tfLogits.dataSync();
+      const error = Math.max(...engine.map((v, i) => Math.abs(v - values[i])));
+      console.log(`[save] VAE decoder (${variant}) seed=${seed}: TF.js vs engine logits max |difference| ${error.toExponential(2)}`);
+      expect(error, `seed=${seed}`).toBeLessThan(1e-4);
+      expect(Math.max(...engine.map(Math.abs)), 'the logits are not all ~0').toBeGreaterThan(0.1);
+    });
+  }
+
   it('a layer kind Keras has no class for here is an UnsupportedModelError naming it', async () => {
     const rt = testRuntime();
     const { random } = randomSource();
@@ -58,5 +88,9 @@ describeGpu('saveLayersModel', () => {
     };
     await expect(saveLayersModel(Model.create(rt, spec))).rejects.toThrow(UnsupportedModelError);
     await expect(saveLayersModel(Model.create(rt, spec))).rejects.toThrow(/'gap'/);
+    // tfjs-layers ignores Conv2DTranspose's output_padding: saving one would change the model TF.js reads
+    const decoder = vae({ inputShape: [4, 4, 1], latent: 2, hidden: 2, filters: 2 }).decoder;
+    Object.assign(decoder.layers.find((l) => l.name === 'upsample1')!, { padding: 'valid', outputPadding: [1, 1] });
+    await expect(saveLayersModel(Model.create(rt, decoder))).rejects.toThrow(/'upsample1'.*output_padding/);
   });
 });
