@@ -3,10 +3,11 @@
  * a small CNN (3x3 conv 16, pool, 3x3 conv 32, pool, dense 128, 10 logits) on the `mnist` package's
  * digits, Adam with a cosine learning-rate decay, small random shifts as augmentation, a fixed seed. Prints each epoch, checks the
  * held-out accuracy (>= 98%), and writes models/digits/model.json + weights.bin (TF.js Layers
- * format, which the demo, the filter gallery and TensorFlow.js load). Then trains a small dense
- * autoencoder on the same training digits and writes its decoder to models/digits-generator: the
- * generator of `webgpu-xai visualize --class N --generator models/digits-generator/model.json`.
- *   node dist-train/train-digits.js [--epochs N] [--seed S] [--out DIR] [--only classifier|generator]
+ * format, which the demo, the filter gallery and TensorFlow.js load). Then trains a small VAE
+ * (src/train/vae.ts: dense encoder, dense + two stride-2 Conv2DTranspose decoder, latent 8) on the same
+ * training digits, reports its held-out negative ELBO, and writes its decoder to models/digits-generator:
+ * the generator of `webgpu-xai visualize --class N --generator models/digits-generator/model.json`.
+ *   node dist-train/train-digits.js [--epochs N] [--vae-epochs N] [--seed S] [--out DIR] [--only classifier|generator]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,13 +15,14 @@ import { parseArgs } from 'node:util';
 import { requestNodeDevice } from '../src/gpu/node-device.js';
 import { Runtime } from '../src/gpu/runtime.js';
 import { Model } from '../src/model/model.js';
-import { currentSpec, saveLayersModel } from '../src/model/save.js';
-import { autoencoder, decoderOf } from '../src/train/autoencoder.js';
+import { saveLayersModel } from '../src/model/save.js';
 import { smallCnn } from '../src/train/cnn.js';
 import { evaluate, fit } from '../src/train/fit.js';
+import { evaluateVae, fitVae } from '../src/train/fit_vae.js';
+import { vae } from '../src/train/vae.js';
 import { DIGIT_SHAPE, loadDigits } from './digits.js';
 
-const { values } = parseArgs({ options: { epochs: { type: 'string', default: '12' }, seed: { type: 'string', default: '7' }, out: { type: 'string', default: 'models/digits' }, only: { type: 'string' } } });
+const { values } = parseArgs({ options: { epochs: { type: 'string', default: '12' }, 'vae-epochs': { type: 'string', default: '10' }, seed: { type: 'string', default: '7' }, out: { type: 'string', default: 'models/digits' }, only: { type: 'string' } } });
 const epochs = Number(values.epochs);
 const seed = Number(values.seed);
 
@@ -52,16 +54,25 @@ async function trainClassifier(): Promise<boolean> {
 }
 
 async function trainGenerator(): Promise<void> {
-  const ae = Model.create(rt, autoencoder({ inputShape: DIGIT_SHAPE, latent: 8, hidden: 128, seed }));
-  await fit(ae, { images: train.images, labels: train.images }, {
-    epochs: Math.max(2, Math.round(epochs / 2)), batchSize: 32, optimizer: { kind: 'adam', learningRate: 2e-3 }, schedule: 'cosine', seed, logEvery: 50,
-    onEpochEnd: (e) => console.log(`\rautoencoder epoch ${e.epoch + 1}: reconstruction loss ${(e.loss / 784).toFixed(4)} per pixel`),
+  const vaeEpochs = Number(values['vae-epochs']);
+  const latent = 8;
+  const specs = vae({ inputShape: DIGIT_SHAPE, latent, hidden: 256, filters: 32, seed });
+  const encoder = Model.create(rt, specs.encoder);
+  const decoder = Model.create(rt, specs.decoder);
+  const started = performance.now();
+  await fitVae(encoder, decoder, train.images, {
+    epochs: vaeEpochs, batchSize: 32, optimizer: { kind: 'adam', learningRate: 2e-3 }, schedule: 'cosine', seed, validationImages: test.images, logEvery: 50,
+    onProgress: (p) => process.stdout.write(`\r  step ${p.step}/${p.steps}  -ELBO ${p.loss.toFixed(2)}  eta ${(p.eta / 1000).toFixed(0)} s   `),
+    onEpochEnd: (e) => console.log(`\rVAE epoch ${e.epoch + 1}/${vaeEpochs}: -ELBO ${e.loss.toFixed(2)} (reconstruction ${e.reconstruction.toFixed(2)}, KL ${e.kl.toFixed(2)}), held out ${e.validation!.loss.toFixed(2)}, ${e.imagesPerSecond.toFixed(0)} images/s`),
   });
-  const decoder = Model.create(rt, decoderOf(await currentSpec(ae), DIGIT_SHAPE));
+  const seconds = (performance.now() - started) / 1000;
+  const held = await evaluateVae(encoder, decoder, test.images, { seed });
+  console.log(`VAE held-out -ELBO ${held.loss.toFixed(2)} nats per digit (reconstruction ${held.reconstruction.toFixed(2)}, KL ${held.kl.toFixed(2)}) after ${seconds.toFixed(0)} s; seed ${seed}`);
   const generatorDir = join(values.out!, '..', 'digits-generator');
   mkdirSync(generatorDir, { recursive: true });
   const generator = await saveLayersModel(decoder, { name: 'digits-generator' });
-  writeFileSync(join(generatorDir, 'model.json'), JSON.stringify({ ...generator.modelJson, userDefinedMetadata: { seed, trainedBy: 'npm run train:digits', latent: 8 } }));
+  const metadata = { seed, trainedBy: 'npm run train:digits', kind: 'VAE decoder', latent, epochs: vaeEpochs, heldOutNegativeElbo: held.loss, heldOutReconstruction: held.reconstruction, heldOutKl: held.kl };
+  writeFileSync(join(generatorDir, 'model.json'), JSON.stringify({ ...generator.modelJson, userDefinedMetadata: metadata }));
   writeFileSync(join(generatorDir, 'weights.bin'), generator.weightData);
   console.log(`wrote ${generatorDir}/model.json and weights.bin (${generator.weightData.byteLength} bytes)`);
 }

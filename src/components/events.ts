@@ -6,7 +6,7 @@
  *
  * The names are in GlobalEventHandlersEventMap, so `addEventListener` types `e.detail`.
  */
-import type { Attribution, Explainer, Progress, Visualization } from '../index.js';
+import type { Attribution, Explainer, GeneratorVisualization, Progress, Visualization } from '../index.js';
 import type { BatchEntry } from './batch/batch.component.js';
 import type { LayerMaps } from './internal/types.js';
 
@@ -57,6 +57,11 @@ export interface XaiVisualizedDetail {
   result: Visualization;
 }
 
+export interface XaiGeneratedDetail {
+  /** <xai-filter-gallery>'s class images through its generator. */
+  result: GeneratorVisualization;
+}
+
 export interface XaiActivationsDetail {
   result: LayerMaps;
 }
@@ -70,6 +75,7 @@ export interface XaiEventMap {
   'xai-compared': XaiComparedDetail;
   'xai-batch-explained': XaiBatchExplainedDetail;
   'xai-visualized': XaiVisualizedDetail;
+  'xai-generated': XaiGeneratedDetail;
   'xai-activations': XaiActivationsDetail;
 }
 
@@ -82,6 +88,7 @@ export type XaiModelReadyEvent = XaiEvent<'xai-model-ready'>;
 export type XaiComparedEvent = XaiEvent<'xai-compared'>;
 export type XaiBatchExplainedEvent = XaiEvent<'xai-batch-explained'>;
 export type XaiVisualizedEvent = XaiEvent<'xai-visualized'>;
+export type XaiGeneratedEvent = XaiEvent<'xai-generated'>;
 export type XaiActivationsEvent = XaiEvent<'xai-activations'>;
 
 declare global {
@@ -94,6 +101,7 @@ declare global {
     'xai-compared': XaiComparedEvent;
     'xai-batch-explained': XaiBatchExplainedEvent;
     'xai-visualized': XaiVisualizedEvent;
+    'xai-generated': XaiGeneratedEvent;
     'xai-activations': XaiActivationsEvent;
   }
 }

@@ -31,7 +31,7 @@ export interface GeneratorClassOptions extends RunOptions {
   learningRate?: number;
   /** Decay of z towards 0 per step (decoupled, times the learning rate). Default 0.001. */
   latentDecay?: number;
-  /** Standard deviation of the starting codes (a plain autoencoder's codes spread over units, not tenths). Default 1. */
+  /** Standard deviation of the starting codes (a VAE decoder's prior is N(0, I); a plain autoencoder's codes also spread over units, not tenths). Default 1. */
   startDeviation?: number;
   seed?: number;
 }

@@ -2,7 +2,10 @@ import { expect, it } from 'vitest';
 import { OptionError, ShapeError } from '../../src/errors.js';
 import type { ExplainContext } from '../../src/explain/context.js';
 import { visualizeClassWithGenerator } from '../../src/explain/generator.js';
+import { Explainer } from '../../src/explain/explainer.js';
+import { loadModelSpec, modelFiles } from '../../src/model/loaders/index.js';
 import { Model } from '../../src/model/model.js';
+import { randomNormal } from '../../src/ops/random.js';
 import { currentSpec } from '../../src/model/save.js';
 import { autoencoder, decoderOf } from '../../src/train/autoencoder.js';
 import { smallCnn } from '../../src/train/cnn.js';
@@ -38,6 +41,27 @@ describeGpu('visualizeClassWithGenerator', () => {
       return left > right ? 0 : 1;
     };
     expect([brightSide(0), brightSide(1), brightSide(2)], `seed=${seed}`).toEqual([0, 1, 0]);
+  });
+
+  it('the committed VAE decoder (models/digits-generator, z=[8] -> [28,28,1]): class images of all ten digits are their class; prior samples look like digits', async () => {
+    const rt = testRuntime();
+    const { seed } = randomSource();
+    const xai = await Explainer.create(rt, await loadModelSpec(modelFiles('models/digits/model.json')));
+    const generator = Model.create(rt, await loadModelSpec(modelFiles('models/digits-generator/model.json')));
+    const classes = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+    const result = await xai.visualizeClassWithGenerator(generator, { classes, steps: 120, seed });
+    console.log(`[generator] committed VAE decoder seed=${seed}: probabilities ${result.probabilities.map((p) => p.toFixed(3)).join(', ')}`);
+    for (const [i, p] of result.probabilities.entries()) expect(p, `class ${i}, seed=${seed}`).toBeGreaterThan(0.9);
+    // a VAE's prior is N(0, I): codes drawn from it decode to digits the classifier is sure about
+    const z = randomNormal(rt, [64, 8], 0, 1, { seed, stream: 9 });
+    const decoded = generator.forward(z);
+    const probabilities = await rt.read(xai.model.forward(decoded.value(generator.outputName)).value(xai.model.outputName));
+    const confidence = Array.from({ length: 64 }, (_, n) => Math.max(...probabilities.subarray(n * 10, n * 10 + 10)));
+    const mean = confidence.reduce((a, b) => a + b, 0) / 64;
+    const predicted = new Set(Array.from({ length: 64 }, (_, n) => probabilities.subarray(n * 10, n * 10 + 10).indexOf(confidence[n])));
+    console.log(`[generator] 64 prior samples seed=${seed}: mean top probability ${mean.toFixed(3)}, ${predicted.size} distinct digits`);
+    expect(mean, `seed=${seed}`).toBeGreaterThan(0.8);
+    expect(predicted.size, `seed=${seed}`).toBeGreaterThanOrEqual(8);
   });
 
   it('bad classes and a generator of the wrong size are refused before any GPU work', async () => {

@@ -1,7 +1,7 @@
 import { html, nothing, type PropertyValues } from 'lit';
 import { property, queryAll, state } from 'lit/decorators.js';
 import { Task, TaskStatus } from '@lit/task';
-import { AbortedError, type Explainer, type Parametrization, type Progress, type Visualization } from '../../index.js';
+import { AbortedError, type Explainer, type GeneratorVisualization, type Model, type Parametrization, type Progress, type Visualization } from '../../index.js';
 import { channelsConverter } from '../internal/converters.js';
 import { formatDuration, formatValue, remainingTime } from '../internal/display.js';
 import { XaiEngineElement } from '../internal/engine-element.js';
@@ -9,6 +9,7 @@ import { drawImage } from '../internal/pictures.js';
 import { sharedStyles } from '../internal/shared.styles.js';
 import { spatialLayers } from '../internal/sources.js';
 import { progressRow, selectField, submitTo } from '../internal/templates.js';
+import { generatorSection, loadGenerator, type LoadedGenerator } from './filter-gallery.generator.js';
 import styles from './filter-gallery.styles.js';
 
 interface GalleryRequest {
@@ -35,13 +36,17 @@ interface GalleryRequest {
  * @csspart grid - The images.
  * @csspart filter - One filter: its image and final activation.
  * @csspart error - A load or run error (role="alert").
+ * @csspart generator - With `generator` set: the class images through the generator.
+ * @csspart generator-button - Starts them.
+ * @csspart generator-grid - Their images; each a `class-image` part with the class and its probability.
  *
  * @cssproperty --xai-thumb-size - Smallest width of a filter image (default 96px).
  *
  * @event xai-model-ready - The Explainer is ready.
  * @event xai-visualized - The optimization finished (detail: { result: Visualization }).
- * @event xai-progress - Steps done (detail: { method: 'filters', done, total, elapsed, remaining }).
- * @event xai-cancelled - Stopped (detail: { method: 'filters' }).
+ * @event xai-progress - Steps done (detail: { method: 'filters' or 'generator-class', done, total, elapsed, remaining }).
+ * @event xai-cancelled - Stopped (detail: { method: 'filters' or 'generator-class' }).
+ * @event xai-generated - The class images through the generator are done (detail: { result: GeneratorVisualization }).
  * @event xai-error - Loading or the optimization failed.
  */
 export class XaiFilterGallery extends XaiEngineElement {
@@ -65,6 +70,79 @@ export class XaiFilterGallery extends XaiEngineElement {
   @property({ type: Boolean }) stretch = false;
   /** Start as soon as the model is ready, and again when a setting changes. */
   @property({ type: Boolean, attribute: 'auto-run' }) autoRun = false;
+
+  // ---- the generator section (class images through a generator; filter-gallery.generator.ts)
+  /**
+   * A generator G(z) whose images the explained model takes (a Model on the explainer's runtime, or
+   * the URL of a TF.js model, e.g. a VAE decoder): adds "Class images through the generator", one
+   * image per class by ascent over G's latent code (Explainer.visualizeClassWithGenerator).
+   */
+  @property() generator?: string | Model;
+  /** Ascent steps of the class images through the generator. */
+  @property({ type: Number, attribute: 'generator-steps' }) generatorSteps = 200;
+  @state() private generated?: GeneratorVisualization;
+  @state() private generatorProgress?: Progress & { remaining: number | undefined };
+  @state() private generatorError?: string;
+  private loadedGenerator?: LoadedGenerator;
+
+  private readonly generatorTask = new Task(this, {
+    autoRun: false,
+    task: async ([explainer, source, steps]: readonly [Explainer, string | Model, number], { signal }) => this.generate(explainer, source, steps, signal),
+    onError: (error) => {
+      this.generatorProgress = undefined;
+      if (error instanceof AbortedError) this.emit('xai-cancelled', { method: 'generator-class' });
+      else this.generatorError = this.reportError(error, 'run');
+    },
+  });
+
+  /** The finished class images through the generator. */
+  get generatorVisualization(): GeneratorVisualization | undefined {
+    return this.generated;
+  }
+
+  /** One image per class of the model through `generator`; rejects with AbortedError when stopped. */
+  async runGenerator(): Promise<GeneratorVisualization> {
+    if (this.generator === undefined) throw new Error('Set the generator (a Model or a model URL) first');
+    const { explainer } = await this.sources(false);
+    await this.generatorTask.run([explainer, this.generator, this.generatorSteps]);
+    return this.generatorTask.taskComplete;
+  }
+
+  stopGenerator(): void {
+    this.generatorTask.abort('stopped by the user');
+  }
+
+  private async generate(explainer: Explainer, source: string | Model, steps: number, signal: AbortSignal): Promise<GeneratorVisualization> {
+    this.generated = undefined;
+    this.generatorError = undefined;
+    const previous = this.loadedGenerator;
+    const loaded = await loadGenerator(source, explainer, previous);
+    if (previous && previous !== loaded && previous.owned) previous.model.dispose();
+    this.loadedGenerator = loaded;
+    const classes = explainer.model.shapes(1).get(explainer.model.logitsName)![1];
+    const result = await explainer.visualizeClassWithGenerator(loaded.model, {
+      classes: Array.from({ length: classes }, (_, c) => c),
+      steps,
+      signal,
+      onProgress: (p) => {
+        if (signal.aborted) return;
+        const remaining = remainingTime(p);
+        this.generatorProgress = { ...p, remaining };
+        this.emit('xai-progress', { ...p, method: 'generator-class', remaining });
+      },
+    });
+    this.generatorProgress = undefined;
+    this.generated = result;
+    this.emit('xai-generated', { result });
+    return result;
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    if (this.loadedGenerator?.owned) this.loadedGenerator.model.dispose();
+    this.loadedGenerator = undefined;
+  }
+  // ---- end of the generator section
 
   @state() private images?: Float32Array;
   @state() private imageShape?: [number, number, number, number];
@@ -176,6 +254,12 @@ export class XaiFilterGallery extends XaiEngineElement {
         drawImage(canvas, this.images, this.imageShape, Number(canvas.dataset.index), explainer.inputRange, this.stretch);
       }
     }
+    const generated = this.generated;
+    if ((changed.has('generated') || changed.has('stretch')) && generated && explainer) {
+      for (const canvas of this.renderRoot.querySelectorAll<HTMLCanvasElement>('canvas[data-class-index]')) {
+        drawImage(canvas, generated.images, generated.shape, Number(canvas.dataset.classIndex), explainer.inputRange, this.stretch);
+      }
+    }
     if (this.autoRun && explainer) {
       const key = [explainer, this.layer, this.channels, this.steps, this.learningRate, this.parametrization];
       if (!this.lastAutoRun || key.some((v, i) => v !== this.lastAutoRun![i])) {
@@ -255,6 +339,12 @@ export class XaiFilterGallery extends XaiEngineElement {
             </figure>`;
           })}
         </div>
+        ${this.generator !== undefined
+          ? generatorSection({
+              explainer, running: this.generatorTask.status === TaskStatus.PENDING, progress: this.generatorProgress, result: this.generated, error: this.generatorError,
+              run: () => void this.runGenerator().catch(() => {}), stop: () => this.stopGenerator(),
+            })
+          : nothing}
       </div>
     `;
   }
