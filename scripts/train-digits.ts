@@ -22,7 +22,7 @@ import { evaluateVae, fitVae } from '../src/train/fit_vae.js';
 import { vae } from '../src/train/vae.js';
 import { DIGIT_SHAPE, loadDigits } from './digits.js';
 
-const { values } = parseArgs({ options: { epochs: { type: 'string', default: '12' }, 'vae-epochs': { type: 'string', default: '10' }, seed: { type: 'string', default: '7' }, out: { type: 'string', default: 'models/digits' }, only: { type: 'string' } } });
+const { values } = parseArgs({ options: { epochs: { type: 'string', default: '12' }, 'vae-epochs': { type: 'string', default: '20' }, seed: { type: 'string', default: '7' }, out: { type: 'string', default: 'models/digits' }, only: { type: 'string' } } });
 const epochs = Number(values.epochs);
 const seed = Number(values.seed);
 

@@ -65,6 +65,8 @@ export type { OptimizerOptions } from './train/optimizer.js';
 export { smallCnn, type SmallCnnOptions } from './train/cnn.js';
 export { probeLayers, type LayerProbe, type ProbeOptions } from './train/probe.js';
 export { autoencoder, decoderOf, type AutoencoderOptions } from './train/autoencoder.js';
+export { vae, type VaeOptions, type VaeSpecs } from './train/vae.js';
+export { fitVae, evaluateVae, elboGradients, type VaeFitOptions, type VaeEvaluation, type VaeEpochStats, type VaeProgress, type ElboGradients } from './train/fit_vae.js';
 export { shortcutDataset, backgroundMass, topBackgroundShare, SHORTCUT_CLASSES, type ShortcutData, type ShortcutDataOptions } from './train/shortcut.js';
 export { shortcutStudy, type ShortcutStudyOptions, type ShortcutStudyReport, type StudyModelReport } from './train/shortcut_study.js';
 export { saveLayersModel, currentSpec, type SavedLayersModel } from './model/save.js';

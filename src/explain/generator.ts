@@ -31,6 +31,11 @@ export interface GeneratorClassOptions extends RunOptions {
   learningRate?: number;
   /** Decay of z towards 0 per step (decoupled, times the learning rate). Default 0.001. */
   latentDecay?: number;
+  /**
+   * Starting codes per class, all ascended in one batch; each class keeps the image of its most
+   * probable start (a latent ascent can end in a local optimum another start avoids). Default 1.
+   */
+  restarts?: number;
   /** Standard deviation of the starting codes (a VAE decoder's prior is N(0, I); a plain autoencoder's codes also spread over units, not tenths). Default 1. */
   startDeviation?: number;
   seed?: number;
@@ -63,6 +68,7 @@ export async function visualizeClassWithGenerator(ctx: ExplainContext, generator
   const learningRate = nonNegative(options.learningRate ?? 0.1, 'learningRate');
   const latentDecay = nonNegative(options.latentDecay ?? 0.001, 'latentDecay');
   const deviation = nonNegative(options.startDeviation ?? 1, 'startDeviation');
+  const restarts = positiveInteger(options.restarts ?? 1, 'restarts', 1024);
   const seed = options.seed ?? 0;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new OptionError(`seed must be an integer in 0..2^32-1, got ${seed}`);
   const latent = generator.inputShape;
@@ -71,13 +77,15 @@ export async function visualizeClassWithGenerator(ctx: ExplainContext, generator
   if (made.slice(1).reduce((a, b) => a * b, 1) !== imageSize) {
     throw new ShapeError(`The generator makes [${made.slice(1).join(', ')}] (${made.slice(1).reduce((a, b) => a * b, 1)} values), the model takes [${model.inputShape.join(', ')}] (${imageSize})`);
   }
-  const batch = classes.length;
-  if (batch > Math.min(model.maxBatch(), generator.maxBatch())) throw new OptionError(`${batch} classes at once exceed this device's batch limit; ask for fewer`);
+  // row b ascends class rows[b]: start r of class i is row i * restarts + r (restarts 1: one row per class)
+  const rows = classes.flatMap((c) => new Array<number>(restarts).fill(c));
+  const batch = rows.length;
+  if (batch > Math.min(model.maxBatch(), generator.maxBatch())) throw new OptionError(`${classes.length} classes x ${restarts} starts at once exceed this device's batch limit; ask for fewer`);
   throwIfAborted(options.signal);
 
   // -one-hot rows: backward of -S_c, so that Adam's descent ascends the class score
   const seedValues = new Float32Array(batch * count[1]);
-  classes.forEach((c, b) => (seedValues[b * count[1] + c] = -1));
+  rows.forEach((c, b) => (seedValues[b * count[1] + c] = -1));
   const negativeOneHot = rt.upload([batch, count[1]], seedValues, 'generator.seed');
   const z = randomNormal(rt, [batch, ...latent], 0, deviation, { seed, stream: GENERATOR_STREAM });
   const moments = [rt.empty(z.shape, 'generator.m'), rt.empty(z.shape, 'generator.v')];
@@ -114,12 +122,25 @@ export async function visualizeClassWithGenerator(ctx: ExplainContext, generator
     const scored = model.forward(images);
     const output = await rt.read(scored.value(model.outputName));
     scored.dispose();
-    const result = {
-      images: await rt.read(images), latents: await rt.read(z),
-      probabilities: classes.map((c, b) => output[b * count[1] + c]),
-    };
+    const allImages = await rt.read(images);
+    const allLatents = await rt.read(z);
     images.dispose();
-    return { method: 'generator-class', ...result, shape: imageShape as GeneratorVisualization['shape'], classes: [...classes], milliseconds: performance.now() - started };
+    const best = classes.map((c, i) => {
+      let row = i * restarts;
+      for (let b = row + 1; b < (i + 1) * restarts; b++) if (output[b * count[1] + c] > output[row * count[1] + c]) row = b;
+      return row;
+    });
+    const latentSize = allLatents.length / batch;
+    const pick = (all: Float32Array, size: number) => {
+      const out = new Float32Array(classes.length * size);
+      best.forEach((row, i) => out.set(all.subarray(row * size, (row + 1) * size), i * size));
+      return out;
+    };
+    return {
+      method: 'generator-class', images: pick(allImages, imageSize), latents: pick(allLatents, latentSize),
+      probabilities: best.map((row, i) => output[row * count[1] + classes[i]]),
+      shape: [classes.length, ...model.inputShape] as GeneratorVisualization['shape'], classes: [...classes], milliseconds: performance.now() - started,
+    };
   } catch (error) {
     await rt.finish().catch(() => {});
     throw error;
