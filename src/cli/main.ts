@@ -84,6 +84,8 @@ Methods:
   --generator PATH       with --class: ascend over this generator's latent code (x = G(z)) so the
                          images look like its data (e.g. models/digits-generator/model.json)
   --restarts N           with --generator: starting codes per class, the most probable kept (default 1)
+  --latent-decay F       with --generator: pull of the code towards 0 per step (default 0.001; 0.1 keeps a
+                         VAE decoder's codes nearer its N(0, I) prior)
   --parametrization P    pixel (default) or fourier: optimize each image's Fourier spectrum (1/f
                          scaled), in decorrelated colours, behind a sigmoid (Olah et al. 2017)
   --decay-power F        fourier: the spectrum scaling 1/|f|^F (default 1; 0 is white)
@@ -187,7 +189,7 @@ async function explain(argv: string[]): Promise<void> {
 
 async function visualize(argv: string[]): Promise<void> {
   const values = parseOptions(argv, {
-    model: { type: 'string' }, layer: { type: 'string' }, out: { type: 'string' }, channels: { type: 'string' }, class: { type: 'string' }, generator: { type: 'string' }, restarts: { type: 'string' },
+    model: { type: 'string' }, layer: { type: 'string' }, out: { type: 'string' }, channels: { type: 'string' }, class: { type: 'string' }, generator: { type: 'string' }, restarts: { type: 'string' }, 'latent-decay': { type: 'string' },
     steps: { type: 'string' }, 'learning-rate': { type: 'string' }, 'input-range': { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
     parametrization: { type: 'string' }, 'decay-power': { type: 'string' }, 'no-decorrelate': { type: 'boolean' }, jitter: { type: 'string' },
   });
@@ -196,7 +198,7 @@ async function visualize(argv: string[]): Promise<void> {
   const modelPath = required(values.model, 'model', 'visualize');
   const out = required(values.out, 'out', 'visualize');
   if (values.class === undefined && values.generator !== undefined) throw new UsageError('--generator goes with --class: it makes class images');
-  if (values.generator === undefined && values.restarts !== undefined) throw new UsageError('--restarts goes with --generator');
+  if (values.generator === undefined && (values.restarts !== undefined || values['latent-decay'] !== undefined)) throw new UsageError('--restarts and --latent-decay go with --generator');
   if (values.class !== undefined && values.layer !== undefined) throw new UsageError('Give --layer (filter images) or --class (class images), not both');
   const layer = values.class === undefined ? required(values.layer, 'layer', 'visualize') : undefined;
   const classes = values.class === undefined ? undefined : channelsOption(values.class);
@@ -216,7 +218,7 @@ async function visualize(argv: string[]): Promise<void> {
   const xai = await openModel(spec, inputRange);
   if (classes) {
     const result = generatorSpec
-      ? await xai.visualizeClassWithGenerator(Model.create(xai.runtime, generatorSpec), { classes, ...common, restarts: integerOption(values.restarts, 'restarts', 1), onProgress: progressBar('visualize') })
+      ? await xai.visualizeClassWithGenerator(Model.create(xai.runtime, generatorSpec), { classes, ...common, restarts: integerOption(values.restarts, 'restarts', 1), latentDecay: numberOption(values['latent-decay'], 'latent-decay', 0.001), onProgress: progressBar('visualize') })
       : await xai.visualizeClass({ target: classes, ...common, ...ascent, onProgress: progressBar('visualize') });
     const [n, h, w, c] = result.shape;
     await writeOutput(out, encodePng(imageGrid(result.images, n, h, w, c, inputRange, classes)));

@@ -15,10 +15,10 @@ const DIGITS = 'models/digits/model.json';
 const GENERATOR = 'models/digits-generator/model.json';
 
 describeGpu('webgpu-xai visualize --class', () => {
-  it('--class 3,7 --generator --restarts 2: a two-tile grid of digits the classifier calls 3 and 7', async () => {
+  it('--class 3,7 --generator --restarts 2 --latent-decay 0.1: a two-tile grid of digits the classifier calls 3 and 7', async () => {
     const out = join(await mkdtemp(join(tmpdir(), 'xai-cli-')), 'digits.png');
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-    await runCli(['visualize', '--model', DIGITS, '--class', '3,7', '--generator', GENERATOR, '--restarts', '2', '--steps', '120', '--out', out]);
+    await runCli(['visualize', '--model', DIGITS, '--class', '3,7', '--generator', GENERATOR, '--restarts', '2', '--latent-decay', '0.1', '--steps', '120', '--out', out]);
     const line = String(log.mock.calls.at(-1)?.[0]);
     log.mockRestore();
     const probabilities = /probability of its class: ([\d., ]+)$/.exec(line)![1].split(', ').map(Number);
