@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { expect, it } from 'vitest';
 import { filesFromMemory, UnsupportedModelError } from '../../src/model/loaders/files.js';
@@ -78,6 +79,24 @@ describeGpu('saveLayersModel', () => {
       expect(Math.max(...engine.map(Math.abs)), 'the logits are not all ~0').toBeGreaterThan(0.1);
     });
   }
+
+  it('the committed VAE decoder models/digits-generator loads in TF.js: logits within 1e-4 of the engine\'s, z=[6,8]', async () => {
+    await useCpuBackend();
+    const rt = testRuntime();
+    const { seed, random } = randomSource();
+    const json = JSON.parse(readFileSync('models/digits-generator/model.json', 'utf8'));
+    const bytes = readFileSync('models/digits-generator/weights.bin');
+    const weightData = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    const model = Model.create(rt, await loadLayersModel(filesFromMemory('digits-generator', json, new Map([['weights.bin', weightData]]))));
+    const z = Float32Array.from(randomTensor([48], random, 2).data);
+    const engine = await rt.read(model.forward(rt.upload([6, 8], z), { keep: [model.logitsName] }).value(model.logitsName));
+    const tfModel = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData }));
+    const logits = (tf.model({ inputs: tfModel.inputs, outputs: tfModel.getLayer(model.logitsName).output as tf.SymbolicTensor }).predict(tf.tensor(z, [6, 8])) as tf.Tensor).dataSync();
+    const error = Math.max(...engine.map((v, i) => Math.abs(v - logits[i])));
+    console.log(`[save] committed digits-generator seed=${seed}: TF.js vs engine logits max |difference| ${error.toExponential(2)} (logits up to ${Math.max(...engine.map(Math.abs)).toFixed(1)})`);
+    expect(logits.length).toBe(6 * 28 * 28);
+    expect(error, `seed=${seed}`).toBeLessThan(1e-4);
+  });
 
   it('a layer kind Keras has no class for here is an UnsupportedModelError naming it', async () => {
     const rt = testRuntime();
