@@ -68,6 +68,26 @@ describeGpu('visualizeClassWithGenerator', () => {
     expect(predicted.size, `seed=${seed}`).toBeGreaterThanOrEqual(8);
   });
 
+  it('restarts 3 keeps, per class, the most probable of the rows that classes [0,0,0,1,1,1] ascend alone (12x12, latent 3)', async () => {
+    const rt = testRuntime();
+    const { seed } = randomSource();
+    const classifier = Model.create(rt, smallCnn({ inputShape: [12, 12, 1], classes: 2, filters: [4], hidden: 8, seed }));
+    const ctx = { model: classifier, rt, inputRange: [0, 1], maxChunk: 256 } as ExplainContext;
+    const generator = Model.create(rt, decoderOf(autoencoder({ inputShape: [12, 12, 1], latent: 3, hidden: 8, seed }), [12, 12, 1]));
+    // the same rows, the same starting codes (one batch of six either way): only the choice differs
+    const each = await visualizeClassWithGenerator(ctx, generator, { classes: [0, 0, 0, 1, 1, 1], steps: 10, seed });
+    const best = await visualizeClassWithGenerator(ctx, generator, { classes: [0, 1], steps: 10, seed, restarts: 3 });
+    console.log(`[generator] restarts seed=${seed}: rows ${each.probabilities.map((p) => p.toFixed(3)).join(', ')} -> ${best.probabilities.map((p) => p.toFixed(3)).join(', ')}`);
+    expect(best.shape).toEqual([2, 12, 12, 1]);
+    for (const c of [0, 1]) {
+      const rows = each.probabilities.slice(3 * c, 3 * c + 3);
+      const row = 3 * c + rows.indexOf(Math.max(...rows));
+      expect(best.probabilities[c], `seed=${seed}`).toBe(each.probabilities[row]);
+      expect(best.images.subarray(c * 144, (c + 1) * 144), `seed=${seed}`).toEqual(each.images.subarray(row * 144, (row + 1) * 144));
+      expect(best.latents.subarray(c * 3, (c + 1) * 3), `seed=${seed}`).toEqual(each.latents.subarray(row * 3, (row + 1) * 3));
+    }
+  });
+
   it('bad classes and a generator of the wrong size are refused before any GPU work', async () => {
     const rt = testRuntime();
     const classifier = Model.create(rt, smallCnn({ inputShape: [12, 12, 1], classes: 2, filters: [4], hidden: 0, seed: 1 }));
