@@ -83,9 +83,9 @@ Methods:
   --class 3|0-9          class images instead of filters: gradient ascent on the class logits
   --generator PATH       with --class: ascend over this generator's latent code (x = G(z)) so the
                          images look like its data (e.g. models/digits-generator/model.json)
-  --restarts N           with --generator: starting codes per class, the most probable kept (default 1)
-  --latent-decay F       with --generator: pull of the code towards 0 per step (default 0.001; 0.1 keeps a
-                         VAE decoder's codes nearer its N(0, I) prior)
+  --restarts N           with --generator: starting codes per class, the most probable kept (default 3)
+  --latent-decay F       with --generator: pull of the code towards 0 per step (default 0.1: keeps a
+                         VAE decoder's codes near its N(0, I) prior)
   --parametrization P    pixel (default) or fourier: optimize each image's Fourier spectrum (1/f
                          scaled), in decorrelated colours, behind a sigmoid (Olah et al. 2017)
   --decay-power F        fourier: the spectrum scaling 1/|f|^F (default 1; 0 is white)
@@ -218,7 +218,7 @@ async function visualize(argv: string[]): Promise<void> {
   const xai = await openModel(spec, inputRange);
   if (classes) {
     const result = generatorSpec
-      ? await xai.visualizeClassWithGenerator(Model.create(xai.runtime, generatorSpec), { classes, ...common, restarts: integerOption(values.restarts, 'restarts', 1), latentDecay: numberOption(values['latent-decay'], 'latent-decay', 0.001), onProgress: progressBar('visualize') })
+      ? await xai.visualizeClassWithGenerator(Model.create(xai.runtime, generatorSpec), { classes, ...common, restarts: integerOption(values.restarts, 'restarts', 3), latentDecay: numberOption(values['latent-decay'], 'latent-decay', 0.1), onProgress: progressBar('visualize') })
       : await xai.visualizeClass({ target: classes, ...common, ...ascent, onProgress: progressBar('visualize') });
     const [n, h, w, c] = result.shape;
     await writeOutput(out, encodePng(imageGrid(result.images, n, h, w, c, inputRange, classes)));
