@@ -40,6 +40,8 @@ interface LoadedModel {
   filterLayer?: string;
   /** Labelled held-out pictures for the embedding view. */
   sheet?: BundledModel['sheet'];
+  /** A generator of its pictures, for the gallery's class images through it. */
+  generator?: string;
 }
 
 interface Picture {
@@ -169,7 +171,7 @@ function useBundled(bundled: BundledModel): Promise<void> {
     const { url, caption } = bundled.picture;
     imageFromUrl(url).then((pixels) => usePicture(pixels, caption), showLoadError);
   } else if (!bundled.picture && picture?.caption !== FACE_CAPTION) void loadFace();
-  return useModel(() => modelFromUrl(bundled.url), { title: bundled.title, labels: bundled.labels, complement: bundled.complement, filterLayer: bundled.filterLayer, sheet: bundled.sheet }, bundled.inputRange);
+  return useModel(() => modelFromUrl(bundled.url), { title: bundled.title, labels: bundled.labels, complement: bundled.complement, filterLayer: bundled.filterLayer, sheet: bundled.sheet, generator: bundled.generator }, bundled.inputRange);
 }
 
 function usePicture(pixels: RgbaImage, caption: string): Promise<void> {
@@ -621,6 +623,7 @@ function updateComponents(s: Subject): void {
   gallery.explainer = explainer;
   gallery.layer = [options.layer, s.filterLayer].find((l) => l && spatial.includes(l)) ?? spatial[Math.floor(spatial.length / 3)];
   gallery.channels = filterChannels(explainer, gallery.layer, readSettings().filters);
+  gallery.generator = s.generator;
 
   const maps = $<XaiActivations>('#activations');
   maps.explainer = explainer;

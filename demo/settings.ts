@@ -21,6 +21,8 @@ export interface BundledModel {
   picture?: { url: string; caption: string };
   /** Labelled held-out pictures for the embedding view: a sheet whose row c holds `columns` pictures of class c. */
   sheet?: { url: string; columns: number; caption: string };
+  /** A generator of this model's kind of pictures (a VAE decoder's model.json): the filter gallery adds class images through it. */
+  generator?: string;
 }
 
 /** The labels @vladmandic/human gives its 1-channel emotion model (FER-2013 classes). */
@@ -63,6 +65,7 @@ export const BUNDLED: Record<string, BundledModel> = {
       'package: a 28 × 28 grayscale digit in, probabilities of 0-9 out. Its filters are the course\'s "what does a filter detect".',
     picture: { url: 'models/digit.png', caption: 'A held-out digit from the mnist package (not seen in training)' },
     sheet: { url: 'models/digits-sheet.png', columns: 10, caption: 'held-out digits' },
+    generator: 'models/digits-generator/model.json',
   },
 };
 

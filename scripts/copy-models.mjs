@@ -108,12 +108,15 @@ export async function copyModels(outDir = MODELS_DIR, log = console) {
       files.push(`${name}.${ext}`);
     }
   }
-  await mkdir(join(outDir, 'digits'), { recursive: true });
-  for (const file of ['model.json', 'weights.bin']) {
-    const source = join(ROOT, 'models/digits', file);
-    const target = join(outDir, 'digits', file);
-    if (!(await upToDate(source, target))) await copyFile(source, target);
-    files.push(`digits/${file}`);
+  // the digit classifier and its VAE decoder (the gallery's class images through a generator)
+  for (const folder of ['digits', 'digits-generator']) {
+    await mkdir(join(outDir, folder), { recursive: true });
+    for (const file of ['model.json', 'weights.bin']) {
+      const source = join(ROOT, 'models', folder, file);
+      const target = join(outDir, folder, file);
+      if (!(await upToDate(source, target))) await copyFile(source, target);
+      files.push(`${folder}/${file}`);
+    }
   }
   const digit = join(outDir, 'digit.png');
   if (!(await upToDate(MNIST_DIGITS, digit))) await writeFile(digit, heldOutDigit());

@@ -281,7 +281,7 @@ describeBrowser(`demo and example in ${CHROMIUM} (WebGPU on SwiftShader)`, () =>
       }
     }, 240_000);
 
-    it('Part 2 on the digit model: 100 held-out digits laid out by PCA of its hidden layer, one dot per digit, coloured by class; one class picture per digit', async ({ skip }) => {
+    it('Part 2 on the digit model: 100 held-out digits laid out by PCA of its hidden layer, one dot per digit, coloured by class; one class picture per digit; the gallery's class images through the VAE decoder', async ({ skip }) => {
       const { page, problems } = await openPage(browser!, `${origin}/?model=digits&auto=0&vizSteps=8`);
       try {
         await page.waitForFunction(() => /digits?\) says/.test(document.querySelector('#prediction')?.textContent ?? '') || document.body.dataset.demo === 'no-webgpu', { timeout: 60_000 });
@@ -339,6 +339,19 @@ describeBrowser(`demo and example in ${CHROMIUM} (WebGPU on SwiftShader)`, () =>
           expect(final, `class ${f.index}: ${f.caption}`).toBeGreaterThan(start);
         }
         await (await page.$('section[data-method="classes"]'))!.screenshot({ path: join(SCREENSHOTS, 'demo-classes.png') as `${string}.png` });
+
+        // the gallery offers class images through the digit model's VAE decoder (copied with the model): 4 steps here
+        const generated = await page.$eval('#gallery', async (el) => {
+          const gallery = el as unknown as HTMLElement & { generator?: string; generatorSteps: number; updateComplete: Promise<boolean> };
+          gallery.generatorSteps = 4;
+          await gallery.updateComplete;
+          const done = new Promise<{ classes: number[]; probabilities: number[] }>((resolve) => gallery.addEventListener('xai-generated', (e) => resolve((e as CustomEvent).detail.result), { once: true }));
+          gallery.shadowRoot!.querySelector<HTMLButtonElement>('[part~="generator-button"]')!.click();
+          const result = await done;
+          await gallery.updateComplete;
+          return { generator: gallery.generator, classes: result.classes, images: gallery.shadowRoot!.querySelectorAll('[part~="generator-grid"] canvas').length };
+        });
+        expect(generated).toEqual({ generator: 'models/digits-generator/model.json', classes: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], images: 10 });
         expect(problems, 'console errors, page errors or failed requests').toEqual([]);
       } finally {
         await page.close();
