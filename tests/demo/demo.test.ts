@@ -281,7 +281,7 @@ describeBrowser(`demo and example in ${CHROMIUM} (WebGPU on SwiftShader)`, () =>
       }
     }, 240_000);
 
-    it('Part 2 on the digit model: 100 held-out digits laid out by PCA of its hidden layer, one dot per digit, coloured by class; one class picture per digit; the gallery's class images through the VAE decoder', async ({ skip }) => {
+    it('Part 2 on the digit model: 100 held-out digits laid out by PCA of its hidden layer, one dot per digit, coloured by class; one class picture per digit; class images through the VAE decoder in the gallery', async ({ skip }) => {
       const { page, problems } = await openPage(browser!, `${origin}/?model=digits&auto=0&vizSteps=8`);
       try {
         await page.waitForFunction(() => /digits?\) says/.test(document.querySelector('#prediction')?.textContent ?? '') || document.body.dataset.demo === 'no-webgpu', { timeout: 60_000 });
