@@ -181,14 +181,14 @@ export class Explainer {
     return layerCam(this.live, image, options);
   }
 
-  /** Score-CAM: a layer's normalized maps mask the image; softmaxed target scores of the masked copies weight them (one image, one target). */
-  async scoreCam(image: ImageInput, options?: ScoreCamOptions): Promise<ScoreCamAttribution> {
-    return scoreCam(this.live, image, options);
+  /** Score-CAM: a layer's normalized maps mask the image; softmaxed target scores of the masked copies weight them. */
+  async scoreCam<I extends ImageInput | ImageBatch, O extends ScoreCamOptions = ScoreCamOptions>(images: I, options?: O): Promise<Explained<I, ScoreCamAttribution, O>> {
+    return scoreCam(this.live, images, options);
   }
 
-  /** RISE: random smooth masks, the masked copies' target scores weighting the masks, sum_i f_i M_i / (N p) (one image, one target). */
-  async rise(image: ImageInput, options?: RiseOptions): Promise<RiseAttribution> {
-    return rise(this.live, image, options);
+  /** RISE: random smooth masks, the masked copies' target scores weighting the masks, sum_i f_i M_i / (N p). */
+  async rise<I extends ImageInput | ImageBatch, O extends RiseOptions = RiseOptions>(images: I, options?: O): Promise<Explained<I, RiseAttribution, O>> {
+    return rise(this.live, images, options);
   }
 
   /** Integrated Gradients with Gauss-Legendre points doubled until the completeness error is under `tolerance` (or maxSteps; one image, one target). */

@@ -3,18 +3,20 @@
  * probability p, resized bilinearly and cropped at a random shift, their Sec. 3.2), the image
  * multiplied by each, and saliency S = sum_i f(I * M_i) M_i / (N p) (their eq. 6, a Monte Carlo
  * estimate of E[f(I * M) | M(pixel) = 1]). Masks come from the Philox generator and are made on
- * the GPU with their masked copies, run as inference batches split only at the device's limits;
- * only the final map is read back.
+ * the GPU with their masked copies; the copies of all images and targets run as inference batches
+ * (planned chunks, see batch.ts); only the final maps are read back. The masks depend on (seed,
+ * mask index) only, so image i of a batch gets exactly the masks a call for image i alone draws.
  */
 import { OptionError } from '../errors.js';
 import type { Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { randomUniform } from '../ops/random.js';
 import type { Attribution } from './attribution.js';
-import { checkFiniteResult, positiveInteger, seedOption, type ExplainContext, type ImageInput } from './context.js';
-import { chunks, throwIfAborted, type RunOptions } from './progress.js';
+import { runBatch, type BatchMethod, type BatchOptions, type Explained, type ImageBatch } from './batch.js';
+import { positiveInteger, seedOption, type ExplainContext, type ImageInput } from './context.js';
+import type { RunOptions } from './progress.js';
 import type { TargetOptions } from './saliency.js';
-import { chunkSize, prepareImage, singleTarget, targetTensor } from './single_image.js';
+import { itemScores } from './score.js';
 
 export interface RiseOptions extends TargetOptions, RunOptions {
   /** Random masks N. Default 4000 (the paper's for ImageNet models). */
@@ -57,23 +59,22 @@ export function riseNoise(rt: Runtime, masks: number, gridSize: number, seed: nu
   return randomUniform(rt, [masks, gridSize * gridSize + 2], 0, 1, { seed, stream: RISE_STREAM });
 }
 
-function params(g: RiseGeometry, probability: number, start: number, count: number, total: number, channels = 1, scorePositions = 1, classes = 1) {
+function params(g: RiseGeometry, probability: number, start: number, count: number, total: number, channels = 1, jobs = 0) {
   return {
     height: g.height, width: g.width, channels,
     grid: g.gridSize, cell_h: g.cell[0], cell_w: g.cell[1], up_h: g.up[0], up_w: g.up[1],
-    probability, score_positions: scorePositions, classes, start, count, total,
+    probability, start, count, total, jobs,
   };
 }
 
-/** Masks start .. start + count - 1 as [count, H, W]. */
+/** The masks of copies start .. start + count - 1 (mask (start + n) mod N) as [count, H, W]. */
 export function riseMasks(rt: Runtime, noise: Tensor, g: RiseGeometry, probability: number, start: number, count: number): Tensor {
   const masks = rt.empty([count, g.height, g.width], 'rise.masks');
   rt.dispatch(kernel('make_masks'), { bindings: { noise, masks }, uniforms: params(g, probability, start, count, noise.shape[0]), workgroups: rt.grid(masks.size, WORKGROUP_SIZE) });
   return masks;
 }
 
-export async function rise(ctx: ExplainContext, image: ImageInput, options: RiseOptions = {}): Promise<RiseAttribution> {
-  const started = performance.now();
+export async function rise<I extends ImageInput | ImageBatch, O extends RiseOptions = RiseOptions>(ctx: ExplainContext, images: I, options: O = {} as O): Promise<Explained<I, RiseAttribution, O>> {
   const { rt, model } = ctx;
   const [height, width, channels] = model.inputShape;
   const total = positiveInteger(options.masks ?? 4000, 'masks', 1 << 20);
@@ -82,61 +83,64 @@ export async function rise(ctx: ExplainContext, image: ImageInput, options: Rise
   const probability = options.probability ?? 0.5;
   if (typeof probability !== 'number' || !(probability > 0 && probability <= 1)) throw new OptionError(`probability must be a number in (0, 1], got ${String(probability)}`);
   const seed = seedOption(options.seed, 0);
-  // the paper's f is the class probability; 'logit' is allowed as for every method
-  const { score, request } = singleTarget(ctx, options.score ?? 'probability', options.target, 'RISE');
-  const node = score.node;
-  throwIfAborted(options.signal);
-  const classes = score.channels;
-  const scorePositions = score.positions;
+  const p = Math.fround(probability);
   const pixels = height * width;
-  const uniforms = (start: number, count: number) => params(geometry, Math.fround(probability), start, count, total, channels, scorePositions, classes);
-
-  const input = prepareImage(ctx, image, 'RISE');
-  const owned: Tensor[] = [];
-  try {
-    const targets = targetTensor(ctx, input.tensor, score, request);
-    const noise = riseNoise(rt, total, gridSize, seed);
-    const sum = rt.empty([pixels], 'rise.sum');
-    rt.fill(sum, 0);
-    owned.push(targets, noise, sum);
-    for (const { start, count } of chunks(total, chunkSize(ctx, total))) {
-      throwIfAborted(options.signal);
-      const masks = riseMasks(rt, noise, geometry, Math.fround(probability), start, count);
-      const copies = rt.empty([count, height, width, channels], 'rise.copies');
-      rt.dispatch(kernel('mask_copies'), { bindings: { image: input.tensor, masks, copies }, uniforms: uniforms(start, count), workgroups: rt.grid(copies.size, WORKGROUP_SIZE) });
-      const batch = model.forward(copies, { keep: [node] });
-      copies.dispose();
-      rt.dispatch(kernel('accumulate'), {
-        bindings: { masks, scores: batch.value(node), targets, sum },
-        uniforms: uniforms(start, count),
-        workgroups: rt.grid(pixels, WORKGROUP_SIZE),
-      });
-      batch.dispose();
-      masks.dispose();
-      if (start + count < total) {
-        // chunked runs submit per chunk so progress is real; still no readback inside the loop
-        await rt.flush();
-        options.onProgress?.({ done: start + count, total, elapsed: performance.now() - started });
-      }
-    }
-    const result = rt.empty([pixels + 1], 'rise.result');
-    owned.push(result);
-    rt.dispatch(kernel('finish'), { bindings: { sum, targets, result }, uniforms: uniforms(0, total), workgroups: rt.grid(pixels + 1, WORKGROUP_SIZE) });
-    const packed = await rt.read(result);
-    checkFiniteResult(packed, 'RISE map');
-    options.onProgress?.({ done: total, total, elapsed: performance.now() - started });
+  // the paper's f is the class probability; 'logit' is allowed as for every method
+  const batchOptions = { ...options, score: options.score ?? 'probability' } as BatchOptions;
+  return runBatch<RiseAttribution, Explained<I, RiseAttribution, O>>(ctx, images, batchOptions, (score): BatchMethod<RiseAttribution> => {
+    let noise: Tensor | undefined;
+    let sum: Tensor | undefined;
     return {
-      method: 'rise',
-      values: packed.slice(0, pixels),
-      shape: [height, width, 1],
-      target: packed[pixels],
-      milliseconds: performance.now() - started,
-      masks: total,
-      gridSize,
-      probability,
+      kind: 'rise',
+      copiesPerJob: total,
+      pass: { keep: [score.node] },
+      imageFloats: 0,
+      // sum, result
+      jobFloats: 2 * pixels,
+      // the chunk's masks and scores
+      copyFloats: pixels + 1,
+      groupFloats: total * (gridSize * gridSize + 2),
+      begin: (group) => {
+        noise = riseNoise(rt, total, gridSize, seed);
+        sum = rt.empty([group.jobs, pixels], 'rise.sum');
+        rt.fill(sum, 0);
+      },
+      chunk: (group, table, first, count) => {
+        const uniforms = params(geometry, p, first, count, total, channels);
+        const masks = riseMasks(rt, noise!, geometry, p, first, count);
+        const copies = rt.empty([count, height, width, channels], 'rise.copies');
+        rt.dispatch(kernel('mask_copies'), { bindings: { images: group.images, table, masks, copies }, uniforms, workgroups: rt.grid(copies.size, WORKGROUP_SIZE) });
+        const batch = model.forward(copies, { keep: [score.node] });
+        copies.dispose();
+        const scores = itemScores(rt, score, batch.value(score.node), table, group.mask, false);
+        batch.dispose();
+        const jobsInChunk = Math.floor((first + count - 1) / total) - Math.floor(first / total) + 1;
+        rt.dispatch(kernel('accumulate'), { bindings: { masks, scores, sum: sum! }, uniforms, workgroups: rt.grid(jobsInChunk * pixels, WORKGROUP_SIZE) });
+        scores.dispose();
+        masks.dispose();
+      },
+      finish: (group) => {
+        const result = rt.empty([group.jobs, pixels], 'rise.result');
+        rt.dispatch(kernel('finish'), { bindings: { sum: sum!, result }, uniforms: params(geometry, p, 0, 0, total, channels, group.jobs), workgroups: rt.grid(result.size, WORKGROUP_SIZE) });
+        return result;
+      },
+      results: (_, values, targets, milliseconds) => {
+        const ms = milliseconds();
+        return Array.from(targets, (target, j) => ({
+          method: 'rise',
+          values: values.slice(j * pixels, (j + 1) * pixels),
+          shape: [height, width, 1],
+          target,
+          milliseconds: ms,
+          masks: total,
+          gridSize,
+          probability,
+        }));
+      },
+      end: () => {
+        noise?.dispose();
+        sum?.dispose();
+      },
     };
-  } finally {
-    for (const t of owned) t.dispose();
-    if (input.owned) input.tensor.dispose();
-  }
+  });
 }
