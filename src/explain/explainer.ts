@@ -176,9 +176,9 @@ export class Explainer {
     return kernelShap(this.live, image, options);
   }
 
-  /** LayerCAM: ReLU(sum_k ReLU(dS/dA_k) * A_k) at a layer, upsampled to the input (one image, one target). */
-  async layerCam(image: ImageInput, options?: LayerCamOptions): Promise<LayerCamAttribution> {
-    return layerCam(this.live, image, options);
+  /** LayerCAM: ReLU(sum_k ReLU(dS/dA_k) * A_k) at a layer, upsampled to the input. */
+  async layerCam<I extends ImageInput | ImageBatch, O extends LayerCamOptions = LayerCamOptions>(images: I, options?: O): Promise<Explained<I, LayerCamAttribution, O>> {
+    return layerCam(this.live, images, options);
   }
 
   /** Score-CAM: a layer's normalized maps mask the image; softmaxed target scores of the masked copies weight them. */
