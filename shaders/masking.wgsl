@@ -1,27 +1,30 @@
-// Segment masking for the perturbation methods (LIME, KernelSHAP): copies of one image where each
+// Segment masking for the perturbation methods (LIME, KernelSHAP): copies of images where each
 // segment (superpixel) is either kept or replaced by a baseline (their scores: shaders/score.wgsl).
 //   segment_means:      means[s, c] = mean of image[y, x, c] over the pixels with labels[y, x] = s
 //                       (0 for a segment without pixels), for s < segments.
 //   fill_segment_means: baseline[y, x, c] = means[labels[y, x], c] (LIME's default "hide colour").
-//   mask_copies:        copies[n, y, x, c] = image[y, x, c] where masks[start + n, labels[y, x]] != 0,
-//                       else baseline[y, x, c], for n < count.
+//   mask_copies:        for chunk row n < count with table[n] = (image i, mask row r, job):
+//                       copies[n, y, x, c] = images[i, y, x, c] where masks[i, r, image_labels[i, y, x]] != 0,
+//                       else baselines[i, y, x, c] (several images' copies in one chunk).
 // Nothing here is differentiated: the perturbation methods need forward passes only; a mask
 // entry is on when it is non-zero (the CPU writes exactly 0 or 1).
 // Layouts: image and baseline [1, H, W, C] NHWC; labels [H, W] (segment index as f32); means
-// [segments, C]; masks [rows, segments] (1 keep, 0 replace); copies [count, H, W, C].
+// [segments, C]; images and baselines [images, H, W, C]; image_labels [images, H, W]; masks
+// [images, rows, segments] (1 keep, 0 replace); table [count, 3] as f32; copies [count, H, W, C].
 // Bindings (params in every entry):
 //   segment_means:      image (read), labels (read), means (read_write)
 //   fill_segment_means: labels, means, baseline (read_write)
-//   mask_copies:        image, baseline, labels, masks (read), copies (read_write)
+//   mask_copies:        images, baselines, image_labels, masks, table (read), copies (read_write)
 
 override WORKGROUP_SIZE: u32 = 64;
 
 struct Params {
   pixels: u32,
   channels: u32,
+  /** Segments and mask rows per image (mask_copies: the largest over the images). */
   segments: u32,
-  /** First mask row of this chunk, and the chunk's size. */
-  start: u32,
+  rows: u32,
+  /** Rows of this chunk (mask_copies). */
   count: u32,
 }
 
@@ -31,7 +34,11 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> baseline: array<f32>;
 @group(0) @binding(4) var<storage, read> masks: array<f32>;
 @group(0) @binding(5) var<storage, read_write> copies: array<f32>;
-@group(0) @binding(6) var<uniform> params: Params;
+@group(0) @binding(6) var<storage, read> images: array<f32>;
+@group(0) @binding(7) var<storage, read> baselines: array<f32>;
+@group(0) @binding(8) var<storage, read> image_labels: array<f32>;
+@group(0) @binding(9) var<storage, read> table: array<f32>;
+@group(0) @binding(10) var<uniform> params: Params;
 
 fn linear_index(gid: vec3u, groups: vec3u) -> u32 {
   return gid.x + gid.y * groups.x * WORKGROUP_SIZE;
@@ -69,13 +76,16 @@ fn fill_segment_means(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn mask_copies(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = linear_index(gid, groups);
+  let e = linear_index(gid, groups);
   let per_image = params.pixels * params.channels;
-  if (i >= params.count * per_image) {
+  if (e >= params.count * per_image) {
     return;
   }
-  let e = i % per_image;
-  let row = params.start + i / per_image;
-  let keep = masks[row * params.segments + u32(labels[e / params.channels])] != 0.0;
-  copies[i] = select(baseline[e], image[e], keep);
+  let n = e / per_image;
+  let i = u32(table[3u * n]);
+  let r = u32(table[3u * n + 1u]);
+  let at = i * per_image + e % per_image;
+  let label = u32(image_labels[i * params.pixels + (e % per_image) / params.channels]);
+  let keep = masks[(i * params.rows + r) * params.segments + label] != 0.0;
+  copies[e] = select(baselines[at], images[at], keep);
 }

@@ -162,7 +162,7 @@ export interface BatchOptions extends RunOptions {
 }
 
 /** One entry per image: its jobs' requests (see targetRequests) and whether it returns a list. */
-function imageJobs(ctx: ExplainContext, score: ResolvedScore, target: Targets | undefined, count: number): { requests: number[][]; lists: boolean[] } {
+export function imageJobs(ctx: ExplainContext, score: ResolvedScore, target: Targets | undefined, count: number): { requests: number[][]; lists: boolean[] } {
   const perImage: (Target | undefined)[] = Array.isArray(target) ? [...(target as readonly Target[])] : Array.from({ length: count }, () => target as Target | undefined);
   if (perImage.length !== count) throw new OptionError(`target has ${perImage.length} entries for ${count} images: give one target for all, or one per image`);
   const requests = perImage.map((t) => targetRequests(ctx.model, score, t));

@@ -166,14 +166,14 @@ export class Explainer {
     return occlusion(this.live, images, options);
   }
 
-  /** LIME over segments (SLIC superpixels by default): a weighted ridge surrogate's weight per segment. One image per call. */
-  async lime(image: ImageInput, options?: LimeOptions): Promise<LimeAttribution> {
-    return lime(this.live, image, options);
+  /** LIME over segments (SLIC superpixels by default): a weighted ridge surrogate's weight per segment. */
+  async lime<I extends ImageInput | ImageBatch, O extends LimeOptions = LimeOptions>(images: I, options?: O): Promise<Explained<I, LimeAttribution, O>> {
+    return lime(this.live, images, options);
   }
 
-  /** KernelSHAP over segments: Shapley values that add up to f(x) - f(baseline). One image per call. */
-  async kernelShap(image: ImageInput, options?: KernelShapOptions): Promise<KernelShapAttribution> {
-    return kernelShap(this.live, image, options);
+  /** KernelSHAP over segments: Shapley values that add up to f(x) - f(baseline). */
+  async kernelShap<I extends ImageInput | ImageBatch, O extends KernelShapOptions = KernelShapOptions>(images: I, options?: O): Promise<Explained<I, KernelShapAttribution, O>> {
+    return kernelShap(this.live, images, options);
   }
 
   /** LayerCAM: ReLU(sum_k ReLU(dS/dA_k) * A_k) at a layer, upsampled to the input. */

@@ -10,13 +10,16 @@
  * values); otherwise sizes drawn from the kernel's distribution over sizes, p(s) ~ 1/(s (M - s)),
  * a uniform coalition of that size and its complement (the paired-sampling trick: both sizes have
  * the same probability), each with weight 1 (importance sampling from the kernel itself).
- * Off segments show the baseline; the copies are scored in batches on the GPU.
+ * Off segments show the baseline; the copies are scored in batches on the GPU. The coalitions come
+ * from mulberry32(seed) and the image's segment count only: every image of a batch draws the
+ * coalitions a call for that image alone draws (see perturbation.ts).
  */
 import { OptionError } from '../errors.js';
 import type { Attribution } from './attribution.js';
+import type { Explained, ImageBatch } from './batch.js';
 import type { ExplainContext, ImageInput } from './context.js';
 import { weightedLeastSquares } from './least_squares.js';
-import { planPerturbation, scoreMasks, segmentMap, type PerturbationOptions } from './perturbation.js';
+import { perturbationBatch, planPerturbation, segmentMap, type PerturbationOptions } from './perturbation.js';
 import { mulberry32 } from './random.js';
 import type { Segmentation } from './segmentation.js';
 
@@ -88,59 +91,55 @@ function sampledCoalitions(segments: number, count: number, random: () => number
   return masks;
 }
 
-export async function kernelShap(ctx: ExplainContext, image: ImageInput, options: KernelShapOptions = {}): Promise<KernelShapAttribution> {
-  const started = performance.now();
+export async function kernelShap<I extends ImageInput | ImageBatch, O extends KernelShapOptions = KernelShapOptions>(ctx: ExplainContext, images: I, options: O = {} as O): Promise<Explained<I, KernelShapAttribution, O>> {
   const requested = options.samples ?? 'auto';
   if (requested !== 'auto' && (!Number.isInteger(requested) || requested < 1 || requested > MAX_SAMPLES)) {
     throw new OptionError(`samples must be 'auto' or an integer in 1..${MAX_SAMPLES}, got ${String(requested)}`);
   }
   const plan = planPerturbation(ctx, options);
-  const random = mulberry32(plan.seed);
-  let coalitionWeights: Float64Array | undefined;
-  let coalitions = 0;
+  const [height, width] = ctx.model.inputShape;
   // rows: the full coalition, the empty one, then the sampled (or enumerated) ones
-  const { segmentation, scores, target, masks } = await scoreMasks(ctx, image, plan, ({ segments }) => {
+  const sample = ({ segments }: Segmentation) => {
     const budget = requested === 'auto' ? Math.min(2 * segments + 2048, MAX_SAMPLES) : requested;
     const all = segments > 1 ? allCoalitions(segments, budget) : { masks: new Float32Array(0), weights: new Float64Array(0) };
-    coalitionWeights = all?.weights;
-    const sampled = all?.masks ?? sampledCoalitions(segments, budget, random);
-    coalitions = sampled.length / segments;
-    const masks = new Float32Array((coalitions + 2) * segments);
+    const sampled = all?.masks ?? sampledCoalitions(segments, budget, mulberry32(plan.seed));
+    const masks = new Float32Array(sampled.length + 2 * segments);
     masks.fill(1, 0, segments);
     masks.set(sampled, 2 * segments);
-    return masks;
-  }, options);
-  const { segments } = segmentation;
-  const [full, empty] = [scores[0], scores[1]];
-  const delta = full - empty;
-  // eliminate phi_M: f(z) - f(empty) - z_M delta = sum_{i<M} (z_i - z_M) phi_i
-  const cols = segments - 1;
-  const x = new Float64Array(coalitions * cols);
-  const y = new Float64Array(coalitions);
-  for (let r = 0; r < coalitions; r++) {
-    const row = (r + 2) * segments;
-    const last = masks[row + cols];
-    y[r] = scores[r + 2] - empty - last * delta;
-    for (let i = 0; i < cols; i++) x[r * cols + i] = masks[row + i] - last;
-  }
-  const phi = new Float64Array(segments);
-  if (cols > 0) phi.set(weightedLeastSquares(x, y, coalitionWeights ?? new Float64Array(coalitions).fill(1), coalitions, cols));
-  let sum = 0;
-  for (let i = 0; i < cols; i++) sum += phi[i];
-  phi[cols] = delta - sum;
-  const additivityError = Math.abs(phi.reduce((a, b) => a + b, 0) - delta);
-  const [height, width] = ctx.model.inputShape;
-  return {
-    method: 'kernelshap',
-    values: segmentMap(segmentation, phi),
-    shape: [height, width, 1],
-    target,
-    milliseconds: performance.now() - started,
-    shapValues: phi,
-    additivityError,
-    scores: { input: full, baseline: empty },
-    segmentation,
-    samples: coalitions,
-    exact: coalitionWeights !== undefined,
+    return { masks, coalitions: sampled.length / segments, coalitionWeights: all?.weights };
   };
+  return perturbationBatch(ctx, images, options, plan, 'kernelshap', sample, ({ masks, coalitions, coalitionWeights }, segmentation, scores, target, milliseconds): KernelShapAttribution => {
+    const { segments } = segmentation;
+    const [full, empty] = [scores[0], scores[1]];
+    const delta = full - empty;
+    // eliminate phi_M: f(z) - f(empty) - z_M delta = sum_{i<M} (z_i - z_M) phi_i
+    const cols = segments - 1;
+    const x = new Float64Array(coalitions * cols);
+    const y = new Float64Array(coalitions);
+    for (let r = 0; r < coalitions; r++) {
+      const row = (r + 2) * segments;
+      const last = masks[row + cols];
+      y[r] = scores[r + 2] - empty - last * delta;
+      for (let i = 0; i < cols; i++) x[r * cols + i] = masks[row + i] - last;
+    }
+    const phi = new Float64Array(segments);
+    if (cols > 0) phi.set(weightedLeastSquares(x, y, coalitionWeights ?? new Float64Array(coalitions).fill(1), coalitions, cols));
+    let sum = 0;
+    for (let i = 0; i < cols; i++) sum += phi[i];
+    phi[cols] = delta - sum;
+    const additivityError = Math.abs(phi.reduce((a, b) => a + b, 0) - delta);
+    return {
+      method: 'kernelshap',
+      values: segmentMap(segmentation, phi),
+      shape: [height, width, 1],
+      target,
+      milliseconds,
+      shapValues: phi,
+      additivityError,
+      scores: { input: full, baseline: empty },
+      segmentation,
+      samples: coalitions,
+      exact: coalitionWeights !== undefined,
+    };
+  });
 }

@@ -5,13 +5,16 @@
  * the GPU, each sample weighted by the exponential kernel pi(z) = sqrt(exp(-d(z)^2 / width^2)) on
  * the cosine distance d between its mask and the all-on mask (width 0.25, lime_image's default),
  * and a weighted ridge regression (alpha 1, with intercept) whose coefficients are the segments'
- * weights; its weighted R^2 says how well the linear surrogate fits locally.
+ * weights; its weighted R^2 says how well the linear surrogate fits locally. The masks come from
+ * mulberry32(seed) and the image's segment count only: every image of a batch draws the masks a
+ * call for that image alone draws (see perturbation.ts).
  */
 import { OptionError } from '../errors.js';
 import type { Attribution } from './attribution.js';
+import type { Explained, ImageBatch } from './batch.js';
 import { positiveInteger, type ExplainContext, type ImageInput } from './context.js';
 import { weightedRidge } from './least_squares.js';
-import { planPerturbation, scoreMasks, segmentMap, type PerturbationOptions } from './perturbation.js';
+import { perturbationBatch, planPerturbation, segmentMap, type PerturbationOptions } from './perturbation.js';
 import { mulberry32 } from './random.js';
 import type { Segmentation } from './segmentation.js';
 
@@ -41,41 +44,42 @@ export function cosineDistanceToFull(on: number, segments: number): number {
   return on === 0 ? 1 : 1 - Math.sqrt(on / segments);
 }
 
-export async function lime(ctx: ExplainContext, image: ImageInput, options: LimeOptions = {}): Promise<LimeAttribution> {
-  const started = performance.now();
+export async function lime<I extends ImageInput | ImageBatch, O extends LimeOptions = LimeOptions>(ctx: ExplainContext, images: I, options: O = {} as O): Promise<Explained<I, LimeAttribution, O>> {
   const samples = positiveInteger(options.samples ?? 1000, 'samples', 1 << 20);
   const kernelWidth = options.kernelWidth ?? 0.25;
   if (!(kernelWidth > 0) || !Number.isFinite(kernelWidth)) throw new OptionError(`kernelWidth must be a finite number > 0, got ${kernelWidth}`);
   const ridge = options.ridge ?? 1;
   if (!(ridge >= 0) || !Number.isFinite(ridge)) throw new OptionError(`ridge must be a finite number >= 0, got ${ridge}`);
   const plan = planPerturbation(ctx, options);
-  const random = mulberry32(plan.seed);
-  const { segmentation, scores, target, masks } = await scoreMasks(ctx, image, plan, ({ segments }) => {
+  const [height, width] = ctx.model.inputShape;
+  const sample = ({ segments }: Segmentation) => {
+    const random = mulberry32(plan.seed);
     const masks = new Float32Array(samples * segments);
     masks.fill(1, 0, segments);
     for (let i = segments; i < masks.length; i++) masks[i] = random() < 0.5 ? 0 : 1;
-    return masks;
-  }, options);
-  const { segments } = segmentation;
-  const weights = new Float64Array(samples);
-  for (let r = 0; r < samples; r++) {
-    let on = 0;
-    for (let s = 0; s < segments; s++) on += masks[r * segments + s];
-    weights[r] = Math.sqrt(Math.exp(-(cosineDistanceToFull(on, segments) ** 2) / kernelWidth ** 2));
-  }
-  const fit = weightedRidge(masks, scores, weights, samples, segments, ridge);
-  const [height, width] = ctx.model.inputShape;
-  return {
-    method: 'lime',
-    values: segmentMap(segmentation, fit.coef),
-    shape: [height, width, 1],
-    target,
-    milliseconds: performance.now() - started,
-    weights: fit.coef,
-    intercept: fit.intercept,
-    r2: fit.r2,
-    segmentation,
-    samples,
-    score: scores[0],
+    return { masks };
   };
+  return perturbationBatch(ctx, images, options, plan, 'lime', sample, ({ masks }, segmentation, scores, target, milliseconds): LimeAttribution => {
+    const { segments } = segmentation;
+    const weights = new Float64Array(samples);
+    for (let r = 0; r < samples; r++) {
+      let on = 0;
+      for (let s = 0; s < segments; s++) on += masks[r * segments + s];
+      weights[r] = Math.sqrt(Math.exp(-(cosineDistanceToFull(on, segments) ** 2) / kernelWidth ** 2));
+    }
+    const fit = weightedRidge(masks, scores, weights, samples, segments, ridge);
+    return {
+      method: 'lime',
+      values: segmentMap(segmentation, fit.coef),
+      shape: [height, width, 1],
+      target,
+      milliseconds,
+      weights: fit.coef,
+      intercept: fit.intercept,
+      r2: fit.r2,
+      segmentation,
+      samples,
+      score: scores[0],
+    };
+  });
 }

@@ -83,7 +83,7 @@ export async function muFidelity(ctx: ExplainContext, image: ImageInput, map: Ma
   const [height, width] = ctx.model.inputShape;
   const grid = options.grid ?? [Math.min(9, height), Math.min(9, width)];
   if (!Array.isArray(grid)) throw new OptionError(`grid must be [rows, columns], got ${JSON.stringify(grid)}`);
-  const plan = planPerturbation(ctx, { target: options.target ?? map?.target, score: options.score ?? 'logit', baseline: options.baseline ?? 'black', segmentation: { grid } }, 'MuFidelity');
+  const plan = planPerturbation(ctx, { target: options.target ?? map?.target, score: options.score ?? 'logit', baseline: options.baseline ?? 'black', segmentation: { grid } });
   const features = grid[0] * grid[1];
   if (features < 2) throw new OptionError('MuFidelity needs at least 2 features: use a grid with more than one cell');
   const subsetSize = positiveInteger(options.subsetSize ?? Math.max(1, Math.round(0.2 * features)), 'subsetSize', features - 1);
@@ -98,7 +98,7 @@ export async function muFidelity(ctx: ExplainContext, image: ImageInput, map: Ma
     const masks = new Float32Array((samples + 1) * features).fill(1);
     for (let s = 0; s < samples; s++) for (let k = 0; k < subsetSize; k++) masks[(s + 1) * features + subsets[s * subsetSize + k]] = 0;
     return masks;
-  }, options);
+  }, { ...options, target: options.target ?? map?.target, score: options.score ?? 'logit' }, 'MuFidelity');
   const cells = new Float64Array(features);
   segmentation.labels.forEach((cell, p) => (cells[cell] += pixels[p]));
   const attributionSums = new Float64Array(samples);
