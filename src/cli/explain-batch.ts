@@ -109,13 +109,6 @@ export const scoreOption = (values: Values): CliScore => choiceOption(values.sco
 /** Gradients and CAMs are magnitudes per pixel; IG, GradientSHAP, DeepLIFT, occlusion, LIME and KernelSHAP maps are signed contributions. */
 export const isSigned = (method: Method) => ['ig', 'gradientshap', 'deeplift', 'occlusion', 'lime', 'kernelshap'].includes(method);
 
-/** Methods that take one image and one target per call: the CLI runs them picture by picture. */
-async function eachImage(images: ImageInput[], explain: (image: ImageInput) => Promise<Attribution>): Promise<Attribution[]> {
-  const out: Attribution[] = [];
-  for (const image of images) out.push(await explain(image));
-  return out;
-}
-
 export interface ExplainedImage {
   attribution: Attribution;
   /** The explained score (logit or probability, per request.score) of the target class. */
@@ -143,16 +136,16 @@ export function explainMany(xai: Explainer, images: ImageInput[], request: Metho
     case 'gradcam': return xai.gradCam(images, { target, score, onProgress, layer: request.layer });
     case 'occlusion': return xai.occlusion(images, { target, score, onProgress, window: request.window, stride: request.stride });
     case 'guided-backprop': return xai.guidedBackprop(images, { target, score, onProgress });
-    case 'layercam': return eachImage(images, (image) => xai.layerCam(image, { target, score, layer: request.layer }));
-    case 'scorecam': return eachImage(images, (image) => xai.scoreCam(image, { target, score, onProgress, layer: request.layer }));
-    case 'rise': return eachImage(images, (image) => xai.rise(image, { target, score, onProgress, seed: request.seed }));
-    case 'lime': return eachImage(images, (image) => xai.lime(image, { target, score, onProgress, seed: request.seed }));
-    case 'kernelshap': return eachImage(images, (image) => xai.kernelShap(image, { target, score, onProgress, seed: request.seed }));
+    case 'layercam': return xai.layerCam(images, { target, score, onProgress, layer: request.layer });
+    case 'scorecam': return xai.scoreCam(images, { target, score, onProgress, layer: request.layer });
+    case 'rise': return xai.rise(images, { target, score, onProgress, seed: request.seed });
+    case 'lime': return xai.lime(images, { target, score, onProgress, seed: request.seed });
+    case 'kernelshap': return xai.kernelShap(images, { target, score, onProgress, seed: request.seed });
   }
 }
 
 /**
- * One result per image, in order: the images' copies (noisy samples, path points, windows) run
+ * One result per image, in order: the images' copies (noisy samples, path points, windows, masks) run
  * together as the GPU batches the Explainer plans. `onProgress` reports that work as it finishes.
  */
 export async function explainBatch(xai: Explainer, images: readonly ImageInput[], request: MethodRequest, onProgress?: (p: Progress) => void): Promise<ExplainedImage[]> {

@@ -31,7 +31,7 @@ import { layerCam, type LayerCamAttribution, type LayerCamOptions } from './laye
 import { scoreCam, type ScoreCamAttribution, type ScoreCamOptions } from './scorecam.js';
 import { rise, type RiseAttribution, type RiseOptions } from './rise.js';
 import { guidedBackprop } from './guided_backprop.js';
-import { adaptiveIntegratedGradients, type AdaptiveAttribution, type AdaptiveIntegratedGradientsOptions } from './adaptive_ig.js';
+import { adaptiveIntegratedGradients, type AdaptiveExplained, type AdaptiveIntegratedGradientsOptions } from './adaptive_ig.js';
 import { perturbationCurve, type MapInput, type PerturbationCurve, type PerturbationCurveOptions } from './metrics/deletion_insertion.js';
 import { modelRandomization, type ModelRandomizationOptions, type ModelRandomizationResult } from './metrics/model_randomization.js';
 import { infidelity, type InfidelityOptions, type InfidelityResult } from './metrics/infidelity.js';
@@ -191,9 +191,9 @@ export class Explainer {
     return rise(this.live, images, options);
   }
 
-  /** Integrated Gradients with Gauss-Legendre points doubled until the completeness error is under `tolerance` (or maxSteps; one image, one target). */
-  async adaptiveIntegratedGradients(image: ImageInput, options: AdaptiveIntegratedGradientsOptions): Promise<AdaptiveAttribution> {
-    return adaptiveIntegratedGradients(this.live, image, options);
+  /** Integrated Gradients with Gauss-Legendre points doubled until the completeness error is under `tolerance` (or maxSteps; one target per image). */
+  async adaptiveIntegratedGradients<I extends ImageInput | ImageBatch>(images: I, options: AdaptiveIntegratedGradientsOptions): Promise<AdaptiveExplained<I>> {
+    return adaptiveIntegratedGradients(this.live, images, options);
   }
 
   /** Deletion curve and AUC of a map (lower is more faithful): its most important pixels blacked out step by step. */

@@ -42,7 +42,31 @@ describeGpu('adaptiveIntegratedGradients', () => {
     await expect(xai.adaptiveIntegratedGradients(image, { tolerance: 0 })).rejects.toThrow(/tolerance must be a completeness error in \(0, 1\)/);
     await expect(xai.adaptiveIntegratedGradients(image, { tolerance: 0.01, rule: 'trapezoid' })).rejects.toThrow(/adds Gauss-Legendre points/);
     await expect(xai.adaptiveIntegratedGradients(image, { tolerance: 0.01, steps: 64, maxSteps: 32 })).rejects.toThrow(/steps must be an integer in 1\.\.32/);
-    await expect(xai.adaptiveIntegratedGradients(image, { tolerance: 0.01, target: { topK: 2 } })).rejects.toThrow(/one image and one target/);
+    await expect(xai.adaptiveIntegratedGradients(image, { tolerance: 0.01, target: { topK: 2 } })).rejects.toThrow(/one target per image/);
     expect([rt.pendingCommands, rt.pool.buffersInUse]).toEqual([pending, inUse]);
+  });
+
+  it('a batch of 3 images x=[3,12,10,3] with targets [0, top, 2]: each image runs the rounds it runs alone, equal results; progress monotone', async () => {
+    const { seed, random } = randomSource();
+    const spec = reluCnn(random);
+    const x = randomInput(spec, 3, random);
+    const rt = testRuntime();
+    const xai = await Explainer.create(rt, spec, { inputRange: [0, 1] });
+    const size = x.data.length / 3;
+    const images = [0, 1, 2].map((i) => ({ data: x.data.slice(i * size, (i + 1) * size), shape: inputShapeOf(spec) }));
+    const targets = [0, 'top', 2] as const;
+    const progress: number[] = [];
+    const options = { tolerance: 1e-2, steps: 2, maxSteps: 64 };
+    const batched = await xai.adaptiveIntegratedGradients(images, { ...options, target: [...targets], onProgress: (p) => progress.push(p.done) });
+    expect(batched).toHaveLength(3);
+    for (let i = 0; i < 3; i++) {
+      const alone = await xai.adaptiveIntegratedGradients(images[i], { ...options, target: targets[i] });
+      console.log(`[completeness] adaptive batch seed=${seed} image ${i}: ${alone.rounds.map((r) => `${r.steps}:${r.completenessError.toExponential(2)}`).join(' ')}`);
+      expect(batched[i].rounds, `image ${i} seed=${seed}`).toEqual(alone.rounds);
+      expect(batched[i].target).toBe(alone.target);
+      expect(relativeL2(batched[i].values, alone.values), `image ${i} seed=${seed}`).toBeLessThanOrEqual(1e-6);
+    }
+    progress.forEach((d, i) => expect(d).toBeGreaterThan(progress[i - 1] ?? 0));
+    expect(progress.at(-1)).toBe(batched.reduce((a, r) => a + r.rounds.reduce((b, q) => b + q.steps, 0), 0));
   });
 });

@@ -25,17 +25,20 @@ function context(rt: Runtime, spec: ModelSpec, maxChunk: number): ExplainContext
   return { model: Model.create(rt, spec), rt, inputRange: [-1, 1], maxChunk };
 }
 
+/** The methods' results, typed for one image or many. */
+const loose = (result: Promise<unknown>) => result as Promise<Attribution | Attribution[]>;
+
 type Run = (ctx: ExplainContext, images: ImageInput | ImageInput[], options: RunOptions & { target?: Target | Target[] }) => Promise<Attribution | Attribution[]>;
 
 /** Each method with small settings, and its copies per image and target (undefined: they vary with the image's segments). */
 const METHODS: { name: string; copies?: number; run: Run }[] = [
   // SLIC gives the images different segment counts: padded rows and columns
-  { name: 'lime samples=12 slic segments=6', copies: 12, run: (ctx, images, o) => lime(ctx, images as never, { ...o, samples: 12, segments: 6, seed: 7 } as never) },
-  { name: 'kernelshap samples=auto (all coalitions) slic segments=5', run: (ctx, images, o) => kernelShap(ctx, images as never, { ...o, segments: 5, seed: 7 } as never) },
-  { name: 'kernelshap samples=10 grid 2x3 baseline blur', copies: 12, run: (ctx, images, o) => kernelShap(ctx, images as never, { ...o, samples: 10, segmentation: { grid: [2, 3] }, baseline: 'blur', seed: 3 } as never) },
-  { name: 'scorecam layer conv1 [9,7,4]', copies: 4, run: (ctx, images, o) => scoreCam(ctx, images as never, { ...o, layer: 'conv1' } as never) },
-  { name: 'rise masks=10 s=3', copies: 10, run: (ctx, images, o) => rise(ctx, images as never, { ...o, masks: 10, gridSize: 3, seed: 5 } as never) },
-  { name: 'layercam layer conv2 [3,2,6]', copies: 1, run: (ctx, images, o) => layerCam(ctx, images as never, { ...o, layer: 'conv2' } as never) },
+  { name: 'lime samples=12 slic segments=6', copies: 12, run: (ctx, images, o) => loose(lime(ctx, images as never, { ...o, samples: 12, segments: 6, seed: 7 } as never)) },
+  { name: 'kernelshap samples=auto (all coalitions) slic segments=5', run: (ctx, images, o) => loose(kernelShap(ctx, images as never, { ...o, segments: 5, seed: 7 } as never)) },
+  { name: 'kernelshap samples=10 grid 2x3 baseline blur', copies: 12, run: (ctx, images, o) => loose(kernelShap(ctx, images as never, { ...o, samples: 10, segmentation: { grid: [2, 3] }, baseline: 'blur', seed: 3 } as never)) },
+  { name: 'scorecam layer conv1 [9,7,4]', copies: 4, run: (ctx, images, o) => loose(scoreCam(ctx, images as never, { ...o, layer: 'conv1' } as never)) },
+  { name: 'rise masks=10 s=3', copies: 10, run: (ctx, images, o) => loose(rise(ctx, images as never, { ...o, masks: 10, gridSize: 3, seed: 5 } as never)) },
+  { name: 'layercam layer conv2 [3,2,6]', copies: 1, run: (ctx, images, o) => loose(layerCam(ctx, images as never, { ...o, layer: 'conv2' } as never)) },
 ];
 
 describeGpu('perturbation methods on a batch', () => {
