@@ -33,7 +33,7 @@ export type { LayerCamAttribution, LayerCamOptions } from './explain/layercam.js
 export type { ScoreCamAttribution, ScoreCamOptions } from './explain/scorecam.js';
 export type { RiseAttribution, RiseOptions } from './explain/rise.js';
 export type { AdaptiveAttribution, AdaptiveExplained, AdaptiveIntegratedGradientsOptions } from './explain/adaptive_ig.js';
-export type { MapInput, PerturbationCurve, PerturbationCurveOptions, CurveMode } from './explain/metrics/deletion_insertion.js';
+export type { Curves, MapInput, PerturbationCurve, PerturbationCurveOptions, CurveMode } from './explain/metrics/deletion_insertion.js';
 export { spearman } from './explain/metrics/model_randomization.js';
 export { pearson } from './explain/metrics/mufidelity.js';
 export type { MuFidelityOptions, MuFidelityResult } from './explain/metrics/mufidelity.js';

@@ -128,7 +128,7 @@ export function explainMany(xai: Explainer, images: ImageInput[], request: Metho
     case 'ig': {
       const ig = { target, score, onProgress, steps: request.steps, baseline: request.baseline, rule: request.rule, seed: request.seed };
       const { adaptive } = request;
-      if (adaptive !== undefined) return eachImage(images, (image) => xai.adaptiveIntegratedGradients(image, { ...ig, tolerance: adaptive }));
+      if (adaptive !== undefined) return xai.adaptiveIntegratedGradients(images, { ...ig, tolerance: adaptive });
       return xai.integratedGradients(images, ig);
     }
     case 'gradientshap': return xai.gradientShap(images, { target, score, onProgress, samples: request.samples, noise: request.noise, baselines: request.baseline, baselineCount: request.baselineCount, seed: request.seed });

@@ -32,7 +32,7 @@ import { scoreCam, type ScoreCamAttribution, type ScoreCamOptions } from './scor
 import { rise, type RiseAttribution, type RiseOptions } from './rise.js';
 import { guidedBackprop } from './guided_backprop.js';
 import { adaptiveIntegratedGradients, type AdaptiveExplained, type AdaptiveIntegratedGradientsOptions } from './adaptive_ig.js';
-import { perturbationCurve, type MapInput, type PerturbationCurve, type PerturbationCurveOptions } from './metrics/deletion_insertion.js';
+import { perturbationCurve, type Curves, type MapInput, type PerturbationCurveOptions } from './metrics/deletion_insertion.js';
 import { modelRandomization, type ModelRandomizationOptions, type ModelRandomizationResult } from './metrics/model_randomization.js';
 import { infidelity, type InfidelityOptions, type InfidelityResult } from './metrics/infidelity.js';
 import { maxSensitivity, type ExplainFunction, type MaxSensitivityOptions, type MaxSensitivityResult } from './metrics/max_sensitivity.js';
@@ -196,14 +196,14 @@ export class Explainer {
     return adaptiveIntegratedGradients(this.live, images, options);
   }
 
-  /** Deletion curve and AUC of a map (lower is more faithful): its most important pixels blacked out step by step. */
-  async deletion(image: ImageInput, map: MapInput, options?: PerturbationCurveOptions): Promise<PerturbationCurve> {
-    return perturbationCurve(this.live, image, map, 'deletion', options);
+  /** Deletion curve and AUC of a map (lower is more faithful): its most important pixels blacked out step by step (a batch takes one map per image). */
+  async deletion<I extends ImageInput | ImageBatch>(images: I, maps: MapInput | readonly MapInput[], options?: PerturbationCurveOptions): Promise<Curves<I>> {
+    return perturbationCurve(this.live, images, maps, 'deletion', options);
   }
 
   /** Insertion curve and AUC of a map (higher is more faithful): its most important pixels put back into a blurred image step by step. */
-  async insertion(image: ImageInput, map: MapInput, options?: PerturbationCurveOptions): Promise<PerturbationCurve> {
-    return perturbationCurve(this.live, image, map, 'insertion', options);
+  async insertion<I extends ImageInput | ImageBatch>(images: I, maps: MapInput | readonly MapInput[], options?: PerturbationCurveOptions): Promise<Curves<I>> {
+    return perturbationCurve(this.live, images, maps, 'insertion', options);
   }
 
   /**

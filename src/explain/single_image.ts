@@ -1,6 +1,6 @@
 /**
- * What the one-image perturbation methods (Score-CAM, LayerCAM, RISE, deletion/insertion) share
- * until they move onto the batch runner (batch.ts): one image checked and uploaded, one target
+ * What the one-image metrics (infidelity, max-sensitivity) share until they move onto the batch
+ * runner (batch.ts) as the perturbation methods and the deletion/insertion curves did: one image checked and uploaded, one target
  * ('top', a class index or a label name) resolved on the GPU, and the chunk size of their copies.
  * Targets of several images or { topK } are refused with a message saying so.
  */

@@ -1,5 +1,5 @@
 /**
- * The perturbation methods (LIME, KernelSHAP, Score-CAM, RISE) and LayerCAM on a batch: each image
+ * The perturbation methods (LIME, KernelSHAP, Score-CAM, RISE, deletion and insertion) and LayerCAM on a batch: each image
  * of a batch gets exactly what a call for it alone gives (masks and coalitions depend on the seed,
  * not on the image's place), chunks mix images, progress counts the copies of all images, and an
  * abort lands within a chunk.
@@ -10,6 +10,7 @@ import type { ExplainContext, ImageInput } from '../../src/explain/context.js';
 import { kernelShap } from '../../src/explain/kernel_shap.js';
 import { layerCam } from '../../src/explain/layercam.js';
 import { lime } from '../../src/explain/lime.js';
+import { perturbationCurve, type CurveMode, type MapInput, type PerturbationCurve } from '../../src/explain/metrics/deletion_insertion.js';
 import { AbortedError, type Progress, type RunOptions } from '../../src/explain/progress.js';
 import { rise } from '../../src/explain/rise.js';
 import { scoreCam } from '../../src/explain/scorecam.js';
@@ -28,6 +29,15 @@ function context(rt: Runtime, spec: ModelSpec, maxChunk: number): ExplainContext
 /** The methods' results, typed for one image or many. */
 const loose = (result: Promise<unknown>) => result as Promise<Attribution | Attribution[]>;
 
+/** A deletion or insertion curve as an Attribution-like result (its scores as values), the image itself as its map. */
+async function curve(ctx: ExplainContext, images: ImageInput | ImageInput[], mode: CurveMode, options: RunOptions & { target?: Target | Target[] }) {
+  const mapOf = (image: ImageInput): MapInput => ({ values: Float32Array.from((image as { data: ArrayLike<number> }).data), shape: [9, 7, 3] });
+  const maps = Array.isArray(images) ? images.map(mapOf) : mapOf(images);
+  const result = await perturbationCurve(ctx, images, maps, mode, { ...options, steps: 6 });
+  const asAttribution = (c: PerturbationCurve) => ({ values: c.scores, target: c.target }) as unknown as Attribution;
+  return Array.isArray(result) ? result.map(asAttribution) : asAttribution(result as PerturbationCurve);
+}
+
 type Run = (ctx: ExplainContext, images: ImageInput | ImageInput[], options: RunOptions & { target?: Target | Target[] }) => Promise<Attribution | Attribution[]>;
 
 /** Each method with small settings, and its copies per image and target (undefined: they vary with the image's segments). */
@@ -38,6 +48,8 @@ const METHODS: { name: string; copies?: number; run: Run }[] = [
   { name: 'kernelshap samples=10 grid 2x3 baseline blur', copies: 12, run: (ctx, images, o) => loose(kernelShap(ctx, images as never, { ...o, samples: 10, segmentation: { grid: [2, 3] }, baseline: 'blur', seed: 3 } as never)) },
   { name: 'scorecam layer conv1 [9,7,4]', copies: 4, run: (ctx, images, o) => loose(scoreCam(ctx, images as never, { ...o, layer: 'conv1' } as never)) },
   { name: 'rise masks=10 s=3', copies: 10, run: (ctx, images, o) => loose(rise(ctx, images as never, { ...o, masks: 10, gridSize: 3, seed: 5 } as never)) },
+  { name: 'deletion steps=6 (black)', copies: 7, run: (ctx, images, o) => curve(ctx, images, 'deletion', o) },
+  { name: 'insertion steps=6 (blur)', copies: 7, run: (ctx, images, o) => curve(ctx, images, 'insertion', o) },
   { name: 'layercam layer conv2 [3,2,6]', copies: 1, run: (ctx, images, o) => loose(layerCam(ctx, images as never, { ...o, layer: 'conv2' } as never)) },
 ];
 

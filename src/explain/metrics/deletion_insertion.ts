@@ -4,24 +4,24 @@
  * black) step by step and records the target's probability, which should fall fast (low AUC is
  * good); insertion starts from a substitute (default blurred) and puts the pixels back in the same
  * order, where the probability should rise fast (high AUC is good). The ranking is made on the CPU
- * from the map (ties by pixel index), the perturbed copies on the GPU, run as inference batches in
- * chunks of about TARGET_MS (schedule.ts); one read of the curve.
+ * from the map (ties by pixel index), the perturbed copies of all images on the GPU, run as
+ * inference batches through the batch runner (planned chunks, progress, cancel); one read per
+ * group of images. A batch takes one map per image.
  */
 import { OptionError, ShapeError } from '../../errors.js';
 import type { Tensor } from '../../gpu/tensor.js';
 import { gaussianBlur } from '../../ops/blur.js';
 import type { Attribution } from '../attribution.js';
-import { checkFiniteResult, positiveInteger, type ExplainContext, type ImageInput } from '../context.js';
-import { throwIfAborted, type RunOptions } from '../progress.js';
-import { Schedule } from '../schedule.js';
-import type { Score, Target } from '../score.js';
-import { chunkSize, prepareImage, singleTarget, targetTensor } from '../single_image.js';
+import { imageList, runBatch, type BatchMethod, type BatchOptions, type ImageBatch, type ManyImages } from '../batch.js';
+import { positiveInteger, type ExplainContext, type ImageInput } from '../context.js';
+import type { RunOptions } from '../progress.js';
+import { itemScores, type Score, type Target } from '../score.js';
 
 export type CurveMode = 'deletion' | 'insertion';
 
 export interface PerturbationCurveOptions extends RunOptions {
-  /** Class whose score is followed. Default: the map's own target, else 'top'. */
-  target?: Target;
+  /** Class whose score is followed (or one per image). Default: the map's own target, else 'top'. */
+  target?: Target | readonly Target[];
   /** Default 'probability' (the paper's). */
   score?: Score;
   /** Steps from no pixel to all pixels (the curve has steps + 1 points). Default 32. */
@@ -57,7 +57,6 @@ export function pixelRanks(map: ArrayLike<number>): Float32Array {
   return rank;
 }
 
-/** The map summed over its channels per pixel [H * W], checked against the model's input size (ShapeError) and for non-finite values. */
 export function pixelMap(ctx: ExplainContext, map: MapInput): Float64Array {
   const [height, width] = ctx.model.inputShape;
   const shape = map?.shape;
@@ -74,61 +73,83 @@ export function pixelMap(ctx: ExplainContext, map: MapInput): Float64Array {
   return pixels;
 }
 
-export async function perturbationCurve(ctx: ExplainContext, image: ImageInput, map: MapInput, mode: CurveMode, options: PerturbationCurveOptions = {}): Promise<PerturbationCurve> {
-  const started = performance.now();
+/** One curve for one image, an array for many. */
+export type Curves<I> = ManyImages<I> extends true ? PerturbationCurve[] : PerturbationCurve;
+
+export async function perturbationCurve<I extends ImageInput | ImageBatch>(ctx: ExplainContext, images: I, maps: MapInput | readonly MapInput[], mode: CurveMode, options: PerturbationCurveOptions = {}): Promise<Curves<I>> {
   const { rt, model } = ctx;
   if (mode !== 'deletion' && mode !== 'insertion') throw new OptionError(`mode must be 'deletion' or 'insertion', got '${String(mode)}'`);
   const [height, width, channels] = model.inputShape;
   const pixels = height * width;
+  const elements = pixels * channels;
   const steps = positiveInteger(options.steps ?? 32, 'steps', Math.min(pixels, Math.floor(0xffffffff / pixels)));
   const substitute = options.substitute ?? (mode === 'deletion' ? 'black' : 'blur');
   if (substitute !== 'black' && substitute !== 'blur') throw new OptionError(`substitute must be 'black' or 'blur', got '${String(substitute)}'`);
   const sigma = options.blurSigma ?? 0.05 * Math.max(height, width);
   if (!(typeof sigma === 'number' && sigma > 0 && Number.isFinite(sigma))) throw new OptionError(`blurSigma must be a finite number of pixels > 0, got ${String(sigma)}`);
-  const { score, request } = singleTarget(ctx, options.score ?? 'probability', options.target ?? map?.target, mode);
-  const node = score.node;
-  const rank = pixelRanks(pixelMap(ctx, map));
-  throwIfAborted(options.signal);
-  const classes = score.channels;
-  const scorePositions = score.positions;
-  const params = (start: number, count: number) => ({ pixels, channels, steps, score_positions: scorePositions, classes, start, count });
+  const mapList: readonly MapInput[] = Array.isArray(maps) ? maps : [maps as MapInput];
+  const ranks = mapList.map((map) => pixelRanks(pixelMap(ctx, map)));
+  const { count } = imageList(ctx, images);
+  if (ranks.length !== count) throw new OptionError(`${ranks.length} map(s) for ${count} image(s): give one map per image`);
+  const target = options.target ?? (Array.isArray(maps) ? mapList.map((m) => m.target ?? 'top') : (mapList[0].target ?? 'top'));
   const points = steps + 1;
-
-  const input = prepareImage(ctx, image, mode);
-  const owned: Tensor[] = [];
-  try {
-    const targets = targetTensor(ctx, input.tensor, score, request);
-    owned.push(targets);
-    let other: Tensor;
-    if (substitute === 'blur') {
-      other = gaussianBlur(rt, input.tensor, sigma);
-    } else {
-      other = rt.empty(input.tensor.shape, 'curve.black');
-      rt.fill(other, ctx.inputRange[0]);
-    }
-    const ranks = rt.upload([pixels], rank, 'curve.rank');
-    const curve = rt.empty([points + 1], 'curve.scores');
-    owned.push(other, ranks, curve);
-    const kernel = (entry: string) => ({ shader: 'perturbation_curve', entry, constants: { WORKGROUP_SIZE, INSERTION: mode === 'insertion' ? 1 : 0 } });
-    const schedule = new Schedule(rt, options, points, ctx.pace ?? (ctx.pace = new Map()), `curve:${model.spec.source}`, model.flops(1));
-    await schedule.run(points, chunkSize(ctx, points), (start, count) => {
-      const copies = rt.empty([count, height, width, channels], 'curve.copies');
-      rt.dispatch(kernel('perturb'), { bindings: { image: input.tensor, substitute: other, rank: ranks, copies }, uniforms: params(start, count), workgroups: rt.grid(copies.size, WORKGROUP_SIZE) });
-      const batch = model.forward(copies, { keep: [node] });
-      rt.dispatch(kernel('gather_scores'), { bindings: { scores: batch.value(node), targets, curve }, uniforms: params(start, count), workgroups: rt.grid(count, WORKGROUP_SIZE) });
-      batch.dispose();
-      copies.dispose();
-    });
-    // [curve steps + 1 | target]
-    rt.copy(targets, curve, 1, 0, points);
-    const packed = await rt.read(curve);
-    checkFiniteResult(packed, `${mode} curve`);
-    const scores = packed.slice(0, points);
-    let auc = 0;
-    for (let k = 0; k < steps; k++) auc += (scores[k] + scores[k + 1]) / (2 * steps);
-    return { mode, target: packed[points], fractions: Float64Array.from({ length: points }, (_, k) => k / steps), scores, auc, milliseconds: performance.now() - started };
-  } finally {
-    for (const t of owned) t.dispose();
-    if (input.owned) input.tensor.dispose();
-  }
+  const kernel = { shader: 'perturbation_curve', entry: 'perturb', constants: { WORKGROUP_SIZE, INSERTION: mode === 'insertion' ? 1 : 0 } };
+  const batchOptions = { ...options, target, score: options.score ?? 'probability' } as BatchOptions;
+  let nextImage = 0;
+  return runBatch<PerturbationCurve, Curves<I>>(ctx, images, batchOptions, (score): BatchMethod<PerturbationCurve> => {
+    let other: Tensor | undefined;
+    let rank: Tensor | undefined;
+    let curves: Tensor | undefined;
+    return {
+      kind: `curve:${mode}`,
+      copiesPerJob: points,
+      pass: { keep: [score.node] },
+      // the substitute and the ranks
+      imageFloats: elements + pixels,
+      jobFloats: points,
+      copyFloats: 1,
+      begin: (group) => {
+        if (substitute === 'blur') {
+          other = gaussianBlur(rt, group.images, sigma);
+        } else {
+          other = rt.empty(group.images.shape, 'curve.black');
+          rt.fill(other, ctx.inputRange[0]);
+        }
+        const first = nextImage;
+        nextImage += group.imageCount;
+        const table = new Float32Array(group.imageCount * pixels);
+        for (let g = 0; g < group.imageCount; g++) table.set(ranks[first + g], g * pixels);
+        rank = rt.upload([group.imageCount, pixels], table, 'curve.rank');
+        curves = rt.empty([group.jobs, points], 'curve.scores');
+      },
+      chunk: (group, table, first, n) => {
+        const copies = rt.empty([n, height, width, channels], 'curve.copies');
+        rt.dispatch(kernel, { bindings: { images: group.images, substitute: other!, rank: rank!, table, copies }, uniforms: { pixels, channels, steps, count: n }, workgroups: rt.grid(copies.size, WORKGROUP_SIZE) });
+        const batch = model.forward(copies, { keep: [score.node] });
+        copies.dispose();
+        const scores = itemScores(rt, score, batch.value(score.node), table, group.mask, false);
+        batch.dispose();
+        // copy `first + n` is step k of job j at j * (steps + 1) + k
+        rt.copy(scores, curves!, n, 0, first);
+        scores.dispose();
+      },
+      finish: () => {
+        const result = curves!;
+        curves = undefined;
+        return result;
+      },
+      results: (_, values, targets, milliseconds) => {
+        const ms = milliseconds();
+        return Array.from(targets, (t, j) => {
+          const curve = values.slice(j * points, (j + 1) * points);
+          let auc = 0;
+          for (let k = 0; k < steps; k++) auc += (curve[k] + curve[k + 1]) / (2 * steps);
+          return { mode, target: t, fractions: Float64Array.from({ length: points }, (_, k) => k / steps), scores: curve, auc, milliseconds: ms };
+        });
+      },
+      end: () => {
+        for (const t of [other, rank, curves]) t?.dispose();
+      },
+    };
+  });
 }
