@@ -175,6 +175,19 @@ function assemble<R>(images: ImageList, lists: boolean[], perImage: R[][]): unkn
   return images.single ? shaped[0] : shaped;
 }
 
+/**
+ * What the inference methods (occlusion, Score-CAM, RISE, LIME, KernelSHAP, the curves) do with a
+ * chunk's copies: one forward pass, and each copy's score for its job (`table` rows, `mask` the
+ * jobs' channel sets), [count]. Frees the copies.
+ */
+export function copyScores(ctx: ExplainContext, score: ResolvedScore, copies: Tensor, table: Tensor, mask: Tensor): Tensor {
+  const batch = ctx.model.forward(copies, { keep: [score.node] });
+  copies.dispose();
+  const scores = itemScores(ctx.rt, score, batch.value(score.node), table, mask, false);
+  batch.dispose();
+  return scores;
+}
+
 /** Checks, plans and runs `method` over `input`'s images and targets; results in image order. */
 export async function runBatch<R, Out>(ctx: ExplainContext, input: ImageInput | ImageBatch, options: BatchOptions, method: (score: ResolvedScore) => BatchMethod<R>): Promise<Out> {
   const started = performance.now();

@@ -8,11 +8,10 @@ import { OptionError } from '../errors.js';
 import type { Tensor } from '../gpu/tensor.js';
 import type { Pair } from '../model/spec.js';
 import type { Attribution } from './attribution.js';
-import { runBatch, type BatchMethod, type BatchOptions, type Explained, type ImageBatch } from './batch.js';
+import { copyScores, runBatch, type BatchMethod, type BatchOptions, type Explained, type ImageBatch } from './batch.js';
 import { positiveInteger, type ExplainContext, type ImageInput } from './context.js';
 import type { RunOptions } from './progress.js';
 import type { TargetOptions } from './saliency.js';
-import { itemScores } from './score.js';
 
 export interface OcclusionOptions extends TargetOptions, RunOptions {
   /** Window size in pixels, square or [height, width]. Default: 1/8 of the shorter image side, rounded up. */
@@ -82,10 +81,7 @@ export async function occlusion<I extends ImageInput | ImageBatch, O extends Occ
           uniforms: params(count),
           workgroups: rt.grid(copies.size, WORKGROUP_SIZE),
         });
-        const batch = model.forward(copies, { keep: [score.node] });
-        copies.dispose();
-        const scores = itemScores(rt, score, batch.value(score.node), table, group.mask, false);
-        batch.dispose();
+        const scores = copyScores(ctx, score, copies, table, group.mask);
         rt.dispatch(kernel('score_drop'), {
           bindings: { scores, clean: group.clean!, table, deltas: deltas! },
           uniforms: params(count),

@@ -12,10 +12,10 @@
 import { OptionError } from '../errors.js';
 import { Tensor } from '../gpu/tensor.js';
 import { gaussianBlur } from '../ops/blur.js';
-import { imageJobs, imageList, runBatch, type BatchMethod, type BatchOptions, type ImageBatch } from './batch.js';
+import { copyScores, imageJobs, imageList, runBatch, type BatchMethod, type BatchOptions, type ImageBatch } from './batch.js';
 import { seedOption, type ExplainContext, type ImageInput } from './context.js';
 import { throwIfAborted, type RunOptions } from './progress.js';
-import { itemScores, resolveScore, type Score, type Targets } from './score.js';
+import { resolveScore, type Score, type Targets } from './score.js';
 import { planSegmentation, segmentImage, type Segmentation, type SegmentationOptions } from './segmentation.js';
 
 /**
@@ -161,10 +161,7 @@ export async function perturbationBatch<S extends Sampled, R, Out>(
           uniforms: { pixels, channels, segments, rows, count },
           workgroups: rt.grid(copies.size, WORKGROUP_SIZE),
         });
-        const batch = model.forward(copies, { keep: [resolved.node] });
-        copies.dispose();
-        const chunkScores = itemScores(rt, resolved, batch.value(resolved.node), table, group.mask, false);
-        batch.dispose();
+        const chunkScores = copyScores(ctx, resolved, copies, table, group.mask);
         // copy `first + n` is row r of job j at j * rows + r: the chunk's scores land in place
         rt.copy(chunkScores, scores!, count, 0, first);
         chunkScores.dispose();

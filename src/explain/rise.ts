@@ -12,11 +12,10 @@ import type { Runtime } from '../gpu/runtime.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { randomUniform } from '../ops/random.js';
 import type { Attribution } from './attribution.js';
-import { runBatch, type BatchMethod, type BatchOptions, type Explained, type ImageBatch } from './batch.js';
+import { copyScores, runBatch, type BatchMethod, type BatchOptions, type Explained, type ImageBatch } from './batch.js';
 import { positiveInteger, seedOption, type ExplainContext, type ImageInput } from './context.js';
 import type { RunOptions } from './progress.js';
 import type { TargetOptions } from './saliency.js';
-import { itemScores } from './score.js';
 
 export interface RiseOptions extends TargetOptions, RunOptions {
   /** Random masks N. Default 4000 (the paper's for ImageNet models). */
@@ -110,10 +109,7 @@ export async function rise<I extends ImageInput | ImageBatch, O extends RiseOpti
         const masks = riseMasks(rt, noise!, geometry, p, first, count);
         const copies = rt.empty([count, height, width, channels], 'rise.copies');
         rt.dispatch(kernel('mask_copies'), { bindings: { images: group.images, table, masks, copies }, uniforms, workgroups: rt.grid(copies.size, WORKGROUP_SIZE) });
-        const batch = model.forward(copies, { keep: [score.node] });
-        copies.dispose();
-        const scores = itemScores(rt, score, batch.value(score.node), table, group.mask, false);
-        batch.dispose();
+        const scores = copyScores(ctx, score, copies, table, group.mask);
         const jobsInChunk = Math.floor((first + count - 1) / total) - Math.floor(first / total) + 1;
         rt.dispatch(kernel('accumulate'), { bindings: { masks, scores, sum: sum! }, uniforms, workgroups: rt.grid(jobsInChunk * pixels, WORKGROUP_SIZE) });
         scores.dispose();

@@ -9,12 +9,11 @@ import { OptionError } from '../errors.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { resize } from '../ops/resize.js';
 import type { Attribution } from './attribution.js';
-import { runBatch, type BatchMethod, type BatchOptions, type Explained, type ImageBatch } from './batch.js';
+import { copyScores, runBatch, type BatchMethod, type BatchOptions, type Explained, type ImageBatch } from './batch.js';
 import type { ExplainContext, ImageInput } from './context.js';
 import { gradCamLayer } from './gradcam.js';
 import type { RunOptions } from './progress.js';
 import type { TargetOptions } from './saliency.js';
-import { itemScores } from './score.js';
 
 export interface ScoreCamOptions extends TargetOptions, RunOptions {
   /** Node with a [1, h, w, K] output. Default: the last such node that feeds the logits. */
@@ -74,10 +73,7 @@ export async function scoreCam<I extends ImageInput | ImageBatch, O extends Scor
           uniforms: params(count),
           workgroups: rt.grid(copies.size, WORKGROUP_SIZE),
         });
-        const batch = model.forward(copies, { keep: [score.node] });
-        copies.dispose();
-        const scores = itemScores(rt, score, batch.value(score.node), table, group.mask, false);
-        batch.dispose();
+        const scores = copyScores(ctx, score, copies, table, group.mask);
         // copy `first + n` is channel k of job j at j * K + k: the chunk's scores land in place
         rt.copy(scores, channelScores!, count, 0, first);
         scores.dispose();

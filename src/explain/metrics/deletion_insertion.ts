@@ -12,10 +12,10 @@ import { OptionError, ShapeError } from '../../errors.js';
 import type { Tensor } from '../../gpu/tensor.js';
 import { gaussianBlur } from '../../ops/blur.js';
 import type { Attribution } from '../attribution.js';
-import { imageList, runBatch, type BatchMethod, type BatchOptions, type ImageBatch, type ManyImages } from '../batch.js';
+import { copyScores, imageList, runBatch, type BatchMethod, type BatchOptions, type ImageBatch, type ManyImages } from '../batch.js';
 import { positiveInteger, type ExplainContext, type ImageInput } from '../context.js';
 import type { RunOptions } from '../progress.js';
-import { itemScores, type Score, type Target } from '../score.js';
+import type { Score, Target } from '../score.js';
 
 export type CurveMode = 'deletion' | 'insertion';
 
@@ -125,10 +125,7 @@ export async function perturbationCurve<I extends ImageInput | ImageBatch>(ctx: 
       chunk: (group, table, first, n) => {
         const copies = rt.empty([n, height, width, channels], 'curve.copies');
         rt.dispatch(kernel, { bindings: { images: group.images, substitute: other!, rank: rank!, table, copies }, uniforms: { pixels, channels, steps, count: n }, workgroups: rt.grid(copies.size, WORKGROUP_SIZE) });
-        const batch = model.forward(copies, { keep: [score.node] });
-        copies.dispose();
-        const scores = itemScores(rt, score, batch.value(score.node), table, group.mask, false);
-        batch.dispose();
+        const scores = copyScores(ctx, score, copies, table, group.mask);
         // copy `first + n` is step k of job j at j * (steps + 1) + k
         rt.copy(scores, curves!, n, 0, first);
         scores.dispose();
