@@ -91,6 +91,40 @@ function sampledCoalitions(segments: number, count: number, random: () => number
   return masks;
 }
 
+/** KernelSHAP's mask rows: the full coalition, the empty one, then the sampled (or enumerated) ones, with the latter's weights when enumerated. */
+export function kernelShapRows(segments: number, requested: number | 'auto', seed: number): { masks: Float32Array; coalitions: number; coalitionWeights?: Float64Array } {
+  const budget = requested === 'auto' ? Math.min(2 * segments + 2048, MAX_SAMPLES) : requested;
+  const all = segments > 1 ? allCoalitions(segments, budget) : { masks: new Float32Array(0), weights: new Float64Array(0) };
+  const sampled = all?.masks ?? sampledCoalitions(segments, budget, mulberry32(seed));
+  const masks = new Float32Array(sampled.length + 2 * segments);
+  masks.fill(1, 0, segments);
+  masks.set(sampled, 2 * segments);
+  return { masks, coalitions: sampled.length / segments, coalitionWeights: all?.weights };
+}
+
+/** The constrained weighted least squares on the rows' scores (full, empty, coalitions): Shapley values that add up to f(x) - f(empty). */
+export function shapleyFit(rows: ReturnType<typeof kernelShapRows>, segments: number, scores: Float64Array): { phi: Float64Array; additivityError: number } {
+  const { masks, coalitions, coalitionWeights } = rows;
+  const [full, empty] = [scores[0], scores[1]];
+  const delta = full - empty;
+  // eliminate phi_M: f(z) - f(empty) - z_M delta = sum_{i<M} (z_i - z_M) phi_i
+  const cols = segments - 1;
+  const x = new Float64Array(coalitions * cols);
+  const y = new Float64Array(coalitions);
+  for (let r = 0; r < coalitions; r++) {
+    const row = (r + 2) * segments;
+    const last = masks[row + cols];
+    y[r] = scores[r + 2] - empty - last * delta;
+    for (let i = 0; i < cols; i++) x[r * cols + i] = masks[row + i] - last;
+  }
+  const phi = new Float64Array(segments);
+  if (cols > 0) phi.set(weightedLeastSquares(x, y, coalitionWeights ?? new Float64Array(coalitions).fill(1), coalitions, cols));
+  let sum = 0;
+  for (let i = 0; i < cols; i++) sum += phi[i];
+  phi[cols] = delta - sum;
+  return { phi, additivityError: Math.abs(phi.reduce((a, b) => a + b, 0) - delta) };
+}
+
 export async function kernelShap<I extends ImageInput | ImageBatch, O extends KernelShapOptions = KernelShapOptions>(ctx: ExplainContext, images: I, options: O = {} as O): Promise<Explained<I, KernelShapAttribution, O>> {
   const requested = options.samples ?? 'auto';
   if (requested !== 'auto' && (!Number.isInteger(requested) || requested < 1 || requested > MAX_SAMPLES)) {
@@ -98,36 +132,10 @@ export async function kernelShap<I extends ImageInput | ImageBatch, O extends Ke
   }
   const plan = planPerturbation(ctx, options);
   const [height, width] = ctx.model.inputShape;
-  // rows: the full coalition, the empty one, then the sampled (or enumerated) ones
-  const sample = ({ segments }: Segmentation) => {
-    const budget = requested === 'auto' ? Math.min(2 * segments + 2048, MAX_SAMPLES) : requested;
-    const all = segments > 1 ? allCoalitions(segments, budget) : { masks: new Float32Array(0), weights: new Float64Array(0) };
-    const sampled = all?.masks ?? sampledCoalitions(segments, budget, mulberry32(plan.seed));
-    const masks = new Float32Array(sampled.length + 2 * segments);
-    masks.fill(1, 0, segments);
-    masks.set(sampled, 2 * segments);
-    return { masks, coalitions: sampled.length / segments, coalitionWeights: all?.weights };
-  };
-  return perturbationBatch(ctx, images, options, plan, 'kernelshap', sample, ({ masks, coalitions, coalitionWeights }, segmentation, scores, target, milliseconds): KernelShapAttribution => {
+  const sample = ({ segments }: Segmentation) => kernelShapRows(segments, requested, plan.seed);
+  return perturbationBatch(ctx, images, options, plan, 'kernelshap', sample, (rows, segmentation, scores, target, milliseconds): KernelShapAttribution => {
     const { segments } = segmentation;
-    const [full, empty] = [scores[0], scores[1]];
-    const delta = full - empty;
-    // eliminate phi_M: f(z) - f(empty) - z_M delta = sum_{i<M} (z_i - z_M) phi_i
-    const cols = segments - 1;
-    const x = new Float64Array(coalitions * cols);
-    const y = new Float64Array(coalitions);
-    for (let r = 0; r < coalitions; r++) {
-      const row = (r + 2) * segments;
-      const last = masks[row + cols];
-      y[r] = scores[r + 2] - empty - last * delta;
-      for (let i = 0; i < cols; i++) x[r * cols + i] = masks[row + i] - last;
-    }
-    const phi = new Float64Array(segments);
-    if (cols > 0) phi.set(weightedLeastSquares(x, y, coalitionWeights ?? new Float64Array(coalitions).fill(1), coalitions, cols));
-    let sum = 0;
-    for (let i = 0; i < cols; i++) sum += phi[i];
-    phi[cols] = delta - sum;
-    const additivityError = Math.abs(phi.reduce((a, b) => a + b, 0) - delta);
+    const { phi, additivityError } = shapleyFit(rows, segments, scores);
     return {
       method: 'kernelshap',
       values: segmentMap(segmentation, phi),
@@ -136,10 +144,10 @@ export async function kernelShap<I extends ImageInput | ImageBatch, O extends Ke
       milliseconds,
       shapValues: phi,
       additivityError,
-      scores: { input: full, baseline: empty },
+      scores: { input: scores[0], baseline: scores[1] },
       segmentation,
-      samples: coalitions,
-      exact: coalitionWeights !== undefined,
+      samples: rows.coalitions,
+      exact: rows.coalitionWeights !== undefined,
     };
   });
 }

@@ -44,6 +44,27 @@ export function cosineDistanceToFull(on: number, segments: number): number {
   return on === 0 ? 1 : 1 - Math.sqrt(on / segments);
 }
 
+/** LIME's [samples, segments] on/off masks from mulberry32(seed): the first row all on (the image itself), the rest uniform. */
+export function limeMasks(segments: number, samples: number, seed: number): Float32Array {
+  const random = mulberry32(seed);
+  const masks = new Float32Array(samples * segments);
+  masks.fill(1, 0, segments);
+  for (let i = segments; i < masks.length; i++) masks[i] = random() < 0.5 ? 0 : 1;
+  return masks;
+}
+
+/** The surrogate: each sample weighted by the exponential kernel on its cosine distance to the image, then the weighted ridge fit. */
+export function limeFit(masks: Float32Array, scores: Float64Array, segments: number, kernelWidth: number, ridge: number) {
+  const samples = scores.length;
+  const weights = new Float64Array(samples);
+  for (let r = 0; r < samples; r++) {
+    let on = 0;
+    for (let s = 0; s < segments; s++) on += masks[r * segments + s];
+    weights[r] = Math.sqrt(Math.exp(-(cosineDistanceToFull(on, segments) ** 2) / kernelWidth ** 2));
+  }
+  return weightedRidge(masks, scores, weights, samples, segments, ridge);
+}
+
 export async function lime<I extends ImageInput | ImageBatch, O extends LimeOptions = LimeOptions>(ctx: ExplainContext, images: I, options: O = {} as O): Promise<Explained<I, LimeAttribution, O>> {
   const samples = positiveInteger(options.samples ?? 1000, 'samples', 1 << 20);
   const kernelWidth = options.kernelWidth ?? 0.25;
@@ -52,22 +73,9 @@ export async function lime<I extends ImageInput | ImageBatch, O extends LimeOpti
   if (!(ridge >= 0) || !Number.isFinite(ridge)) throw new OptionError(`ridge must be a finite number >= 0, got ${ridge}`);
   const plan = planPerturbation(ctx, options);
   const [height, width] = ctx.model.inputShape;
-  const sample = ({ segments }: Segmentation) => {
-    const random = mulberry32(plan.seed);
-    const masks = new Float32Array(samples * segments);
-    masks.fill(1, 0, segments);
-    for (let i = segments; i < masks.length; i++) masks[i] = random() < 0.5 ? 0 : 1;
-    return { masks };
-  };
+  const sample = ({ segments }: Segmentation) => ({ masks: limeMasks(segments, samples, plan.seed) });
   return perturbationBatch(ctx, images, options, plan, 'lime', sample, ({ masks }, segmentation, scores, target, milliseconds): LimeAttribution => {
-    const { segments } = segmentation;
-    const weights = new Float64Array(samples);
-    for (let r = 0; r < samples; r++) {
-      let on = 0;
-      for (let s = 0; s < segments; s++) on += masks[r * segments + s];
-      weights[r] = Math.sqrt(Math.exp(-(cosineDistanceToFull(on, segments) ** 2) / kernelWidth ** 2));
-    }
-    const fit = weightedRidge(masks, scores, weights, samples, segments, ridge);
+    const fit = limeFit(masks, scores, segmentation.segments, kernelWidth, ridge);
     return {
       method: 'lime',
       values: segmentMap(segmentation, fit.coef),
