@@ -27,7 +27,7 @@ type Tf = typeof TF;
 let loaded: Promise<Tf> | undefined;
 
 /** TF.js itself, once per process. */
-function loadTf(): Promise<Tf> {
+export function loadTf(): Promise<Tf> {
   loaded ??= (async () => {
     const module = (await import('@tensorflow/tfjs')) as Tf & { default?: Tf };
     return typeof module.setBackend === 'function' ? module : module.default!;
@@ -132,7 +132,7 @@ function sequentialFromSpec(tf: Tf, spec: ModelSpec, logitsNode: string): TF.Seq
 type Json = Record<string, any>;
 
 /** model.json and its shards as TF.js ModelArtifacts. */
-async function artifacts(tf: Tf, files: ModelFiles): Promise<TF.io.ModelArtifacts> {
+export async function artifacts(tf: Tf, files: ModelFiles): Promise<TF.io.ModelArtifacts> {
   const json = (await files.readModelJson()) as Json;
   const groups = json.weightsManifest as { paths: string[]; weights: TF.io.WeightsManifestEntry[] }[];
   const shards: ArrayBuffer[] = [];
