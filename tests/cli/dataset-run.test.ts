@@ -100,6 +100,23 @@ describeGpu('webgpu-xai explain --images on a tiny Layers model (5 PNGs)', () =>
     }
   });
 
+  it('--method scorecam runs the 5 pictures as one batch: each .npy equals the Explainer on that picture alone', async () => {
+    const outDir = await mkdtemp(join(root, 'scorecam-'));
+    const rows = await explain(outDir, '--method', 'scorecam');
+    expect(rows.map((r) => r.image)).toEqual(KEYS);
+    const xai = await Explainer.create(testRuntime(), await loadModelSpec(modelFiles(model)));
+    for (const row of rows) {
+      const input = imageToInput(await decodeImageFile(row.path), { shape: xai.model.inputShape, inputRange: [0, 1] });
+      const direct = await xai.scoreCam(input);
+      const npy = await readFile(join(outDir, row.npy!));
+      const headerLength = npy[8] | (npy[9] << 8);
+      const values = new Float32Array(npy.buffer.slice(npy.byteOffset + 10 + headerLength, npy.byteOffset + npy.byteLength));
+      expect(values.some((v) => v !== 0)).toBe(true);
+      expect(relativeL2(values, direct.values), row.image).toBeLessThanOrEqual(1e-6);
+      expect(row.target).toBe(direct.target);
+    }
+  });
+
   it('JOB_COMPLETION_INDEX (with JOB_COMPLETIONS or --shards) and SLURM_ARRAY_TASK_* (from MIN 1) cut the same shards as --shard', async () => {
     vi.stubEnv('JOB_COMPLETION_INDEX', '1');
     vi.stubEnv('JOB_COMPLETIONS', '2');
