@@ -7,13 +7,15 @@
 import { expect, it } from 'vitest';
 import type { Attribution } from '../../src/explain/attribution.js';
 import type { ExplainContext, ImageInput } from '../../src/explain/context.js';
-import { kernelShap } from '../../src/explain/kernel_shap.js';
-import { layerCam } from '../../src/explain/layercam.js';
-import { lime } from '../../src/explain/lime.js';
+import type { AdaptiveAttribution } from '../../src/explain/adaptive_ig.js';
+import type { Explainer } from '../../src/explain/explainer.js';
+import { kernelShap, type KernelShapAttribution } from '../../src/explain/kernel_shap.js';
+import { layerCam, type LayerCamAttribution } from '../../src/explain/layercam.js';
+import { lime, type LimeAttribution } from '../../src/explain/lime.js';
 import { perturbationCurve, type CurveMode, type MapInput, type PerturbationCurve } from '../../src/explain/metrics/deletion_insertion.js';
 import { AbortedError, type Progress, type RunOptions } from '../../src/explain/progress.js';
-import { rise } from '../../src/explain/rise.js';
-import { scoreCam } from '../../src/explain/scorecam.js';
+import { rise, type RiseAttribution } from '../../src/explain/rise.js';
+import { scoreCam, type ScoreCamAttribution } from '../../src/explain/scorecam.js';
 import type { Target } from '../../src/explain/score.js';
 import type { Runtime } from '../../src/gpu/runtime.js';
 import { Model } from '../../src/model/model.js';
@@ -52,6 +54,20 @@ const METHODS: { name: string; copies?: number; run: Run }[] = [
   { name: 'insertion steps=6 (blur)', copies: 7, run: (ctx, images, o) => curve(ctx, images, 'insertion', o) },
   { name: 'layercam layer conv2 [3,2,6]', copies: 1, run: (ctx, images, o) => loose(layerCam(ctx, images as never, { ...o, layer: 'conv2' } as never)) },
 ];
+
+/** Compiled, not run: one image in gives one result, a list gives an array (tsc checks it). */
+export async function resultTypes(xai: Explainer, one: ImageInput, many: ImageInput[], map: MapInput) {
+  const single: [LimeAttribution, KernelShapAttribution, ScoreCamAttribution, RiseAttribution, LayerCamAttribution, AdaptiveAttribution, PerturbationCurve] = [
+    await xai.lime(one), await xai.kernelShap(one), await xai.scoreCam(one), await xai.rise(one), await xai.layerCam(one),
+    await xai.adaptiveIntegratedGradients(one, { tolerance: 0.1 }), await xai.deletion(one, map),
+  ];
+  const batched: [LimeAttribution[], KernelShapAttribution[], ScoreCamAttribution[], RiseAttribution[], LayerCamAttribution[], AdaptiveAttribution[], PerturbationCurve[]] = [
+    await xai.lime(many), await xai.kernelShap(many), await xai.scoreCam(many), await xai.rise(many), await xai.layerCam(many),
+    await xai.adaptiveIntegratedGradients(many, { tolerance: 0.1 }), await xai.insertion(many, [map]),
+  ];
+  const topK: LimeAttribution[] = await xai.lime(one, { target: { topK: 2 } });
+  return { single, batched, topK };
+}
 
 describeGpu('perturbation methods on a batch', () => {
   for (const method of METHODS) {
