@@ -46,6 +46,15 @@ export interface PerturbationPeer {
   dispose(): void;
 }
 
+/** The one read of a result, which is then freed. */
+async function readOnce(t: TF.Tensor): Promise<Float32Array> {
+  try {
+    return (await t.data()) as Float32Array;
+  } finally {
+    t.dispose();
+  }
+}
+
 /** TF.js on `backend` with the graph model from `files`, executed up to `logitsNode`. */
 export async function loadTfjsPerturbationPeer(backend: 'webgpu' | 'wasm', platform: PeerPlatform, files: ModelFiles, logitsNode: string): Promise<PerturbationPeer> {
   if (backend === 'webgpu') provideNavigatorGpu(platform.gpu);
@@ -73,12 +82,8 @@ export async function loadTfjsPerturbationPeer(backend: 'webgpu' | 'wasm', platf
       }));
     }
     const all = tf.concat(parts);
-    try {
-      return (await all.data()) as Float32Array;
-    } finally {
-      all.dispose();
-      for (const t of parts) t.dispose();
-    }
+    for (const t of parts) t.dispose();
+    return readOnce(all);
   }
 
   /** Scores of the masked copies of a [rows, segments] mask matrix ('mean' baseline: each segment's mean colour). */
@@ -142,11 +147,7 @@ export async function loadTfjsPerturbationPeer(backend: 'webgpu' | 'wasm', platf
           const weights = tf.div(e, tf.sum(e));
           return tf.relu(tf.matMul(maps.normalized, tf.reshape(weights, [channels, 1])));
         });
-        try {
-          return (await map.data()) as Float32Array;
-        } finally {
-          map.dispose();
-        }
+        return await readOnce(map);
       } finally {
         x.dispose();
         for (const t of Object.values(maps)) t.dispose();
@@ -177,12 +178,7 @@ export async function loadTfjsPerturbationPeer(backend: 'webgpu' | 'wasm', platf
           sum.dispose();
           sum = next;
         }
-        const map = tf.div(sum, total * probability);
-        try {
-          return (await map.data()) as Float32Array;
-        } finally {
-          map.dispose();
-        }
+        return await readOnce(tf.div(sum, total * probability));
       } finally {
         x.dispose();
         sum.dispose();
