@@ -50,8 +50,10 @@ export interface LayerGradients {
 
 export interface Layer {
   readonly spec: LayerSpec;
-  /** GPU copies of the weights, by name. */
+  /** GPU copies of the trainable weights, by name: what training updates, model randomization redraws and the backward's `weights` returns. */
   readonly weights: Record<string, Tensor>;
+  /** GPU copies of constants the layer reads that are no weights (a clip's bounds): freed with the model, never trained. */
+  readonly constants?: Record<string, Tensor>;
   /** Which forward values the backward reads. */
   readonly saves: { inputs: boolean; output: boolean };
   outputShape(inputShapes: Shape[]): Shape;

@@ -375,6 +375,6 @@ export class Model {
   }
 
   dispose(): void {
-    for (const layer of this.layers.values()) for (const w of Object.values(layer.weights)) w.dispose();
+    for (const layer of this.layers.values()) for (const w of [...Object.values(layer.weights), ...Object.values(layer.constants ?? {})]) w.dispose();
   }
 }

@@ -467,7 +467,7 @@ describeGpu('model executor: PReLU, channel clip and parametrized activation lay
     expect(() => merge.checkRule('gradient', ['logits'])).not.toThrow();
     merge.dispose();
   });
-  it('activationChain x=[3,6,5,2]: every node, the input gradient and the weight gradients (PReLU alpha, clip bounds) match the reference', async () => {
+  it('activationChain x=[3,6,5,2]: every node, the input gradient and the weight gradients (PReLU alpha) match the reference', async () => {
     const rt = testRuntime();
     const { seed, random } = randomSource();
     const spec = activationChain(random);
@@ -482,7 +482,7 @@ describeGpu('model executor: PReLU, channel clip and parametrized activation lay
     pass.dispose();
     const expected = referenceBackward(spec, x, new Map([['logits', upstream]]), { weights: true });
     await expectAllMatch(rt, result.gradients, expected.gradients, `${label} d logits /`);
-    expect([...result.weights.keys()].sort()).toEqual(['bounds', 'conv1', 'conv2', 'hidden', 'logits', 'prelu1', 'prelu2']);
+    expect([...result.weights.keys()].sort()).toEqual(['conv1', 'conv2', 'hidden', 'logits', 'prelu1', 'prelu2']);
     for (const [layer, grads] of result.weights) {
       await expectAllMatch(rt, new Map(Object.entries(grads)), new Map(Object.entries(expected.weights.get(layer)!)), `${label} d logits / ${layer}.`);
     }
@@ -491,5 +491,29 @@ describeGpu('model executor: PReLU, channel clip and parametrized activation lay
     const numeric = finiteDifferenceVjp((t) => referenceForward(spec, t).get('logits')!, x, upstream);
     expectReferenceGradient(expected.gradients.get(REF_INPUT)!, numeric, label, 1e-5);
     model.dispose();
+  });
+
+  it('activationChain x=[2,6,5,2]: channelClip bounds are constants, not weights: a training backward (to: [], weights) leaves them out, the model frees them', async () => {
+    const rt = testRuntime();
+    const { seed, random } = randomSource();
+    const spec = activationChain(random);
+    const model = Model.create(rt, spec);
+    const bounds = model.layer('bounds');
+    expect(Object.keys(bounds.weights)).toEqual([]);
+    const constants = Object.values(bounds.constants ?? {});
+    expect(constants.map((t) => t.shape)).toEqual([[4], [4]]);
+    const x = randomInput(spec, 2, random);
+    const pass = model.forward(toGpu(rt, x), { forBackward: true });
+    const upstream = randomTensor([2, 3], random);
+    const { gradients, weights } = model.backward(pass, new Map([['logits', toGpu(rt, upstream)]]), { to: [], weights: true });
+    pass.dispose();
+    expect(gradients.size).toBe(0);
+    expect([...weights.keys()].sort(), `seed=${seed}`).toEqual(['conv1', 'conv2', 'hidden', 'logits', 'prelu1', 'prelu2']);
+    // the gradient still crosses the clip to the layers below it, as in the reference
+    const expected = referenceBackward(spec, x, new Map([['logits', upstream]]), { weights: true });
+    await expectAllMatch(rt, new Map(Object.entries(weights.get('conv2')!)), new Map(Object.entries(expected.weights.get('conv2')!)), `activationChain seed=${seed} d logits / conv2.`);
+    for (const grads of weights.values()) for (const g of Object.values(grads)) g.dispose();
+    model.dispose();
+    expect(constants.every((t) => t.isDisposed)).toBe(true);
   });
 });

@@ -268,8 +268,8 @@ export function layerBackward(layer: LayerSpec, inputs: RefTensor[], dy: RefTens
       return { inputs: [g.input], weights: { alpha: g.alpha } };
     }
     case 'channelClip': {
-      const g = clipBackwardRef(x, weight(layer.lower), weight(layer.upper), dy);
-      return { inputs: [g.input], weights: { lower: g.lower, upper: g.upper } };
+      // the bounds are constants, not weights (src/model/layers/channel_clip.ts)
+      return { inputs: [clipBackwardRef(x, weight(layer.lower), weight(layer.upper), dy).input], weights: {} };
     }
   }
 }
@@ -328,7 +328,7 @@ export function referenceBackward(spec: ModelSpec, x: RefTensor, seeds: Map<stri
     const dy = gradients.get(layer.name);
     if (!dy || layer.kind === 'input') continue;
     const wantInputs = layer.inputs.some((i) => wanted.has(i));
-    const hasWeights = ['conv2d', 'depthwiseConv2d', 'dense', 'channelAffine', 'conv2dTranspose', 'prelu', 'channelClip'].includes(layer.kind);
+    const hasWeights = ['conv2d', 'depthwiseConv2d', 'dense', 'channelAffine', 'conv2dTranspose', 'prelu'].includes(layer.kind);
     if (!wantInputs && !(options.weights && hasWeights)) continue;
     // guided backpropagation: relu(dy) * act'(z) = (z > 0)(dy > 0) dy, Springenberg et al. 2015, Fig. 1
     const guided = options.rule === 'guided' && 'activation' in layer && (layer.activation === 'relu' || layer.activation === 'relu6');

@@ -1,7 +1,10 @@
-/** clamp(x, lower, upper) with constant bounds per channel; their gradients are reported as weights. */
+/**
+ * clamp(x, lower, upper) with constant bounds per channel (clip_by_value with vector bounds). The
+ * bounds are constants of the graph, not weights: training does not move them, model randomization
+ * does not redraw them, and the backward returns no gradient for them.
+ */
 import { ShapeError } from '../../errors.js';
 import type { Runtime } from '../../gpu/runtime.js';
-import type { Tensor } from '../../gpu/tensor.js';
 import { clip, clipBackward } from '../../ops/clip.js';
 import { preluAlphaFits } from '../../ops/prelu.js';
 import { rescaleBackward, rescaleEpsilon } from '../../ops/rescale.js';
@@ -14,7 +17,7 @@ export function channelClipLayer(rt: Runtime, spec: SpecOf<'channelClip'>): Laye
   const lower = upload(rt, `${name}.lower`, spec.lower)!;
   const upper = upload(rt, `${name}.upper`, spec.upper)!;
   return {
-    spec, weights: { lower, upper }, saves: { inputs: true, output: false },
+    spec, weights: {}, constants: { lower, upper }, saves: { inputs: true, output: false },
     outputShape: (shapes) => {
       const [shape] = shapes;
       if (!preluAlphaFits(shape, spec.lower.shape)) throw new ShapeError(`channelClip '${name}': bounds ${formatShape(spec.lower.shape)} do not match the trailing axes of its input ${formatShape(shape)}`);
@@ -32,11 +35,7 @@ export function channelClipLayer(rt: Runtime, spec: SpecOf<'channelClip'>): Laye
         gradient.dispose();
         return { inputs: [dx], weights: {} };
       }
-      const grads = clipBackward(rt, record.inputs[0], lower, upper, dy, { input: want.inputs, lower: want.weights, upper: want.weights });
-      const weights: Record<string, Tensor> = {};
-      if (grads.lower) weights.lower = grads.lower;
-      if (grads.upper) weights.upper = grads.upper;
-      return { inputs: [grads.input], weights };
+      return { inputs: [want.inputs ? clipBackward(rt, record.inputs[0], lower, upper, dy, { input: true }).input : undefined], weights: {} };
     },
     flops: (s) => product(s[0]),
   };
