@@ -2,7 +2,7 @@
 // per-axis affine map. One family serves Slice / StridedSlice / Cropping2D, Pad / PadV2 / MirrorPad
 // (any axis), Transpose / Permute and DepthToSpace / SpaceToDepth, and the gradients of them all.
 //
-// The view has `rank` <= 8 axes k, row-major, of sizes size[k]: the output's shape or a finer split
+// The view has RANK <= 8 axes k, row-major, of sizes size[k]: the output's shape or a finer split
 // of it (DepthToSpace views its NHWC output as [N, H, b, W, b, C / b^2]). Output coordinate o along
 // axis k reads input coordinate i = start[k] + o * step[k], valid in [0, limit[k]); the input
 // element sits at sum over k of i * stride[k] (element strides: a transpose permutes them). Tensors
@@ -24,12 +24,19 @@
 //     three outputs (its own position, its mirror in the leading padding, its mirror in the trailing
 //     one), so an invocation sums at most 3^rank terms.
 // Per-axis parameters: axes 0-3 in the *_lo vectors, 4-7 in *_hi. src/ops/view.ts merges axes
-// that are contiguous and taken whole first (NHWC padding of H and W runs as [N, H, W * C]).
+// that are contiguous and taken whole first (NHWC padding of H and W runs as [N, H, W * C]) and
+// specializes the pipeline to the view: RANK compiles the walk to that many axes, UNIT_STEPS (every
+// step 1: pads, crops, slices without a stride) drops gather_inverse's two divisions by the step
+// per axis. Together they bring zero padding and its gradient (the crop) back to the speed of the
+// dedicated NHWC kernel this family replaced.
 // Bindings: input (read), output (read_write), params.
 
 override WORKGROUP_SIZE: u32 = 64;
 // 0: constant fill, 1: REFLECT, 2: SYMMETRIC (gather); 1 or 2 (mirror_backward).
 override EDGE: u32 = 0;
+// The view's axes (1-8), and whether every step is 1.
+override RANK: u32 = 8;
+override UNIT_STEPS: bool = false;
 
 struct Params {
   size_lo: vec4u,
@@ -42,7 +49,6 @@ struct Params {
   limit_hi: vec4u,
   stride_lo: vec4u,
   stride_hi: vec4u,
-  rank: u32,
   fill: f32,
 }
 
@@ -71,7 +77,10 @@ struct Walk {
 fn gather_axis(walk: ptr<function, Walk>, size: u32, start: i32, step: i32, limit: u32, stride: u32) {
   let o = (*walk).rest % size;
   (*walk).rest /= size;
-  var i = start + i32(o) * step;
+  var i = start + i32(o);
+  if (!UNIT_STEPS) {
+    i = start + i32(o) * step;
+  }
   if (i < 0 || i >= i32(limit)) {
     if (EDGE == 0u) {
       (*walk).inside = false;
@@ -90,13 +99,13 @@ fn gather(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) gr
   }
   var walk = Walk(index, 0u, true);
   let p = params;
-  if (p.rank > 7u) { gather_axis(&walk, p.size_hi.w, p.start_hi.w, p.step_hi.w, p.limit_hi.w, p.stride_hi.w); }
-  if (p.rank > 6u) { gather_axis(&walk, p.size_hi.z, p.start_hi.z, p.step_hi.z, p.limit_hi.z, p.stride_hi.z); }
-  if (p.rank > 5u) { gather_axis(&walk, p.size_hi.y, p.start_hi.y, p.step_hi.y, p.limit_hi.y, p.stride_hi.y); }
-  if (p.rank > 4u) { gather_axis(&walk, p.size_hi.x, p.start_hi.x, p.step_hi.x, p.limit_hi.x, p.stride_hi.x); }
-  if (p.rank > 3u) { gather_axis(&walk, p.size_lo.w, p.start_lo.w, p.step_lo.w, p.limit_lo.w, p.stride_lo.w); }
-  if (p.rank > 2u) { gather_axis(&walk, p.size_lo.z, p.start_lo.z, p.step_lo.z, p.limit_lo.z, p.stride_lo.z); }
-  if (p.rank > 1u) { gather_axis(&walk, p.size_lo.y, p.start_lo.y, p.step_lo.y, p.limit_lo.y, p.stride_lo.y); }
+  if (RANK > 7u) { gather_axis(&walk, p.size_hi.w, p.start_hi.w, p.step_hi.w, p.limit_hi.w, p.stride_hi.w); }
+  if (RANK > 6u) { gather_axis(&walk, p.size_hi.z, p.start_hi.z, p.step_hi.z, p.limit_hi.z, p.stride_hi.z); }
+  if (RANK > 5u) { gather_axis(&walk, p.size_hi.y, p.start_hi.y, p.step_hi.y, p.limit_hi.y, p.stride_hi.y); }
+  if (RANK > 4u) { gather_axis(&walk, p.size_hi.x, p.start_hi.x, p.step_hi.x, p.limit_hi.x, p.stride_hi.x); }
+  if (RANK > 3u) { gather_axis(&walk, p.size_lo.w, p.start_lo.w, p.step_lo.w, p.limit_lo.w, p.stride_lo.w); }
+  if (RANK > 2u) { gather_axis(&walk, p.size_lo.z, p.start_lo.z, p.step_lo.z, p.limit_lo.z, p.stride_lo.z); }
+  if (RANK > 1u) { gather_axis(&walk, p.size_lo.y, p.start_lo.y, p.step_lo.y, p.limit_lo.y, p.stride_lo.y); }
   gather_axis(&walk, p.size_lo.x, p.start_lo.x, p.step_lo.x, p.limit_lo.x, p.stride_lo.x);
   output[index] = select(params.fill, input[walk.at], walk.inside);
 }
@@ -106,8 +115,15 @@ fn inverse_axis(walk: ptr<function, Walk>, size: u32, start: i32, step: i32, lim
   (*walk).rest /= limit;
   // o = (i - start) / step must be a whole number inside the view
   let offset = i - start;
-  let o = offset / step;
-  if (offset % step != 0 || o < 0 || o >= i32(size)) {
+  var o = offset;
+  if (!UNIT_STEPS) {
+    o = offset / step;
+    if (offset % step != 0) {
+      (*walk).inside = false;
+      return;
+    }
+  }
+  if (o < 0 || o >= i32(size)) {
     (*walk).inside = false;
     return;
   }
@@ -122,13 +138,13 @@ fn gather_inverse(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
   }
   var walk = Walk(index, 0u, true);
   let p = params;
-  if (p.rank > 7u) { inverse_axis(&walk, p.size_hi.w, p.start_hi.w, p.step_hi.w, p.limit_hi.w, p.stride_hi.w); }
-  if (p.rank > 6u) { inverse_axis(&walk, p.size_hi.z, p.start_hi.z, p.step_hi.z, p.limit_hi.z, p.stride_hi.z); }
-  if (p.rank > 5u) { inverse_axis(&walk, p.size_hi.y, p.start_hi.y, p.step_hi.y, p.limit_hi.y, p.stride_hi.y); }
-  if (p.rank > 4u) { inverse_axis(&walk, p.size_hi.x, p.start_hi.x, p.step_hi.x, p.limit_hi.x, p.stride_hi.x); }
-  if (p.rank > 3u) { inverse_axis(&walk, p.size_lo.w, p.start_lo.w, p.step_lo.w, p.limit_lo.w, p.stride_lo.w); }
-  if (p.rank > 2u) { inverse_axis(&walk, p.size_lo.z, p.start_lo.z, p.step_lo.z, p.limit_lo.z, p.stride_lo.z); }
-  if (p.rank > 1u) { inverse_axis(&walk, p.size_lo.y, p.start_lo.y, p.step_lo.y, p.limit_lo.y, p.stride_lo.y); }
+  if (RANK > 7u) { inverse_axis(&walk, p.size_hi.w, p.start_hi.w, p.step_hi.w, p.limit_hi.w, p.stride_hi.w); }
+  if (RANK > 6u) { inverse_axis(&walk, p.size_hi.z, p.start_hi.z, p.step_hi.z, p.limit_hi.z, p.stride_hi.z); }
+  if (RANK > 5u) { inverse_axis(&walk, p.size_hi.y, p.start_hi.y, p.step_hi.y, p.limit_hi.y, p.stride_hi.y); }
+  if (RANK > 4u) { inverse_axis(&walk, p.size_hi.x, p.start_hi.x, p.step_hi.x, p.limit_hi.x, p.stride_hi.x); }
+  if (RANK > 3u) { inverse_axis(&walk, p.size_lo.w, p.start_lo.w, p.step_lo.w, p.limit_lo.w, p.stride_lo.w); }
+  if (RANK > 2u) { inverse_axis(&walk, p.size_lo.z, p.start_lo.z, p.step_lo.z, p.limit_lo.z, p.stride_lo.z); }
+  if (RANK > 1u) { inverse_axis(&walk, p.size_lo.y, p.start_lo.y, p.step_lo.y, p.limit_lo.y, p.stride_lo.y); }
   inverse_axis(&walk, p.size_lo.x, p.start_lo.x, p.step_lo.x, p.limit_lo.x, p.stride_lo.x);
   output[index] = select(0.0, input[walk.at], walk.inside);
 }
@@ -176,20 +192,20 @@ fn mirror_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
   r.rest = index;
   r.combinations = 1u;
   let p = params;
-  if (p.rank > 7u) { mirror_axis(&r, 7u, p.size_hi.w, p.start_hi.w, p.limit_hi.w, p.stride_hi.w); }
-  if (p.rank > 6u) { mirror_axis(&r, 6u, p.size_hi.z, p.start_hi.z, p.limit_hi.z, p.stride_hi.z); }
-  if (p.rank > 5u) { mirror_axis(&r, 5u, p.size_hi.y, p.start_hi.y, p.limit_hi.y, p.stride_hi.y); }
-  if (p.rank > 4u) { mirror_axis(&r, 4u, p.size_hi.x, p.start_hi.x, p.limit_hi.x, p.stride_hi.x); }
-  if (p.rank > 3u) { mirror_axis(&r, 3u, p.size_lo.w, p.start_lo.w, p.limit_lo.w, p.stride_lo.w); }
-  if (p.rank > 2u) { mirror_axis(&r, 2u, p.size_lo.z, p.start_lo.z, p.limit_lo.z, p.stride_lo.z); }
-  if (p.rank > 1u) { mirror_axis(&r, 1u, p.size_lo.y, p.start_lo.y, p.limit_lo.y, p.stride_lo.y); }
+  if (RANK > 7u) { mirror_axis(&r, 7u, p.size_hi.w, p.start_hi.w, p.limit_hi.w, p.stride_hi.w); }
+  if (RANK > 6u) { mirror_axis(&r, 6u, p.size_hi.z, p.start_hi.z, p.limit_hi.z, p.stride_hi.z); }
+  if (RANK > 5u) { mirror_axis(&r, 5u, p.size_hi.y, p.start_hi.y, p.limit_hi.y, p.stride_hi.y); }
+  if (RANK > 4u) { mirror_axis(&r, 4u, p.size_hi.x, p.start_hi.x, p.limit_hi.x, p.stride_hi.x); }
+  if (RANK > 3u) { mirror_axis(&r, 3u, p.size_lo.w, p.start_lo.w, p.limit_lo.w, p.stride_lo.w); }
+  if (RANK > 2u) { mirror_axis(&r, 2u, p.size_lo.z, p.start_lo.z, p.limit_lo.z, p.stride_lo.z); }
+  if (RANK > 1u) { mirror_axis(&r, 1u, p.size_lo.y, p.start_lo.y, p.limit_lo.y, p.stride_lo.y); }
   mirror_axis(&r, 0u, p.size_lo.x, p.start_lo.x, p.limit_lo.x, p.stride_lo.x);
   var sum = 0.0;
   for (var t = 0u; t < r.combinations; t++) {
     // mixed-radix digits of t pick one reader per axis
     var digits = t;
     var at = 0u;
-    for (var axis = 0u; axis < p.rank; axis++) {
+    for (var axis = 0u; axis < RANK; axis++) {
       at += r.offsets[axis][digits % r.counts[axis]];
       digits /= r.counts[axis];
     }

@@ -63,7 +63,7 @@ function mergeAxes(axes: readonly ViewAxis[], mirror: boolean): ViewAxis[] {
 /** The view's per-axis parameters as the kernel's lo/hi vector pairs. */
 function viewUniforms(axes: readonly ViewAxis[]): Record<string, number | number[]> {
   if (axes.length > MAX_VIEW_AXES) throw new Error(`view: ${axes.length} axes, the kernel takes at most ${MAX_VIEW_AXES}`);
-  const uniforms: Record<string, number | number[]> = { rank: axes.length };
+  const uniforms: Record<string, number | number[]> = {};
   for (const key of ['size', 'start', 'step', 'limit', 'stride'] as const) {
     const values = Array.from({ length: MAX_VIEW_AXES }, (_, k) => (k < axes.length ? axes[k][key] : 0));
     uniforms[`${key}_lo`] = values.slice(0, 4);
@@ -72,13 +72,19 @@ function viewUniforms(axes: readonly ViewAxis[]): Record<string, number | number
   return uniforms;
 }
 
+/** The pipeline's specialization to a view (view.wgsl's RANK and UNIT_STEPS). */
+function specialization(axes: readonly ViewAxis[]): { RANK: number; UNIT_STEPS: number } {
+  return { RANK: axes.length, UNIT_STEPS: axes.every((a) => a.step === 1) ? 1 : 0 };
+}
+
 /** output (shape `outShape`, element count = product of the view sizes) = input read through `axes`. */
 export function gatherView(rt: Runtime, input: Tensor, axes: readonly ViewAxis[], outShape: Shape, edge: ViewEdge, label: string): Tensor {
   const output = rt.empty(outShape, label);
   const code = typeof edge === 'string' ? EDGE_CODES[edge] : 0;
-  rt.dispatch({ shader: 'view', entry: 'gather', constants: { WORKGROUP_SIZE, EDGE: code } }, {
+  const merged = mergeAxes(axes, code !== 0);
+  rt.dispatch({ shader: 'view', entry: 'gather', constants: { WORKGROUP_SIZE, EDGE: code, ...specialization(merged) } }, {
     bindings: { input, output },
-    uniforms: { ...viewUniforms(mergeAxes(axes, code !== 0)), fill: typeof edge === 'string' ? 0 : edge.fill },
+    uniforms: { ...viewUniforms(merged), fill: typeof edge === 'string' ? 0 : edge.fill },
     workgroups: rt.grid(output.size, WORKGROUP_SIZE),
   });
   return output;
@@ -94,8 +100,8 @@ export function gatherViewBackward(rt: Runtime, dy: Tensor, axes: readonly ViewA
   const dyStrides = rowMajorStrides(merged.map((a) => a.size));
   const inverse = merged.map((a, k) => ({ ...a, stride: dyStrides[k] }));
   const spec: KernelSpec = edge === 'constant'
-    ? { shader: 'view', entry: 'gather_inverse', constants: { WORKGROUP_SIZE } }
-    : { shader: 'view', entry: 'mirror_backward', constants: { WORKGROUP_SIZE, EDGE: EDGE_CODES[edge] } };
+    ? { shader: 'view', entry: 'gather_inverse', constants: { WORKGROUP_SIZE, ...specialization(merged) } }
+    : { shader: 'view', entry: 'mirror_backward', constants: { WORKGROUP_SIZE, EDGE: EDGE_CODES[edge], ...specialization(merged) } };
   rt.dispatch(spec, {
     bindings: { input: dy, output: dx },
     uniforms: { ...viewUniforms(inverse), fill: 0 },
