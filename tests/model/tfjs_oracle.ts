@@ -25,7 +25,7 @@ export function useCpuBackend(): Promise<void> {
   return ready;
 }
 
-interface GraphNode {
+export interface GraphNode {
   name: string;
   op: string;
   input?: string[];
@@ -41,7 +41,7 @@ const UNFUSED: Record<string, string> = { _FusedConv2D: 'Conv2D', FusedDepthwise
  * Conv2DBackpropFilter takes tens of seconds on a 128x128 model), where tf.grad of the unfused
  * ops prunes it.
  */
-function unfuse(nodes: GraphNode[]): GraphNode[] {
+export function unfuse(nodes: GraphNode[]): GraphNode[] {
   const out: GraphNode[] = [];
   for (const node of nodes) {
     const plain = UNFUSED[node.op];
