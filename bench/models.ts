@@ -13,6 +13,8 @@
  *   centernet    @vladmandic/human's CenterNet detector on a MobileNetV3 backbone (512x512x3: squeeze-and-excitation
  *                blocks, hard-swish, channel concatenation), explained at its keypoint heatmap [128, 128, 80]
  *                (sigmoid; 'top' is the channel with the largest score summed over positions)
+ *   iris         @vladmandic/human's iris landmark graph model (64x64x3: PReLU residual blocks, a channel Pad,
+ *                and a channel concatenation of its two heads, eye contour and iris, into the output [1, 213])
  *   tiny         a small CNN (32x32x3, 3 conv, 10 classes) for CPU adapters and --quick
  *
  * Files are read through a `ModelSource` so that the same code runs in Node (paths under
@@ -221,6 +223,13 @@ export const WORKLOADS: Record<WorkloadId, Workload> = {
     },
     inputRange: [0, 1],
     filterLayer: 'tower_0/MobilenetV3/expanded_conv_1/expand/Relu',
+  },
+  iris: {
+    id: 'iris',
+    title: 'human iris 64x64x3 (channel Pad, PReLU, concat of two heads)',
+    load: (source) => fromFiles(source.files('@vladmandic/human/models/iris.json')),
+    inputRange: [0, 1],
+    filterLayer: 'StatefulPartitionedCall/model/p_re_lu_4/Relu',
   },
   tiny: {
     id: 'tiny',

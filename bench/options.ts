@@ -2,8 +2,8 @@
 import type { KernelPreference } from '../src/gpu/variants.js';
 import type { PeerName } from './peers/peer.js';
 
-export type WorkloadId = 'pokemon' | 'pokemon48' | 'antispoof' | 'emotion' | 'mobilenetv2' | 'handlandmark' | 'centernet' | 'tiny';
-export const WORKLOAD_IDS: readonly WorkloadId[] = ['pokemon', 'pokemon48', 'antispoof', 'emotion', 'mobilenetv2', 'handlandmark', 'centernet', 'tiny'];
+export type WorkloadId = 'pokemon' | 'pokemon48' | 'antispoof' | 'emotion' | 'mobilenetv2' | 'handlandmark' | 'centernet' | 'iris' | 'tiny';
+export const WORKLOAD_IDS: readonly WorkloadId[] = ['pokemon', 'pokemon48', 'antispoof', 'emotion', 'mobilenetv2', 'handlandmark', 'centernet', 'iris', 'tiny'];
 
 export type MethodId = 'saliency' | 'smoothgrad' | 'ig' | 'filters' | 'occlusion';
 export const METHOD_IDS: readonly MethodId[] = ['saliency', 'smoothgrad', 'ig', 'filters', 'occlusion'];
