@@ -408,7 +408,7 @@ async function compare(rt: Runtime, model: Model, oracle: Oracle, label: string,
     || (flips ? check.atEngineMasks !== undefined && check.atEngineMasks <= GRADIENT_TOLERANCE : check.gradient <= 2 * floor);
   check.ok = check.output <= OUTPUT_TOLERANCE && check.logits <= OUTPUT_TOLERANCE && gradientOk;
   const note = check.gradient <= GRADIENT_TOLERANCE ? ''
-    : check.atEngineMasks !== undefined ? `; ${flips!.count} units or pool windows on opposite sides of a kink (${flips!.where.join(', ')}), at the engine's routing ${check.atEngineMasks.toExponential(2)}`
+    : check.atEngineMasks !== undefined ? `; ${flips!.count} unit(s) or pool window(s) on opposite sides of a kink (${flips!.where.join(', ')}), at the engine's routing ${check.atEngineMasks.toExponential(2)}`
     : flips ? '; no kink flips to account for it'
     : gradientOk ? ' (above 1e-3 but within twice the float32 floor)' : '';
   const unmapped = flips?.unmapped.length ? `; kink layers without a TF.js input node (flips not counted): ${flips.unmapped.join(', ')}` : '';
