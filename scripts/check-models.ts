@@ -25,9 +25,11 @@
  * first-order effect of every difference, (d_engine - d_tfjs) dz/dx with dz/dx from tf.grad of z,
  * to TF.js's input gradient: TF.js's gradient at the engine's routing. A gradient above 1e-3
  * passes only when that one agrees to 1e-3. Measured: faceres 6e-7, handlandmark-lite 6e-7,
- * centernet 9e-6, antispoof 2e-7, facemesh 4e-6 after accounting for 1 to 12 flips, which also
- * shows that no tie rule differs (TF.js's ReLU6 passes the gradient at exactly 6 where TF does
- * not, but no unit sits exactly there). The lines name the layers and counts.
+ * centernet 9e-6, antispoof 2e-7, facemesh 4e-6 after accounting for 1 to 12 flips, and nsfwjs'
+ * MobileNetV2 graph model on the photo, whose flat regions put 338 depthwise ReLU6 units at a kink
+ * (6.8e-2 raw), 7.6e-7; which also shows that no tie rule differs (TF.js's ReLU6 passes the
+ * gradient at exactly 6 where TF does not, but no unit sits exactly there). The lines name the
+ * layers and counts.
  *
  * Layers models have no such accounting (TF.js names their layers' outputs, not the tensors before
  * a layer's own activation): there the script measures the floor on the engine itself (its
