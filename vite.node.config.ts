@@ -45,7 +45,7 @@ function executable(file: string): Plugin {
 
 export default defineConfig(({ mode }) => {
   const scripts = mode === 'scripts';
-  const input: Record<string, string> = scripts ? { 'check-models': 'scripts/check-models.ts' } : { cli: 'src/cli/bin.ts' };
+  const input: Record<string, string> = scripts ? { 'check-models': 'scripts/check-models.ts', 'check-directional': 'scripts/check-directional.ts' } : { cli: 'src/cli/bin.ts' };
   return {
     plugins: scripts ? [] : [importLibraryBuild(), executable('cli.js')],
     build: {
