@@ -9,7 +9,7 @@
  */
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError, encodeNpy, imageToInput, type AdaptiveAttribution, type Attribution, type Explainer, type RgbaImage } from '../index.js';
+import { InputError, encodeNpy, imageToInput, type AdaptiveAttribution, type Attribution, type Explainer, type KernelShapAttribution, type LimeAttribution, type RgbaImage } from '../index.js';
 import { decodeImageFile, encodePng } from '../node.js';
 import { integerOption } from './args.js';
 import { listImages, type DatasetImage } from './dataset.js';
@@ -79,6 +79,19 @@ function adaptiveSteps(attribution: Attribution): Pick<SummaryRow, 'steps' | 'co
   return converged === undefined ? {} : { steps, converged };
 }
 
+/** The fit's own numbers of LIME (R^2) and KernelSHAP (additivity error); nothing for other methods. */
+function fitNumbers(attribution: Attribution): Pick<SummaryRow, 'r2' | 'additivityError' | 'exact' | 'samples'> {
+  if (attribution.method === 'lime') {
+    const { r2, samples } = attribution as LimeAttribution;
+    return { r2, samples };
+  }
+  if (attribution.method === 'kernelshap') {
+    const { additivityError, exact, samples } = attribution as KernelShapAttribution;
+    return { additivityError, exact, samples };
+  }
+  return {};
+}
+
 /** The summary row (and `--json` line) of one explained image. */
 export function summaryRow(
   files: Pick<SummaryRow, 'image' | 'path' | 'png' | 'npy'>,
@@ -90,6 +103,7 @@ export function summaryRow(
     ...files, method: run.request.method, target: attribution.target, className: run.labels?.[attribution.target] ?? null,
     score, options: runOptions(run), completenessError: attribution.completenessError ?? null,
     ...adaptiveSteps(attribution),
+    ...fitNumbers(attribution),
     milliseconds, shard,
   };
 }

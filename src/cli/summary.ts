@@ -32,6 +32,13 @@ export interface SummaryRow {
   /** Adaptive Integrated Gradients only (JSON, not a CSV column): the steps of its last round and whether it met --adaptive. */
   steps?: number;
   converged?: boolean;
+  /** LIME only (JSON): the weighted R^2 of its surrogate on the samples. */
+  r2?: number;
+  /** KernelSHAP only (JSON): |sum(phi) - (f(x) - f(baseline))| and whether every coalition was evaluated (exact values). */
+  additivityError?: number;
+  exact?: boolean;
+  /** LIME's samples or KernelSHAP's coalitions (JSON). */
+  samples?: number;
   /** The picture's share of the wall time of the batched call that explained it (with its model output). */
   milliseconds: number;
   /** 'i/n', or '' for an unsharded run. */

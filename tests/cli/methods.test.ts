@@ -15,6 +15,8 @@ import { loadModelSpec, modelFiles } from '../../src/model/loaders/index.js';
 import { relativeL2 } from '../explain/reference.js';
 import { describeGpu, testRuntime } from '../gpu.js';
 import { SKIMAGE_DATA } from '../model/photo.js';
+import { randomSource } from '../check.js';
+import { writePictures, writeTinyModel } from './fixtures.js';
 
 const LIVENESS = 'node_modules/@vladmandic/human/models/liveness.json';
 const PHOTO = join(SKIMAGE_DATA, 'astronaut.png');
@@ -54,4 +56,28 @@ describeGpu('webgpu-xai explain --method (issue 13 methods)', () => {
       expect(values.some((v) => v !== 0)).toBe(true);
     }, 120_000);
   }
+});
+
+describeGpu('webgpu-xai explain --json: the fit numbers of LIME and KernelSHAP', () => {
+  it('tiny model 12x10x3: --json carries LIME\'s R^2 and samples, KernelSHAP\'s additivity error, exactness and coalitions, as the Explainer gives them', async () => {
+    const { seed, random } = randomSource();
+    console.log(`[cli-fit-numbers] seed=${seed}`);
+    const dir = await mkdtemp(join(tmpdir(), 'xai-cli-'));
+    const model = await writeTinyModel(join(dir, 'model'), random);
+    await writePictures(dir, ['picture.png'], random);
+    const picture = join(dir, 'picture.png');
+    const xai = await Explainer.create(testRuntime(), await loadModelSpec(modelFiles(model)));
+    const image = imageToInput(await decodeImageFile(picture), { shape: xai.model.inputShape, inputRange: [0, 1] }) as { data: Float32Array; shape: number[] };
+    const lime = await xai.lime(image, { seed: 0 });
+    const shap = await xai.kernelShap(image, { seed: 0 });
+    const json = async (method: string) => {
+      const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+      await runCli(['explain', '--model', model, '--image', picture, '--method', method, '--out', join(dir, `${method}.png`), '--json']);
+      const line = String(log.mock.calls[0]?.[0]);
+      log.mockRestore();
+      return JSON.parse(line) as Record<string, unknown>;
+    };
+    expect(await json('lime')).toMatchObject({ method: 'lime', r2: lime.r2, samples: lime.samples });
+    expect(await json('kernelshap')).toMatchObject({ method: 'kernelshap', additivityError: shap.additivityError, exact: shap.exact, samples: shap.samples });
+  }, 120_000);
 });
