@@ -37,7 +37,7 @@ export type { Curves, MapInput, PerturbationCurve, PerturbationCurveOptions, Cur
 export { spearman } from './explain/metrics/model_randomization.js';
 export { pearson } from './explain/metrics/mufidelity.js';
 export type { MuFidelities, MuFidelityOptions, MuFidelityResult } from './explain/metrics/mufidelity.js';
-export type { ExplainFunction, MaxSensitivityOptions, MaxSensitivityResult } from './explain/metrics/max_sensitivity.js';
+export type { ExplainFunction, MaxSensitivities, MaxSensitivityOptions, MaxSensitivityResult } from './explain/metrics/max_sensitivity.js';
 export type { Infidelities, InfidelityOptions, InfidelityPerturbation, InfidelityResult } from './explain/metrics/infidelity.js';
 export type { ModelRandomizationOptions, ModelRandomizationResult } from './explain/metrics/model_randomization.js';
 export type { OcclusionAttribution, OcclusionOptions } from './explain/occlusion.js';

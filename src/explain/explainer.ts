@@ -35,7 +35,7 @@ import { adaptiveIntegratedGradients, type AdaptiveExplained, type AdaptiveInteg
 import { perturbationCurve, type Curves, type MapInput, type PerturbationCurveOptions } from './metrics/deletion_insertion.js';
 import { modelRandomization, type ModelRandomizationOptions, type ModelRandomizationResult } from './metrics/model_randomization.js';
 import { infidelity, type Infidelities, type InfidelityOptions } from './metrics/infidelity.js';
-import { maxSensitivity, type ExplainFunction, type MaxSensitivityOptions, type MaxSensitivityResult } from './metrics/max_sensitivity.js';
+import { maxSensitivity, type ExplainFunction, type MaxSensitivities, type MaxSensitivityOptions } from './metrics/max_sensitivity.js';
 import { muFidelity, type MuFidelities, type MuFidelityOptions } from './metrics/mufidelity.js';
 import { saliency, type TargetOptions } from './saliency.js';
 import { smoothGrad, type SmoothGradOptions } from './smoothgrad.js';
@@ -224,11 +224,11 @@ export class Explainer {
 
   /**
    * Max-sensitivity (Yeh et al. 2019, as Captum's): the largest ||Phi(x + delta) - Phi(x)|| / ||Phi(x)||
-   * over uniform perturbations |delta|_inf <= radius; the copies go to `explain` as one stack.
+   * over uniform perturbations |delta|_inf <= radius; the copies of all images go to `explain` as one stack.
    *   await xai.maxSensitivity(image, (images) => xai.saliency(images, { target: 3 }))
    */
-  async maxSensitivity(image: ImageInput, explain: ExplainFunction, options?: MaxSensitivityOptions): Promise<MaxSensitivityResult> {
-    return maxSensitivity(this.live, image, explain, options);
+  async maxSensitivity<I extends ImageInput | ImageBatch>(images: I, explain: ExplainFunction, options?: MaxSensitivityOptions): Promise<MaxSensitivities<I>> {
+    return maxSensitivity(this.live, images, explain, options);
   }
 
   /**
