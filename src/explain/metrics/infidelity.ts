@@ -148,9 +148,10 @@ export async function infidelity<I extends ImageInput | ImageBatch>(ctx: Explain
       copiesPerJob: samples,
       pass: { keep: [resolved.node] },
       imageFloats: pixels * phiChannels,
-      jobFloats: 0,
-      // the copy's dot and score
-      copyFloats: 2,
+      // every draw's dot and score, and f(x)
+      jobFloats: 2 * samples + 1,
+      // the chunk's scores before they are copied into place
+      copyFloats: 1,
       groupFloats: perturbation === 'square' ? 2 * samples : 0,
       cleanScores: true,
       begin: (group) => {
