@@ -36,9 +36,9 @@ export type { AdaptiveAttribution, AdaptiveExplained, AdaptiveIntegratedGradient
 export type { Curves, MapInput, PerturbationCurve, PerturbationCurveOptions, CurveMode } from './explain/metrics/deletion_insertion.js';
 export { spearman } from './explain/metrics/model_randomization.js';
 export { pearson } from './explain/metrics/mufidelity.js';
-export type { MuFidelityOptions, MuFidelityResult } from './explain/metrics/mufidelity.js';
-export type { ExplainFunction, MaxSensitivityOptions, MaxSensitivityResult } from './explain/metrics/max_sensitivity.js';
-export type { InfidelityOptions, InfidelityPerturbation, InfidelityResult } from './explain/metrics/infidelity.js';
+export type { MuFidelities, MuFidelityOptions, MuFidelityResult } from './explain/metrics/mufidelity.js';
+export type { ExplainFunction, MaxSensitivities, MaxSensitivityOptions, MaxSensitivityResult } from './explain/metrics/max_sensitivity.js';
+export type { Infidelities, InfidelityOptions, InfidelityPerturbation, InfidelityResult } from './explain/metrics/infidelity.js';
 export type { ModelRandomizationOptions, ModelRandomizationResult } from './explain/metrics/model_randomization.js';
 export type { OcclusionAttribution, OcclusionOptions } from './explain/occlusion.js';
 export type { LimeAttribution, LimeOptions } from './explain/lime.js';

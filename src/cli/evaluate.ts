@@ -1,9 +1,9 @@
 /**
  * `webgpu-xai evaluate --model model.json --images SRC --methods saliency,gradcam,...`: which map
- * is faithful. For every image and method, the method's map (through explain's own dispatch, so
- * every `explain --method` is offered here too), then its deletion and insertion AUC (Petsiuk et
- * al. 2018), MuFidelity (Bhatt et al. 2020), infidelity and, with --sensitivity, max-sensitivity
- * (Yeh et al. 2019). The table goes to stdout as markdown with per-method means, and to --json
+ * is faithful. For every chunk of --batch images and every method, the method's maps (through
+ * explain's own dispatch, so every `explain --method` is offered here too), then, over the chunk's
+ * images at once, their deletion and insertion AUC (Petsiuk et al. 2018), MuFidelity (Bhatt et al.
+ * 2020), infidelity and, with --sensitivity, max-sensitivity (Yeh et al. 2019). The table goes to stdout as markdown with per-method means, and to --json
  * and --csv files. Everything a user can get wrong is checked before the model is loaded; progress
  * goes to stderr; SIGINT stops after the current step and still writes the rows done (marked
  * interrupted), then exits non-zero.
@@ -57,15 +57,19 @@ export interface EvaluateDeps {
   openModel(spec: ModelSpec, inputRange: [number, number]): Promise<Explainer>;
 }
 
-/** The maps of one method on one image, as maxSensitivity hands them over (GPU tensors), through explain's dispatch. */
-function explainCopies(xai: Explainer, request: MethodRequest) {
-  return async (images: ImageInput | readonly ImageInput[]): Promise<Attribution | Attribution[]> => {
+/**
+ * The maps of one method on a stack of images, as maxSensitivity hands them over (GPU tensors, with
+ * the image each row belongs to), through explain's dispatch: each row is explained for its own
+ * image's class (`targets`), since 'top' could pick another one for a perturbed copy.
+ */
+function explainCopies(xai: Explainer, request: MethodRequest, targets: readonly number[]) {
+  return async (images: ImageInput | readonly ImageInput[], owners: readonly number[]): Promise<Attribution | Attribution[]> => {
     const input = images as ImageInput;
     const data = input instanceof Tensor ? await xai.runtime.read(input) : Float32Array.from(input.data);
     const size = xai.model.inputShape.reduce((a, b) => a * b, 1);
     const count = data.length / size;
     const list = Array.from({ length: count }, (_, i) => ({ data: data.subarray(i * size, (i + 1) * size), shape: [...xai.model.inputShape] }));
-    const maps = await explainMany(xai, list, request);
+    const maps = await explainMany(xai, list, { ...request, target: owners.map((i) => targets[i]) });
     return count === 1 ? maps[0] : maps;
   };
 }
@@ -122,25 +126,23 @@ export async function evaluate(argv: string[], deps: EvaluateDeps): Promise<void
         const request: MethodRequest = { ...setting, target, score };
         const mapsStarted = performance.now();
         const maps = await explainMany(xai, inputs, request);
+        // every metric runs over the chunk's images at once (one map and one target per image)
+        const targets = maps.map((map) => map.target);
+        const common = { target: targets, signal: controller.signal };
+        const deletion = await xai.deletion(inputs, maps, { ...common, steps: curveSteps });
+        const insertion = await xai.insertion(inputs, maps, { ...common, steps: curveSteps });
+        const mu = await xai.muFidelity(inputs, maps, { ...common, score, samples: muSamples, seed });
+        const infidelity = await xai.infidelity(inputs, maps, { ...common, score, samples: infidelitySamples, seed });
+        const sensitivity = values.sensitivity ? await xai.maxSensitivity(inputs, explainCopies(xai, request, targets), { samples: sensitivitySamples, seed, signal: controller.signal }) : undefined;
+        // each row's share of the chunk's maps and metrics
         const share = (performance.now() - mapsStarted) / inputs.length;
-        for (const [i, image] of inputs.entries()) {
-          const itemStarted = performance.now();
-          const map = maps[i];
-          const common = { target: map.target, signal: controller.signal };
+        for (const [i, map] of maps.entries()) {
           const row: EvaluationRow = {
             image: photos[i].image.key, path: photos[i].image.path, method: methods[m], target: map.target, className: labels?.[map.target] ?? null,
-            deletionAuc: (await xai.deletion(image, map, { ...common, steps: curveSteps })).auc,
-            insertionAuc: (await xai.insertion(image, map, { ...common, steps: curveSteps })).auc,
-            muFidelity: (await xai.muFidelity(image, map, { ...common, score, samples: muSamples, seed })).correlation,
-            infidelity: (await xai.infidelity(image, map, { ...common, score, samples: infidelitySamples, seed })).infidelity,
-            milliseconds: 0,
+            deletionAuc: deletion[i].auc, insertionAuc: insertion[i].auc, muFidelity: mu[i].correlation, infidelity: infidelity[i].infidelity,
+            milliseconds: share,
           };
-          if (values.sensitivity) {
-            // the copies are explained for the image's own class: 'top' could pick another one for a copy
-            const result = await xai.maxSensitivity(image, explainCopies(xai, { ...request, target: map.target }), { samples: sensitivitySamples, seed, signal: controller.signal });
-            row.maxSensitivity = result.maxSensitivity;
-          }
-          row.milliseconds = share + performance.now() - itemStarted;
+          if (sensitivity) row.maxSensitivity = sensitivity[i].maxSensitivity;
           rows.push(row);
           progress({ done: rows.length, total, elapsed: performance.now() - started });
         }

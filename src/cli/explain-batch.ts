@@ -38,7 +38,8 @@ function baselineSettings(text: (name: string) => string | undefined, fallback: 
 
 /** The command line scores a class's logit or probability (the API's node/channel score specs are not offered). */
 export type CliScore = 'logit' | 'probability';
-export type MethodRequest = MethodSettings & { target: Target; score: CliScore };
+/** One target for every image, or one per image (evaluate explains perturbed copies for their image's class). */
+export type MethodRequest = MethodSettings & { target: Target | readonly Target[]; score: CliScore };
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 

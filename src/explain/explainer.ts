@@ -34,9 +34,9 @@ import { guidedBackprop } from './guided_backprop.js';
 import { adaptiveIntegratedGradients, type AdaptiveExplained, type AdaptiveIntegratedGradientsOptions } from './adaptive_ig.js';
 import { perturbationCurve, type Curves, type MapInput, type PerturbationCurveOptions } from './metrics/deletion_insertion.js';
 import { modelRandomization, type ModelRandomizationOptions, type ModelRandomizationResult } from './metrics/model_randomization.js';
-import { infidelity, type InfidelityOptions, type InfidelityResult } from './metrics/infidelity.js';
-import { maxSensitivity, type ExplainFunction, type MaxSensitivityOptions, type MaxSensitivityResult } from './metrics/max_sensitivity.js';
-import { muFidelity, type MuFidelityOptions, type MuFidelityResult } from './metrics/mufidelity.js';
+import { infidelity, type Infidelities, type InfidelityOptions } from './metrics/infidelity.js';
+import { maxSensitivity, type ExplainFunction, type MaxSensitivities, type MaxSensitivityOptions } from './metrics/max_sensitivity.js';
+import { muFidelity, type MuFidelities, type MuFidelityOptions } from './metrics/mufidelity.js';
 import { saliency, type TargetOptions } from './saliency.js';
 import { smoothGrad, type SmoothGradOptions } from './smoothgrad.js';
 import { visualizeClassWithGenerator, type GeneratorClassOptions, type GeneratorVisualization } from './generator.js';
@@ -208,27 +208,27 @@ export class Explainer {
 
   /**
    * MuFidelity (Bhatt et al. 2020): Pearson correlation, over random subsets S of grid cells, of
-   * the map's sum over S with f(x) - f(x with S set to the baseline); near 1 is faithful.
+   * the map's sum over S with f(x) - f(x with S set to the baseline); near 1 is faithful (a batch takes one map per image).
    */
-  async muFidelity(image: ImageInput, map: MapInput, options?: MuFidelityOptions): Promise<MuFidelityResult> {
-    return muFidelity(this.live, image, map, options);
+  async muFidelity<I extends ImageInput | ImageBatch>(images: I, maps: MapInput | readonly MapInput[], options?: MuFidelityOptions): Promise<MuFidelities<I>> {
+    return muFidelity(this.live, images, maps, options);
   }
 
   /**
    * Infidelity (Yeh et al. 2019, as Captum's): mean of (I^T map - (f(x) - f(x - I)))^2 over random
-   * perturbations I (Gaussian noise or a removed square); near 0 is faithful.
+   * perturbations I (Gaussian noise or a removed square); near 0 is faithful (a batch takes one map per image).
    */
-  async infidelity(image: ImageInput, map: MapInput, options?: InfidelityOptions): Promise<InfidelityResult> {
-    return infidelity(this.live, image, map, options);
+  async infidelity<I extends ImageInput | ImageBatch>(images: I, maps: MapInput | readonly MapInput[], options?: InfidelityOptions): Promise<Infidelities<I>> {
+    return infidelity(this.live, images, maps, options);
   }
 
   /**
    * Max-sensitivity (Yeh et al. 2019, as Captum's): the largest ||Phi(x + delta) - Phi(x)|| / ||Phi(x)||
-   * over uniform perturbations |delta|_inf <= radius; the copies go to `explain` as one stack.
+   * over uniform perturbations |delta|_inf <= radius; the copies of all images go to `explain` as one stack.
    *   await xai.maxSensitivity(image, (images) => xai.saliency(images, { target: 3 }))
    */
-  async maxSensitivity(image: ImageInput, explain: ExplainFunction, options?: MaxSensitivityOptions): Promise<MaxSensitivityResult> {
-    return maxSensitivity(this.live, image, explain, options);
+  async maxSensitivity<I extends ImageInput | ImageBatch>(images: I, explain: ExplainFunction, options?: MaxSensitivityOptions): Promise<MaxSensitivities<I>> {
+    return maxSensitivity(this.live, images, explain, options);
   }
 
   /**

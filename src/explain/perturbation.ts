@@ -84,7 +84,7 @@ export async function perturbationBatch<S extends Sampled, R, Out>(
   options: PerturbationOptions,
   plan: ReturnType<typeof planPerturbation>,
   kind: string,
-  sample: (segmentation: Segmentation) => S,
+  sample: (segmentation: Segmentation, image: number) => S,
   fit: (sampled: S, segmentation: Segmentation, scores: Float64Array, target: number, milliseconds: number) => R,
 ): Promise<Out> {
   const started = performance.now();
@@ -107,7 +107,7 @@ export async function perturbationBatch<S extends Sampled, R, Out>(
     } else {
       segmentations.push(plan.segmentation.segmentation);
     }
-    sampled.push(sample(segmentations[i]));
+    sampled.push(sample(segmentations[i], i));
   }
   const segments = Math.max(...segmentations.map((s) => s.segments));
   const rowsOf = (i: number) => sampled[i].masks.length / segmentations[i].segments;
@@ -185,22 +185,6 @@ export async function perturbationBatch<S extends Sampled, R, Out>(
       },
     };
   });
-}
-
-/** One image and one target (MuFidelity): the scores of its masked copies, through the same batched path. */
-export async function scoreMasks(
-  ctx: ExplainContext,
-  image: ImageInput,
-  plan: ReturnType<typeof planPerturbation>,
-  masksFor: (segmentation: Segmentation) => Float32Array,
-  options: PerturbationOptions,
-  method: string,
-): Promise<{ segmentation: Segmentation; scores: Float64Array; target: number; masks: Float32Array }> {
-  const target = options.target as unknown;
-  if (Array.isArray(image) || Array.isArray(target) || (typeof target === 'object' && target !== null)) {
-    throw new OptionError(`${method} takes one image and one target per call: pass a single image and a class, a name or 'top'`);
-  }
-  return perturbationBatch(ctx, image, options, plan, method, (segmentation) => ({ masks: masksFor(segmentation) }), ({ masks }, segmentation, scores, t) => ({ segmentation, scores, target: t, masks }));
 }
 
 /** Per-pixel map [H * W] of per-segment values. */

@@ -102,6 +102,17 @@ describeGpu('webgpu-xai evaluate', () => {
     expect(row.maxSensitivity).toBeCloseTo(sensitivity.maxSensitivity, 5);
   }, 300_000);
 
+  it('3 images x saliency, --batch 1 and --batch 2: the metrics over a chunk of pictures equal them picture by picture', async () => {
+    const tables = [];
+    for (const size of ['1', '2']) {
+      const json = join(root, `batch-${size}.json`);
+      await run(['--methods', 'saliency', '--sensitivity', '--sensitivity-samples', '2', '--batch', size, '--json', json]);
+      tables.push(JSON.parse(await readFile(json, 'utf8')).rows.map(({ milliseconds, ...row }: { milliseconds: number }) => (expect(milliseconds).toBeGreaterThan(0), row)));
+    }
+    expect(tables[0]).toHaveLength(3);
+    expect(tables[1]).toEqual(tables[0]);
+  }, 300_000);
+
   it('SIGINT after the first map: the partial table is written (interrupted) and the run rejects with AbortedError', async () => {
     const json = join(root, 'partial.json');
     const before = process.listeners('SIGINT');

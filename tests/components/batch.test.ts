@@ -54,6 +54,10 @@ describeBrowser(`<xai-batch> (${CHROMIUM}, WebGPU on SwiftShader)`, () => {
       const element = document.createElement('xai-batch');
       const events = t.record(t.stage, ['xai-explained', 'xai-progress', 'xai-batch-explained', 'xai-error']);
       const pictures = [t.picture(7, 9, seed), t.picture(14, 18, seed + 1), t.picture(7, 9, seed + 2)];
+      // the Explainer calls the element makes: how many pictures each one gets
+      const calls: number[] = [];
+      const saliency = explainer.saliency.bind(explainer);
+      explainer.saliency = ((images: unknown, options: unknown) => (calls.push(Array.isArray(images) ? images.length : 1), saliency(images as never, options as never))) as unknown as typeof explainer.saliency;
       element.explainer = explainer;
       element.labels = labels;
       element.images = [
@@ -64,6 +68,7 @@ describeBrowser(`<xai-batch> (${CHROMIUM}, WebGPU on SwiftShader)`, () => {
       ];
       t.stage.append(element);
       const results = await element.run();
+      explainer.saliency = saliency;
       await element.updateComplete;
       const root = element.shadowRoot!;
       const heatmaps = Array.from(root.querySelectorAll('xai-heatmap'));
@@ -99,6 +104,7 @@ describeBrowser(`<xai-batch> (${CHROMIUM}, WebGPU on SwiftShader)`, () => {
         events: events.map((e) => (e.type === 'xai-error' ? `xai-error:${(e.detail as { phase: string }).phase}` : e.type === 'xai-progress' ? `xai-progress:${(e.detail as { done: number }).done}/${(e.detail as { total: number }).total}` : e.type)),
         perMap,
         shared,
+        calls,
         button: root.querySelector('[part~="run-button"]')?.textContent?.trim(),
         unlabelled: Array.from(root.querySelectorAll('select, input')).filter((c) => !c.id || !root.querySelector(`label[for="${c.id}"]`)).map((c) => c.outerHTML),
       };
@@ -118,7 +124,14 @@ describeBrowser(`<xai-batch> (${CHROMIUM}, WebGPU on SwiftShader)`, () => {
     expect(out.cards.map((c) => c.canvas)).toEqual([[7, 9], [14, 18], undefined, [7, 9]]); // each map over its own picture
     expect(out.cards.map((c) => c.alert)).toEqual([false, false, true, false]);
     expect(out.cards[2].state).toMatch(/Could not load the image/);
-    expect(out.events).toEqual(['xai-explained', 'xai-progress:1/4', 'xai-explained', 'xai-progress:2/4', 'xai-error:image', 'xai-explained', 'xai-progress:4/4', 'xai-batch-explained']);
+    expect(out.calls, 'the 3 readable pictures in one Explainer call').toEqual([3]);
+    // the unreadable picture first, then the run's progress over the pictures, then the maps in order
+    expect(out.events[0]).toBe('xai-error:image');
+    const progress = out.events.filter((e) => e.startsWith('xai-progress')).map((e) => Number(/:(\d+)\/4/.exec(e)![1]));
+    expect(progress[0]).toBe(1);
+    expect(progress.at(-1)).toBe(4);
+    expect(progress.every((d, i) => i === 0 || d > progress[i - 1]), `pictures done only grow: ${progress}`).toBe(true);
+    expect(out.events.slice(1 + progress.length)).toEqual(['xai-explained', 'xai-explained', 'xai-explained', 'xai-batch-explained']);
     // scale-mode: each map's own percentile, then one for all (the 99th percentile of |value| over the three maps)
     expect(new Set(out.perMap).size, 'per-map scales differ').toBe(3);
     expect(out.shared.maps.flat()).toHaveLength(3 * 9 * 7);
@@ -128,6 +141,42 @@ describeBrowser(`<xai-batch> (${CHROMIUM}, WebGPU on SwiftShader)`, () => {
     expect(out.unlabelled, 'every control has a <label for>').toEqual([]);
     // the broken picture's failed load is the only problem on the page
     expect(problems.filter((p) => !/Failed to load resource|blob:/.test(p))).toEqual([]);
+  });
+
+  it('tinyCnn SmoothGrad of 3 pictures, cancelled at the engine\'s first progress report: every card cancelled, xai-cancelled, the run rejects', async ({ skip }) => {
+    if (!ready.ok) skip(`no WebGPU adapter in the browser: ${ready.error}`);
+    const out = await page.evaluate(async (seed) => {
+      const t = window.xaiTest;
+      t.clear();
+      const explainer = await t.explainer('tinyCnn', seed);
+      const element = document.createElement('xai-batch');
+      const events = t.record(t.stage, ['xai-explained', 'xai-cancelled', 'xai-batch-explained']);
+      const reports: number[] = [];
+      const smoothGrad = explainer.smoothGrad.bind(explainer);
+      explainer.smoothGrad = ((images: unknown, options: { onProgress?: (p: { done: number; total: number }) => void }) =>
+        smoothGrad(images as never, {
+          ...options,
+          onProgress: (p: { done: number; total: number }) => {
+            reports.push(p.total);
+            options.onProgress?.(p as never);
+            element.cancel();
+          },
+        } as never)) as unknown as typeof explainer.smoothGrad;
+      element.explainer = explainer;
+      element.method = 'smoothgrad';
+      element.images = [0, 1, 2].map((k) => ({ name: `${k}.png`, image: t.picture(7, 9, seed + k) }));
+      t.stage.append(element);
+      await element.updateComplete;
+      const error = await element.run().then(() => 'resolved', (e: Error) => e.name);
+      await element.updateComplete;
+      explainer.smoothGrad = smoothGrad;
+      return { error, reports, statuses: element.results.map((r) => r.status), events: events.map((e) => e.type) };
+    }, seed);
+    expect(out.error).toBe('AbortedError');
+    expect(out.reports[0], 'the engine counts the copies of all 3 pictures').toBeGreaterThanOrEqual(3);
+    expect(out.reports.length, 'cancelled within the one call').toBeGreaterThanOrEqual(1);
+    expect(out.statuses).toEqual(['cancelled', 'cancelled', 'cancelled']);
+    expect(out.events).toEqual(['xai-cancelled']);
   });
 
   it('dropped files (two PNGs and a text file) replace the batch, sorted by name, and run', async ({ skip }) => {

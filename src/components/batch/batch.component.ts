@@ -1,11 +1,11 @@
 import { html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { Task, TaskStatus } from '@lit/task';
-import { AbortedError, type Attribution, type Explainer, type RgbaImage } from '../../index.js';
+import { AbortedError, type Attribution, type Explainer, type Progress, type RgbaImage } from '../../index.js';
 import { displayMap, formatDuration, formatPercent, formatValue, remainingTime, sharedScale } from '../internal/display.js';
 import { filePixels, pictureFiles } from '../internal/files.js';
 import { XaiMethodElement } from '../internal/method-element.js';
-import { METHODS, isMethod, methodRow, methodTitle, runMethod, type MethodName, type MethodSettings } from '../internal/methods.js';
+import { METHODS, isMethod, methodRow, methodTitle, runMethodOnMany, type MethodName, type MethodSettings } from '../internal/methods.js';
 import { sharedStyles } from '../internal/shared.styles.js';
 import { classNames, modelInput, pixelsOf } from '../internal/sources.js';
 import { progressRow, selectField, submitTo } from '../internal/templates.js';
@@ -49,8 +49,9 @@ interface BatchRequest {
 
 /**
  * @summary Many pictures under one explanation method: drop a folder (or choose files) and get a
- * grid with each picture's map and its top classes. Pictures run one after another; a run can be
- * cancelled between and within pictures. (`image` and `src` are not used: set `images`.)
+ * grid with each picture's map and its top classes. The readable pictures go to the Explainer in
+ * one call, which runs them as its batches (progress across the pictures; a run can be cancelled
+ * within them). (`image` and `src` are not used: set `images`.)
  *
  * @csspart base - The wrapper.
  * @csspart dropzone - Where pictures and folders are dropped; holds the file choosers.
@@ -72,9 +73,9 @@ interface BatchRequest {
  * @cssproperty --xai-batch-size - Smallest width of a card (default 180px).
  *
  * @event xai-model-ready - The Explainer is ready.
- * @event xai-explained - One picture's map is done and drawn (detail: { method, target, milliseconds, attribution }).
+ * @event xai-explained - One picture's map is drawn, in order once the run is done (detail: { method, target, milliseconds, attribution }).
  * @event xai-batch-explained - Every picture is done (detail: { results }: one entry per picture).
- * @event xai-progress - A picture is done (detail: { method, done, total, elapsed, remaining }: pictures).
+ * @event xai-progress - The run went past another picture (detail: { method, done, total, elapsed, remaining }: pictures whose work is done, unreadable ones included, as the engine's progress counts them).
  * @event xai-cancelled - The run was cancelled (detail: { method }).
  * @event xai-error - Loading the model, a picture, or a method failed (detail: { error, phase, message }).
  */
@@ -142,43 +143,89 @@ export class XaiBatch extends XaiMethodElement {
       entries[i] = { ...entries[i], ...patch };
       this.entries = [...entries];
     };
-    const { model } = explainer;
+    const total = images.length;
     const started = performance.now();
-    for (const [i, { image }] of images.entries()) {
-      this.progressValue = i / images.length;
-      const elapsed = performance.now() - started;
-      const remaining = remainingTime({ done: i, total: images.length, elapsed });
-      this.progressText = `${i} of ${images.length} pictures${remaining !== undefined ? ` · about ${formatDuration(remaining)} left` : ''}`;
-      update(i, { status: 'running' });
-      let phase: 'image' | 'run' = 'image';
-      try {
+    let done = 0;
+    const progressed = (pictures: number, fraction: number, remaining: number | undefined) => {
+      this.progressValue = fraction;
+      this.progressText = `${pictures} of ${total} pictures${remaining !== undefined ? ` · about ${formatDuration(remaining)} left` : ''}`;
+      if (pictures <= done) return;
+      done = pictures;
+      this.emit('xai-progress', { method, done, total, elapsed: performance.now() - started, remaining });
+    };
+    try {
+      // the pictures first: one that cannot be read fails alone
+      const loaded: { index: number; pixels: RgbaImage; input: { data: Float32Array; shape: number[] } }[] = [];
+      for (const [i, { image }] of images.entries()) {
         if (signal.aborted) throw new AbortedError('Batch cancelled');
-        const pixels = image instanceof Blob ? await filePixels(image, signal) : pixelsOf(image);
-        const input = modelInput(explainer, pixels);
-        phase = 'run';
-        const attribution = await runMethod(explainer, method, input, settings, { signal, onProgress: () => {} });
-        const output = await explainer.activations(input, { layer: model.outputName });
-        if (signal.aborted) throw new AbortedError('Batch cancelled');
-        const names = classNames(explainer, this.labels, output.values.length);
-        const top = Array.from(output.values, (value, index) => ({ index, name: names[index], value }))
-          .sort((a, b) => b.value - a.value)
-          .slice(0, topK);
-        update(i, { status: 'done', pixels, input: input.data, attribution, top });
-        await this.painted(attribution);
-        this.emit('xai-explained', { method: attribution.method, target: attribution.target, milliseconds: attribution.milliseconds, attribution });
-        this.emit('xai-progress', { method, done: i + 1, total: images.length, elapsed: performance.now() - started, remaining: remainingTime({ done: i + 1, total: images.length, elapsed: performance.now() - started }) });
-      } catch (error) {
-        if (error instanceof AbortedError || signal.aborted) {
-          for (let j = i; j < entries.length; j++) update(j, { status: 'cancelled' });
-          throw error instanceof AbortedError ? error : new AbortedError('Batch cancelled');
+        try {
+          const pixels = image instanceof Blob ? await filePixels(image, signal) : pixelsOf(image);
+          loaded.push({ index: i, pixels, input: modelInput(explainer, pixels) });
+        } catch (error) {
+          if (error instanceof AbortedError || signal.aborted) throw error;
+          update(i, { status: 'error', error: errorMessage(error) });
+          this.reportError(error, 'image');
         }
-        update(i, { status: 'error', error: errorMessage(error) });
-        this.reportError(error, phase);
       }
+      const failed = total - loaded.length;
+      if (failed) progressed(failed, failed / total, undefined);
+      if (loaded.length) await this.explainLoaded(explainer, method, settings, topK, loaded, update, signal, (p) => {
+        // the engine counts the copies of every picture, picture after picture: pictures done = its share of them
+        const fraction = p.total ? p.done / p.total : 0;
+        progressed(failed + Math.floor(fraction * loaded.length), (failed + fraction * loaded.length) / total, remainingTime(p));
+      });
+    } catch (error) {
+      if (!(error instanceof AbortedError || signal.aborted)) throw error;
+      entries.forEach((entry, j) => entry.status === 'waiting' || entry.status === 'running' ? update(j, { status: 'cancelled' }) : undefined);
+      throw error instanceof AbortedError ? error : new AbortedError('Batch cancelled');
     }
     this.progressText = undefined;
     this.emit('xai-batch-explained', { results: [...entries] });
     return entries;
+  }
+
+  /**
+   * The readable pictures' maps in one call of the method (the engine's batches: progress across
+   * the pictures, cancel within a chunk) and their outputs in one more; a failed run fails every
+   * one of them. Then the cards, in order.
+   */
+  private async explainLoaded(
+    explainer: Explainer,
+    method: MethodName,
+    settings: MethodSettings,
+    topK: number,
+    loaded: readonly { index: number; pixels: RgbaImage; input: { data: Float32Array; shape: number[] } }[],
+    update: (i: number, patch: Partial<BatchEntry>) => void,
+    signal: AbortSignal,
+    onProgress: (p: Progress) => void,
+  ): Promise<void> {
+    for (const { index } of loaded) update(index, { status: 'running' });
+    const inputs = loaded.map((l) => l.input);
+    let maps: Attribution[];
+    let outputs: { values: Float32Array }[];
+    try {
+      maps = await runMethodOnMany(explainer, method, inputs, settings, { signal, onProgress });
+      outputs = await explainer.activations(inputs, { layer: explainer.model.outputName, signal });
+    } catch (error) {
+      if (error instanceof AbortedError || signal.aborted) throw error;
+      for (const { index } of loaded) update(index, { status: 'error', error: errorMessage(error) });
+      this.reportError(error, 'run');
+      return;
+    }
+    if (signal.aborted) throw new AbortedError('Batch cancelled');
+    // a method's last report may come before its read back: every picture is done now
+    onProgress({ done: 1, total: 1, elapsed: 0 });
+    for (const [k, { index, pixels, input }] of loaded.entries()) {
+      const attribution = maps[k];
+      const values = outputs[k].values;
+      const names = classNames(explainer, this.labels, values.length);
+      const top = Array.from(values, (value, c) => ({ index: c, name: names[c], value }))
+        .sort((a, b) => b.value - a.value)
+        .slice(0, topK);
+      update(index, { status: 'done', pixels, input: input.data, attribution, top });
+      await this.painted(attribution);
+      this.emit('xai-explained', { method: attribution.method, target: attribution.target, milliseconds: attribution.milliseconds, attribution });
+    }
   }
 
   /** New pictures from a drop or a file chooser: they replace the batch and run once the model is there. */

@@ -60,8 +60,12 @@ export interface MethodRow<A extends Attribution = Attribution> {
   unit: string;
   /** The settings it reads, in the order its controls are shown. */
   controls: readonly ControlName[];
-  /** Its map for one image and the settings. */
-  run(explainer: Explainer, input: Input, s: MethodSettings, run: Run): Promise<A>;
+  /**
+   * Its maps for the images and the settings, one per image in order: one Explainer call for the
+   * list, which the engine runs as its batches (chunks across images, progress counting every
+   * image's work, cancel within a chunk); one image is a list of one.
+   */
+  run(explainer: Explainer, inputs: readonly Input[], s: MethodSettings, run: Run): Promise<A[]>;
   /** The numbers its result carries (none: nothing is shown). */
   numbers?(a: A): MethodNumber[];
   /**
@@ -86,21 +90,21 @@ export const METHOD_TABLE = {
     title: 'Saliency',
     unit: 'passes',
     controls: [],
-    run: (explainer, input, { target }) => explainer.saliency(input, { target }),
+    run: (explainer, inputs, { target }, run) => explainer.saliency(inputs, { target, ...run }),
   }),
   smoothgrad: row({
     title: 'SmoothGrad',
     unit: 'samples',
     controls: ['samples', 'noise'],
-    run: (explainer, input, s, run) => explainer.smoothGrad(input, { target: s.target, samples: s.samples, noise: s.noise, ...run }),
+    run: (explainer, inputs, s, run) => explainer.smoothGrad(inputs, { target: s.target, samples: s.samples, noise: s.noise, ...run }),
   }),
   'integrated-gradients': row<Attribution & Partial<AdaptiveAttribution>>({
     title: 'Integrated Gradients',
     unit: 'steps',
     controls: ['steps', 'baseline', 'rule', 'tolerance'],
-    run: (explainer, input, s, run) => {
+    run: (explainer, inputs, s, run) => {
       const options = { target: s.target, steps: s.steps, baseline: s.baseline, rule: s.rule, ...run };
-      return s.tolerance === undefined ? explainer.integratedGradients(input, options) : explainer.adaptiveIntegratedGradients(input, { ...options, tolerance: s.tolerance });
+      return s.tolerance === undefined ? explainer.integratedGradients(inputs, options) : explainer.adaptiveIntegratedGradients(inputs, { ...options, tolerance: s.tolerance });
     },
     numbers: (a) => [
       ...(a.completenessError === undefined ? [] : [{ label: 'completeness error', value: a.completenessError, percent: true }]),
@@ -112,7 +116,7 @@ export const METHOD_TABLE = {
     title: 'Grad-CAM',
     unit: 'passes',
     controls: ['layer'],
-    run: (explainer, input, s) => explainer.gradCam(input, { target: s.target, ...optional('layer', s.layer) }),
+    run: (explainer, inputs, s, run) => explainer.gradCam(inputs, { target: s.target, ...optional('layer', s.layer), ...run }),
     numbers: (a) => [{ label: 'layer', value: a.layer }],
     map: { values: 'rectified', results: ['grad-cam', 'grad-cam++'] },
   }),
@@ -120,20 +124,20 @@ export const METHOD_TABLE = {
     title: 'Occlusion',
     unit: 'windows',
     controls: ['window'],
-    run: (explainer, input, s, run) => explainer.occlusion(input, { target: s.target, ...optional('window', s.window), ...run }),
+    run: (explainer, inputs, s, run) => explainer.occlusion(inputs, { target: s.target, ...optional('window', s.window), ...run }),
     map: { values: 'signed', results: ['occlusion'] },
   }),
   'guided-backprop': row({
     title: 'Guided Backprop',
     unit: 'passes',
     controls: [],
-    run: (explainer, input, { target }) => explainer.guidedBackprop(input, { target }),
+    run: (explainer, inputs, { target }, run) => explainer.guidedBackprop(inputs, { target, ...run }),
   }),
   layercam: row({
     title: 'LayerCAM',
     unit: 'passes',
     controls: ['layer'],
-    run: (explainer, input, s) => explainer.layerCam(input, { target: s.target, ...optional('layer', s.layer) }),
+    run: (explainer, inputs, s, run) => explainer.layerCam(inputs, { target: s.target, ...optional('layer', s.layer), ...run }),
     numbers: (a) => [{ label: 'layer', value: a.layer }],
     map: { values: 'rectified', results: ['layercam'] },
   }),
@@ -141,7 +145,7 @@ export const METHOD_TABLE = {
     title: 'Score-CAM',
     unit: 'channels',
     controls: ['layer'],
-    run: (explainer, input, s, run) => explainer.scoreCam(input, { target: s.target, ...optional('layer', s.layer), ...run }),
+    run: (explainer, inputs, s, run) => explainer.scoreCam(inputs, { target: s.target, ...optional('layer', s.layer), ...run }),
     numbers: (a) => [{ label: 'layer', value: a.layer }, { label: 'channels', value: a.channelScores.length }],
     map: { values: 'rectified', results: ['score-cam'] },
   }),
@@ -149,7 +153,7 @@ export const METHOD_TABLE = {
     title: 'RISE',
     unit: 'masks',
     controls: ['masks'],
-    run: (explainer, input, s, run) => explainer.rise(input, { target: s.target, ...optional('masks', s.masks), ...run }),
+    run: (explainer, inputs, s, run) => explainer.rise(inputs, { target: s.target, ...optional('masks', s.masks), ...run }),
     numbers: (a) => [{ label: 'masks', value: a.masks }],
     map: { values: 'rectified', results: ['rise'] },
   }),
@@ -157,7 +161,7 @@ export const METHOD_TABLE = {
     title: 'LIME',
     unit: 'samples',
     controls: ['segments', 'perturbations', 'segmentFill'],
-    run: (explainer, input, s, run) => explainer.lime(input, { ...perturbation(s, run), ...optional('samples', s.perturbations) }),
+    run: (explainer, inputs, s, run) => explainer.lime(inputs, { ...perturbation(s, run), ...optional('samples', s.perturbations) }),
     numbers: (a) => [{ label: 'R²', value: a.r2 }, { label: 'samples', value: a.samples }, ...segmentNumbers(a)],
     map: { values: 'signed', results: ['lime'] },
   }),
@@ -165,7 +169,7 @@ export const METHOD_TABLE = {
     title: 'KernelSHAP',
     unit: 'coalitions',
     controls: ['segments', 'perturbations', 'segmentFill'],
-    run: (explainer, input, s, run) => explainer.kernelShap(input, { ...perturbation(s, run), ...optional('samples', s.perturbations) }),
+    run: (explainer, inputs, s, run) => explainer.kernelShap(inputs, { ...perturbation(s, run), ...optional('samples', s.perturbations) }),
     numbers: (a) => [
       { label: 'additivity error', value: a.additivityError },
       { label: 'coalitions', value: a.exact ? `${a.samples} (all: exact)` : a.samples },
@@ -178,7 +182,7 @@ export const METHOD_TABLE = {
     unit: 'samples',
     // SmoothGrad's noise control is left out: GradientSHAP's noise defaults to 0 (Captum's stdevs)
     controls: ['samples', 'references'],
-    run: (explainer, input, s, run) => explainer.gradientShap(input, { target: s.target, samples: s.samples, ...references(s), ...run }),
+    run: (explainer, inputs, s, run) => explainer.gradientShap(inputs, { target: s.target, samples: s.samples, ...references(s), ...run }),
     numbers: (a) => (a.completenessError === undefined ? [] : [{ label: 'completeness error (expected)', value: a.completenessError, percent: true }]),
     map: { values: 'signed', results: ['gradientshap'] },
   }),
@@ -186,7 +190,7 @@ export const METHOD_TABLE = {
     title: 'DeepLIFT',
     unit: 'passes',
     controls: ['references'],
-    run: (explainer, input, s, run) => explainer.deepLift(input, { target: s.target, ...references(s), ...run }),
+    run: (explainer, inputs, s, run) => explainer.deepLift(inputs, { target: s.target, ...references(s), ...run }),
     numbers: (a) => (a.completenessError === undefined ? [] : [{ label: 'summation-to-delta error', value: a.completenessError, percent: true }]),
     map: { values: 'signed', results: ['deeplift', 'deepshap'] },
   }),
@@ -210,9 +214,15 @@ export function isMethod(value: unknown): value is MethodName {
   return typeof value === 'string' && Object.hasOwn(METHOD_TABLE, value);
 }
 
-export function runMethod(explainer: Explainer, method: MethodName, input: Input, s: MethodSettings, run: Run): Promise<Attribution> {
+/** The method's map of one image. */
+export async function runMethod(explainer: Explainer, method: MethodName, input: Input, s: MethodSettings, run: Run): Promise<Attribution> {
+  return (await runMethodOnMany(explainer, method, [input], s, run))[0];
+}
+
+/** The method's maps of the images, one per image in order, in one Explainer call. */
+export function runMethodOnMany(explainer: Explainer, method: MethodName, inputs: readonly Input[], s: MethodSettings, run: Run): Promise<Attribution[]> {
   if (!isMethod(method)) return Promise.reject(new Error(`Unknown method '${String(method)}' (use ${METHODS.join(', ')})`));
-  return methodRow(method).run(explainer, input, s, run);
+  return methodRow(method).run(explainer, inputs, s, run);
 }
 
 /** The engine's result names whose maps are 'rectified' or 'signed' (see MethodRow.map). */

@@ -8,25 +8,25 @@
  * Perturbations (the paper's Sec. 3): 'gaussian', I ~ N(0, sigma^2) per pixel and channel (the
  * "noisy baseline"; Philox on the GPU), or 'square', a random size x size square of the image set
  * to a baseline, I = x - x_square (its corners drawn on the CPU, mulberry32). Copies, their sums
- * I^T Phi and their scores are made on the GPU (shaders/infidelity.wgsl) in chunks of about
- * TARGET_MS (schedule.ts); the sums and scores are read back once.
+ * I^T Phi (shaders/infidelity.wgsl) and their scores (item_scores, through copyScores) are made on
+ * the GPU by the batch runner (batch.ts: chunks across images, progress, cancel); the sums and
+ * scores are read back once per group of images. A batch takes one map per image.
  */
 import { OptionError, ShapeError } from '../../errors.js';
 import type { Tensor } from '../../gpu/tensor.js';
-import { addGaussianNoise } from '../../ops/random.js';
-import { checkFiniteResult, positiveInteger, seedOption, type ExplainContext, type ImageInput } from '../context.js';
-import { throwIfAborted, type RunOptions } from '../progress.js';
+import { addGaussianNoiseRows } from '../../ops/random.js';
+import { copyScores, imageList, runBatch, type BatchMethod, type BatchOptions, type ImageBatch, type ManyImages } from '../batch.js';
+import { positiveInteger, seedOption, type ExplainContext, type ImageInput } from '../context.js';
+import type { RunOptions } from '../progress.js';
 import { mulberry32 } from '../random.js';
-import { Schedule } from '../schedule.js';
 import type { Score, Target } from '../score.js';
-import { chunkSize, prepareImage, singleTarget, targetTensor } from '../single_image.js';
 import type { MapInput } from './deletion_insertion.js';
 
 export type InfidelityPerturbation = 'gaussian' | 'square';
 
 export interface InfidelityOptions extends RunOptions {
-  /** Class whose score is followed. Default: the map's own target, else 'top'. */
-  target?: Target;
+  /** Class whose score is followed (or one per image). Default: the map's own target, else 'top'. */
+  target?: Target | readonly Target[];
   /** Default 'logit', the score the attribution methods explain by default. */
   score?: Score;
   /** Default 'gaussian'. */
@@ -101,8 +101,15 @@ function attributionValues(ctx: ExplainContext, map: MapInput): { values: ArrayL
   return { values: map.values, channels: mapChannels };
 }
 
-export async function infidelity(ctx: ExplainContext, image: ImageInput, map: MapInput, options: InfidelityOptions = {}): Promise<InfidelityResult> {
-  const started = performance.now();
+/** One result for one image, an array for many. */
+export type Infidelities<I> = ManyImages<I> extends true ? InfidelityResult[] : InfidelityResult;
+
+/**
+ * Infidelity of each image's map (one map per image of a batch, like the deletion/insertion curves).
+ * The draws depend on the seed and the draw's number only, never on the image's place in a batch,
+ * so each image of a batch gets exactly the result a call for it alone gives.
+ */
+export async function infidelity<I extends ImageInput | ImageBatch>(ctx: ExplainContext, images: I, maps: MapInput | readonly MapInput[], options: InfidelityOptions = {}): Promise<Infidelities<I>> {
   const { rt, model } = ctx;
   const [height, width, channels] = model.inputShape;
   const perturbation = options.perturbation ?? 'gaussian';
@@ -116,62 +123,84 @@ export async function infidelity(ctx: ExplainContext, image: ImageInput, map: Ma
   const normalize = options.normalize ?? false;
   if (typeof normalize !== 'boolean') throw new OptionError(`normalize must be true or false, got ${String(normalize)}`);
   const seed = seedOption(options.seed, 0);
-  const { score, request } = singleTarget(ctx, options.score ?? 'logit', options.target ?? map?.target, 'infidelity');
-  const phiValues = attributionValues(ctx, map);
-  throwIfAborted(options.signal);
+  const score = options.score ?? 'logit';
+  if (score !== 'logit' && score !== 'probability') throw new OptionError(`infidelity takes score 'logit' or 'probability', got ${JSON.stringify(score)}`);
+  const mapList: readonly MapInput[] = Array.isArray(maps) ? maps : [maps as MapInput];
+  const phis = mapList.map((map) => attributionValues(ctx, map));
+  const { count } = imageList(ctx, images);
+  if (phis.length !== count) throw new OptionError(`${phis.length} map(s) for ${count} image(s): give one map per image`);
+  const target = options.target ?? (Array.isArray(maps) ? mapList.map((m) => m.target ?? 'top') : (mapList[0].target ?? 'top'));
+  // maps of one call share a layout: one-channel maps are broadcast when another map has the image's channels
+  const phiChannels = Math.max(...phis.map((p) => p.channels));
+  const pixels = height * width;
   const [low, high] = ctx.inputRange;
   const sigma = Math.fround(noise * (high - low));
-  const params = (start: number, count: number) => ({
-    height, width, channels, phi_channels: phiValues.channels, size, score_positions: score.positions, classes: score.channels, start, count,
-  });
-
-  const input = prepareImage(ctx, image, 'infidelity');
-  const owned: Tensor[] = [];
-  try {
-    const targets = targetTensor(ctx, input.tensor, score, request);
-    const phi = rt.upload([height, width, phiValues.channels], phiValues.values, 'infidelity.phi');
-    // [dots of the draws | scores of the draws, f(x) | target], read once
-    const result = rt.empty([2 * samples + 2], 'infidelity.result');
-    const scores = rt.empty([samples + 1], 'infidelity.scores');
-    owned.push(targets, phi, result, scores);
-    let square: { corners: Tensor; fill: Tensor } | undefined;
-    if (perturbation === 'square') {
-      const corners = rt.upload([samples, 2], squareCorners(samples, height, width, size, seed), 'infidelity.corners');
-      const fill = rt.empty(input.tensor.shape, 'infidelity.baseline');
-      rt.fill(fill, baseline === 'black' ? low : baseline);
-      square = { corners, fill };
-      owned.push(corners, fill);
-    }
-    const scoreBatch = (copies: Tensor, start: number, count: number) => {
-      const pass = model.forward(copies, { keep: [score.node] });
-      rt.dispatch(kernel('gather_scores'), { bindings: { batch: pass.value(score.node), targets, scores }, uniforms: params(start, count), workgroups: rt.grid(count, WORKGROUP_SIZE) });
-      pass.dispose();
+  const fill = baseline === 'black' ? low : baseline;
+  const params = (start: number, n: number) => ({ height, width, channels, phi_channels: phiChannels, size, fill, start, count: n });
+  const batchOptions = { ...options, target, score } as BatchOptions;
+  let nextImage = 0;
+  return runBatch<InfidelityResult, Infidelities<I>>(ctx, images, batchOptions, (resolved): BatchMethod<InfidelityResult> => {
+    let phi: Tensor | undefined;
+    let corners: Tensor | undefined;
+    let result: Tensor | undefined;
+    return {
+      kind: `infidelity:${perturbation}`,
+      copiesPerJob: samples,
+      pass: { keep: [resolved.node] },
+      imageFloats: pixels * phiChannels,
+      // every draw's dot and score, and f(x)
+      jobFloats: 2 * samples + 1,
+      // the chunk's scores before they are copied into place
+      copyFloats: 1,
+      groupFloats: perturbation === 'square' ? 2 * samples : 0,
+      cleanScores: true,
+      begin: (group) => {
+        const first = nextImage;
+        nextImage += group.imageCount;
+        const table = new Float32Array(group.imageCount * pixels * phiChannels);
+        for (let g = 0; g < group.imageCount; g++) {
+          const { values, channels: c } = phis[first + g];
+          const at = g * pixels * phiChannels;
+          for (let e = 0; e < pixels * phiChannels; e++) table[at + e] = values[c === phiChannels ? e : Math.floor(e / phiChannels)];
+        }
+        phi = rt.upload([group.imageCount, height, width, phiChannels], table, 'infidelity.phi');
+        if (perturbation === 'square') corners = rt.upload([samples, 2], squareCorners(samples, height, width, size, seed), 'infidelity.corners');
+        // [dots of every copy | scores of every copy | f(x) of every job]
+        result = rt.empty([group.jobs * (2 * samples + 1)], 'infidelity.result');
+      },
+      chunk: (group, table, first, n) => {
+        let copies: Tensor;
+        if (corners) {
+          copies = rt.empty([n, height, width, channels], 'infidelity.copies');
+          rt.dispatch(kernel('square_copies'), { bindings: { images: group.images, corners, table, copies }, uniforms: params(first, n), workgroups: rt.grid(copies.size, WORKGROUP_SIZE) });
+        } else {
+          // x - I with I = -sigma N: the same distribution as x - sigma N; the draw of copy k depends on (seed, k) only
+          copies = addGaussianNoiseRows(rt, group.images, table, sigma, { seed, stream: INFIDELITY_STREAM });
+        }
+        rt.dispatch(kernel('perturbation_dots'), { bindings: { images: group.images, copies, phi: phi!, table, dots: result! }, uniforms: params(first, n), workgroups: rt.grid(n, WORKGROUP_SIZE) });
+        const scores = copyScores(ctx, resolved, copies, table, group.mask);
+        rt.copy(scores, result!, n, 0, group.jobs * samples + first);
+        scores.dispose();
+      },
+      finish: (group) => {
+        rt.copy(group.clean!, result!, group.jobs, 0, 2 * group.jobs * samples);
+        const packed = result!;
+        result = undefined;
+        return packed;
+      },
+      results: (group, values, targets, milliseconds) => {
+        const ms = milliseconds();
+        return Array.from(targets, (t, j) => {
+          const dots = Float64Array.from(values.subarray(j * samples, (j + 1) * samples));
+          const f = values[2 * group.jobs * samples + j];
+          const at = group.jobs * samples + j * samples;
+          const scoreDrops = Float64Array.from(values.subarray(at, at + samples), (v) => f - v);
+          return { ...infidelityOf(dots, scoreDrops, normalize), target: t, score: f, dots, scoreDrops, milliseconds: ms };
+        });
+      },
+      end: () => {
+        for (const t of [phi, corners, result]) t?.dispose();
+      },
     };
-    const schedule = new Schedule(rt, options, samples, ctx.pace ?? (ctx.pace = new Map()), `infidelity:${model.spec.source}`, model.flops(1));
-    await schedule.run(samples, chunkSize(ctx, samples), (start, count) => {
-      let copies: Tensor;
-      if (square) {
-        copies = rt.empty([count, height, width, channels], 'infidelity.copies');
-        rt.dispatch(kernel('square_copies'), { bindings: { image: input.tensor, baseline: square.fill, corners: square.corners, copies }, uniforms: params(start, count), workgroups: rt.grid(copies.size, WORKGROUP_SIZE) });
-      } else {
-        // x - I with I = -sigma N: the same distribution as x - sigma N, drawn by the shared generator
-        copies = addGaussianNoise(rt, input.tensor, count, sigma, { seed, stream: INFIDELITY_STREAM }, start);
-      }
-      rt.dispatch(kernel('perturbation_dots'), { bindings: { image: input.tensor, copies, phi, dots: result }, uniforms: params(start, count), workgroups: rt.grid(count, WORKGROUP_SIZE) });
-      scoreBatch(copies, start, count);
-      copies.dispose();
-    });
-    scoreBatch(input.tensor, samples, 1);
-    rt.copy(scores, result, samples + 1, 0, samples);
-    rt.copy(targets, result, 1, 0, 2 * samples + 1);
-    const packed = await rt.read(result);
-    checkFiniteResult(packed, 'infidelity sums and scores');
-    const dots = Float64Array.from(packed.subarray(0, samples));
-    const f = packed[2 * samples];
-    const scoreDrops = Float64Array.from(packed.subarray(samples, 2 * samples), (v) => f - v);
-    return { ...infidelityOf(dots, scoreDrops, normalize), target: packed[2 * samples + 1], score: f, dots, scoreDrops, milliseconds: performance.now() - started };
-  } finally {
-    for (const t of owned) t.dispose();
-    if (input.owned) input.tensor.dispose();
-  }
+  });
 }

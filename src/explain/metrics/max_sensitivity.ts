@@ -4,23 +4,27 @@
  * ||Phi(x + delta) - Phi(x)||, estimated as Captum's `sensitivity_max` does: the maximum over
  * `samples` draws delta ~ U[-r, r] per pixel and channel, with the L2 norm divided by ||Phi(x)||
  * (left undivided when that is 0). A map that jumps under imperceptible noise explains little.
- * Phi is any explanation, given as a function of the image like modelRandomization's. The
- * perturbed images are made on the GPU (Philox uniforms added to the image) and, with `batched`
- * (the default), handed to Phi as one stack [samples, H, W, C], so a batched method (saliency,
- * SmoothGrad, IG, Grad-CAM) runs them as its own GPU batches; the norms are taken on the CPU.
+ * Phi is any explanation, given as a function of the image(s) like modelRandomization's. Several
+ * images are explained together: Phi first gets all of them as one stack, then, with `batched`
+ * (the default), every image's perturbed copies as one stack [images * samples, H, W, C] (made on
+ * the GPU: Philox uniforms added to each image), so a batched method (saliency, SmoothGrad, IG,
+ * Grad-CAM) runs them as its own GPU batches (chunks, progress, cancel); the norms are taken on the CPU.
  */
 import { OptionError } from '../../errors.js';
 import type { Tensor } from '../../gpu/tensor.js';
 import { binary } from '../../ops/binary.js';
 import { randomUniform } from '../../ops/random.js';
 import type { Attribution } from '../attribution.js';
-import type { ImageBatch } from '../batch.js';
+import { imageList, type ImageBatch, type ManyImages } from '../batch.js';
 import { positiveInteger, seedOption, type ExplainContext, type ImageInput } from '../context.js';
 import { throwIfAborted, type RunOptions } from '../progress.js';
-import { prepareImage } from '../single_image.js';
 
-/** An explanation: one image in, one map out; given a stack [N, H, W, C] (batched), N maps out. */
-export type ExplainFunction = (images: ImageInput | ImageBatch) => Promise<Pick<Attribution, 'values'> | Pick<Attribution, 'values'>[]>;
+/**
+ * An explanation: one image in, one map out; given a stack [N, H, W, C], N maps out. `owners[n]`
+ * is the place, in the call's images, of the image that row n is (a perturbed copy of): what a
+ * per-image target needs, e.g. (images, owners) => xai.saliency(images, { target: owners.map((i) => targets[i]) }).
+ */
+export type ExplainFunction = (images: ImageInput | ImageBatch, owners: readonly number[]) => Promise<Pick<Attribution, 'values'> | Pick<Attribution, 'values'>[]>;
 
 export interface MaxSensitivityOptions extends RunOptions {
   /** Perturbed copies. Default 10 (Captum's n_perturb_samples). */
@@ -55,7 +59,22 @@ export function relativeChange(a: ArrayLike<number>, b: ArrayLike<number>): numb
   return norm > 0 ? Math.sqrt(diff / norm) : Math.sqrt(diff);
 }
 
-export async function maxSensitivity(ctx: ExplainContext, image: ImageInput, explain: ExplainFunction, options: MaxSensitivityOptions = {}): Promise<MaxSensitivityResult> {
+/** One result for one image, an array for many. */
+export type MaxSensitivities<I> = ManyImages<I> extends true ? MaxSensitivityResult[] : MaxSensitivityResult;
+
+/** The maps `explain` returned for `expected` images, as a list; OptionError when the count is wrong. */
+function mapList(result: Awaited<ReturnType<ExplainFunction>>, expected: number, hint: string): Pick<Attribution, 'values'>[] {
+  const list = Array.isArray(result) ? result : [result];
+  if (list.length !== expected) throw new OptionError(`explain returned ${list.length} map(s) for ${expected === 1 ? 'one image: it must return one' : `a stack of ${expected} images: ${hint}`}`);
+  return list;
+}
+
+/**
+ * Max-sensitivity of `explain` at each image. The perturbations depend on the seed and the sample's
+ * number only, never on the image's place in a batch, so each image of a batch gets the copies (and,
+ * with an explanation that is batch-invariant, exactly the result) of a call for it alone.
+ */
+export async function maxSensitivity<I extends ImageInput | ImageBatch>(ctx: ExplainContext, images: I, explain: ExplainFunction, options: MaxSensitivityOptions = {}): Promise<MaxSensitivities<I>> {
   const started = performance.now();
   const { rt, model } = ctx;
   if (typeof explain !== 'function') throw new OptionError('maxSensitivity needs the explanation as a function of the image(s), e.g. (images) => xai.saliency(images, { target: 3 })');
@@ -66,40 +85,47 @@ export async function maxSensitivity(ctx: ExplainContext, image: ImageInput, exp
   const batched = options.batched ?? true;
   if (typeof batched !== 'boolean') throw new OptionError(`batched must be true or false, got ${String(batched)}`);
   const seed = seedOption(options.seed, 0);
+  const list = imageList(ctx, images);
+  const count = list.count;
   throwIfAborted(options.signal);
 
-  const input = prepareImage(ctx, image, 'maxSensitivity');
+  const input = list.take(rt, 0, count);
   const owned: Tensor[] = [];
   try {
-    const original = await explain(input.tensor);
-    if (Array.isArray(original)) throw new OptionError(`explain returned ${original.length} maps for one image: it must return one`);
+    const originals = mapList(await explain(input.tensor, Array.from({ length: count }, (_, i) => i)), count, 'it must return one map per image');
     throwIfAborted(options.signal);
+    const elements = input.tensor.size / count;
     const noise = randomUniform(rt, [samples, ...model.inputShape], -radius, radius, { seed, stream: MAX_SENSITIVITY_STREAM });
-    const perturbed = binary(rt, 'add', input.tensor, noise);
-    noise.dispose();
+    owned.push(noise);
+    // copies of image i are rows i * samples + k: image i plus the same noise k a call for it alone adds
+    const perturbed = rt.empty([count * samples, ...model.inputShape], 'sensitivity.perturbed');
     owned.push(perturbed);
+    const one = rt.empty([1, ...model.inputShape], 'sensitivity.image');
+    owned.push(one);
+    for (let i = 0; i < count; i++) {
+      rt.copy(input.tensor, one, elements, i * elements, 0);
+      const sum = binary(rt, 'add', one, noise);
+      rt.copy(sum, perturbed, samples * elements, 0, i * samples * elements);
+      sum.dispose();
+    }
+    const owners = Array.from({ length: count * samples }, (_, n) => Math.floor(n / samples));
     const maps: Pick<Attribution, 'values'>[] = [];
     if (batched) {
-      const result = await explain(perturbed);
-      const list = Array.isArray(result) ? result : [result];
-      if (list.length !== samples) throw new OptionError(`explain returned ${list.length} map(s) for a stack of ${samples} images: with batched: true it must return one per image (or pass batched: false)`);
-      maps.push(...list);
+      maps.push(...mapList(await explain(perturbed, owners), count * samples, 'with batched: true it must return one per image (or pass batched: false)'));
+      options.onProgress?.({ done: count * samples, total: count * samples, elapsed: performance.now() - started });
     } else {
-      const elements = input.tensor.size;
-      const one = rt.empty(input.tensor.shape, 'sensitivity.image');
-      owned.push(one);
-      for (let k = 0; k < samples; k++) {
+      for (let n = 0; n < count * samples; n++) {
         throwIfAborted(options.signal);
-        rt.copy(perturbed, one, elements, k * elements, 0);
-        const result = await explain(one);
-        if (Array.isArray(result)) throw new OptionError(`explain returned ${result.length} maps for one image: it must return one`);
-        maps.push(result);
-        options.onProgress?.({ done: k + 1, total: samples, elapsed: performance.now() - started });
+        rt.copy(perturbed, one, elements, n * elements, 0);
+        maps.push(...mapList(await explain(one, [owners[n]]), 1, ''));
+        options.onProgress?.({ done: n + 1, total: count * samples, elapsed: performance.now() - started });
       }
     }
-    const sensitivities = Float64Array.from(maps, (map) => relativeChange(original.values, map.values));
-    if (batched) options.onProgress?.({ done: samples, total: samples, elapsed: performance.now() - started });
-    return { maxSensitivity: Math.max(...sensitivities), sensitivities, radius, milliseconds: performance.now() - started };
+    const results = originals.map((original, i): MaxSensitivityResult => {
+      const sensitivities = Float64Array.from(maps.slice(i * samples, (i + 1) * samples), (map) => relativeChange(original.values, map.values));
+      return { maxSensitivity: Math.max(...sensitivities), sensitivities, radius, milliseconds: performance.now() - started };
+    });
+    return (list.single ? results[0] : results) as MaxSensitivities<I>;
   } finally {
     for (const t of owned) t.dispose();
     if (input.owned) input.tensor.dispose();

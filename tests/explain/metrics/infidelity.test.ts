@@ -88,6 +88,53 @@ describeGpu('infidelity', () => {
     for (let k = 0; k < 17; k++) expect(corners[2 * k] <= 6 && corners[2 * k + 1] <= 4).toBe(true);
   });
 
+  for (const perturbation of ['gaussian', 'square'] as const) {
+    it(`batch of 3 images x=[3,9,7,3] (maps [9,7,3], [9,7,1], [9,7,3]; targets 1, 'top', 0), ${perturbation}, 11 draws in chunks of 4: each equals its one-image call exactly`, async () => {
+      const rt = testRuntime();
+      const { random } = randomSource();
+      const spec = tinyCnn(random);
+      const ctx = context(rt, spec, 4);
+      const images = [0, 1, 2].map(() => ({ data: randomInput(spec, 1, random).data, shape: [9, 7, 3] }));
+      const maps = [3, 1, 3].map((c) => ({ values: Float32Array.from({ length: 63 * c }, () => random() * 2 - 1), shape: [9, 7, c] as [number, number, number] }));
+      const targets = [1, 'top', 0] as const;
+      const options = { perturbation, squareSize: 2, samples: 11, seed: 5 };
+      const inUse = rt.pool.buffersInUse;
+      const progress: number[] = [];
+      const batched = await infidelity(ctx, images, maps, { ...options, target: targets, onProgress: (p) => progress.push(p.done) });
+      expect(rt.pool.buffersInUse, 'every tensor released').toBe(inUse);
+      expect(progress.at(-1), 'progress counts the draws of all images').toBe(33);
+      expect(batched).toHaveLength(3);
+      for (let i = 0; i < 3; i++) {
+        const alone = await infidelity(ctx, images[i], maps[i], { ...options, target: targets[i] });
+        expect(batched[i].target).toBe(alone.target);
+        expect(batched[i].dots).toEqual(alone.dots);
+        expect(batched[i].scoreDrops).toEqual(alone.scoreDrops);
+        expect(batched[i].infidelity).toBe(alone.infidelity);
+      }
+      expect(batched[0].target).toBe(1);
+      expect(batched[2].target).toBe(0);
+      // different images and maps give different sums (the rows are not all image 0's)
+      expect(batched[1].dots).not.toEqual(batched[0].dots);
+    });
+  }
+
+  it('batch: one map per image, an abort lands within the chunks', async () => {
+    const rt = testRuntime();
+    const { random } = randomSource();
+    const spec = tinyCnn(random);
+    const ctx = context(rt, spec, 3);
+    const images = [0, 1].map(() => ({ data: randomInput(spec, 1, random).data, shape: [9, 7, 3] }));
+    const map = { values: new Float32Array(63), shape: [9, 7, 1] as [number, number, number] };
+    await expect(infidelity(ctx, images, [map])).rejects.toThrow(/1 map\(s\) for 2 image\(s\)/);
+    const controller = new AbortController();
+    const inUse = rt.pool.buffersInUse;
+    const seen: number[] = [];
+    const run = infidelity(ctx, images, [map, map], { samples: 12, signal: controller.signal, onProgress: (p) => (seen.push(p.done), p.done >= 3 && controller.abort()) });
+    await expect(run).rejects.toThrow(AbortedError);
+    expect(seen.at(-1)).toBeLessThan(24);
+    expect(rt.pool.buffersInUse, 'every tensor released').toBe(inUse);
+  });
+
   it("infidelityOf: Captum's aggregation, beta 0 for a zero map", () => {
     expect(infidelityOf([1, 2], [1, 4], false).infidelity).toBeCloseTo(2, 12);
     const scaled = infidelityOf([1, 2], [2, 4], true);

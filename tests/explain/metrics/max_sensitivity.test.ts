@@ -3,6 +3,7 @@ import type { ExplainContext, ImageInput } from '../../../src/explain/context.js
 import { MAX_SENSITIVITY_STREAM, maxSensitivity, relativeChange } from '../../../src/explain/metrics/max_sensitivity.js';
 import { AbortedError } from '../../../src/explain/progress.js';
 import { saliency } from '../../../src/explain/saliency.js';
+import type { Attribution } from '../../../src/explain/attribution.js';
 import type { ImageBatch } from '../../../src/explain/batch.js';
 import type { Runtime } from '../../../src/gpu/runtime.js';
 import { Model } from '../../../src/model/model.js';
@@ -68,6 +69,36 @@ describeGpu('max-sensitivity', () => {
 
     const single = await maxSensitivity(ctx, x, explain, { samples: 8, radius: 0.2, seed: 12, batched: false });
     for (let k = 0; k < 8; k++) expect(single.sensitivities[k]).toBeCloseTo(result.sensitivities[k], 5);
+  });
+
+  it('batch of 3 images x=[3,12,10,3] on reluCnn, saliency with targets 2, 0, 1 by owner, 5 samples: each equals its one-image call exactly, in two explain calls', async () => {
+    const rt = testRuntime();
+    const { random } = randomSource();
+    const spec = reluCnn(random);
+    const ctx = context(rt, spec);
+    const images = [0, 1, 2].map(() => ({ data: randomInput(spec, 1, random).data, shape: [12, 10, 3] }));
+    const targets = [2, 0, 1];
+    const rows: number[] = [];
+    const explainFor = (place: (owner: number) => number) => (stack: ImageInput | ImageBatch, owners: readonly number[]) => {
+      rows.push(owners.length);
+      return saliency(ctx, stack, { target: owners.map((o) => targets[place(o)]) }) as Promise<Attribution[] | Attribution>;
+    };
+    const options = { samples: 5, radius: 0.2, seed: 21 };
+    const inUse = rt.pool.buffersInUse;
+    const progress: number[] = [];
+    const batched = await maxSensitivity(ctx, images, explainFor((o) => o), { ...options, onProgress: (p) => progress.push(p.done) });
+    expect(rows, 'the 3 images, then their 15 copies as one stack').toEqual([3, 15]);
+    expect(progress.at(-1)).toBe(15);
+    expect(rt.pool.buffersInUse, 'every tensor released').toBe(inUse);
+    expect(batched).toHaveLength(3);
+    const oneByOne = await maxSensitivity(ctx, images, explainFor((o) => o), { ...options, batched: false });
+    for (let i = 0; i < 3; i++) {
+      const alone = await maxSensitivity(ctx, images[i], explainFor(() => i), options);
+      expect(batched[i].sensitivities).toEqual(alone.sensitivities);
+      expect(oneByOne[i].sensitivities).toEqual(alone.sensitivities);
+    }
+    expect(Math.max(...batched.map((r) => r.maxSensitivity)), 'ReLU patterns change under the noise').toBeGreaterThan(1e-3);
+    expect(batched[1].sensitivities).not.toEqual(batched[0].sensitivities);
   });
 
   it('relativeChange: undivided when the original map is zero', () => {

@@ -97,6 +97,39 @@ describeGpu('MuFidelity', () => {
     expect(bad.correlation).toBeLessThan(0.6);
   });
 
+  it("batch of 3 images x=[3,9,7,3] (maps [9,7,3], [9,7,1], [9,7,3]; targets 2, 'top', 0), grid 3x3, 13 samples in chunks of 5: each equals its one-image call exactly", async () => {
+    const rt = testRuntime();
+    const { random } = randomSource();
+    const spec = tinyCnn(random);
+    const ctx = context(rt, spec, 5);
+    const images = [0, 1, 2].map(() => ({ data: randomInput(spec, 1, random).data, shape: [9, 7, 3] }));
+    const maps = [3, 1, 3].map((c) => ({ values: Float32Array.from({ length: 63 * c }, () => random() * 2 - 1), shape: [9, 7, c] as [number, number, number] }));
+    const targets = [2, 'top', 0] as const;
+    const options = { grid: [3, 3] as [number, number], samples: 13, seed: 8 };
+    const inUse = rt.pool.buffersInUse;
+    const progress: number[] = [];
+    const batched = await muFidelity(ctx, images, maps, { ...options, target: targets, onProgress: (p) => progress.push(p.done) });
+    expect(rt.pool.buffersInUse, 'every tensor released').toBe(inUse);
+    expect(progress.at(-1), 'progress counts the rows of all images (13 subsets + the image)').toBe(42);
+    expect(batched).toHaveLength(3);
+    for (let i = 0; i < 3; i++) {
+      const alone = await muFidelity(ctx, images[i], maps[i], { ...options, target: targets[i] });
+      expect(batched[i].target).toBe(alone.target);
+      expect(batched[i].score).toBe(alone.score);
+      expect(batched[i].attributionSums).toEqual(alone.attributionSums);
+      expect(batched[i].scoreDrops).toEqual(alone.scoreDrops);
+      expect(batched[i].correlation).toBe(alone.correlation);
+    }
+    expect([batched[0].target, batched[2].target]).toEqual([2, 0]);
+    expect(batched[1].scoreDrops).not.toEqual(batched[0].scoreDrops);
+    const controller = new AbortController();
+    const seen: number[] = [];
+    const run = muFidelity(ctx, images, maps, { ...options, signal: controller.signal, onProgress: (p) => (seen.push(p.done), p.done >= 5 && controller.abort()) });
+    await expect(run).rejects.toThrow(AbortedError);
+    expect(seen.at(-1)).toBeLessThan(42);
+    expect(rt.pool.buffersInUse, 'every tensor released after an abort').toBe(inUse);
+  });
+
   it('rejects bad maps and options before any GPU work', async () => {
     const rt = testRuntime();
     const { random } = randomSource();
@@ -112,7 +145,8 @@ describeGpu('MuFidelity', () => {
     await expect(muFidelity(ctx, image, map, { samples: 1 })).rejects.toThrow(/at least 2/);
     await expect(muFidelity(ctx, image, map, { seed: -1 })).rejects.toThrow(/seed/);
     await expect(muFidelity(ctx, image, map, { target: 7 })).rejects.toThrow(/out of range/);
-    await expect(muFidelity(ctx, image, map, { target: [1, 2] as never })).rejects.toThrow(/MuFidelity takes one image and one target/);
+    await expect(muFidelity(ctx, image, map, { target: [1, 2] })).rejects.toThrow(/target has 2 entries for 1 images/);
+    await expect(muFidelity(ctx, [image, image], [map])).rejects.toThrow(/1 map\(s\) for 2 image\(s\)/);
     await expect(muFidelity(ctx, image, map, { signal: AbortSignal.abort() })).rejects.toThrow(AbortedError);
     expect({ pending: rt.pendingCommands, buffers: rt.pool.buffersInUse }).toEqual(before);
   });
