@@ -15,7 +15,7 @@ export default defineConfig({
     target: 'node20',
     sourcemap: true,
     rollupOptions: {
-      input: { bench: 'bench/node.ts', 'bench-browser': 'bench/browser/driver.ts', training: 'bench/training.ts', 'bench-batch': 'bench/batch.ts', perturbation: 'bench/perturbation.ts' },
+      input: { bench: 'bench/node.ts', 'bench-browser': 'bench/browser/driver.ts', training: 'bench/training.ts', 'bench-batch': 'bench/batch.ts', perturbation: 'bench/perturbation.ts', 'emotion-forward': 'bench/emotion-forward.ts' },
       output: { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
     },
   },
