@@ -37,7 +37,7 @@ export interface Conv2dGradients {
 const WORKGROUP_SIZE = 64;
 /** Pixels per invocation along a row: TILE in the shader (8 ran ~20% faster than 4 on lavapipe). */
 const TILE = 8;
-/** Channels per invocation (vec4 accumulators in the shader). */
+/** Channels per invocation (vec4 accumulators in the shader; two blocks with WIDE). */
 const CHANNEL_BLOCK = 4;
 /** Backward filter: split the pixel sum into chunks until about this many invocations run... */
 const TARGET_FILTER_INVOCATIONS = 65536;
@@ -147,8 +147,10 @@ export function conv2d(rt: Runtime, x: Tensor, filter: Tensor, bias: Tensor | un
     dispatchTiled(rt, 'forward_tiled', batch * outHeight * outWidth, outChannels, fused, { bindings, uniforms });
     return y;
   }
-  const invocations = batch * outHeight * blocks(outWidth, TILE) * blocks(outChannels, CHANNEL_BLOCK);
-  rt.dispatch({ shader: 'conv2d', entry: 'forward', constants: { WORKGROUP_SIZE, ...fused } }, { bindings, uniforms, workgroups: rt.grid(invocations, WORKGROUP_SIZE) });
+  // 8 channels per invocation where there are more than 4 (the shader's WIDE: fewer loads per FMA)
+  const wide = outChannels > CHANNEL_BLOCK;
+  const invocations = batch * outHeight * blocks(outWidth, TILE) * blocks(outChannels, wide ? 2 * CHANNEL_BLOCK : CHANNEL_BLOCK);
+  rt.dispatch({ shader: 'conv2d', entry: 'forward', constants: { WORKGROUP_SIZE, WIDE: wide ? 1 : 0, ...fused } }, { bindings, uniforms, workgroups: rt.grid(invocations, WORKGROUP_SIZE) });
   return y;
 }
 

@@ -47,6 +47,9 @@ const CASES: Case[] = [
   // rows wider than one 8-pixel tile, at strides 2 and 3 (backward-input tiles per residue class)
   c([1, 5, 19, 3], [3, 3, 3, 5], [2, 2], [1, 1], 'same', 'sigmoid', false),
   c([1, 6, 26, 4], [2, 3, 4, 6], [2, 3], [1, 1], 'valid', 'relu', true),
+  // forward's WIDE blocks of 8 output channels (Cout > 4): Cout 12 leaves the second invocation's
+  // second block wholly past Cout (7, 5, 13, 9 above: partly), a pointwise layer as in emotion
+  c([2, 5, 19, 12], [1, 1, 12, 12], [1, 1], [1, 1], 'valid', 'relu', true),
 ];
 
 // Shapes past one tile of the tiled kernels in every GEMM dimension, none a multiple of the tiles:
