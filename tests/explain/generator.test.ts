@@ -49,10 +49,11 @@ describeGpu('visualizeClassWithGenerator', () => {
     const xai = await Explainer.create(rt, await loadModelSpec(modelFiles('models/digits/model.json')));
     const generator = Model.create(rt, await loadModelSpec(modelFiles('models/digits-generator/model.json')));
     const classes = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-    // three starts per class, the most probable kept, and a decay that keeps the codes near the VAE's prior:
+    // five starts per class, the most probable kept, and a decay that keeps the codes near the VAE's prior:
     // one start ended below 0.9 for 3 classes of 30 in three runs (local optima of the latent ascent); three
-    // starts at the default decay 0.001 for 1 of 60 (0.54) in six runs; three starts at 0.1 for none (min 0.985)
-    const result = await xai.visualizeClassWithGenerator(generator, { classes, steps: 120, seed, restarts: 3, latentDecay: 0.1 });
+    // starts at decay 0.001 for 1 of 60 (0.54) in six runs; three starts at 0.1 for none (min 0.985) in six, but
+    // seed 1245882307 left class 1 at 0.848 in a full-suite run: five starts here (every class 1.000 for it)
+    const result = await xai.visualizeClassWithGenerator(generator, { classes, steps: 120, seed, restarts: 5, latentDecay: 0.1 });
     expect(result.shape).toEqual([10, 28, 28, 1]);
     expect(result.latents).toHaveLength(10 * 8);
     console.log(`[generator] committed VAE decoder seed=${seed}: probabilities ${result.probabilities.map((p) => p.toFixed(3)).join(', ')}`);
