@@ -26,6 +26,20 @@ export interface Attribution {
   scores?: { input: number; baseline: number };
 }
 
+/**
+ * A path or reference method's result with its completeness check: the sum of the attribution
+ * against f(x) - f(baseline) (Sundararajan et al. 2017, axiom 'completeness'; Shrikumar et al.
+ * 2017, 'summation-to-delta'), relative to |f(x) - f(baseline)|.
+ */
+export function withCompleteness(
+  result: Pick<Attribution, 'method' | 'values' | 'shape' | 'target' | 'milliseconds'>,
+  scores: { input: number; baseline: number },
+): Attribution {
+  const difference = scores.input - scores.baseline;
+  const total = result.values.reduce((a, v) => a + v, 0);
+  return { ...result, completenessError: Math.abs(total - difference) / Math.max(Math.abs(difference), 1e-12), scores };
+}
+
 /** [H, W, C] -> [H, W]. `gradient-x-input` sums gradient * input over channels and needs `input`. */
 export function reduceChannels(attribution: Pick<Attribution, 'values' | 'shape'>, reduction: ChannelReduction, input?: ArrayLike<number>): Float32Array {
   const [h, w, c] = attribution.shape;

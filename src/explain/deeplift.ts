@@ -20,7 +20,7 @@
 import type { Tensor } from '../gpu/tensor.js';
 import { INPUT } from '../model/model.js';
 import { binary } from '../ops/binary.js';
-import type { Attribution } from './attribution.js';
+import { withCompleteness, type Attribution } from './attribution.js';
 import { checkBaselineSet, type BaselineSetOptions } from './baselines.js';
 import { runBatch, type BatchMethod, type BatchOptions, type Explained, type Group, type ImageBatch } from './batch.js';
 import { seedOption, type ExplainContext, type ImageInput } from './context.js';
@@ -143,17 +143,7 @@ export async function deepLift<I extends ImageInput | ImageBatch, O extends Deep
           const input = values[scoreAt + j * perJob];
           let baseline = 0;
           for (let k = 0; k < perJob; k++) baseline += values[scoreAt + copies + j * perJob + k] / perJob;
-          const difference = input - baseline;
-          const total = attribution.reduce((a, v) => a + v, 0);
-          return {
-            method,
-            values: attribution,
-            shape: [...shape] as [number, number, number],
-            target,
-            milliseconds: ms,
-            completenessError: Math.abs(total - difference) / Math.max(Math.abs(difference), 1e-12),
-            scores: { input, baseline },
-          };
+          return withCompleteness({ method, values: attribution, shape: [...shape] as [number, number, number], target, milliseconds: ms }, { input, baseline });
         });
       },
       end: () => {

@@ -17,7 +17,7 @@
 import type { Tensor } from '../gpu/tensor.js';
 import { binary } from '../ops/binary.js';
 import { addGaussianNoiseRows } from '../ops/random.js';
-import type { Attribution } from './attribution.js';
+import { withCompleteness, type Attribution } from './attribution.js';
 import { checkBaselineSet, type BaselineSetOptions } from './baselines.js';
 import { runBatch, type BatchMethod, type BatchOptions, type Explained, type ImageBatch } from './batch.js';
 import { nonNegative, positiveInteger, seedOption, type ExplainContext, type ImageInput } from './context.js';
@@ -157,17 +157,7 @@ export async function gradientShap<I extends ImageInput | ImageBatch, O extends 
           // E[f(b)] over the drawn baselines
           let baseline = 0;
           for (let k = 0; k < samples; k++) baseline += values[baselinesAt + j * count + draws.baselines[k]] / samples;
-          const difference = input - baseline;
-          const total = attribution.reduce((a, v) => a + v, 0);
-          return {
-            method: 'gradientshap',
-            values: attribution,
-            shape: [...shape] as [number, number, number],
-            target,
-            milliseconds: ms,
-            completenessError: Math.abs(total - difference) / Math.max(Math.abs(difference), 1e-12),
-            scores: { input, baseline },
-          };
+          return withCompleteness({ method: 'gradientshap', values: attribution, shape: [...shape] as [number, number, number], target, milliseconds: ms }, { input, baseline });
         });
       },
       end: () => {

@@ -8,7 +8,7 @@ import { OptionError } from '../errors.js';
 import { Tensor } from '../gpu/tensor.js';
 import { gaussianBlur } from '../ops/blur.js';
 import { randomUniform } from '../ops/random.js';
-import type { Attribution } from './attribution.js';
+import { withCompleteness, type Attribution } from './attribution.js';
 import { runBatch, type BatchMethod, type BatchOptions, type Explained, type ImageBatch } from './batch.js';
 import { checkImage, positiveInteger, seedOption, type ExplainContext, type ImageInput } from './context.js';
 import { rowUniforms, scoreGradient } from './gradients.js';
@@ -211,17 +211,7 @@ export async function integratedGradients<I extends ImageInput | ImageBatch, O e
           const attribution = values.slice(j * elements, (j + 1) * elements);
           const input = values[ends + j];
           const baseline = values[ends + group.jobs + j];
-          const difference = input - baseline;
-          const total = attribution.reduce((a, v) => a + v, 0);
-          return {
-            method: 'integrated-gradients',
-            values: attribution,
-            shape: [...shape] as [number, number, number],
-            target,
-            milliseconds: ms,
-            completenessError: Math.abs(total - difference) / Math.max(Math.abs(difference), 1e-12),
-            scores: { input, baseline },
-          };
+          return withCompleteness({ method: 'integrated-gradients', values: attribution, shape: [...shape] as [number, number, number], target, milliseconds: ms }, { input, baseline });
         });
       },
       end: () => {
