@@ -12,7 +12,7 @@ import type { Explainer } from '../../src/explain/explainer.js';
 import { kernelShap, type KernelShapAttribution } from '../../src/explain/kernel_shap.js';
 import { layerCam, type LayerCamAttribution } from '../../src/explain/layercam.js';
 import { lime, type LimeAttribution } from '../../src/explain/lime.js';
-import { perturbationCurve, type CurveMode, type MapInput, type PerturbationCurve } from '../../src/explain/metrics/deletion_insertion.js';
+import { perturbationCurve, type CurveMode, type MapInput, type MetricTarget, type PerturbationCurve } from '../../src/explain/metrics/deletion_insertion.js';
 import { AbortedError, type Progress, type RunOptions } from '../../src/explain/progress.js';
 import { rise, type RiseAttribution } from '../../src/explain/rise.js';
 import { scoreCam, type ScoreCamAttribution } from '../../src/explain/scorecam.js';
@@ -35,7 +35,8 @@ const loose = (result: Promise<unknown>) => result as Promise<Attribution | Attr
 async function curve(ctx: ExplainContext, images: ImageInput | ImageInput[], mode: CurveMode, options: RunOptions & { target?: Target | Target[] }) {
   const mapOf = (image: ImageInput): MapInput => ({ values: Float32Array.from((image as { data: ArrayLike<number> }).data), shape: [9, 7, 3] });
   const maps = Array.isArray(images) ? images.map(mapOf) : mapOf(images);
-  const result = await perturbationCurve(ctx, images, maps, mode, { ...options, steps: 6 });
+  // the table's targets are single classes (a curve follows one class per map)
+  const result = await perturbationCurve(ctx, images, maps, mode, { ...options, target: options.target as MetricTarget | undefined, steps: 6 });
   const asAttribution = (c: PerturbationCurve) => ({ values: c.scores, target: c.target }) as unknown as Attribution;
   return Array.isArray(result) ? result.map(asAttribution) : asAttribution(result as PerturbationCurve);
 }

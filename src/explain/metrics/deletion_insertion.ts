@@ -15,13 +15,13 @@ import type { Attribution } from '../attribution.js';
 import { copyScores, imageList, runBatch, type BatchMethod, type BatchOptions, type ImageBatch, type ManyImages } from '../batch.js';
 import { positiveInteger, type ExplainContext, type ImageInput } from '../context.js';
 import type { RunOptions } from '../progress.js';
-import type { Score, Target } from '../score.js';
+import type { Score, SingleTarget } from '../score.js';
 
 export type CurveMode = 'deletion' | 'insertion';
 
 export interface PerturbationCurveOptions extends RunOptions {
   /** Class whose score is followed (or one per image). Default: the map's own target, else 'top'. */
-  target?: Target | readonly Target[];
+  target?: MetricTarget;
   /** Default 'probability' (the paper's). */
   score?: Score;
   /** Steps from no pixel to all pixels (the curve has steps + 1 points). Default 32. */
@@ -45,6 +45,18 @@ export interface PerturbationCurve {
 }
 
 /** A per-pixel map [H, W], or an Attribution whose channels are summed. */
+/** A metric's class: one per map (a map explains one class, so `{ topK }` has no meaning here). */
+export type MetricTarget = SingleTarget | readonly SingleTarget[];
+
+/** The metric's target as given, or an OptionError (before any GPU work) for `{ topK }`. */
+export function metricTarget<T>(target: T, metric: string): T {
+  const list: unknown[] = Array.isArray(target) ? target : [target];
+  if (list.some((t) => typeof t === 'object' && t !== null)) {
+    throw new OptionError(`${metric}: each map explains one class, so the target is 'top', a class index or name (one per image), not { topK }; run the metric once per class`);
+  }
+  return target;
+}
+
 export type MapInput = Pick<Attribution, 'values' | 'shape'> & { target?: number };
 
 const WORKGROUP_SIZE = 64;
@@ -91,7 +103,7 @@ export async function perturbationCurve<I extends ImageInput | ImageBatch>(ctx: 
   const ranks = mapList.map((map) => pixelRanks(pixelMap(ctx, map)));
   const { count } = imageList(ctx, images);
   if (ranks.length !== count) throw new OptionError(`${ranks.length} map(s) for ${count} image(s): give one map per image`);
-  const target = options.target ?? (Array.isArray(maps) ? mapList.map((m) => m.target ?? 'top') : (mapList[0].target ?? 'top'));
+  const target = metricTarget(options.target ?? (Array.isArray(maps) ? mapList.map((m) => m.target ?? 'top') : (mapList[0].target ?? 'top')), mode);
   const points = steps + 1;
   const kernel = { shader: 'perturbation_curve', entry: 'perturb', constants: { WORKGROUP_SIZE, INSERTION: mode === 'insertion' ? 1 : 0 } };
   const batchOptions = { ...options, target, score: options.score ?? 'probability' } as BatchOptions;

@@ -19,14 +19,14 @@ import { copyScores, imageList, runBatch, type BatchMethod, type BatchOptions, t
 import { positiveInteger, seedOption, type ExplainContext, type ImageInput } from '../context.js';
 import type { RunOptions } from '../progress.js';
 import { mulberry32 } from '../random.js';
-import type { Score, Target } from '../score.js';
-import type { MapInput } from './deletion_insertion.js';
+import type { Score } from '../score.js';
+import { metricTarget, type MapInput, type MetricTarget } from './deletion_insertion.js';
 
 export type InfidelityPerturbation = 'gaussian' | 'square';
 
 export interface InfidelityOptions extends RunOptions {
   /** Class whose score is followed (or one per image). Default: the map's own target, else 'top'. */
-  target?: Target | readonly Target[];
+  target?: MetricTarget;
   /** Default 'logit', the score the attribution methods explain by default. */
   score?: Score;
   /** Default 'gaussian'. */
@@ -129,7 +129,7 @@ export async function infidelity<I extends ImageInput | ImageBatch>(ctx: Explain
   const phis = mapList.map((map) => attributionValues(ctx, map));
   const { count } = imageList(ctx, images);
   if (phis.length !== count) throw new OptionError(`${phis.length} map(s) for ${count} image(s): give one map per image`);
-  const target = options.target ?? (Array.isArray(maps) ? mapList.map((m) => m.target ?? 'top') : (mapList[0].target ?? 'top'));
+  const target = metricTarget(options.target ?? (Array.isArray(maps) ? mapList.map((m) => m.target ?? 'top') : (mapList[0].target ?? 'top')), 'infidelity');
   // maps of one call share a layout: one-channel maps are broadcast when another map has the image's channels
   const phiChannels = Math.max(...phis.map((p) => p.channels));
   const pixels = height * width;

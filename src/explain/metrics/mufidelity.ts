@@ -16,12 +16,12 @@ import { positiveInteger, seedOption, type ExplainContext, type ImageInput } fro
 import type { RunOptions } from '../progress.js';
 import { mulberry32 } from '../random.js';
 import { perturbationBatch, planPerturbation, type PerturbationBaseline } from '../perturbation.js';
-import type { Score, Target } from '../score.js';
-import { pixelMap, type MapInput } from './deletion_insertion.js';
+import type { Score } from '../score.js';
+import { metricTarget, pixelMap, type MapInput, type MetricTarget } from './deletion_insertion.js';
 
 export interface MuFidelityOptions extends RunOptions {
   /** Class whose score is followed (or one per image). Default: the map's own target, else 'top'. */
-  target?: Target | readonly Target[];
+  target?: MetricTarget;
   /** Default 'logit', the score the attribution methods explain by default. */
   score?: Score;
   /** Feature grid [rows, columns]; [H, W] makes every pixel a feature. Default [9, 9] (Xplique's), at most the image's size. */
@@ -93,7 +93,7 @@ export async function muFidelity<I extends ImageInput | ImageBatch>(ctx: Explain
   const grid = options.grid ?? [Math.min(9, height), Math.min(9, width)];
   if (!Array.isArray(grid)) throw new OptionError(`grid must be [rows, columns], got ${JSON.stringify(grid)}`);
   const mapList: readonly MapInput[] = Array.isArray(maps) ? maps : [maps as MapInput];
-  const target = options.target ?? (Array.isArray(maps) ? mapList.map((m) => m.target ?? 'top') : (mapList[0]?.target ?? 'top'));
+  const target = metricTarget(options.target ?? (Array.isArray(maps) ? mapList.map((m) => m.target ?? 'top') : (mapList[0]?.target ?? 'top')), 'muFidelity');
   const plan = planPerturbation(ctx, { target, score: options.score ?? 'logit', baseline: options.baseline ?? 'black', segmentation: { grid } });
   const features = grid[0] * grid[1];
   if (features < 2) throw new OptionError('MuFidelity needs at least 2 features: use a grid with more than one cell');

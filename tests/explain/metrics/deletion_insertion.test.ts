@@ -1,6 +1,8 @@
 import { expect, it } from 'vitest';
 import type { ExplainContext } from '../../../src/explain/context.js';
 import { perturbationCurve } from '../../../src/explain/metrics/deletion_insertion.js';
+import { infidelity } from '../../../src/explain/metrics/infidelity.js';
+import { muFidelity } from '../../../src/explain/metrics/mufidelity.js';
 import { AbortedError } from '../../../src/explain/progress.js';
 import type { Runtime } from '../../../src/gpu/runtime.js';
 import { Model } from '../../../src/model/model.js';
@@ -125,6 +127,10 @@ describeGpu('deletion and insertion curves', () => {
     await expect(perturbationCurve(ctx, image, map, 'deletion', { steps: 64 })).rejects.toThrow(/steps must be an integer in 1..63/);
     await expect(perturbationCurve(ctx, image, map, 'deletion', { substitute: 'grey' as never })).rejects.toThrow(/substitute/);
     await expect(perturbationCurve(ctx, image, map, 'deletion', { target: 7 })).rejects.toThrow(/out of range/);
+    // a map explains one class: { topK } is refused by every metric (the curves here, MuFidelity and infidelity share the check)
+    await expect(perturbationCurve(ctx, image, map, 'deletion', { target: { topK: 2 } as never })).rejects.toThrow(/not \{ topK \}/);
+    await expect(muFidelity(ctx, image, map, { target: [{ topK: 2 }] as never })).rejects.toThrow(/muFidelity: .*not \{ topK \}/);
+    await expect(infidelity(ctx, image, map, { target: { topK: 2 } as never })).rejects.toThrow(/infidelity: .*not \{ topK \}/);
     await expect(perturbationCurve(ctx, image, map, 'deletion', { signal: AbortSignal.abort() })).rejects.toThrow(AbortedError);
     expect({ pending: rt.pendingCommands, buffers: rt.pool.buffersInUse }).toEqual(before);
   });
