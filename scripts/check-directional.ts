@@ -7,7 +7,7 @@
  * directional derivatives of the forward pass both implementations share, the difference is
  * TF.js's.
  *
- * The check itself is check-models.ts' directionalCheck (the same random input; its comment says
+ * The check itself is directional.ts' directionalCheck, which check-models.ts also runs (the same random input; its comment says
  * how the errors read). Measured on lavapipe (top logit 2 = 5.87, |g| = 1.35): 3.2e-4 of |g| along
  * the gradient; 6.5e-3, 1.8e-2 and 1.8e-2 of |g| / sqrt(n) on three random directions, inside the
  * differences' own noise, where the 3.1e-1 that separates the engine from TF.js's tf.grad would
@@ -20,7 +20,7 @@ import { Runtime } from '../src/gpu/runtime.js';
 import { loadModelSpec } from '../src/model/loaders/index.js';
 import { Model } from '../src/model/model.js';
 import { seededRandom } from '../tests/reference/tensor.js';
-import { directionalCheck, nsfwjsFiles } from './check-models.js';
+import { directionalCheck, nsfwjsFiles } from './directional.js';
 
 export async function main(name = process.argv[2] ?? 'inception_v3'): Promise<number> {
   const rt = new Runtime(await requestNodeDevice());

@@ -45,20 +45,18 @@
  * photo: 1e-1).
  *
  * nsfwjs ships its models as JavaScript (UMD modules that return model.json's object and the weight
- * shards as base64), not as files; `nsfwjsFiles` unwraps them into ModelFiles here, so that the
+ * shards as base64), not as files; `nsfwjsFiles` (directional.ts) unwraps them into ModelFiles, so that the
  * loader sees exactly what a model.json and its shard would give it.
  *
  * Run with `npm run check:models` (a Vite SSR build: the WGSL is inlined by import.meta.glob).
  */
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { requestNodeDevice } from '../src/gpu/node-device.js';
 import { Runtime } from '../src/gpu/runtime.js';
 import { cropImage, imageToInput, type RgbaImage } from '../src/model/image.js';
 import { decodeImageFile } from '../src/model/image-node.js';
-import { filesFromMemory, filesFromPath, UnsupportedModelError, type ModelFiles } from '../src/model/loaders/files.js';
+import { filesFromPath, UnsupportedModelError, type ModelFiles } from '../src/model/loaders/files.js';
 import { FOLDED_OPS } from '../src/model/loaders/graph_constants.js';
 import { GRAPH_MODEL_OPS } from '../src/model/loaders/graph_model.js';
 import { loadModelSpec } from '../src/model/loaders/index.js';
@@ -68,6 +66,7 @@ import { INPUT, Model } from '../src/model/model.js';
 import { windowGeometry } from '../src/ops/shapes.js';
 import { loadTfjsGraphModel, tfjsInputGradient, tfjsRun, unfuse, useCpuBackend, type GraphNode } from '../tests/model/tfjs_oracle.js';
 import { relativeL2, seededRandom } from '../tests/reference/tensor.js';
+import { directionalCheck, nsfwjsFiles } from './directional.js';
 
 const OUTPUT_TOLERANCE = 1e-4;
 const GRADIENT_TOLERANCE = 1e-3;
@@ -205,21 +204,6 @@ function kinkInputNode(nodes: Map<string, GraphNode>, name: string, kind: KinkLa
     node = inputs[0];
   }
   return node.name;
-}
-
-/** The nsfwjs UMD modules evaluated (they are CommonJS-compatible): model.json's object and the shard's bytes. */
-export function nsfwjsFiles(directory: string): { files: ModelFiles; modelJson: Json; shards: Map<string, ArrayBuffer> } {
-  const require = createRequire(import.meta.url);
-  const modelJson = require(join(process.cwd(), directory, 'model.min.js')) as Json;
-  const shards = new Map<string, ArrayBuffer>();
-  for (const group of modelJson.weightsManifest as { paths: string[] }[]) {
-    for (const path of group.paths) {
-      const base64 = require(join(process.cwd(), directory, `${path}.min.js`)) as string;
-      const bytes = Buffer.from(base64, 'base64');
-      shards.set(path, bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
-    }
-  }
-  return { files: filesFromMemory(`${directory}/model.min.js`, modelJson, shards), modelJson, shards };
 }
 
 /**
@@ -506,63 +490,6 @@ function unmapped(modelJson: Json): string[] {
   walk(topology.model_config ?? topology);
   const known = new Set([...SUPPORTED_LAYERS, 'Sequential', 'Functional', 'Model']);
   return [...classes].filter((c) => !known.has(c)).sort();
-}
-
-/**
- * The engine's input gradient g of the top logit f at x against central differences of the engine's
- * own forward pass, with no TF.js gradient in the loop: the arbiter where the oracle's gradient is
- * at fault (`oracleFault`). Directions v: g / |g|, then three seeded Gaussian ones; g . v against
- * (f(x + h v) - f(x - h v)) / 2h at h = 0.1 and 0.03 (their spread is the differences' own noise:
- * rounding and curvature). Along g the error is relative to |g|. On a random direction g . v is
- * about |g| / sqrt(n), and an error e in the gradient adds about |e| / sqrt(n): the error there is
- * in units of |g| / sqrt(n) (an e of 0.3 |g| reads about 0.3), and passes under 3 spreads plus 0.05.
- */
-export async function directionalCheck(rt: Runtime, model: Model, x: Float32Array): Promise<{ alongGradient: number; random: number[]; randomOk: boolean; lines: string[] }> {
-  const logitsAt = async (input: Float32Array) => {
-    const tensor = rt.upload([1, ...model.inputShape], input, 'x');
-    const pass = model.forward(tensor, { keep: [model.logitsName] });
-    const logits = await rt.read(pass.value(model.logitsName));
-    pass.dispose();
-    tensor.dispose();
-    return logits;
-  };
-  const { gradient: g, top, logits } = await engineRun(rt, model, x);
-  const n = g.length;
-  const norm = Math.sqrt(g.reduce((a, e) => a + e * e, 0));
-  const draw = seededRandom(54321);
-  const gaussian = () => Math.sqrt(-2 * Math.log(1 - draw())) * Math.cos(2 * Math.PI * draw());
-  const directions: [string, Float64Array][] = [['g / |g|', Float64Array.from(g, (v) => v / norm)]];
-  for (let k = 1; k <= 3; k++) {
-    const v = Float64Array.from({ length: n }, gaussian);
-    const length = Math.sqrt(v.reduce((a, e) => a + e * e, 0));
-    directions.push([`random ${k}`, v.map((e) => e / length)]);
-  }
-  const typical = norm / Math.sqrt(n);
-  const lines = [`directional check: top logit ${top} = ${logits[top].toFixed(4)}, |g| = ${norm.toExponential(3)}, |g| / sqrt(n) = ${typical.toExponential(2)}`];
-  let alongGradient = Infinity;
-  const random: number[] = [];
-  let randomOk = true;
-  for (const [index, [label, v]] of directions.entries()) {
-    const analytic = g.reduce((a, e, i) => a + e * v[i], 0);
-    const numeric: number[] = [];
-    for (const h of [0.1, 0.03]) {
-      const plus = await logitsAt(Float32Array.from(x, (e, i) => e + h * v[i]));
-      const minus = await logitsAt(Float32Array.from(x, (e, i) => e - h * v[i]));
-      numeric.push((plus[top] - minus[top]) / (2 * h));
-    }
-    const difference = Math.abs(numeric[1] - analytic);
-    const spread = Math.abs(numeric[0] - numeric[1]);
-    const measured = `g.v ${analytic.toExponential(4)}; central differences h=0.1 ${numeric[0].toExponential(4)}, h=0.03 ${numeric[1].toExponential(4)}`;
-    if (index === 0) {
-      alongGradient = difference / norm;
-      lines.push(`  ${label.padEnd(8)} ${measured}; error ${alongGradient.toExponential(1)} of |g|`);
-    } else {
-      random.push(difference / typical);
-      randomOk &&= difference <= 3 * spread + 0.05 * typical;
-      lines.push(`  ${label.padEnd(8)} ${measured}; error ${random.at(-1)!.toExponential(1)} of |g| / sqrt(n), spread ${(spread / typical).toExponential(1)}`);
-    }
-  }
-  return { alongGradient, random, randomOk, lines };
 }
 
 async function check(rt: Runtime, subject: Subject, photo: RgbaImage, checks: Check[]): Promise<Row> {
