@@ -15,10 +15,21 @@ import { relativeL2 } from '../reference/tensor.js';
 
 const TOLERANCE = 1e-4;
 
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, label: string): void {
+function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, label: string, tolerance = TOLERANCE): void {
   const error = relativeL2(actual, expected);
-  console.log(`[explain-error] ${label} ${error.toExponential(2)}`);
-  expect(error, `${label}: relative L2 error (NaN: an element was never written)`).toBeLessThanOrEqual(TOLERANCE);
+  console.log(`[explain-error] ${label} ${error.toExponential(2)} (bound ${tolerance.toExponential(2)})`);
+  expect(error, `${label}: relative L2 error (NaN: an element was never written)`).toBeLessThanOrEqual(tolerance);
+}
+
+/**
+ * The map's float32 floor: each value is a mean of score drops f(x) - f(x occluded), each rounded at
+ * the scale of |f| (a few ulp of the score, 2^-23 |f| each), so its relative error grows as the drops
+ * shrink against the score. A bound of 16 ulp of |f| over the map's rms, or TOLERANCE if larger
+ * (seed 1356354478: sigmoidHead's |f| is 713 times the drops' rms; bound 1.4e-3, measured 1.2e-4).
+ */
+function cancellationBound(score: number, values: ArrayLike<number>): number {
+  const rms = Math.sqrt(Array.from(values).reduce((a, v) => a + v * v, 0) / values.length);
+  return Math.max(TOLERANCE, (16 * 2 ** -23 * Math.abs(score)) / rms);
 }
 
 function context(rt: Runtime, spec: ModelSpec, maxChunk = 256): ExplainContext {
@@ -100,7 +111,7 @@ async function checkCase(rt: Runtime, spec: ModelSpec, x: RefTensor, options: Oc
   expect(result.windows).toBe(expected.windows);
   expect(Math.abs(result.score - expected.score), `${label}: clean score`).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(expected.score)));
   expect(expected.values.some((v) => v !== 0), `${label}: non-trivial reference map`).toBe(true);
-  expectClose(result.values, expected.values, `${label} map`);
+  expectClose(result.values, expected.values, `${label} map`, cancellationBound(expected.score, expected.values));
   expect(progress.at(-1)).toMatchObject({ done: result.windows, total: result.windows });
   for (let i = 1; i < progress.length; i++) expect(progress[i].done).toBeGreaterThan(progress[i - 1].done);
   return { result, progress };
