@@ -44,6 +44,7 @@ import { nonNegative, positiveInteger, seedOption, type ExplainContext } from '.
 import { FourierParametrization, spectrumFloats, type ParametrizedImages } from './fourier_image.js';
 import { planWork } from './planner.js';
 import { chunks, throwIfAborted, type RunOptions } from './progress.js';
+import { mulberry32 } from './random.js';
 import { classCount, oneHotSeed } from './score.js';
 
 /** Random stream of the start images (SmoothGrad uses 1, Integrated Gradients' baseline 2). */
@@ -246,14 +247,7 @@ function resolveSettings(ctx: ExplainContext, options: AscentOptions): Settings 
  * unchunked ones. Exported so that tests can replay a run.
  */
 export function jitterOffsets(seed: number, steps: number, jitter: number): Array<[number, number]> {
-  let state = (seed ^ 0x6a177e5) >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed ^ 0x6a177e5);
   const span = 2 * jitter + 1;
   return Array.from({ length: steps }, () => [Math.floor(next() * span) - jitter, Math.floor(next() * span) - jitter]);
 }

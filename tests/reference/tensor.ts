@@ -1,3 +1,5 @@
+import { mulberry32 } from '../../src/explain/random.js';
+
 /** Float64 CPU tensors for the reference implementations: NHWC, batch first, plain loops. */
 export interface RefTensor {
   shape: number[];
@@ -11,17 +13,8 @@ export function refTensor(shape: number[], data?: ArrayLike<number>): RefTensor 
   return { shape, data: values };
 }
 
-/** mulberry32: small, seedable, good enough for test data. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (the engine's CPU generator): small, seedable, good enough for test data. */
+export const seededRandom = mulberry32;
 
 /** Uniform values in [-scale, scale), rounded to float32 so GPU and reference see the same inputs. */
 export function randomTensor(shape: number[], random: () => number, scale = 1): RefTensor {
