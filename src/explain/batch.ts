@@ -11,7 +11,7 @@ import { OptionError } from '../errors.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
 import { checkFiniteResult, checkImage, type ExplainContext, type ImageInput } from './context.js';
-import { planWork, type PassKind, type Plan } from './planner.js';
+import { planWork, type Plan, type WorkShape } from './planner.js';
 import type { RunOptions } from './progress.js';
 import { Schedule } from './schedule.js';
 import { channelScores, itemScores, resolveScore, resolveTargets, targetRequests, type ResolvedScore, type Score, type Target, type Targets } from './score.js';
@@ -131,17 +131,10 @@ export interface Group {
   rows(first: number, count: number): Tensor;
 }
 
-export interface BatchMethod<R> {
+/** A method's work shape (the planner's WorkShape less what the call decides: images and jobs) and its steps. */
+export interface BatchMethod<R> extends Omit<WorkShape, 'images' | 'jobsPerImage'> {
   /** Names the work for the pace the schedule remembers. */
   kind: string;
-  copiesPerJob: number;
-  pass: PassKind;
-  /** Floats per image, per job and per copy the method keeps (see WorkShape). */
-  imageFloats: number;
-  jobFloats: number;
-  copyFloats: number;
-  /** Floats kept once per group (per-copy weights, path points). */
-  groupFloats?: number;
   /** Whether `Group.clean` is needed. */
   cleanScores?: boolean;
   /** Records the group's own setup (sums, baselines). */
