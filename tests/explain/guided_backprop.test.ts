@@ -35,10 +35,16 @@ describeGpu('guidedBackprop', () => {
       const { seed, random } = randomSource();
       const spec = c.build(random);
       const ctx = context(rt, spec);
-      const x = randomInput(spec, 1, random);
+      const classOf = (input: RefTensor, target: 'top' | number) => (target === 'top' ? argmax(referenceForward(spec, input).get('logits')!.data) : target);
+      // an input where the rule changes every target's float64 map, so that matching the guided one
+      // tells the rules apart (seed 1561646957 drew one where residualCnn's top class moved 9.7e-5)
+      const ruleMatters = (input: RefTensor) =>
+        c.targets.every((target) => relativeL2(referenceMap(spec, input, 'logits', classOf(input, target), 'gradient'), referenceMap(spec, input, 'logits', classOf(input, target), 'guided')) > 1e-2);
+      let x = randomInput(spec, 1, random);
+      for (let draw = 1; draw < 8 && !ruleMatters(x); draw++) x = randomInput(spec, 1, random);
       const inUse = rt.pool.buffersInUse;
       for (const target of c.targets) {
-        const t = target === 'top' ? argmax(referenceForward(spec, x).get('logits')!.data) : target;
+        const t = classOf(x, target);
         const label = `guided ${c.name} target=${target} seed=${seed}`;
         const result = await guidedBackprop(ctx, x, { target });
         expect(result.method).toBe('guided-backprop');
